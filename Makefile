@@ -1,0 +1,30 @@
+# Every target installs what it needs: a fresh clone has only Python, Node.js and npm.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+AZURITE := .tools/node_modules/.bin/azurite-blob
+DATE ?= $(shell date -u +%F)
+WORKDIR ?= .local/run
+
+.PHONY: run test install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+$(AZURITE):
+	npm install --silent --no-audit --no-fund --prefix .tools azurite@3
+
+install: $(STAMP) $(AZURITE)
+
+run: $(STAMP)
+	$(PY) scripts/run_local.py --date $(DATE) --workdir $(WORKDIR)
+
+test: $(STAMP) $(AZURITE)
+	$(PY) -m pytest -n 2 -q
+
+clean:
+	rm -rf $(VENV) .tools .local

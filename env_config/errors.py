@@ -1,0 +1,2 @@
+class ConfigError(Exception):
+    """A config file is missing, malformed or has a missing or wrongly typed key."""

@@ -1,0 +1,61 @@
+"""What an environment's config means for the factory: global parameter values and resource overrides.
+
+Both `scripts/deploy.py` and the local runner apply these, so the committed `adf/` JSON stays the same
+for every environment (it holds the dev values, like a factory's collaboration branch).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from env_config.model import EnvironmentConfig
+
+# Where deploy (and the local runner) upload the `activities` package for Batch to download.
+ACTIVITIES_FOLDER = "activities"
+
+
+def global_parameters(config: EnvironmentConfig) -> dict[str, Any]:
+    """Values of the factory's global parameters (`@pipeline().globalParameters.<name>`)."""
+    spotify = config.spotify
+    return {
+        "environment": config.environment,
+        "spotifyApiBaseUrl": spotify.api_base_url,
+        "spotifyTokenUrl": spotify.token_url,
+        "spotifyClientId": spotify.client_id,
+        "spotifyClientSecretName": spotify.client_secret_name,
+        "spotifyMarkets": list(spotify.markets),
+        "spotifyNewReleasesLimit": spotify.new_releases_limit,
+        "rawContainer": config.storage.raw_container,
+        "curatedContainer": config.storage.curated_container,
+        "servingContainer": config.storage.serving_container,
+        "activitiesFolderPath": f"{config.storage.code_container}/{ACTIVITIES_FOLDER}",
+    }
+
+
+def global_parameter_specs(config: EnvironmentConfig) -> dict[str, dict[str, Any]]:
+    """Global parameters as the factory resource declares them (`{"type": ..., "value": ...}`)."""
+    specs: dict[str, dict[str, Any]] = {}
+    for name, value in global_parameters(config).items():
+        kind = "Array" if isinstance(value, list) else "Int" if isinstance(value, int) else "String"
+        specs[name] = {"type": kind, "value": value}
+    return specs
+
+
+def factory_overrides(config: EnvironmentConfig) -> dict[str, dict[str, Any]]:
+    """Per-resource property overrides (dotted paths under `properties`) for this environment."""
+    return {
+        "Ls_Blob_Storage": {"typeProperties.serviceEndpoint": config.storage.blob_endpoint},
+        "Ls_KeyVault": {"typeProperties.baseUrl": config.key_vault.base_url},
+        "Ls_Batch": {
+            "typeProperties.accountName": config.batch.account,
+            "typeProperties.batchUri": config.batch.batch_uri,
+            "typeProperties.poolName": config.batch.pool,
+        },
+        "Ls_Synapse_Serverless": {
+            "typeProperties.connectionString": (
+                f"Data Source=tcp:{config.synapse.serverless_endpoint},1433;"
+                f"Initial Catalog={config.synapse.database};Encrypt=True;Connection Timeout=30"
+            ),
+        },
+        "TR_Raw_Landed": {"typeProperties.scope": config.storage_account_id},
+    }

@@ -1,0 +1,93 @@
+"""The shape of `config/<env>.json`: every name that differs between environments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FactoryConfig:
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    account: str
+    raw_container: str
+    curated_container: str
+    serving_container: str
+    code_container: str
+
+    @property
+    def blob_endpoint(self) -> str:
+        return f"https://{self.account}.blob.core.windows.net/"
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    account: str
+    region: str
+    pool: str
+
+    @property
+    def batch_uri(self) -> str:
+        return f"https://{self.account}.{self.region}.batch.azure.com"
+
+
+@dataclass(frozen=True)
+class KeyVaultConfig:
+    name: str
+
+    @property
+    def base_url(self) -> str:
+        # "environment" is the local stand-in: activities read secrets from environment variables.
+        if self.name == "environment":
+            return "env:"
+        return f"https://{self.name}.vault.azure.net/"
+
+
+@dataclass(frozen=True)
+class SynapseConfig:
+    workspace: str
+    database: str
+
+    @property
+    def serverless_endpoint(self) -> str:
+        return f"{self.workspace}-ondemand.sql.azuresynapse.net"
+
+
+@dataclass(frozen=True)
+class PurviewConfig:
+    account: str
+
+
+@dataclass(frozen=True)
+class SpotifyConfig:
+    api_base_url: str
+    token_url: str
+    client_id: str
+    client_secret_name: str
+    markets: tuple[str, ...]
+    new_releases_limit: int
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    environment: str
+    factory: FactoryConfig
+    storage: StorageConfig
+    batch: BatchConfig
+    key_vault: KeyVaultConfig
+    synapse: SynapseConfig
+    purview: PurviewConfig
+    spotify: SpotifyConfig
+
+    @property
+    def storage_account_id(self) -> str:
+        return (
+            f"/subscriptions/{self.factory.subscription_id}/resourceGroups/{self.factory.resource_group}"
+            f"/providers/Microsoft.Storage/storageAccounts/{self.storage.account}"
+        )

@@ -1,0 +1,154 @@
+"""The factory's reference graph: which resource needs which, checked for holes and ordered for publishing.
+
+Deploy walks this graph instead of a hand-kept list (a linked service before the datasets that use it,
+a pipeline before the triggers that start it), the order ARM needs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+FOLDERS = {
+    "linkedServices": "LinkedServiceReference",
+    "datasets": "DatasetReference",
+    "dataflows": "DataFlowReference",
+    "pipelines": "PipelineReference",
+    "triggers": None,
+}
+_REFERENCE_FOLDER = {kind: folder for folder, kind in FOLDERS.items() if kind}
+_PARAM_USE = re.compile(r"pipeline\(\)\s*\.\s*parameters\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+_GLOBAL_USE = re.compile(r"pipeline\(\)\s*\.\s*globalParameters\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+_DATASET_PARAM_USE = re.compile(r"dataset\(\)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Resource:
+    folder: str
+    name: str
+    path: Path
+    body: dict[str, Any]
+    needs: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # (folder, name)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.folder, self.name)
+
+
+class FactoryGraphError(Exception):
+    """The factory folder has a broken file or reference; the message lists every problem."""
+
+
+def load_resources(adf_dir: Path) -> dict[tuple[str, str], Resource]:
+    resources: dict[tuple[str, str], Resource] = {}
+    problems: list[str] = []
+    for folder in FOLDERS:
+        for path in sorted((adf_dir / folder).glob("*.json")):
+            try:
+                body = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                problems.append(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+                continue
+            name = body.get("name") if isinstance(body, dict) else None
+            if not isinstance(name, str) or not isinstance(body.get("properties"), dict):
+                problems.append(f"{path}: a resource needs `name` and `properties` ({{\"name\": ..., \"properties\": {{...}}}})")
+                continue
+            if name != path.stem:
+                problems.append(f"{path}: resource name `{name}` differs from the file name; rename one so they match")
+                continue
+            needs = frozenset((_REFERENCE_FOLDER[kind], ref) for kind, ref in _references(body["properties"]))
+            resources[(folder, name)] = Resource(folder, name, path, body, needs)
+    if problems:
+        raise FactoryGraphError("\n".join(problems))
+    return resources
+
+
+def check_references(resources: dict[tuple[str, str], Resource], global_parameters: set[str]) -> list[str]:
+    """Every reference that does not resolve: resources, pipeline/dataset parameters, global parameters."""
+    problems: list[str] = []
+    for resource in resources.values():
+        for folder, name in sorted(resource.needs):
+            if (folder, name) not in resources:
+                problems.append(f"{resource.path}: references `{name}`, which is not in adf/{folder}")
+        text = json.dumps(resource.body)
+        for used in sorted(set(_GLOBAL_USE.findall(text)) - global_parameters):
+            problems.append(f"{resource.path}: uses global parameter `{used}`, which config/<env>.json does not define")
+        props = resource.body["properties"]
+        if resource.folder == "pipelines":
+            declared = set(props.get("parameters", {}) or {})
+            for used in sorted(set(_PARAM_USE.findall(text)) - declared):
+                problems.append(f"{resource.path}: uses pipeline parameter `{used}`, which the pipeline does not declare")
+        if resource.folder == "datasets":
+            declared = set(props.get("parameters", {}) or {})
+            for used in sorted(set(_DATASET_PARAM_USE.findall(text)) - declared):
+                problems.append(f"{resource.path}: uses dataset parameter `{used}`, which the dataset does not declare")
+        problems += _check_call_parameters(resources, resource)
+    return problems
+
+
+def publish_order(resources: dict[tuple[str, str], Resource]) -> list[Resource]:
+    """Resources ordered so that everything a resource references comes before it."""
+    ordered: list[Resource] = []
+    state: dict[tuple[str, str], str] = {}
+
+    def visit(key: tuple[str, str], trail: tuple[str, ...]) -> None:
+        if state.get(key) == "done" or key not in resources:
+            return
+        if state.get(key) == "visiting":
+            raise FactoryGraphError(f"reference cycle: {' -> '.join((*trail, key[1]))}")
+        state[key] = "visiting"
+        for need in sorted(resources[key].needs):
+            visit(need, (*trail, key[1]))
+        state[key] = "done"
+        ordered.append(resources[key])
+
+    for key in sorted(resources, key=lambda k: (list(FOLDERS).index(k[0]), k[1])):
+        visit(key, ())
+    return ordered
+
+
+def _references(node: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        kind, name = node.get("type"), node.get("referenceName")
+        if isinstance(name, str) and kind in _REFERENCE_FOLDER:
+            yield kind, name
+        for value in node.values():
+            yield from _references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _references(value)
+
+
+def _check_call_parameters(resources: dict[tuple[str, str], Resource], caller: Resource) -> list[str]:
+    """Parameters passed to a pipeline or dataset must be declared there, and required ones passed."""
+    problems: list[str] = []
+    for target_folder, name, passed in _calls(caller.body["properties"]):
+        target = resources.get((target_folder, name))
+        if target is None:
+            continue
+        declared = target.body["properties"].get("parameters", {}) or {}
+        for extra in sorted(set(passed) - set(declared)):
+            problems.append(f"{caller.path}: passes parameter `{extra}` to `{name}`, which does not declare it")
+        required = {p for p, spec in declared.items() if isinstance(spec, dict) and "defaultValue" not in spec}
+        for missing in sorted(required - set(passed)):
+            problems.append(f"{caller.path}: does not pass required parameter `{missing}` to `{name}`")
+    return problems
+
+
+def _calls(node: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(folder, name, parameters) for every pipeline or dataset reference that can carry parameters."""
+    if isinstance(node, dict):
+        pipeline_ref = node.get("pipelineReference")
+        if isinstance(pipeline_ref, dict):  # trigger pipelines[] and ExecutePipeline typeProperties
+            yield "pipelines", pipeline_ref.get("referenceName", ""), node.get("parameters", {}) or {}
+        elif node.get("type") == "DatasetReference" and isinstance(node.get("referenceName"), str):
+            yield "datasets", node["referenceName"], node.get("parameters", {}) or {}
+        for key, value in node.items():
+            if key != "pipelineReference":
+                yield from _calls(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _calls(value)

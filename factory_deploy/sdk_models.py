@@ -1,0 +1,140 @@
+"""Check factory JSON against the azure-mgmt-datafactory models, the same models ARM deployment uses.
+
+azure-mgmt-datafactory 10.x finds a concrete class through nested discriminator maps: `Activity.__mapping__`
+holds `Execution` -> `ExecutionActivity`, whose own `__mapping__` holds `Custom` -> `CustomActivity`. A plain
+`Activity(...)` therefore deserializes to the base class and silently drops every typeProperties key, so the
+concrete class is looked up here by walking the maps.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Resource folder -> (resource model, polymorphic base of `properties`).
+_KINDS = {
+    "pipelines": ("PipelineResource", None),
+    "datasets": ("DatasetResource", "Dataset"),
+    "linkedServices": ("LinkedServiceResource", "LinkedService"),
+    "triggers": ("TriggerResource", "Trigger"),
+    "dataflows": ("DataFlowResource", "DataFlow"),
+}
+
+
+@dataclass(frozen=True)
+class ModelProblem:
+    file: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.message}"
+
+
+def concrete_class(base: type, type_name: str) -> type | None:
+    """The model class for discriminator value `type_name` under `base`, searching nested maps."""
+    # Only a class's own map counts: subclasses inherit the attribute, which would loop forever.
+    mapping: dict[str, type] = vars(base).get("__mapping__") or {}
+    direct = mapping.get(type_name)
+    if direct is not None and not vars(direct).get("__mapping__"):
+        return direct
+    for sub in mapping.values():
+        if sub is not base and vars(sub).get("__mapping__"):
+            found = concrete_class(sub, type_name)
+            if found is not None:
+                return found
+    return direct
+
+
+def check_factory(adf_dir: Path) -> list[ModelProblem]:
+    """Every problem found deserializing the factory folder with the SDK models."""
+    from azure.mgmt.datafactory import models  # heavy import, only when checking
+
+    problems: list[ModelProblem] = []
+    for folder, (resource_name, base_name) in _KINDS.items():
+        for path in sorted((adf_dir / folder).glob("*.json")):
+            rel = str(path.relative_to(adf_dir.parent)) if adf_dir.parent in path.parents else str(path)
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                problems.append(ModelProblem(rel, f"line {exc.lineno}", f"not valid JSON: {exc.msg}"))
+                continue
+            props = doc.get("properties") if isinstance(doc, dict) else None
+            if not isinstance(props, dict):
+                problems.append(ModelProblem(rel, "properties", "missing: a resource is {\"name\": ..., \"properties\": {...}}"))
+                continue
+            if base_name is None:
+                problems += _check_pipeline(models, rel, props)
+            else:
+                problems += _check_typed(models, getattr(models, base_name), rel, "properties", props)
+            getattr(models, resource_name)(doc)  # the resource envelope itself must construct
+    return problems
+
+
+def _check_pipeline(models: Any, rel: str, props: dict[str, Any]) -> list[ModelProblem]:
+    body = {key: value for key, value in props.items() if key != "activities"}
+    problems = _unknown_keys(models.Pipeline(body), body, rel, "properties")
+    for index, activity in enumerate(props.get("activities", [])):
+        problems += _check_activity(models, rel, f"activities[{index}]", activity)
+    return problems
+
+
+def _check_activity(models: Any, rel: str, where: str, activity: dict[str, Any]) -> list[ModelProblem]:
+    where = f"{where} `{activity.get('name', '?')}`"
+    # Control activities hold activities of their own (ForEach, If, Until, Switch): check those on their own.
+    nested_keys = ("activities", "ifTrueActivities", "ifFalseActivities", "defaultActivities", "cases")
+    type_props = activity.get("typeProperties", {}) or {}
+    shallow = dict(activity)
+    if isinstance(type_props, dict):
+        shallow["typeProperties"] = {k: v for k, v in type_props.items() if k not in nested_keys}
+    problems = _check_typed(models, models.Activity, rel, where, shallow)
+    if not isinstance(type_props, dict):
+        return problems
+    for key in nested_keys[:4]:
+        for index, inner in enumerate(type_props.get(key, []) or []):
+            problems += _check_activity(models, rel, f"{where}.{key}[{index}]", inner)
+    for case_index, case in enumerate(type_props.get("cases", []) or []):
+        for index, inner in enumerate(case.get("activities", [])):
+            problems += _check_activity(models, rel, f"{where}.cases[{case_index}][{index}]", inner)
+    return problems
+
+
+def _check_typed(models: Any, base: type, rel: str, where: str, body: dict[str, Any]) -> list[ModelProblem]:
+    type_name = body.get("type")
+    cls = concrete_class(base, type_name) if isinstance(type_name, str) else None
+    if cls is None:
+        return [ModelProblem(rel, where, f"type `{type_name}` is not a {base.__name__} type known to azure-mgmt-datafactory")]
+    try:
+        instance = cls(body)
+    except Exception as exc:  # the SDK raises assorted errors for malformed bodies; report them all the same way
+        return [ModelProblem(rel, where, f"does not deserialize as {cls.__name__}: {exc}")]
+    return _unknown_keys(instance, body, rel, where)
+
+
+def _unknown_keys(instance: Any, body: dict[str, Any], rel: str, where: str) -> list[ModelProblem]:
+    """Keys of `body` that the model does not know, at any depth where the model has a typed sub-model.
+
+    The SDK keeps unknown keys without complaint and drops them when ARM serializes: this is where a typo
+    in a typeProperties key would otherwise vanish silently.
+    """
+    fields = type(instance)._attr_to_rest_field
+    by_rest = {field._rest_name: attr for attr, field in fields.items()}
+    problems: list[ModelProblem] = []
+    for key, raw in body.items():
+        if key not in by_rest:
+            problems.append(ModelProblem(rel, where, f"key `{key}` is unknown to {type(instance).__name__}"))
+            continue
+        value = getattr(instance, by_rest[key], None)
+        if _is_model(value) and isinstance(raw, dict):
+            problems += _unknown_keys(value, raw, rel, f"{where}.{key}")
+        elif isinstance(value, list) and isinstance(raw, list):
+            for index, (item, raw_item) in enumerate(zip(value, raw)):
+                if _is_model(item) and isinstance(raw_item, dict):
+                    problems += _unknown_keys(item, raw_item, rel, f"{where}.{key}[{index}]")
+    return problems
+
+
+def _is_model(value: Any) -> bool:
+    return hasattr(type(value), "_attr_to_rest_field")
