@@ -1,0 +1,97 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from env_config import ENVIRONMENTS, ConfigError, factory_overrides, global_parameters, load_config
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+
+def _copy_config(tmp_path: Path, env: str = "dev") -> Path:
+    shutil.copy(CONFIG_DIR / f"{env}.json", tmp_path / f"{env}.json")
+    return tmp_path / f"{env}.json"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_when_loading_each_committed_config_then_it_is_typed(env: str) -> None:
+    config = load_config(env)
+
+    assert config.environment == env
+    assert all(len(market) == 2 for market in config.spotify.markets)
+    assert isinstance(config.spotify.new_releases_limit, int)
+
+
+def test_when_file_is_missing_then_error_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"prod\.json not found: create it"):
+        load_config("prod", tmp_path)
+
+
+def test_when_key_is_missing_then_error_names_the_dotted_key(tmp_path: Path) -> None:
+    path = _copy_config(tmp_path)
+    raw = json.loads(path.read_text())
+    del raw["storage"]["rawContainer"]
+    path.write_text(json.dumps(raw))
+
+    with pytest.raises(ConfigError, match=r"key `storage\.rawContainer` is missing"):
+        load_config("dev", tmp_path)
+
+
+def test_when_type_is_wrong_then_error_names_key_and_types(tmp_path: Path) -> None:
+    path = _copy_config(tmp_path)
+    raw = json.loads(path.read_text())
+    raw["spotify"]["newReleasesLimit"] = "100"
+    path.write_text(json.dumps(raw))
+
+    with pytest.raises(ConfigError, match=r"`spotify\.newReleasesLimit` must be int, got a string"):
+        load_config("dev", tmp_path)
+
+
+def test_when_list_holds_wrong_items_then_error_says_list_of(tmp_path: Path) -> None:
+    path = _copy_config(tmp_path)
+    raw = json.loads(path.read_text())
+    raw["spotify"]["markets"] = ["US", 1]
+    path.write_text(json.dumps(raw))
+
+    with pytest.raises(ConfigError, match=r"`spotify\.markets` must be a list of str"):
+        load_config("dev", tmp_path)
+
+
+def test_when_key_is_unknown_then_error_suggests_spelling(tmp_path: Path) -> None:
+    path = _copy_config(tmp_path)
+    raw = json.loads(path.read_text())
+    raw["batch"]["poool"] = "x"
+    path.write_text(json.dumps(raw))
+
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) `batch\.poool`"):
+        load_config("dev", tmp_path)
+
+
+def test_when_json_is_malformed_then_error_gives_line(tmp_path: Path) -> None:
+    (tmp_path / "dev.json").write_text('{"environment": "dev",\n  oops}')
+
+    with pytest.raises(ConfigError, match=r"not valid JSON at line 2"):
+        load_config("dev", tmp_path)
+
+
+def test_when_environment_is_unknown_then_error_lists_choices() -> None:
+    with pytest.raises(ConfigError, match=r"choose one of local, dev, prod"):
+        load_config("staging")
+
+
+def test_when_prod_config_is_applied_then_names_follow_the_environment() -> None:
+    config = load_config("prod")
+
+    overrides = factory_overrides(config)
+    params = global_parameters(config)
+
+    assert overrides["Ls_Blob_Storage"]["typeProperties.serviceEndpoint"] == "https://stspotifyprod.blob.core.windows.net/"
+    assert overrides["Ls_KeyVault"]["typeProperties.baseUrl"] == "https://kv-spotify-prod.vault.azure.net/"
+    assert "stspotifyprod" in overrides["TR_Raw_Landed"]["typeProperties.scope"]
+    assert params["spotifyMarkets"] == list(config.spotify.markets)
+    assert params["activitiesFolderPath"] == "batch-code/activities"
+
+
+def test_when_local_config_is_applied_then_secrets_come_from_the_environment() -> None:
+    assert factory_overrides(load_config("local"))["Ls_KeyVault"]["typeProperties.baseUrl"] == "env:"
