@@ -4,6 +4,7 @@ from env_config.errors import ConfigError
 from env_config.factory import factory_overrides, global_parameters
 from env_config.loader import ENVIRONMENTS, load_config
 from env_config.model import EnvironmentConfig
+from env_config.synapse import sql_variables
 
 __all__ = [
     "ENVIRONMENTS",
@@ -12,4 +13,5 @@ __all__ = [
     "factory_overrides",
     "global_parameters",
     "load_config",
+    "sql_variables",
 ]
