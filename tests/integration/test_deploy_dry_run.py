@@ -1,0 +1,50 @@
+"""`scripts/deploy.py --dry-run` renders exactly what would be published, with no Azure access."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _deploy(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "deploy.py"), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_when_dry_running_prod_then_names_follow_prod_config_and_order_follows_references(tmp_path: Path) -> None:
+    result = _deploy("--env", "prod", "--dry-run", "--out", str(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    order = plan["publishOrder"]
+    assert order.index("linkedServices/Ls_KeyVault") < order.index("linkedServices/Ls_Batch")
+    assert order.index("pipelines/PL_Transform_Spotify") < order.index("triggers/TR_Raw_Landed")
+    blob = json.loads((tmp_path / "adf" / "linkedServices" / "Ls_Blob_Storage.json").read_text())
+    assert blob["properties"]["typeProperties"]["serviceEndpoint"] == "https://stspotifyprod.blob.core.windows.net/"
+    factory = json.loads((tmp_path / "factory.json").read_text())
+    assert factory["properties"]["globalParameters"]["spotifyMarkets"]["type"] == "Array"
+    assert "activities/activities/extract/__main__.py" in plan["activityFiles"]
+    assert not any("__pycache__" in f for f in plan["activityFiles"])
+    sql = (tmp_path / "synapse" / "setup" / "02_data_sources.sql").read_text()
+    assert "https://stspotifyprod.blob.core.windows.net/curated" in sql
+    assert "$(MasterKeyPassword)" in sql  # secrets are only substituted at publish time
+
+
+def test_when_a_factory_file_is_broken_then_deploy_refuses_with_the_file_named(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    clone = tmp_path / "repo"
+    for part in ("adf", "config", "env_config", "factory_deploy", "local_synapse", "synapse", "scripts", "activities"):
+        shutil.copytree(ROOT / part, clone / part, ignore=shutil.ignore_patterns("__pycache__"))
+    pipeline = clone / "adf" / "pipelines" / "PL_Extract_Spotify.json"
+    pipeline.write_text(pipeline.read_text().replace('"command"', '"comand"'))
+
+    result = subprocess.run(
+        [sys.executable, str(clone / "scripts" / "deploy.py"), "--env", "dev", "--dry-run", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=120,
+    )
+
+    assert result.returncode == 2
+    assert "key `comand` is unknown to CustomActivityTypeProperties" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
