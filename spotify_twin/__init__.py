@@ -1,0 +1,27 @@
+"""Offline Spotify Web API twin: a deterministic synthetic catalog served over HTTP on 127.0.0.1.
+
+Local only; `activities/` never imports it.
+"""
+
+from spotify_twin.auth import Secret
+from spotify_twin.catalog import Catalog, build_catalog
+from spotify_twin.errors import ApiError, CatalogError, FaultSpecError, TwinError, TwinStartupError
+from spotify_twin.faults import FaultSpec, parse_faults
+from spotify_twin.server import TwinServer
+from spotify_twin.truth import expected_first_slice, export_truth
+
+__all__ = [
+    "ApiError",
+    "Catalog",
+    "CatalogError",
+    "FaultSpec",
+    "FaultSpecError",
+    "Secret",
+    "TwinError",
+    "TwinServer",
+    "TwinStartupError",
+    "build_catalog",
+    "expected_first_slice",
+    "export_truth",
+    "parse_faults",
+]

@@ -1,0 +1,312 @@
+"""HTTP wiring: a ThreadingHTTPServer that applies latency, auth and faults, then the route table.
+
+`TwinServer` runs it in a background thread (tests, the CLI). Everything Spotify-shaped lives in the pure
+modules; this one only moves bytes, sleeps, and keeps the request log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import socketserver
+import struct
+import threading
+import time
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+
+from spotify_twin import routes
+from spotify_twin.auth import Secret, TokenStore
+from spotify_twin.catalog import Catalog, build_catalog
+from spotify_twin.errors import TwinError, TwinStartupError
+from spotify_twin.faults import FAULT_MESSAGES, RETRY_AFTER_S, Fault, FaultInjector, FaultSpec, parse_faults
+from spotify_twin.routes import ApiResponse
+from spotify_twin.truth import Truth, export_truth
+
+logger = logging.getLogger("spotify_twin")
+
+API_PREFIX = "/v1"
+TOKEN_PATH = "/api/token"
+RESET_STATUS = 0  # request_log status of a connection closed without any response
+DEFAULT_CLIENT_ID = "spotify-twin-client"
+_SENSITIVE_QUERY_WORDS = ("secret", "token", "password", "code", "key")
+_LOG_PATH_CHARS = 160
+
+RequestLogEntry = tuple[str, str, int]
+
+
+class _App:
+    """State shared by all handler threads of one server."""
+
+    def __init__(self, catalog: Catalog, tokens: TokenStore, faults: FaultInjector) -> None:
+        self.catalog = catalog
+        self.tokens = tokens
+        self.faults = faults
+        self.base_url = ""  # set once the port is known
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.request_log: list[RequestLogEntry] = []
+        self.connections: set[socket.socket] = set()
+
+    def pause(self, seconds: float) -> bool:
+        """Sleep unless the server stops first; True when the full time passed."""
+        return seconds <= 0 or not self.stopping.wait(seconds)
+
+    def record(self, method: str, path: str, status: int, started: float) -> None:
+        with self.lock:
+            self.request_log.append((method, path, status))
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        logger.info("%s %s %s %.1fms", method, _loggable_path(path), status or "reset", elapsed_ms)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64  # extractors open several connections at once
+
+    def __init__(self, address: tuple[str, int], app: _App) -> None:
+        self.app = app
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host's FQDN, which can stall on machines without DNS.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real API; every response carries Content-Length
+    server_version = "SpotifyTwin/1.0"
+    timeout = 30  # idle keep-alive connections are dropped instead of pinning a thread
+    # Headers and body go out in two writes; with Nagle on, keep-alive clients wait ~40 ms per request.
+    disable_nagle_algorithm = True
+    server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.app.lock:
+            self.server.app.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.app.lock:
+            self.server.app.connections.discard(self.connection)
+        with contextlib.suppress(OSError):  # the client (or a reset fault) already closed the socket
+            super().finish()
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # one line per request is written by _App.record, which knows the final status
+
+    def _handle(self, method: str) -> None:
+        app = self.server.app
+        started = time.perf_counter()
+        body = self._read_body()
+        split = urlsplit(self.path)
+        path = split.path
+        if not app.pause(app.faults.spec.latency_ms / 1000):
+            app.record(method, self.path, RESET_STATUS, started)  # stopping: drop instead of answering late
+            self._reset()
+            return
+        if path == TOKEN_PATH:
+            if method == "POST":
+                response = app.tokens.token_endpoint(self.headers.get("Authorization"), body)
+            else:
+                response = routes.error_response(405, "Method not allowed")
+        elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            response_or_none = self._api(method, path, split.query)
+            if response_or_none is None:
+                app.record(method, self.path, RESET_STATUS, started)
+                self._reset()
+                return
+            response = response_or_none
+        else:
+            response = routes.error_response(404, "Service not found")
+        # Recorded before the bytes leave, so a client that got its answer always finds it in the log.
+        app.record(method, self.path, response.status, started)
+        self._send(response)
+
+    def _api(self, method: str, path: str, query_string: str) -> ApiResponse | None:
+        """Auth, then faults, then the route table. None means: drop the connection without answering."""
+        app = self.server.app
+        unauthorized = app.tokens.check_bearer(self.headers.get("Authorization"))
+        if unauthorized is not None:
+            return unauthorized
+        fault = app.faults.draw()
+        if fault is Fault.RESET:
+            return None
+        if fault is Fault.TIMEOUT and not app.pause(app.faults.spec.timeout_s):
+            return None
+        if fault is not None and fault.status is not None:
+            headers = {"Retry-After": str(RETRY_AFTER_S)} if fault is Fault.TOO_MANY_REQUESTS else {}
+            return routes.error_response(fault.status, FAULT_MESSAGES[fault], headers)
+        query = parse_qs(query_string, keep_blank_values=True)
+        return routes.dispatch(method, path, query, app.catalog, app.base_url)
+
+    def _read_body(self) -> bytes:
+        length = self.headers.get("Content-Length")
+        if not length or not length.isdigit():
+            return b""
+        return self.rfile.read(int(length))
+
+    def _send(self, response: ApiResponse) -> None:
+        payload = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:
+            # The client gave up (typically after a timeout fault); nothing left to tell it.
+            self.close_connection = True
+
+    def _reset(self) -> None:
+        """Close the socket with an RST so the client sees a connection reset, not a clean EOF."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+
+
+def _loggable_path(path_with_query: str) -> str:
+    """Path for the log: values of secret-looking query parameters masked, long id lists cut."""
+    split = urlsplit(path_with_query)
+    if split.query:
+        pairs = [
+            (k, "***" if any(word in k.lower() for word in _SENSITIVE_QUERY_WORDS) else v)
+            for k, v in parse_qsl(split.query, keep_blank_values=True)
+        ]
+        shown = f"{split.path}?{urlencode(pairs, safe=',*')}"
+    else:
+        shown = split.path
+    return shown if len(shown) <= _LOG_PATH_CHARS else shown[: _LOG_PATH_CHARS - 3] + "..."
+
+
+class TwinServer:
+    """The Spotify twin on 127.0.0.1, served from a background thread.
+
+    Use as a context manager::
+
+        with TwinServer(seed=42, scale=0.2, client_secret="s3cret") as twin:
+            requests.post(twin.token_url, data={"grant_type": "client_credentials"}, auth=(twin.client_id, "s3cret"))
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 42,
+        scale: float = 1.0,
+        faults: str | FaultSpec | None = None,
+        client_id: str = DEFAULT_CLIENT_ID,
+        client_secret: str | Secret = "spotify-twin-secret",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        fault_seed: int | None = None,
+    ) -> None:
+        self.catalog = build_catalog(seed, scale)
+        self.fault_spec = faults if isinstance(faults, FaultSpec) else parse_faults(faults)
+        self.client_id = client_id
+        secret = client_secret if isinstance(client_secret, Secret) else Secret(client_secret)
+        self.host = host
+        self._requested_port = port
+        tokens = TokenStore(client_id, secret, expire_after_requests=self.fault_spec.expire_token_after)
+        injector = FaultInjector(self.fault_spec, seed if fault_seed is None else fault_seed)
+        self._app = _App(self.catalog, tokens, injector)
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle ----------------------------------------------------------------------------------------
+
+    def start(self) -> TwinServer:
+        if self._httpd is not None:
+            raise TwinStartupError("TwinServer already started")
+        try:
+            self._httpd = _HTTPServer((self.host, self._requested_port), self._app)
+        except OSError as exc:
+            raise TwinStartupError(f"cannot listen on {self.host}:{self._requested_port}: {exc.strerror}") from exc
+        self._app.base_url = f"http://{self.host}:{self.port}{API_PREFIX}"
+        # A short poll interval keeps stop() fast; the default 0.5 s adds up over many test servers.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="spotify-twin", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        self._app.stopping.set()
+        httpd.shutdown()
+        with self._app.lock:
+            open_connections = list(self._app.connections)
+        for connection in open_connections:
+            # Wakes handler threads blocked reading an idle keep-alive connection.
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> TwinServer:
+        # Already-started servers are welcome too, so `with start_twin(...) as twin:` reads naturally.
+        return self if self._httpd is not None else self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # ---- what clients need ----------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise TwinError("TwinServer is not running")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def origin(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base_url(self) -> str:
+        return self.origin + API_PREFIX
+
+    @property
+    def token_url(self) -> str:
+        return self.origin + TOKEN_PATH
+
+    @property
+    def request_log(self) -> list[RequestLogEntry]:
+        """Copy of (method, path_with_query, status) per request; status 0 = connection reset, no response."""
+        with self._app.lock:
+            return list(self._app.request_log)
+
+    def truth(self) -> Truth:
+        return export_truth(self.catalog)
+
+    def listening_event(self, pid: int) -> Mapping[str, Any]:
+        return {"event": "listening", "api_base_url": self.api_base_url, "token_url": self.token_url, "pid": pid}

@@ -1,0 +1,107 @@
+"""Integration tests: `python -m spotify_twin` as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from spotify_twin import TwinServer
+from tests.twin_fixtures import HTTP_TIMEOUT_S, TWIN_CLIENT_ID, TWIN_SECRET, fetch_token
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SECRET_ENV = "SPOTIFY_TWIN_CLIENT_SECRET"
+
+pytestmark = pytest.mark.integration
+
+
+def _env(secret: str | None = TWIN_SECRET) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    if secret is not None:
+        env[SECRET_ENV] = secret
+    return env
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "spotify_twin", "--port", "0", "--client-id", TWIN_CLIENT_ID, *args],
+        cwd=REPO_ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _run(*args: str, secret: str | None = TWIN_SECRET) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "spotify_twin", *args],
+        cwd=REPO_ROOT, env=_env(secret), capture_output=True, text=True, timeout=20,
+    )
+
+
+def _listening_line(process: subprocess.Popen[str]) -> dict[str, Any]:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line, f"twin exited early: {process.communicate(timeout=5)[1]}"
+    event: dict[str, Any] = json.loads(line)
+    return event
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_when_started_then_prints_listening_line_serves_and_stops_cleanly_on_signal(
+    stop_signal: signal.Signals, tmp_path: Path
+) -> None:
+    truth_path = tmp_path / "truth.json"
+    process = _start("--seed", "3", "--scale", "0.1", "--truth-out", str(truth_path))
+    try:
+        event = _listening_line(process)
+        token = fetch_token(event["token_url"])
+        response = requests.get(
+            f"{event['api_base_url']}/browse/new-releases", headers={"Authorization": f"Bearer {token}"},
+            timeout=HTTP_TIMEOUT_S,
+        )
+    finally:
+        process.send_signal(stop_signal)
+        _, stderr = process.communicate(timeout=10)
+
+    assert set(event) == {"event", "api_base_url", "token_url", "pid"}
+    assert event["event"] == "listening" and event["pid"] == process.pid
+    assert event["api_base_url"].startswith("http://127.0.0.1:") and event["api_base_url"].endswith("/v1")
+    assert response.status_code == 200
+    assert process.returncode == 0
+    assert "Traceback" not in stderr
+    assert token not in stderr and TWIN_SECRET not in stderr
+    assert json.loads(truth_path.read_text(encoding="utf-8")) == TwinServer(seed=3, scale=0.1).truth()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--scale", "-1"], "--scale"),
+        (["--scale", "abc"], "--scale"),
+        (["--faults", "429=2"], "429=2"),
+        (["--faults", "bogus=1"], "bogus"),
+        (["--port", "70000"], "--port"),
+        (["--seed", "x"], "--seed"),
+    ],
+)
+def test_when_cli_value_is_bad_then_one_line_error_and_exit_2(args: list[str], expected: str) -> None:
+    result = _run(*args)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_when_secret_env_is_unset_then_refuses_to_start_naming_the_variable() -> None:
+    result = _run("--port", "0", secret=None)
+
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and SECRET_ENV in lines[0]

@@ -1,0 +1,109 @@
+"""Integration tests: fault injection of the twin over real HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from spotify_twin.server import RESET_STATUS
+from tests.twin_fixtures import (
+    HTTP_TIMEOUT_S,
+    assert_matches_schema,
+    assert_spotify_error,
+    bearer_session,
+    fetch_token,
+    response_schema,
+    start_twin,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def test_when_429_probability_is_one_then_every_api_call_is_429_with_retry_after() -> None:
+    with start_twin("429=1.0") as twin:
+        session = bearer_session(twin.token_url)  # the token endpoint is never faulted
+        truth = twin.truth()
+        urls = [
+            f"{twin.api_base_url}/browse/new-releases",
+            f"{twin.api_base_url}/albums?ids={truth['albums'][0]}",
+            f"{twin.api_base_url}/albums/{truth['albums'][0]}/tracks",
+            f"{twin.api_base_url}/tracks/{truth['tracks'][0]}",
+            f"{twin.api_base_url}/artists?ids={truth['artists'][0]}",
+        ]
+
+        responses = [session.get(url, timeout=HTTP_TIMEOUT_S) for url in urls]
+
+    for response in responses:
+        assert_spotify_error(response, 429)
+        assert_matches_schema(response.json(), response_schema("/albums", 429))
+        assert response.headers["Retry-After"] == "1"
+
+
+def test_when_token_expires_after_3_requests_then_4th_call_is_401_and_a_new_token_works() -> None:
+    with start_twin("expire_token_after=3") as twin:
+        url = f"{twin.api_base_url}/browse/new-releases?limit=1"
+        session = bearer_session(twin.token_url)
+
+        statuses = [session.get(url, timeout=HTTP_TIMEOUT_S).status_code for _ in range(3)]
+        expired = session.get(url, timeout=HTTP_TIMEOUT_S)
+        session.headers["Authorization"] = f"Bearer {fetch_token(twin.token_url)}"
+        renewed = session.get(url, timeout=HTTP_TIMEOUT_S)
+
+    assert statuses == [200, 200, 200]
+    assert_spotify_error(expired, 401)
+    assert expired.json()["error"]["message"] == "The access token expired"
+    assert renewed.status_code == 200
+
+
+def test_when_500_probability_is_one_then_server_error_json() -> None:
+    with start_twin("500=1.0") as twin:
+        session = bearer_session(twin.token_url)
+        response = session.get(f"{twin.api_base_url}/browse/new-releases", timeout=HTTP_TIMEOUT_S)
+
+    assert_spotify_error(response, 500)
+
+
+def test_when_reset_probability_is_one_then_connection_drops_without_response() -> None:
+    with start_twin("reset=1.0") as twin:
+        session = bearer_session(twin.token_url)
+
+        with pytest.raises(requests.ConnectionError):
+            session.get(f"{twin.api_base_url}/browse/new-releases", timeout=HTTP_TIMEOUT_S)
+        log = twin.request_log
+
+    assert log[-1] == ("GET", "/v1/browse/new-releases", RESET_STATUS)
+
+
+def test_when_timeout_fault_hits_then_client_read_times_out() -> None:
+    with start_twin("timeout=1.0,timeout_s=2") as twin:
+        session = bearer_session(twin.token_url)
+
+        with pytest.raises(requests.ReadTimeout):
+            session.get(f"{twin.api_base_url}/browse/new-releases", timeout=0.3)
+
+
+def test_when_latency_is_set_then_every_response_including_token_is_delayed() -> None:
+    with start_twin("latency_ms=150") as twin:
+        started = time.perf_counter()
+        session = bearer_session(twin.token_url)
+        response = session.get(f"{twin.api_base_url}/browse/new-releases", timeout=HTTP_TIMEOUT_S)
+        elapsed = time.perf_counter() - started
+
+    assert response.status_code == 200
+    assert elapsed >= 0.3
+
+
+def test_when_same_seed_and_faults_then_same_status_sequence() -> None:
+    def statuses(fault_seed: int) -> list[int]:
+        with start_twin("429=0.3,503=0.2", fault_seed=fault_seed) as twin:
+            session = bearer_session(twin.token_url)
+            url = f"{twin.api_base_url}/browse/new-releases?limit=1"
+            return [session.get(url, timeout=HTTP_TIMEOUT_S).status_code for _ in range(25)]
+
+    first, second, other = statuses(5), statuses(5), statuses(6)
+
+    assert first == second
+    assert first != other
+    assert set(first) == {200, 429, 503}

@@ -1,0 +1,131 @@
+"""Unit tests of the twin's synthetic catalog: determinism, size and realism."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from spotify_twin.catalog import GENRES, Catalog, _CatalogBuilder, build_catalog
+from spotify_twin.errors import CatalogError
+from spotify_twin.truth import export_truth
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BASE62_ID = re.compile(r"[0-9A-Za-z]{22}")
+
+
+def _fresh(seed: int, scale: float) -> Catalog:
+    # Bypass build_catalog's cache so determinism is really re-derived.
+    return _CatalogBuilder(seed, scale).build()
+
+
+def test_when_same_seed_and_scale_then_catalog_is_identical() -> None:
+    first, second = _fresh(42, 0.3), _fresh(42, 0.3)
+
+    assert export_truth(first) == export_truth(second)
+    assert first.albums == second.albums
+    assert first.tracks == second.tracks
+
+
+def test_when_built_in_another_process_with_other_hash_seed_then_ids_are_identical() -> None:
+    code = (
+        "import json; from spotify_twin.catalog import build_catalog; from spotify_twin.truth import export_truth; "
+        "print(json.dumps(export_truth(build_catalog(42, 0.1))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env={"PYTHONHASHSEED": "123", "PATH": ""},
+        capture_output=True, text=True, check=True, timeout=30,
+    ).stdout
+
+    assert json.loads(out) == json.loads(json.dumps(export_truth(_fresh(42, 0.1))))
+
+
+def test_when_seed_differs_then_ids_differ() -> None:
+    first, second = _fresh(42, 0.1), _fresh(43, 0.1)
+
+    first_ids = {a.id for a in first.artists} | {a.id for a in first.albums}
+    second_ids = {a.id for a in second.artists} | {a.id for a in second.albums}
+    assert not first_ids & second_ids
+
+
+def test_when_scale_is_one_then_sizes_are_about_300_900_9000() -> None:
+    catalog = build_catalog(42, 1.0)
+
+    assert len(catalog.artists) == 300
+    assert len(catalog.albums) == 900
+    assert 8000 <= len(catalog.tracks) <= 10500
+    assert len(catalog.new_release_ids) == 100
+
+
+def test_when_scale_is_small_then_at_least_20_new_releases() -> None:
+    catalog = build_catalog(42, 0.05)
+
+    assert len(catalog.new_release_ids) == 20
+
+
+def test_when_built_then_all_ids_are_unique_base62_22_chars() -> None:
+    catalog = build_catalog(42, 1.0)
+    ids = [a.id for a in catalog.artists] + [a.id for a in catalog.albums] + [t.id for t in catalog.tracks]
+
+    assert all(BASE62_ID.fullmatch(i) for i in ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_when_built_then_new_releases_are_the_newest_albums_newest_first() -> None:
+    catalog = build_catalog(42, 1.0)
+    dates = [catalog.album_by_id[a].release_date for a in catalog.new_release_ids]
+    newest_other = max(a.release_date for a in catalog.albums if a.id not in set(catalog.new_release_ids))
+
+    assert dates == sorted(dates, reverse=True)
+    assert min(dates) >= newest_other
+
+
+def test_when_built_then_some_albums_need_track_paging_and_one_is_a_new_release() -> None:
+    catalog = build_catalog(42, 0.3)
+    long_albums = [a for a in catalog.albums if a.total_tracks > 50]
+
+    assert len(long_albums) >= 2
+    assert any(catalog.album_by_id[a].total_tracks > 50 for a in catalog.new_release_ids)
+
+
+def test_when_built_then_rows_are_consistent_with_each_other() -> None:
+    catalog = build_catalog(42, 0.3)
+
+    for album in catalog.albums:
+        assert album.total_tracks == len(album.track_ids)
+        assert 1 <= len(album.artist_ids) <= 3
+        tracks = [catalog.track_by_id[t] for t in album.track_ids]
+        assert all(t.album_id == album.id for t in tracks)
+        positions = [(t.disc_number, t.track_number) for t in tracks]
+        assert positions == sorted(positions)
+        if album.album_type == "single":
+            assert 1 <= album.total_tracks <= 3
+    for track in catalog.tracks:
+        assert all(a in catalog.artist_by_id for a in track.artist_ids)
+
+
+def test_when_built_then_fields_have_a_realistic_mix() -> None:
+    catalog = build_catalog(42, 1.0)
+
+    assert set(Counter(a.album_type for a in catalog.albums)) == {"album", "single", "compilation"}
+    assert set(Counter(a.release_date_precision for a in catalog.albums)) == {"year", "month", "day"}
+    assert {len(a.genres) for a in catalog.artists} == {0, 1, 2, 3, 4}
+    assert all(set(a.genres) <= set(GENRES) for a in catalog.artists)
+    assert any(t.disc_number > 1 for t in catalog.tracks)
+    assert any(len(t.artist_ids) > len(catalog.album_by_id[t.album_id].artist_ids) for t in catalog.tracks)
+    assert any(t.explicit for t in catalog.tracks) and not all(t.explicit for t in catalog.tracks)
+    assert all(re.fullmatch(r"[A-Z]{2}[A-Z0-9]{3}\d{7}", t.isrc) for t in catalog.tracks)
+    assert all(re.fullmatch(r"\d{12}", a.upc) for a in catalog.albums)
+
+
+@pytest.mark.parametrize("scale", [0, -1.0, float("nan"), float("inf"), 1000.0])
+def test_when_scale_is_out_of_range_then_catalog_error_names_scale(scale: float) -> None:
+    with pytest.raises(CatalogError) as caught:
+        build_catalog(42, scale)
+
+    assert caught.value.field == "scale"
