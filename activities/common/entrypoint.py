@@ -1,0 +1,52 @@
+"""The one ``main`` wrapper every activity's ``__main__`` calls: context in, outputs.json out, exit code."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn
+
+from activities.common.context import ActivityContext, load_context
+from activities.common.errors import ActivityError
+from activities.common.logs import one_line, redact
+from activities.common.outputs import write_outputs
+
+
+def run_activity(name: str, main: Callable[[ActivityContext], Mapping[str, Any]]) -> NoReturn:
+    """Run ``main`` as a Custom activity and exit the process.
+
+    Loads the context, calls ``main``, writes ``outputs.json`` with what it returns plus
+    ``durationSeconds`` and exits 0. An :class:`ActivityError` (an expected failure) prints one line
+    ``ERROR <name>: <message>`` to stderr and exits 1; any other exception is a bug and prints its
+    traceback (redacted) to stderr, exit 1. Batch marks the task failed on any non-zero exit.
+    """
+    started = time.monotonic()
+    code = 1
+    try:
+        context = load_context()
+        outputs = dict(main(context))
+        # The entrypoint measures, so every activity reports duration the same way.
+        outputs["durationSeconds"] = round(time.monotonic() - started, 3)
+        write_outputs(context.working_dir, outputs)
+        code = 0
+    except ActivityError as exc:
+        _flush()
+        message = one_line(str(exc)) or type(exc).__name__
+        sys.stderr.write(redact(f"ERROR {name}: {message}") + "\n")
+    except Exception:  # noqa: BLE001 - the one place that turns a bug into exit 1 with its traceback
+        _flush()
+        sys.stderr.write(redact(traceback.format_exc()))
+    _flush()
+    sys.exit(code)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe must not mask the exit code
+            stream.flush()
+
+
+__all__ = ["run_activity"]

@@ -1,0 +1,326 @@
+"""Spotify Web API client: client-credentials token, GET with bounded, jittered retries.
+
+Errors are classified here, once, as responses arrive: 429/5xx/connection errors/timeouts become
+:class:`RetriableError`, 401 :class:`AuthError` (token refreshed once, then fatal), other 4xx
+:class:`FatalError`. Nothing else in the extraction looks at status codes.
+
+Sleeping, the monotonic clock, wall-clock time and jitter are injectable so tests never sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from activities.common.context import SecureString
+from activities.common.logs import get_logger, register_secret
+from activities.extract.errors import (
+    AuthError,
+    FatalError,
+    RetriableError,
+    RetriesExhaustedError,
+)
+
+_log = get_logger("activities.extract.client")
+
+# Refresh the token this long before Spotify says it expires, so a request never carries a dead one.
+_TOKEN_MARGIN_SECONDS = 60.0
+_USER_AGENT = "spotify-adf-pipeline-extract/0.1"
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """One successful API response: the body bytes exactly as received and where/when they came from."""
+
+    url: str  # the request URL (no token: that travels in a header)
+    status: int
+    body: bytes
+    fetched_at: datetime
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise FatalError(
+                f"GET {self.path} returned HTTP {self.status} with a body that is not JSON ({exc})",
+                status=self.status,
+                path=self.path,
+            ) from exc
+
+
+class SpotifyClient:
+    """GETs from the Spotify Web API (or its twin) with an app (client-credentials) token."""
+
+    def __init__(
+        self,
+        *,
+        api_base_url: str,
+        token_url: str,
+        client_id: str,
+        client_secret: SecureString,
+        session: requests.Session | None = None,
+        max_attempts: int = 5,
+        backoff_seconds: float = 1.0,
+        max_backoff_seconds: float = 30.0,
+        max_wait_seconds: float = 120.0,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        """
+        Args:
+            max_attempts: attempts per request, the first included.
+            backoff_seconds: first backoff; doubles per attempt up to ``max_backoff_seconds``, jittered.
+            max_wait_seconds: the most one request may spend sleeping between attempts; a Retry-After
+                or backoff that would go past it ends the request with RetriesExhaustedError.
+        """
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.api_base_url = api_base_url.rstrip("/")
+        self._base_path = urlsplit(self.api_base_url).path.rstrip("/")
+        self.token_url = token_url
+        self._client_id = client_id
+        self._client_secret = client_secret
+        register_secret(client_secret)  # whoever built the SecureString, it is now redacted from logs
+        self._session = session or requests.Session()
+        self._session.headers.setdefault("User-Agent", _USER_AGENT)
+        self._max_attempts = max_attempts
+        self._backoff = backoff_seconds
+        self._max_backoff = max_backoff_seconds
+        self._max_wait = max_wait_seconds
+        self._timeout = timeout
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._now = now
+        self._jitter = jitter
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+        self.request_count = 0  # API GETs sent, every attempt counted; token requests are not
+        self.token_request_count = 0
+
+    # -- public -------------------------------------------------------------------------------
+
+    def url_for(self, path_or_url: str, params: Mapping[str, str | int] | None = None) -> str:
+        """Return the absolute request URL for an API path (``/albums``) or a ``next`` link.
+
+        A ``next`` link is re-based onto ``api_base_url``: the token is only ever sent to the
+        configured API, whatever host a response names.
+        """
+        if path_or_url.startswith(("http://", "https://")):
+            parts = urlsplit(path_or_url)
+            if parts.path != self._base_path and not parts.path.startswith(self._base_path + "/"):
+                raise FatalError(
+                    f"refusing to follow link {parts.path}: it is not under the API base path {self._base_path or '/'}",
+                    status=None,
+                    path=parts.path,
+                )
+            url = self.api_base_url + parts.path[len(self._base_path):]
+            query = parts.query
+        else:
+            if not path_or_url.startswith("/"):
+                path_or_url = "/" + path_or_url
+            url = self.api_base_url + path_or_url
+            query = ""
+        if params:
+            extra = urlencode({key: str(value) for key, value in params.items()}, safe=",")
+            query = f"{query}&{extra}" if query else extra
+        return f"{url}?{query}" if query else url
+
+    def get(self, path_or_url: str, params: Mapping[str, str | int] | None = None) -> ApiResponse:
+        """GET an API path or ``next`` link, retrying what is worth retrying.
+
+        Raises:
+            FatalError: a 4xx other than 401/429, or the token request was refused.
+            AuthError: 401 again after one token refresh.
+            RetriesExhaustedError: retriable failures beyond ``max_attempts`` or ``max_wait_seconds``.
+        """
+        url = self.url_for(path_or_url, params)
+        path = urlsplit(url).path
+        waited = 0.0
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._get_once(url, self._access_token())
+            except AuthError:
+                if refreshed:
+                    raise
+                refreshed = True
+                self._token = None  # the next attempt fetches a fresh token
+                attempt -= 1  # a refresh is not a failed attempt
+            except RetriableError as exc:
+                delay = self._next_delay(exc, attempt, waited, path)
+                _log.warning(
+                    "%s; retrying in %.2f s (attempt %d of %d)", exc, delay, attempt + 1, self._max_attempts
+                )
+                self._sleep(delay)
+                waited += delay
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> SpotifyClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SpotifyClient({self.api_base_url!r}, client_id={self._client_id!r})"
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _next_delay(self, exc: RetriableError, attempt: int, waited: float, path: str) -> float:
+        if attempt >= self._max_attempts:
+            raise RetriesExhaustedError(
+                f"{exc}; gave up after {attempt} attempts (waited {waited:.2f} s in total)",
+                status=exc.status,
+                path=path,
+            ) from exc
+        if exc.retry_after is not None:
+            delay = max(0.0, exc.retry_after)  # the server said how long: honour it, no jitter
+        else:
+            ceiling = min(self._max_backoff, self._backoff * (2 ** (attempt - 1)))
+            delay = ceiling / 2 + self._jitter() * ceiling / 2  # "equal jitter": spread, never zero
+        if waited + delay > self._max_wait:
+            raise RetriesExhaustedError(
+                f"GET {path} gave up after waiting {waited:.1f} s over {attempt} attempts: {exc}; "
+                f"waiting {delay:.1f} s more would pass the {self._max_wait:.0f} s cap",
+                status=exc.status,
+                path=path,
+            ) from exc
+        return delay
+
+    def _access_token(self) -> str:
+        if self._token is not None and self._monotonic() < self._token_expires_at:
+            return self._token
+        path = urlsplit(self.token_url).path or "/"
+        self.token_request_count += 1
+        try:
+            response = self._session.post(
+                self.token_url,
+                data={"grant_type": "client_credentials"},
+                auth=(self._client_id, self._client_secret.reveal()),  # HTTP Basic, as Spotify requires
+                timeout=self._timeout,
+            )
+        except requests.RequestException as exc:
+            raise _transport_error("POST", path, exc) from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise RetriableError(
+                f"token request POST {path} returned HTTP {response.status_code}",
+                status=response.status_code,
+                path=path,
+                retry_after=self._retry_after(response),
+            )
+        if response.status_code != 200:
+            raise FatalError(
+                f"token request POST {path} was refused: HTTP {response.status_code}"
+                f"{_error_detail(response)}; check clientId and the client secret",
+                status=response.status_code,
+                path=path,
+            )
+        try:
+            payload = response.json()
+            token = payload["access_token"]
+            expires_in = float(payload.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise FatalError(
+                f"token response from POST {path} has no access_token", status=200, path=path
+            ) from exc
+        if not isinstance(token, str) or not token:
+            raise FatalError(f"token response from POST {path} has an empty access_token", status=200, path=path)
+        register_secret(token)  # a bearer token is a credential too
+        self._token = token
+        self._token_expires_at = self._monotonic() + max(0.0, expires_in - _TOKEN_MARGIN_SECONDS)
+        return token
+
+    def _get_once(self, url: str, token: str) -> ApiResponse:
+        path = urlsplit(url).path
+        self.request_count += 1
+        try:
+            response = self._session.get(
+                url, headers={"Authorization": f"Bearer {token}"}, timeout=self._timeout
+            )
+        except requests.RequestException as exc:
+            raise _transport_error("GET", path, exc) from exc
+        status = response.status_code
+        if 200 <= status < 300:
+            return ApiResponse(url=url, status=status, body=response.content, fetched_at=self._now())
+        if status == 429 or status >= 500:
+            raise RetriableError(
+                f"GET {path} returned HTTP {status}{_error_detail(response)}",
+                status=status,
+                path=path,
+                retry_after=self._retry_after(response),
+            )
+        if status == 401:
+            raise AuthError(f"GET {path} returned HTTP 401{_error_detail(response)}", status=status, path=path)
+        raise FatalError(f"GET {path} returned HTTP {status}{_error_detail(response)}", status=status, path=path)
+
+    def _retry_after(self, response: requests.Response) -> float | None:
+        """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent or unreadable."""
+        value = response.headers.get("Retry-After")
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, (when - self._now()).total_seconds())
+
+
+def _transport_error(method: str, path: str, exc: requests.RequestException) -> Exception:
+    # Connection trouble and timeouts are transient; a malformed URL or redirect loop is not.
+    transient = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+    kind = type(exc).__name__
+    if isinstance(exc, transient):
+        return RetriableError(f"{method} {path} failed: {kind}", status=None, path=path)
+    return FatalError(f"{method} {path} failed: {kind}: {exc}", status=None, path=path)
+
+
+def _error_detail(response: requests.Response) -> str:
+    """``: <message>`` from a Spotify error body (``{"error": {"message": …}}`` or OAuth ``{"error": "…"}``)."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return ""
+    message: Any = None
+    if isinstance(payload, dict):
+        error = payload.get("error")
+        if isinstance(error, dict):
+            message = error.get("message")
+        elif isinstance(error, str):
+            message = error
+            if isinstance(payload.get("error_description"), str):
+                message = f"{error} ({payload['error_description']})"
+    if not isinstance(message, str) or not message:
+        return ""
+    return ": " + " ".join(message.split())[:200]
+
+
+__all__ = ["ApiResponse", "SpotifyClient"]

@@ -1,0 +1,45 @@
+"""Errors of the Spotify extraction, classified once where HTTP responses enter (client.py)."""
+
+from __future__ import annotations
+
+from activities.common.errors import ActivityError
+
+
+class ApiError(ActivityError):
+    """A Spotify Web API call failed; names the method, path and HTTP status (None: no response)."""
+
+    def __init__(self, message: str, *, status: int | None, path: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.path = path
+
+
+class RetriableError(ApiError):
+    """429, 5xx, a connection error or a timeout: worth another attempt after ``retry_after`` seconds
+    (None: the server did not say; the client backs off exponentially)."""
+
+    def __init__(self, message: str, *, status: int | None, path: str, retry_after: float | None = None) -> None:
+        super().__init__(message, status=status, path=path)
+        self.retry_after = retry_after
+
+
+class AuthError(ApiError):
+    """401 from the API: the access token expired or was revoked; refreshed once, then fatal."""
+
+
+class FatalError(ApiError):
+    """Any other 4xx (or a token request refused): retrying cannot help."""
+
+
+class RetriesExhaustedError(ApiError):
+    """A retriable failure that did not go away within the attempt or waiting budget."""
+
+
+__all__ = ["ApiError", "AuthError", "FatalError", "RetriableError", "RetriesExhaustedError"]
+
+
+class PayloadError(ActivityError):
+    """A 2xx response body does not have the shape of the Spotify object it should be."""
+
+
+__all__ += ["PayloadError"]

@@ -1,0 +1,75 @@
+"""GET /albums?ids= (entity ``albums``, 20 ids per call) and GET /albums/{id}/tracks pages beyond the
+first one embedded in the album object (entity ``album_tracks``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from activities.extract.client import ApiResponse, SpotifyClient
+from activities.extract.resources import _array, _artist_ids, _ids, _next, _object, batched
+
+ENTITY = "albums"
+TRACKS_ENTITY = "album_tracks"
+PATH = "/albums"
+MAX_IDS = 20  # the endpoint's maximum
+
+
+@dataclass(frozen=True)
+class AlbumIds:
+    """What one /albums answer tells about the rest of the slice."""
+
+    album_ids: list[str]  # albums returned (unknown ids come back as null and are absent)
+    track_ids: list[str]  # tracks on the embedded first page of each album's tracks
+    artist_ids: list[str]  # the albums' artists
+    tracks_next: list[str]  # `tracks.next` of albums with more tracks than the embedded page
+
+
+@dataclass(frozen=True)
+class AlbumTrackIds:
+    track_ids: list[str]
+    next: str | None
+
+
+def fetch_albums(client: SpotifyClient, ids: Sequence[str], market: str) -> Iterator[ApiResponse]:
+    """One GET per batch of at most 20 album ids."""
+    for batch in batched(ids, MAX_IDS):
+        yield client.get(PATH, {"ids": ",".join(batch), "market": market})
+
+
+def fetch_album_tracks(client: SpotifyClient, next_url: str) -> Iterator[tuple[ApiResponse, Any]]:
+    """Follow one album's ``tracks.next`` chain; yields ``(response, payload)`` per page."""
+    url: str | None = next_url
+    while url is not None:
+        response = client.get(url)
+        payload = response.json()
+        yield response, payload
+        parsed = ids_from_album_tracks(payload)
+        url = parsed.next if parsed.track_ids else None  # an empty page ends the chain
+
+
+def ids_from_albums(payload: Any) -> AlbumIds:
+    """Pure parse of a /albums?ids= answer."""
+    albums = [album for album in _array(_object(payload, "albums"), "albums", "albums") if isinstance(album, dict)]
+    track_ids: list[str] = []
+    tracks_next: list[str] = []
+    for album in albums:
+        tracks = album.get("tracks")
+        if isinstance(tracks, dict):
+            track_ids.extend(_ids(tracks.get("items") or []))
+            following = _next(tracks)
+            if following:
+                tracks_next.append(following)
+    return AlbumIds(
+        album_ids=_ids(albums),
+        track_ids=track_ids,
+        artist_ids=_artist_ids(albums),
+        tracks_next=tracks_next,
+    )
+
+
+def ids_from_album_tracks(payload: Any) -> AlbumTrackIds:
+    """Pure parse of a /albums/{id}/tracks page (a paging object of simplified tracks)."""
+    page = _object(payload, "album tracks")
+    return AlbumTrackIds(track_ids=_ids(_array(page, "items", "album tracks")), next=_next(page))

@@ -1,0 +1,24 @@
+"""GET /artists?ids= (entity ``artists``, 50 ids per call)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from activities.extract.client import ApiResponse, SpotifyClient
+from activities.extract.resources import _array, _ids, _object, batched
+
+ENTITY = "artists"
+PATH = "/artists"
+MAX_IDS = 50  # the endpoint's maximum
+
+
+def fetch_artists(client: SpotifyClient, ids: Sequence[str]) -> Iterator[ApiResponse]:
+    """One GET per batch of at most 50 artist ids."""
+    for batch in batched(ids, MAX_IDS):
+        yield client.get(PATH, {"ids": ",".join(batch)})
+
+
+def ids_from_artists(payload: Any) -> list[str]:
+    """Pure parse of a /artists?ids= answer: the artists returned (nulls for unknown ids skipped)."""
+    return _ids(_array(_object(payload, "artists"), "artists", "artists"))

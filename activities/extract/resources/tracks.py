@@ -1,0 +1,32 @@
+"""GET /tracks?ids= (entity ``tracks``, 50 ids per call)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from activities.extract.client import ApiResponse, SpotifyClient
+from activities.extract.resources import _array, _artist_ids, _ids, _object, batched
+
+ENTITY = "tracks"
+PATH = "/tracks"
+MAX_IDS = 50  # the endpoint's maximum
+
+
+@dataclass(frozen=True)
+class TrackIds:
+    track_ids: list[str]  # tracks returned (unknown ids come back as null and are absent)
+    artist_ids: list[str]  # the tracks' artists
+
+
+def fetch_tracks(client: SpotifyClient, ids: Sequence[str]) -> Iterator[ApiResponse]:
+    """One GET per batch of at most 50 track ids."""
+    for batch in batched(ids, MAX_IDS):
+        yield client.get(PATH, {"ids": ",".join(batch)})
+
+
+def ids_from_tracks(payload: Any) -> TrackIds:
+    """Pure parse of a /tracks?ids= answer."""
+    tracks = [track for track in _array(_object(payload, "tracks"), "tracks", "tracks") if isinstance(track, dict)]
+    return TrackIds(track_ids=_ids(tracks), artist_ids=_artist_ids(tracks))

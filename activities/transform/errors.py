@@ -1,0 +1,95 @@
+"""Errors of the transform stage.
+
+Every error derives from ``ActivityError`` so the entrypoint ends the activity with one
+``ERROR transform: <message>`` line. Messages name the blob (``<container>/<path>``) and,
+where there is one, the fix.
+"""
+
+from __future__ import annotations
+
+from activities.common.errors import ActivityError
+
+
+class TransformError(ActivityError):
+    """Base of the transform's expected failures."""
+
+
+class ManifestNotFoundError(TransformError):
+    """The run manifest named by ``manifestFolderPath``/``manifestFileName`` does not exist."""
+
+    def __init__(self, blob: str) -> None:
+        super().__init__(
+            f"manifest {blob} not found: the extract run has not finished (it writes the manifest last) "
+            "or manifestFolderPath/manifestFileName point elsewhere"
+        )
+        self.blob = blob
+
+
+class ManifestInvalidError(TransformError):
+    """The manifest is not JSON or does not follow the contract in docs/architecture.md."""
+
+    def __init__(self, blob: str, detail: str) -> None:
+        super().__init__(f"manifest {blob} is invalid: {detail}")
+        self.blob = blob
+        self.detail = detail
+
+
+class PartNotFoundError(TransformError):
+    """A part listed in the manifest is missing from the raw zone."""
+
+    def __init__(self, blob: str, manifest_blob: str) -> None:
+        super().__init__(f"part {blob} listed in manifest {manifest_blob} not found in storage")
+        self.blob = blob
+        self.manifest_blob = manifest_blob
+
+
+class PartIntegrityError(TransformError):
+    """A part's stored bytes differ from the size or sha256 the manifest recorded."""
+
+    def __init__(self, blob: str, detail: str) -> None:
+        super().__init__(f"part {blob} failed its integrity check: {detail}")
+        self.blob = blob
+        self.detail = detail
+
+
+class PartDecodeError(TransformError):
+    """A part is not gzip-compressed UTF-8 JSON."""
+
+    def __init__(self, blob: str, detail: str) -> None:
+        super().__init__(f"part {blob} could not be decoded: {detail}")
+        self.blob = blob
+        self.detail = detail
+
+
+class PayloadShapeError(TransformError):
+    """A response body does not have the shape of the Spotify response it claims to be.
+
+    Raised by the pure parse modules, which do not know which blob they read; ``run`` turns it
+    into a ``PartPayloadError`` that names the blob.
+    """
+
+    def __init__(self, where: str, detail: str) -> None:
+        super().__init__(f"{where}: {detail}")
+        self.where = where
+        self.detail = detail
+
+
+class PartPayloadError(TransformError):
+    """A part decoded as JSON but its body is not shaped like the entity's Spotify response."""
+
+    def __init__(self, blob: str, entity: str, cause: PayloadShapeError) -> None:
+        super().__init__(f"part {blob} ({entity}) has an unexpected shape at {cause}")
+        self.blob = blob
+        self.entity = entity
+
+
+__all__ = [
+    "ManifestInvalidError",
+    "ManifestNotFoundError",
+    "PartDecodeError",
+    "PartIntegrityError",
+    "PartNotFoundError",
+    "PartPayloadError",
+    "PayloadShapeError",
+    "TransformError",
+]

@@ -1,0 +1,205 @@
+"""Parse and validate the run manifest, and verify and decode the parts it lists.
+
+Pure: bytes in, typed values out. The manifest format is the contract in docs/architecture.md
+("Manifest"). Everything a part promises (size, sha256 of the stored gzip bytes) is checked
+before its body is trusted, so a truncated upload or a part rewritten after the manifest
+fails the run instead of producing quietly different tables.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from activities.transform.errors import ManifestInvalidError, PartDecodeError, PartIntegrityError
+
+SUPPORTED_MANIFEST_VERSION = 1
+SUPPORTED_SOURCE = "spotify"
+
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class ManifestPart:
+    """One raw part: one API response body, gzip-compressed, at ``<container>/<path>``."""
+
+    entity: str
+    path: str
+    size: int
+    sha256: str
+    request_url: str | None = None
+    fetched_at: str | None = None
+    items: int | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A validated ``_manifest.json``; ``blob`` is where it was read (``<container>/<path>``)."""
+
+    blob: str
+    manifest_version: int
+    source: str
+    ingest_date: date
+    run_id: str
+    container: str
+    parts: tuple[ManifestPart, ...]
+    created_at: str | None = None
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    def part_blob(self, part: ManifestPart) -> str:
+        """``<container>/<path>`` of a part, the name every message uses."""
+        return f"{self.container}/{part.path}"
+
+
+class _InvalidError(Exception):
+    """Internal: one validation failure; ``parse_manifest`` adds the blob name."""
+
+
+def _get(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str, *, required: bool = True) -> Any:
+    value = obj.get(key)
+    if value is None and not required:
+        return None
+    # bool is an int in Python but never a valid size/count/version in the manifest.
+    if value is None or isinstance(value, bool) or not isinstance(value, kind):
+        expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise _InvalidError(f"`{where}{key}` must be {expected}, got {json.dumps(value)[:80]}")
+    return value
+
+
+def _parse_part(raw: Any, index: int) -> ManifestPart:
+    where = f"parts[{index}]."
+    if not isinstance(raw, Mapping):
+        raise _InvalidError(f"`parts[{index}]` must be an object")
+    entity = _get(raw, "entity", str, where)
+    path = _get(raw, "path", str, where)
+    size = _get(raw, "size", int, where)
+    sha256 = _get(raw, "sha256", str, where)
+    if not entity:
+        raise _InvalidError(f"`{where}entity` is empty")
+    # Paths are relative to the manifest's container; anything else would read outside it.
+    if not path or path.startswith("/") or ".." in path.split("/"):
+        raise _InvalidError(f"`{where}path` must be a path relative to the container, got {path!r}")
+    if size < 0:
+        raise _InvalidError(f"`{where}size` must be >= 0, got {size}")
+    if not _SHA256_HEX.fullmatch(sha256):
+        raise _InvalidError(f"`{where}sha256` must be 64 hex digits, got {sha256[:80]!r}")
+    items = _get(raw, "items", int, where, required=False)
+    return ManifestPart(
+        entity=entity,
+        path=path,
+        size=size,
+        sha256=sha256.lower(),
+        request_url=_get(raw, "request_url", str, where, required=False),
+        fetched_at=_get(raw, "fetched_at", str, where, required=False),
+        items=items,
+    )
+
+
+def _partition_values(blob: str) -> dict[str, str]:
+    """``key=value`` folder segments of a blob path (``ingest_date``, ``run_id``)."""
+    return dict(segment.split("=", 1) for segment in blob.split("/")[:-1] if "=" in segment)
+
+
+def _validate(doc: Any, blob: str) -> Manifest:
+    if not isinstance(doc, Mapping):
+        raise _InvalidError("the document must be a JSON object")
+    version = _get(doc, "manifest_version", int, "")
+    if version != SUPPORTED_MANIFEST_VERSION:
+        raise _InvalidError(f"`manifest_version` {version} is not supported (expected {SUPPORTED_MANIFEST_VERSION})")
+    source = _get(doc, "source", str, "")
+    if source != SUPPORTED_SOURCE:
+        raise _InvalidError(f"`source` {source!r} is not supported (expected {SUPPORTED_SOURCE!r})")
+    ingest_raw = _get(doc, "ingest_date", str, "")
+    try:
+        if not _ISO_DATE.fullmatch(ingest_raw):
+            raise ValueError(ingest_raw)
+        ingest_date = date.fromisoformat(ingest_raw)
+    except ValueError:
+        raise _InvalidError(f"`ingest_date` must be a YYYY-MM-DD date, got {ingest_raw!r}") from None
+    run_id = _get(doc, "run_id", str, "")
+    container = _get(doc, "container", str, "")
+    if not run_id or not container:
+        raise _InvalidError("`run_id` and `container` must be non-empty")
+    # The manifest's folder names its run (…/ingest_date=…/run_id=…/_manifest.json): a manifest
+    # copied to another run's folder would otherwise publish under the wrong snapshot.
+    location = _partition_values(blob)
+    for key, value in (("ingest_date", ingest_raw), ("run_id", run_id)):
+        if key in location and location[key] != value:
+            raise _InvalidError(f"`{key}` is {value!r} but the manifest sits in folder {key}={location[key]}")
+    raw_parts = _get(doc, "parts", list, "")
+    parts = tuple(_parse_part(raw, index) for index, raw in enumerate(raw_parts))
+    seen: set[str] = set()
+    for part in parts:
+        if part.path in seen:
+            raise _InvalidError(f"part {part.path} is listed twice")
+        seen.add(part.path)
+    counts = _get(doc, "counts", Mapping, "", required=False) or {}
+    return Manifest(
+        blob=blob,
+        manifest_version=version,
+        source=source,
+        ingest_date=ingest_date,
+        run_id=run_id,
+        container=container,
+        parts=parts,
+        created_at=_get(doc, "created_at", str, "", required=False),
+        counts=dict(counts),
+    )
+
+
+def parse_manifest(data: bytes, blob: str) -> Manifest:
+    """Parse and validate ``_manifest.json`` bytes read from ``blob`` (``<container>/<path>``).
+
+    Raises:
+        ManifestInvalidError: not UTF-8 JSON, or not the contract's shape; names the blob.
+    """
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestInvalidError(blob, f"not valid JSON ({exc})") from exc
+    try:
+        return _validate(doc, blob)
+    except _InvalidError as exc:
+        raise ManifestInvalidError(blob, str(exc)) from exc
+
+
+def verify_part(part: ManifestPart, data: bytes, blob: str) -> None:
+    """Check the stored bytes against the manifest's size and sha256.
+
+    Raises:
+        PartIntegrityError: the size or the digest differs.
+    """
+    if len(data) != part.size:
+        raise PartIntegrityError(blob, f"size is {len(data)} bytes, the manifest says {part.size}")
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != part.sha256:
+        raise PartIntegrityError(blob, f"sha256 is {digest}, the manifest says {part.sha256}")
+
+
+def decode_part(part: ManifestPart, data: bytes, blob: str) -> Any:
+    """Verify a part's stored bytes, then gunzip and parse the JSON response body.
+
+    Raises:
+        PartIntegrityError: size or sha256 differs from the manifest.
+        PartDecodeError: not gzip, or the content is not JSON.
+    """
+    verify_part(part, data, blob)
+    try:
+        body_bytes = gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise PartDecodeError(blob, f"not valid gzip ({exc})") from exc
+    try:
+        return json.loads(body_bytes)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PartDecodeError(blob, f"not valid JSON ({exc})") from exc
+
+
+__all__ = ["Manifest", "ManifestPart", "decode_part", "parse_manifest", "verify_part"]

@@ -1,0 +1,325 @@
+"""activities.extract.client: error classification and retries against a tiny HTTP server on 127.0.0.1.
+
+Nothing sleeps: the client gets a fake ``sleep`` that records the delays it was asked for.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from activities.common import SecureString
+from activities.extract.client import SpotifyClient
+from activities.extract.errors import AuthError, FatalError, RetriesExhaustedError
+
+SECRET = "client-test-s3cret"
+FIXED_NOW = datetime(2026, 11, 24, 5, 0, 1, 200000, tzinfo=timezone.utc)
+
+
+@dataclass
+class Scripted:
+    """Answers per path, consumed in order; the last one repeats. The token endpoint mints tok-1, tok-2, …"""
+
+    answers: dict[str, list[tuple[int, dict[str, str], bytes]]] = field(default_factory=dict)
+    requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path+query, Authorization)
+    token_status: int = 200
+    tokens_issued: int = 0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+        pass
+
+    def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        script = self.server.script
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        script.requests.append(("POST", self.path, self.headers.get("Authorization", "")))
+        if script.token_status != 200:
+            self._reply(script.token_status, {}, b'{"error":"invalid_client","error_description":"Invalid client"}')
+            return
+        script.tokens_issued += 1
+        body = json.dumps({"access_token": f"tok-{script.tokens_issued}", "token_type": "Bearer", "expires_in": 3600})
+        self._reply(200, {"Content-Type": "application/json"}, body.encode())
+
+    def do_GET(self) -> None:
+        script = self.server.script
+        script.requests.append(("GET", self.path, self.headers.get("Authorization", "")))
+        path = self.path.split("?")[0]
+        queue = script.answers.get(path)
+        if not queue:
+            self._reply(404, {}, b'{"error":{"status":404,"message":"no route"}}')
+            return
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        self._reply(*answer)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, script: Scripted) -> None:
+        self.script = script
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+@pytest.fixture()
+def server() -> Iterator[_Server]:
+    httpd = _Server(Scripted())
+    # A short poll interval: shutdown() waits up to one interval, per test.
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def make_client(server: _Server, clock: FakeClock, **options: Any) -> SpotifyClient:
+    port = server.server_address[1]
+    defaults: dict[str, Any] = {
+        "api_base_url": f"http://127.0.0.1:{port}/v1",
+        "token_url": f"http://127.0.0.1:{port}/api/token",
+        "client_id": "cid",
+        "client_secret": SecureString(SECRET),
+        "max_attempts": 4,
+        "backoff_seconds": 1.0,
+        "max_wait_seconds": 60.0,
+        "timeout": (2.0, 5.0),
+        "sleep": clock.sleep,
+        "monotonic": clock.monotonic,
+        "now": lambda: FIXED_NOW,
+        "jitter": lambda: 0.0,
+    }
+    defaults.update(options)
+    return SpotifyClient(**defaults)
+
+
+def ok(body: bytes) -> tuple[int, dict[str, str], bytes]:
+    return (200, {"Content-Type": "application/json"}, body)
+
+
+def error(status: int, headers: dict[str, str] | None = None, message: str = "boom") -> tuple[int, dict[str, str], bytes]:
+    return (status, headers or {}, json.dumps({"error": {"status": status, "message": message}}).encode())
+
+
+def api_paths(server: _Server) -> list[str]:
+    return [path for method, path, _ in server.script.requests if method == "GET"]
+
+
+def test_when_the_api_answers_200_then_the_body_bytes_come_back_exactly(server: _Server) -> None:
+    # Arrange
+    body = b'{ "albums" : [ ],  "odd spacing": "\\u00e9" }'
+    server.script.answers["/v1/albums"] = [ok(body)]
+    clock = FakeClock()
+
+    # Act
+    with make_client(server, clock) as client:
+        response = client.get("/albums", {"ids": "a,b", "market": "US"})
+
+    # Assert
+    assert response.body == body
+    assert response.url.endswith("/v1/albums?ids=a,b&market=US")
+    assert response.fetched_at == FIXED_NOW
+    assert response.json()["odd spacing"] == "é"
+    assert clock.sleeps == []
+    assert client.request_count == 1
+
+
+def test_when_a_token_is_requested_then_it_uses_http_basic_auth_and_is_reused(server: _Server) -> None:
+    # Arrange
+    server.script.answers["/v1/x"] = [ok(b"{}")]
+
+    # Act
+    with make_client(server, FakeClock()) as client:
+        client.get("/x")
+        client.get("/x")
+
+    # Assert
+    token_requests = [auth for method, _, auth in server.script.requests if method == "POST"]
+    expected = "Basic " + base64.b64encode(f"cid:{SECRET}".encode()).decode()
+    assert token_requests == [expected]
+    assert [auth for method, _, auth in server.script.requests if method == "GET"] == ["Bearer tok-1"] * 2
+
+
+def test_when_the_token_nears_expiry_then_a_new_one_is_fetched(server: _Server) -> None:
+    # Arrange
+    server.script.answers["/v1/x"] = [ok(b"{}")]
+    clock = FakeClock()
+    client = make_client(server, clock)
+    client.get("/x")
+
+    # Act
+    clock.now += 3600 - 30  # inside the refresh margin
+    client.get("/x")
+
+    # Assert
+    assert server.script.tokens_issued == 2
+    assert [auth for method, _, auth in server.script.requests if method == "GET"] == ["Bearer tok-1", "Bearer tok-2"]
+
+
+def test_when_429_with_retry_after_then_the_client_waits_that_long_and_retries(server: _Server) -> None:
+    # Arrange
+    server.script.answers["/v1/tracks"] = [error(429, {"Retry-After": "3"}), ok(b'{"tracks":[]}')]
+    clock = FakeClock()
+
+    # Act
+    response = make_client(server, clock).get("/tracks", {"ids": "t1"})
+
+    # Assert
+    assert response.body == b'{"tracks":[]}'
+    assert clock.sleeps == [3.0]
+    assert len(api_paths(server)) == 2
+
+
+def test_when_500_persists_then_retries_back_off_exponentially_and_end_in_a_clear_error(server: _Server) -> None:
+    # Arrange
+    server.script.answers["/v1/albums"] = [error(500)]
+    clock = FakeClock()
+    client = make_client(server, clock, max_attempts=4, backoff_seconds=1.0)
+
+    # Act / Assert
+    with pytest.raises(RetriesExhaustedError) as caught:
+        client.get("/albums", {"ids": "a"})
+    assert clock.sleeps == [0.5, 1.0, 2.0]  # equal jitter with jitter()=0: half of 1, 2, 4
+    assert len(api_paths(server)) == 4
+    message = str(caught.value)
+    assert message == "GET /v1/albums returned HTTP 500: boom; gave up after 4 attempts (waited 3.50 s in total)"
+    assert caught.value.status == 500 and caught.value.path == "/v1/albums"
+
+
+def test_when_jitter_is_drawn_then_each_delay_stays_within_half_and_full_backoff(server: _Server) -> None:
+    # Arrange
+    server.script.answers["/v1/albums"] = [error(503), error(502), ok(b"{}")]
+    clock = FakeClock()
+
+    # Act
+    make_client(server, clock, jitter=lambda: 0.999).get("/albums")
+
+    # Assert
+    assert 0.5 <= clock.sleeps[0] < 1.0 and 1.0 <= clock.sleeps[1] < 2.0
+
+
+def test_when_retry_after_exceeds_the_cap_then_the_error_states_the_waited_time(server: _Server) -> None:
+    # Arrange
+    server.script.answers["/v1/artists"] = [error(429, {"Retry-After": "5"}), error(429, {"Retry-After": "3600"})]
+    clock = FakeClock()
+
+    # Act / Assert
+    with pytest.raises(RetriesExhaustedError, match=r"gave up after waiting 5\.0 s over 2 attempts: .*HTTP 429.*"
+                                                    r"waiting 3600\.0 s more would pass the 60 s cap"):
+        make_client(server, clock, max_wait_seconds=60.0).get("/artists")
+    assert clock.sleeps == [5.0]
+
+
+def test_when_401_then_the_token_is_refreshed_once_and_the_request_retried(server: _Server) -> None:
+    # Arrange
+    server.script.answers["/v1/albums"] = [error(401, message="The access token expired"), ok(b"{}")]
+    clock = FakeClock()
+
+    # Act
+    make_client(server, clock).get("/albums")
+
+    # Assert
+    assert server.script.tokens_issued == 2
+    assert [auth for method, _, auth in server.script.requests if method == "GET"] == ["Bearer tok-1", "Bearer tok-2"]
+    assert clock.sleeps == []
+
+
+def test_when_401_persists_after_a_refresh_then_auth_error(server: _Server) -> None:
+    # Arrange
+    server.script.answers["/v1/albums"] = [error(401, message="Invalid access token")]
+
+    # Act / Assert
+    with pytest.raises(AuthError, match=r"GET /v1/albums returned HTTP 401: Invalid access token"):
+        make_client(server, FakeClock()).get("/albums")
+    assert server.script.tokens_issued == 2
+
+
+def test_when_404_then_fatal_error_with_status_and_path_and_no_retry(server: _Server) -> None:
+    # Arrange
+    server.script.answers["/v1/albums/x/tracks"] = [error(404, message="Non existing id")]
+    clock = FakeClock()
+
+    # Act / Assert
+    with pytest.raises(FatalError, match=r"GET /v1/albums/x/tracks returned HTTP 404: Non existing id") as caught:
+        make_client(server, clock).get("/albums/x/tracks")
+    assert caught.value.status == 404
+    assert len(api_paths(server)) == 1 and clock.sleeps == []
+
+
+def test_when_the_token_request_is_refused_then_fatal_error_without_the_secret(server: _Server) -> None:
+    # Arrange
+    server.script.token_status = 400
+
+    # Act / Assert
+    with pytest.raises(FatalError, match=r"token request POST /api/token was refused: HTTP 400: invalid_client") as caught:
+        make_client(server, FakeClock()).get("/albums")
+    assert SECRET not in str(caught.value)
+    assert "clientId" in str(caught.value)
+
+
+def test_when_nothing_listens_then_connection_errors_are_retried_then_reported() -> None:
+    # Arrange: a port that was free a moment ago, so connecting is refused at once
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    clock = FakeClock()
+    client = SpotifyClient(
+        api_base_url=f"http://127.0.0.1:{port}/v1", token_url=f"http://127.0.0.1:{port}/api/token",
+        client_id="cid", client_secret=SecureString(SECRET), max_attempts=3,
+        sleep=clock.sleep, monotonic=clock.monotonic, jitter=lambda: 0.0, timeout=(1.0, 1.0),
+    )
+
+    # Act / Assert
+    with pytest.raises(RetriesExhaustedError, match=r"^POST /api/token failed: ConnectionError; gave up after 3 attempts"):
+        client.get("/albums")
+    assert len(clock.sleeps) == 2
+
+
+def test_when_following_a_next_link_then_it_is_rebased_onto_the_api_base_url(server: _Server) -> None:
+    # Arrange
+    client = make_client(server, FakeClock())
+
+    # Act
+    url = client.url_for("https://api.spotify.com/v1/browse/new-releases?offset=50&limit=50")
+
+    # Assert
+    assert url == f"{client.api_base_url}/browse/new-releases?offset=50&limit=50"
+
+
+def test_when_a_next_link_leaves_the_api_path_then_it_is_refused(server: _Server) -> None:
+    # Act / Assert
+    with pytest.raises(FatalError, match="refusing to follow link /elsewhere"):
+        make_client(server, FakeClock()).url_for("https://evil.example/elsewhere?x=1")

@@ -1,0 +1,59 @@
+"""activities.extract.config.ExtractConfig: typed settings from the extended properties."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from activities.common import ActivityConfigError, load_context
+from activities.extract.config import ExtractConfig
+
+GOOD: dict[str, Any] = {
+    "ingestDate": "2026-11-24", "runId": "5f1c9a1e-0000-4000-8000-000000000001",
+    "apiBaseUrl": "https://api.spotify.com/v1/", "tokenUrl": "https://accounts.spotify.com/api/token",
+    "clientId": "cid", "clientSecretName": "spotify-client-secret", "markets": "[\"us\", \"GB\"]",
+    "newReleasesLimit": "100", "storageLinkedService": "Ls_Storage", "keyVaultLinkedService": "Ls_KeyVault",
+    "rawContainer": "raw",
+}
+
+
+def config_from(tmp_path: Path, **changes: Any) -> ExtractConfig:
+    extended = {key: value for key, value in {**GOOD, **changes}.items() if value is not None}
+    (tmp_path / "activity.json").write_text(json.dumps(
+        {"name": "Extract Spotify", "typeProperties": {"extendedProperties": extended}}))
+    return ExtractConfig.from_context(load_context(tmp_path))
+
+
+def test_when_every_property_is_given_then_the_config_is_typed(tmp_path: Path) -> None:
+    # Act
+    config = config_from(tmp_path)
+
+    # Assert
+    assert config.ingest_date == date(2026, 11, 24)
+    assert config.api_base_url == "https://api.spotify.com/v1"
+    assert config.markets == ("US", "GB") and config.market == "US"
+    assert config.new_releases_limit == 100
+    assert (config.http_max_attempts, config.http_backoff_seconds) == (5, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"ingestDate": "24/11/2026"}, r"`ingestDate` .* must be a date YYYY-MM-DD"),
+        ({"runId": "../escape"}, r"`runId` .* \(it names a folder\)"),
+        ({"markets": []}, r"`markets` .* non-empty array"),
+        ({"markets": ["USA"]}, r"`markets` .* ISO 3166-1 alpha-2"),
+        ({"newReleasesLimit": 0}, r"`newReleasesLimit` .* at least 1"),
+        ({"apiBaseUrl": "api.spotify.com"}, r"`apiBaseUrl` .* http\(s\) URL"),
+        ({"rawContainer": None}, r"`rawContainer` is missing from activity\.json"),
+        ({"httpMaxAttempts": 0}, r"`httpMaxAttempts` .* at least 1"),
+    ],
+)
+def test_when_a_property_is_wrong_then_the_error_names_it(tmp_path: Path, changes: dict[str, Any], message: str) -> None:
+    # Act / Assert
+    with pytest.raises(ActivityConfigError, match=message):
+        config_from(tmp_path, **changes)
