@@ -93,7 +93,7 @@ def extract_first_slice(
     # 1. New releases: pages until we have enough album ids.
     album_ids: list[str] = []
     pages = 0
-    for response, payload in new_releases.fetch_new_releases(client):
+    for response, payload in new_releases.fetch_new_releases(client, config.new_releases_limit):
         page_ids = new_releases.ids_from_new_releases(payload)
         writer.write_part(new_releases.ENTITY, response, items=len(page_ids))
         pages += 1

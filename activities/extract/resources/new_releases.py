@@ -13,16 +13,24 @@ PATH = "/browse/new-releases"
 PAGE_LIMIT = 50  # the endpoint's maximum
 
 
-def fetch_new_releases(client: SpotifyClient) -> Iterator[tuple[ApiResponse, Any]]:
-    """Yield ``(response, payload)`` per page, following ``albums.next``; the caller stops when it has enough."""
-    url: str | None = client.url_for(PATH, {"limit": PAGE_LIMIT, "offset": 0})
-    while url is not None:
+def fetch_new_releases(client: SpotifyClient, limit: int) -> Iterator[tuple[ApiResponse, Any]]:
+    """Yield ``(response, payload)`` per page until `limit` albums or the end of the list.
+
+    Pages are requested by offset with the last page's `limit` cut to what is still wanted, so the raw
+    zone holds exactly the promised albums rather than a whole extra page of them.
+    """
+    offset = 0
+    while offset < limit:
+        url = client.url_for(PATH, {"limit": min(PAGE_LIMIT, limit - offset), "offset": offset})
         response = client.get(url)
         payload = response.json()
         yield response, payload
         page = _object(_object(payload, "new releases").get("albums"), "new releases `albums`")
-        # An empty page with a `next` would loop forever; no items means no more albums.
-        url = _next(page) if _array(page, "items", "new releases `albums`") else None
+        received = len(_array(page, "items", "new releases `albums`"))
+        # An empty page, or one without `next`, ends the list whatever the offset says.
+        if received == 0 or _next(page) is None:
+            return
+        offset += received
 
 
 def ids_from_new_releases(payload: Any) -> list[str]:

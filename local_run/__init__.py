@@ -1,0 +1,1 @@
+"""The whole pipeline on one machine: twin, storage, factory runner, DuckDB, summary and report."""

@@ -1,0 +1,211 @@
+"""`python scripts/run_local.py`: the factory's pipelines end to end on this machine.
+
+Starts the Spotify twin, lays out storage (a folder, or Azurite), publishes the activity code where
+Batch would download it, fires TR_Daily_Extract for --date through the local factory runner (which then
+follows the storage events), and finally runs the Synapse views and a query on DuckDB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from activities.common.errors import ActivityError
+from activities.common.storage import LocalFolderStorage, Storage
+from env_config import ConfigError, factory_overrides, global_parameters, load_config, sql_variables
+from local_adf_runner import LocalFactoryRunner, RunnerError, RunnerOptions, load_factory, publish_package
+from local_adf_runner.azurite import start_azurite
+from local_run.report import write_report
+from local_run.twin_process import TwinProcess, start_twin
+from local_synapse import LocalServerlessPool, QueryResult, SqlTranslationError
+from local_synapse.engine import data_sources_from_setup
+
+ROOT = Path(__file__).resolve().parent.parent
+SUMMARY_QUERY = "01_album_size_and_explicit_share.sql"
+# The local stand-in for Key Vault: activities read secret `storage-connection-string` from this variable.
+STORAGE_SECRET = "storage-connection-string"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="run_local.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--date", type=_date, default=date.today(), help="ingest date YYYY-MM-DD (default today)")
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".local" / "run", help="where everything is written")
+    parser.add_argument("--seed", type=int, default=42, help="Spotify twin catalog seed (default 42)")
+    parser.add_argument("--scale", type=float, default=1.0, help="twin catalog size, 1.0 ~ 9000 tracks (default 1.0)")
+    parser.add_argument("--faults", default="", help='twin fault profile, e.g. "429=0.05,500=0.02,latency_ms=30"')
+    parser.add_argument("--storage", choices=("local", "azurite"), default="local", help="storage stand-in")
+    parser.add_argument("--twin-url", help="use a Spotify API twin already running at this /v1 base URL instead of starting one")
+    parser.add_argument("--retry-interval-cap", type=float, default=2.0,
+                        help="cap on policy.retryIntervalInSeconds for local speed (default 2 s; ADF waits the full interval)")
+    parser.add_argument("--verbose", action="store_true", help="stream the activities' stdout/stderr")
+    return parser.parse_args(argv)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--date must be YYYY-MM-DD, got {text!r}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return _run(args)
+    except (ConfigError, RunnerError, ActivityError, SqlTranslationError) as exc:
+        print(f"run_local: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load_config("local")
+    workdir = args.workdir.resolve()
+    for folder in ("storage", "truth", "runs", "logs"):
+        (workdir / folder).mkdir(parents=True, exist_ok=True)
+    # A fresh secret per run, shared by the twin and the activities through the environment only,
+    # exactly where Key Vault would hand it over on Azure.
+    client_secret = secrets.token_urlsafe(24)
+    os.environ[config.spotify.client_secret_name.upper().replace("-", "_")] = client_secret
+
+    cleanups: list[Any] = []
+    try:
+        twin_urls = _spotify_endpoint(args, config.spotify.client_id, client_secret, workdir, cleanups)
+        storage, blob_overrides = _storage(args, workdir, cleanups)
+        params = global_parameters(config) | {"spotifyApiBaseUrl": twin_urls[0], "spotifyTokenUrl": twin_urls[1]}
+        overrides = factory_overrides(config)
+        overrides["Ls_Blob_Storage"] = blob_overrides
+        factory = load_factory(ROOT / "adf", overrides=overrides, global_parameters=params)
+        publish_package(storage, ROOT / "activities", params["activitiesFolderPath"])
+
+        runner = LocalFactoryRunner(
+            factory, storage, workdir,
+            options=RunnerOptions(retry_interval_cap_seconds=args.retry_interval_cap, verbose=args.verbose,
+                                  data_factory_name=config.factory.name),
+        )
+        result = runner.run_schedule_trigger("TR_Daily_Extract", args.date)
+        runner.render_monitoring()
+        print(f"\nmonitoring record: {result.monitoring_json}")
+        if not result.succeeded:
+            failed = [r for r in result.runs if not r.succeeded]
+            for run in failed:
+                print(f"run_local: error: pipeline {run.pipelineName} {run.status}: {run.message}", file=sys.stderr)
+            return 1
+
+        local_root = _local_copy(storage, workdir, args.storage, config.storage.curated_container)
+        tables = _curated_counts(local_root / config.storage.curated_container, args.date)
+        truth_check = _truth_check(workdir, args, local_root / config.storage.curated_container,
+                                   config.spotify.new_releases_limit)
+        queries = _queries(local_root, sql_variables(config))
+        _print_summary(tables, truth_check, queries)
+        report = write_report(workdir / "report.html", title=f"Spotify pipeline, local run {args.date}",
+                              monitor=runner.monitor, table_rows=tables, truth_check=truth_check, queries=queries)
+        print(f"report: {report}")
+        return 0
+    finally:
+        for cleanup in reversed(cleanups):
+            cleanup()
+
+
+def _spotify_endpoint(args: argparse.Namespace, client_id: str, client_secret: str, workdir: Path,
+                      cleanups: list[Any]) -> tuple[str, str]:
+    if args.twin_url:
+        base = args.twin_url.rstrip("/")
+        return base, base.removesuffix("/v1") + "/api/token"
+    twin: TwinProcess = start_twin(
+        seed=args.seed, scale=args.scale, faults=args.faults, client_id=client_id, client_secret=client_secret,
+        truth_out=_truth_path(workdir, args), log_file=workdir / "logs" / "spotify_twin.log",
+    )
+    cleanups.append(twin.stop)
+    return twin.api_base_url, twin.token_url
+
+
+def _truth_path(workdir: Path, args: argparse.Namespace) -> Path:
+    return workdir / "truth" / f"{args.date.isoformat()}-seed{args.seed}-scale{args.scale:g}.json"
+
+
+def _storage(args: argparse.Namespace, workdir: Path, cleanups: list[Any]) -> tuple[Storage, dict[str, Any]]:
+    """The storage the pipelines write to, and how Ls_Blob_Storage must point at it."""
+    if args.storage == "local":
+        root = workdir / "storage"
+        return LocalFolderStorage(root), {"typeProperties.serviceEndpoint": root.as_uri()}
+    from activities.common.storage import AzureBlobStorage
+
+    azurite = start_azurite(workdir / "azurite")
+    cleanups.append(azurite.stop)
+    os.environ[STORAGE_SECRET.upper().replace("-", "_")] = azurite.connection_string
+    reference = {"type": "AzureKeyVaultSecret", "secretName": STORAGE_SECRET,
+                 "store": {"referenceName": "Ls_KeyVault", "type": "LinkedServiceReference"}}
+    return AzureBlobStorage.from_connection_string(azurite.connection_string), {"typeProperties": {"connectionString": reference}}
+
+
+def _local_copy(storage: Storage, workdir: Path, kind: str, container: str) -> Path:
+    """DuckDB reads files: with Azurite, mirror the curated container into the workdir first."""
+    if kind == "local":
+        return workdir / "storage"
+    mirror = workdir / "azurite-mirror"
+    target = LocalFolderStorage(mirror)
+    for blob in storage.list_blobs(container):
+        target.write_bytes(container, blob.path, storage.read_bytes(container, blob.path))
+    return mirror
+
+
+def _curated_counts(curated: Path, day: date) -> dict[str, int]:
+    import pyarrow.parquet as pq
+
+    counts = {}
+    for table_dir in sorted(p for p in curated.iterdir() if p.is_dir()):
+        partition = table_dir / f"snapshot_date={day.isoformat()}"
+        if (partition / "_SUCCESS").exists():
+            counts[table_dir.name] = sum(pq.ParquetFile(f).metadata.num_rows for f in partition.glob("*.parquet"))
+    return counts
+
+
+def _truth_check(workdir: Path, args: argparse.Namespace, curated: Path, limit: int) -> dict[str, Any]:
+    """Curated ids against the twin's ground truth (only when this run started the twin)."""
+    path = _truth_path(workdir, args)
+    if args.twin_url or not path.exists():
+        return {}
+    import pyarrow.parquet as pq
+
+    from spotify_twin.truth import expected_first_slice
+
+    expected = expected_first_slice(json.loads(path.read_text(encoding="utf-8")), limit)
+    (workdir / "truth" / f"{args.date.isoformat()}-expected.json").write_text(json.dumps(expected, indent=1))
+    check = {}
+    for table, key in (("albums", "album_id"), ("tracks", "track_id"), ("artists", "artist_id")):
+        partition = curated / table / f"snapshot_date={args.date.isoformat()}"
+        ids = [i for f in sorted(partition.glob("*.parquet")) for i in pq.read_table(f, columns=[key])[key].to_pylist()]
+        want = set(expected[table])
+        check[table] = {"expected": len(want), "curated": len(ids), "missing": len(want - set(ids)),
+                        "unexpected": len(set(ids) - want), "duplicates": len(ids) - len(set(ids))}
+    return check
+
+
+def _queries(storage_root: Path, variables: dict[str, str]) -> list[QueryResult]:
+    synapse = ROOT / "synapse"
+    setup = "\n".join(p.read_text(encoding="utf-8") for p in sorted((synapse / "setup").glob("*.sql")))
+    pool = LocalServerlessPool(storage_root, data_sources_from_setup(setup, variables))
+    pool.create_views(synapse / "views")
+    return [pool.run_file(synapse / "queries" / SUMMARY_QUERY)]
+
+
+def _print_summary(tables: dict[str, int], truth_check: dict[str, Any], queries: list[QueryResult]) -> None:
+    print("\nCurated tables (this snapshot)")
+    for name, count in tables.items():
+        print(f"  {name:<16}{count:>10,} rows")
+    if truth_check:
+        print("\nTwin ground truth vs curated")
+        for name, c in truth_check.items():
+            verdict = "ok" if c["missing"] == c["unexpected"] == c["duplicates"] == 0 else "MISMATCH"
+            print(f"  {name:<16}expected {c['expected']:>6}  curated {c['curated']:>6}  "
+                  f"missing {c['missing']}  unexpected {c['unexpected']}  duplicates {c['duplicates']}  {verdict}")
+    for result in queries:
+        print("\n" + result.to_text())
