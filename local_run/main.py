@@ -11,11 +11,13 @@ import argparse
 import json
 import os
 import secrets
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from activities.common.errors import ActivityError
 from activities.common.storage import LocalFolderStorage, Storage
@@ -118,6 +120,7 @@ def _spotify_endpoint(args: argparse.Namespace, client_id: str, client_secret: s
                       cleanups: list[Any]) -> tuple[str, str]:
     if args.twin_url:
         base = args.twin_url.rstrip("/")
+        _check_reachable(base)
         return base, base.removesuffix("/v1") + "/api/token"
     twin: TwinProcess = start_twin(
         seed=args.seed, scale=args.scale, faults=args.faults, client_id=client_id, client_secret=client_secret,
@@ -125,6 +128,20 @@ def _spotify_endpoint(args: argparse.Namespace, client_id: str, client_secret: s
     )
     cleanups.append(twin.stop)
     return twin.api_base_url, twin.token_url
+
+
+def _check_reachable(base_url: str) -> None:
+    """Fail in one line before any pipeline runs, rather than after every retry of the extract activity."""
+    parts = urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=5):
+            return
+    except OSError as exc:
+        raise RunnerError(
+            f"the Spotify API at {base_url} is not reachable ({exc.strerror or exc}): start the twin "
+            "(python -m spotify_twin) or leave out --twin-url to let run_local start one"
+        ) from exc
 
 
 def _truth_path(workdir: Path, args: argparse.Namespace) -> Path:
