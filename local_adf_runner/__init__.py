@@ -1,0 +1,38 @@
+"""Run the factory's pipelines on this machine as Azure Data Factory and Azure Batch would.
+
+Public surface: `load_factory` (the factory folder as frozen dataclasses), `LocalFactoryRunner` (triggers,
+pipelines, storage events, monitoring), `RunnerOptions`, `publish_package` (the activity code to storage),
+and the errors. See runner.py for a script example.
+"""
+
+from local_adf_runner.engine import RunnerOptions
+from local_adf_runner.errors import (
+    ActivityFailed,
+    ExpressionError,
+    FactoryError,
+    RunnerError,
+    UnsupportedActivityTypeError,
+    UnsupportedFunctionError,
+)
+from local_adf_runner.factory import Factory, load_factory
+from local_adf_runner.monitor import ActivityRun, Monitor, PipelineRun
+from local_adf_runner.publish import publish_package
+from local_adf_runner.runner import LocalFactoryRunner, RunResult
+
+__all__ = [
+    "ActivityFailed",
+    "ActivityRun",
+    "ExpressionError",
+    "Factory",
+    "FactoryError",
+    "LocalFactoryRunner",
+    "Monitor",
+    "PipelineRun",
+    "RunResult",
+    "RunnerError",
+    "RunnerOptions",
+    "UnsupportedActivityTypeError",
+    "UnsupportedFunctionError",
+    "load_factory",
+    "publish_package",
+]

@@ -1,0 +1,37 @@
+"""Activity types the local runner executes: one class per ADF activity type, one registry row each.
+
+To support a new type (ExecuteDataFlow, Script, WebActivity, ...): write a subclass of `ActivityType` with
+`type_name` and `run(call)`, and add it to `ACTIVITY_TYPES` below.
+"""
+
+from __future__ import annotations
+
+from local_adf_runner.activity_types.base import ActivityCall, ActivityType
+from local_adf_runner.activity_types.control import (
+    AppendVariableActivity,
+    ExecutePipelineActivity,
+    FailActivity,
+    FilterActivity,
+    ForEachActivity,
+    IfConditionActivity,
+    SetVariableActivity,
+    WaitActivity,
+)
+from local_adf_runner.activity_types.custom import CustomActivity
+
+__all__ = ["ACTIVITY_TYPES", "ActivityCall", "ActivityType"]
+
+ACTIVITY_TYPES: dict[str, type[ActivityType]] = {
+    kind.type_name: kind
+    for kind in (
+        CustomActivity,
+        ExecutePipelineActivity,
+        ForEachActivity,
+        IfConditionActivity,
+        SetVariableActivity,
+        AppendVariableActivity,
+        WaitActivity,
+        FailActivity,
+        FilterActivity,
+    )
+}

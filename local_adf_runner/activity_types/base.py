@@ -1,0 +1,58 @@
+"""What every activity type implements, and what the engine hands it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from local_adf_runner.errors import ActivityFailed
+from local_adf_runner.factory import Activity
+
+if TYPE_CHECKING:
+    from local_adf_runner.engine import PipelineEngine, Scope
+    from local_adf_runner.expressions import EvaluationState
+
+__all__ = ["ActivityCall", "ActivityType"]
+
+
+@dataclass(frozen=True)
+class ActivityCall:
+    """One attempt of one activity. `inputs` is `typeProperties` with expressions evaluated, except the
+    type's `nested_properties`, which stay raw for the type to evaluate itself (per item, per branch)."""
+
+    activity: Activity
+    inputs: Mapping[str, Any]
+    attempt: int
+    activity_run_id: str
+    scope: Scope
+    state: EvaluationState
+    engine: PipelineEngine
+    timeout: timedelta
+
+    def require(self, key: str, kind: type | tuple[type, ...], what: str) -> Any:
+        """`typeProperties.<key>` of the expected JSON type, or the activity fails naming the property."""
+        value = self.inputs.get(key)
+        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _types(kind)):
+            raise ActivityFailed(
+                "InvalidActivityDefinition",
+                f"activity `{self.activity.name}`: typeProperties.{key} must be {what}, got {value!r}",
+            )
+        return value
+
+
+def _types(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+class ActivityType:
+    """One ADF activity type. Subclasses set `type_name` and implement `run`, returning the activity's
+    output (what `activity('name').output` reads) or raising ActivityFailed."""
+
+    type_name: ClassVar[str]
+    # typeProperties keys the engine must not evaluate up front (nested activities, per-item conditions).
+    nested_properties: ClassVar[frozenset[str]] = frozenset()
+
+    def run(self, call: ActivityCall) -> Any:
+        raise NotImplementedError

@@ -1,0 +1,21 @@
+"""The Custom activity: a command on an Azure Batch pool, emulated by `local_adf_runner.batch`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local_adf_runner.activity_types.base import ActivityCall, ActivityType
+from local_adf_runner.batch import run_custom_activity
+from local_adf_runner.errors import RunnerError
+
+__all__ = ["CustomActivity"]
+
+
+class CustomActivity(ActivityType):
+    type_name = "Custom"
+
+    def run(self, call: ActivityCall) -> Any:
+        engine = call.engine
+        if engine.services is None:
+            raise RunnerError("the engine has no RunnerServices: Custom activities need a workdir and storage")
+        return run_custom_activity(call, engine.services, engine.options.verbose, engine.options.log_stream)

@@ -1,0 +1,192 @@
+"""One error class per failure of the local runner; every message names the object and, where it can, the fix.
+
+Two families:
+- `RunnerError` and its subclasses stop the runner (a broken factory, an expression the runner cannot
+  evaluate, a feature the runner does not support). They are raised to the caller.
+- `ActivityFailed` is how an activity type reports that *the activity* failed, as ADF would show it
+  (errorCode, message, failureType). The engine records it in monitoring and follows the Failed paths;
+  it never escapes a pipeline run.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+
+class RunnerError(Exception):
+    """Base of every error the local runner raises to its caller."""
+
+
+# --- factory loading -------------------------------------------------------------------------------------
+
+
+class FactoryError(RunnerError):
+    """The factory folder cannot be loaded as ADF would accept it."""
+
+
+class FactoryFolderNotFoundError(FactoryError):
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        super().__init__(f"factory folder {root} does not exist: pass the folder holding pipelines/, datasets/, ...")
+
+
+class MalformedJsonError(FactoryError):
+    def __init__(self, path: Path, line: int, column: int, detail: str) -> None:
+        self.path, self.line, self.column, self.detail = path, line, column, detail
+        super().__init__(f"{path}:{line}:{column}: malformed JSON ({detail}); fix the syntax at that position")
+
+
+class ResourceShapeError(FactoryError):
+    """A resource file lacks `name` or `properties`, or a field has the wrong JSON type."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path, self.problem = path, problem
+        super().__init__(f"{path}: {problem}")
+
+
+class ResourceNameMismatchError(FactoryError):
+    def __init__(self, path: Path, resource_name: str) -> None:
+        self.path, self.resource_name = path, resource_name
+        super().__init__(
+            f"{path} holds resource `{resource_name}`: ADF requires file name = resource name; "
+            f"rename the file to {resource_name}.json or the resource to `{path.stem}`"
+        )
+
+
+class DuplicateResourceError(FactoryError):
+    def __init__(self, kind: str, name: str, paths: tuple[Path, ...]) -> None:
+        self.kind, self.name, self.paths = kind, name, paths
+        where = ", ".join(str(p) for p in paths)
+        super().__init__(
+            f"{kind} `{name}` is defined more than once ({where}); ADF names are case-insensitive: keep one"
+        )
+
+
+class DuplicateActivityError(FactoryError):
+    def __init__(self, pipeline: str, activity: str) -> None:
+        self.pipeline, self.activity = pipeline, activity
+        super().__init__(
+            f"activity name `{activity}` is used more than once in pipeline `{pipeline}`; "
+            "ADF requires unique activity names within a pipeline (nested activities included)"
+        )
+
+
+class DependencyError(FactoryError):
+    """`dependsOn` names an activity that is not a sibling, or the dependencies form a cycle."""
+
+    def __init__(self, pipeline: str, activity: str, problem: str) -> None:
+        self.pipeline, self.activity, self.problem = pipeline, activity, problem
+        super().__init__(f"activity `{activity}` in pipeline `{pipeline}`: {problem}")
+
+
+class UnknownReferenceError(FactoryError):
+    def __init__(self, kind: str, name: str, referenced_by: str, folder: str) -> None:
+        self.kind, self.name, self.referenced_by, self.folder = kind, name, referenced_by, folder
+        super().__init__(f"{kind} `{name}` referenced by {referenced_by} not found in {folder}")
+
+
+class OverrideError(FactoryError):
+    def __init__(self, resource: str, path: str, problem: str) -> None:
+        self.resource, self.path, self.problem = resource, path, problem
+        super().__init__(f"override `{path}` of `{resource}`: {problem}")
+
+
+class ResourceNotFoundError(FactoryError):
+    def __init__(self, kind: str, name: str, folder: str) -> None:
+        self.kind, self.name, self.folder = kind, name, folder
+        super().__init__(f"{kind} `{name}` not found in {folder}")
+
+
+class UnsupportedPolicyError(FactoryError):
+    def __init__(self, pipeline: str, activity: str, field: str, value: object) -> None:
+        self.pipeline, self.activity, self.field = pipeline, activity, field
+        super().__init__(
+            f"activity `{activity}` in pipeline `{pipeline}`: policy.{field} = {value!r} is not supported by "
+            "the local runner (use a literal value)"
+        )
+
+
+# --- expressions ------------------------------------------------------------------------------------------
+
+
+class ExpressionError(RunnerError):
+    """An expression cannot be parsed or evaluated. `where` names the activity/property when known."""
+
+    def __init__(self, message: str, expression: str | None = None, where: str | None = None) -> None:
+        self.message, self.expression, self.where = message, expression, where
+        self.json_path: str | None = None  # set by evaluate_value: the innermost property being evaluated
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.expression is not None:
+            text += f" (expression `{self.expression}`)"
+        if self.where:
+            text += f" (in {self.where})"
+        return text
+
+    def located(self, where: str) -> ExpressionError:
+        """The same error naming where it happened; the first location set wins (it is the innermost)."""
+        if self.where:
+            return self
+        clone = copy.copy(self)
+        clone.where = where
+        return clone
+
+
+class ExpressionSyntaxError(ExpressionError):
+    pass
+
+
+class UnsupportedFunctionError(ExpressionError):
+    def __init__(self, function: str, expression: str | None = None, where: str | None = None) -> None:
+        super().__init__(f"function `{function}` is not supported by the local runner", expression, where)
+        self.function = function
+
+    def __str__(self) -> str:
+        # The function name is the point; the whole expression would only bury it.
+        return self.message + (f" (in {self.where})" if self.where else "")
+
+
+# --- pipeline runs ----------------------------------------------------------------------------------------
+
+
+class UnsupportedActivityTypeError(RunnerError):
+    def __init__(self, activity_type: str, activity: str, pipeline: str) -> None:
+        self.activity_type, self.activity, self.pipeline = activity_type, activity, pipeline
+        super().__init__(
+            f"Activity type `{activity_type}` (activity `{activity}` in pipeline `{pipeline}`) "
+            "is not supported by the local runner"
+        )
+
+
+class PipelineParameterError(RunnerError):
+    def __init__(self, pipeline: str, parameter: str, problem: str) -> None:
+        self.pipeline, self.parameter, self.problem = pipeline, parameter, problem
+        super().__init__(f"pipeline `{pipeline}` parameter `{parameter}`: {problem}")
+
+
+class TriggerError(RunnerError):
+    def __init__(self, trigger: str, problem: str) -> None:
+        self.trigger, self.problem = trigger, problem
+        super().__init__(f"trigger `{trigger}`: {problem}")
+
+
+class EventLoopError(RunnerError):
+    def __init__(self, rounds: int) -> None:
+        self.rounds = rounds
+        super().__init__(
+            f"storage events still firing pipelines after {rounds} rounds: a pipeline probably writes a blob "
+            "that triggers itself; check blobPathBeginsWith/blobPathEndsWith of the BlobEventsTriggers"
+        )
+
+
+class ActivityFailed(Exception):
+    """An activity failed as ADF reports it: `{errorCode, message, failureType}`. Not a RunnerError:
+    the engine turns it into a Failed activity run and carries on along the dependency conditions."""
+
+    def __init__(self, error_code: str, message: str, failure_type: str = "UserError", output: object = None) -> None:
+        self.error_code, self.message, self.failure_type = error_code, message, failure_type
+        self.output = output  # what Monitor still shows for the failed run (a Custom activity's exit code, logs)
+        super().__init__(f"{error_code}: {message}")

@@ -1,0 +1,227 @@
+"""Run history as ADF Studio's Monitor shows it: pipeline runs and their activity runs.
+
+Records are frozen; the monitor replaces a record when a run ends (thread-safe: activities run in
+parallel). `render()` prints the two tables, `write_json()` saves everything to
+`<workdir>/runs/<label>-runs.json` (field names as the ADF REST API's PipelineRun / ActivityRun).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = ["SECURE", "ActivityRun", "ActivityRunError", "Monitor", "PipelineRun"]
+
+# What Monitor shows instead of the inputs/outputs of an activity with secureInput/secureOutput.
+SECURE = "(secure)"
+
+
+@dataclass(frozen=True)
+class ActivityRunError:
+    errorCode: str
+    message: str
+    failureType: str = "UserError"
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    runId: str
+    pipelineName: str
+    parameters: Mapping[str, Any]
+    invokedBy: Mapping[str, Any]  # {"name", "invokedByType"} (+ pipelineRunId of a parent pipeline)
+    runStart: datetime
+    runEnd: datetime | None = None
+    durationInMs: int | None = None
+    status: str = "InProgress"
+    message: str = ""
+    groupId: str = ""
+    parentRunId: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "Succeeded"
+
+
+@dataclass(frozen=True)
+class ActivityRun:
+    activityRunId: str
+    activityName: str
+    activityType: str
+    pipelineRunId: str
+    pipelineName: str
+    status: str
+    activityRunStart: datetime | None
+    activityRunEnd: datetime | None = None
+    durationInMs: int | None = None
+    input: Any = None
+    output: Any = None
+    error: ActivityRunError | None = None
+    attempt: int = 1
+    iteration: int | None = None  # index of the ForEach item, for activities inside a ForEach
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def _duration(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return int((end - start).total_seconds() * 1000)
+
+
+class Monitor:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pipeline_runs: dict[str, PipelineRun] = {}
+        self._activity_runs: dict[str, ActivityRun] = {}
+
+    # --- recording -----------------------------------------------------------------------------------------
+
+    def pipeline_started(self, run: PipelineRun) -> None:
+        with self._lock:
+            self._pipeline_runs[run.runId] = run
+
+    def pipeline_finished(self, run_id: str, status: str, message: str, end: datetime) -> PipelineRun:
+        with self._lock:
+            run = self._pipeline_runs[run_id]
+            run = replace(run, status=status, message=message, runEnd=end, durationInMs=_duration(run.runStart, end))
+            self._pipeline_runs[run_id] = run
+            return run
+
+    def activity_started(self, run: ActivityRun) -> None:
+        with self._lock:
+            self._activity_runs[run.activityRunId] = run
+
+    def activity_input(self, activity_run_id: str, value: Any) -> None:
+        with self._lock:
+            self._activity_runs[activity_run_id] = replace(self._activity_runs[activity_run_id], input=value)
+
+    def activity_finished(
+        self, activity_run_id: str, status: str, end: datetime | None, output: Any, error: ActivityRunError | None
+    ) -> ActivityRun:
+        with self._lock:
+            run = self._activity_runs[activity_run_id]
+            run = replace(
+                run, status=status, activityRunEnd=end, durationInMs=_duration(run.activityRunStart, end),
+                output=output, error=error,
+            )
+            self._activity_runs[activity_run_id] = run
+            return run
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    def pipeline_runs(self) -> list[PipelineRun]:
+        with self._lock:
+            return list(self._pipeline_runs.values())
+
+    def pipeline_run(self, run_id: str) -> PipelineRun:
+        with self._lock:
+            return self._pipeline_runs[run_id]
+
+    def activity_runs(self, pipeline_run_id: str | None = None) -> list[ActivityRun]:
+        with self._lock:
+            runs = list(self._activity_runs.values())
+        if pipeline_run_id is not None:
+            runs = [r for r in runs if r.pipelineRunId == pipeline_run_id]
+        return runs
+
+    def to_json(self, since: int = 0) -> dict[str, Any]:
+        """Pipeline runs (from the `since`-th one recorded on) and their activity runs, as JSON-ready dicts."""
+        runs = self.pipeline_runs()[since:]
+        run_ids = {r.runId for r in runs}
+        return {
+            "pipelineRuns": [asdict(r) for r in runs],
+            "activityRuns": [asdict(a) for a in self.activity_runs() if a.pipelineRunId in run_ids],
+        }
+
+    def write_json(self, workdir: Path, label: str, since: int = 0) -> Path:
+        """Write `<workdir>/runs/<label>-runs.json` (runs recorded from the `since`-th on); return its path."""
+        target = Path(workdir) / "runs" / f"{label}-runs.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_suffix(".tmp")
+        temp.write_text(json.dumps(self.to_json(since), indent=2, default=_json_default), encoding="utf-8")
+        temp.replace(target)
+        return target
+
+    # --- the monitoring view ----------------------------------------------------------------------------------
+
+    def render(self, stream: TextIO) -> None:
+        """Print Monitor's two views: pipeline runs, then each run's activity runs."""
+        runs = sorted(self.pipeline_runs(), key=lambda r: r.runStart)
+        stream.write("Pipeline runs\n")
+        rows = [
+            [r.pipelineName, _time(r.runStart), _ms(r.durationInMs), _invoked(r.invokedBy), r.status, r.runId, r.message]
+            for r in runs
+        ]
+        _table(stream, ["Pipeline name", "Run start", "Duration", "Triggered by", "Status", "Run ID", "Error"], rows)
+        for run in runs:
+            stream.write(f"\nActivity runs of {run.pipelineName} ({run.runId}): {run.status}\n")
+            activity_rows = [
+                [
+                    a.activityName + (f" [{a.iteration}]" if a.iteration is not None else ""),
+                    a.activityType,
+                    _time(a.activityRunStart),
+                    _ms(a.durationInMs),
+                    a.status,
+                    str(a.attempt),
+                    _summary(a),
+                ]
+                for a in sorted(self.activity_runs(run.runId), key=lambda a: (a.activityRunStart is None, a.activityRunStart or run.runStart))
+            ]
+            _table(stream, ["Activity name", "Type", "Run start", "Duration", "Status", "Attempt", "Output / error"], activity_rows)
+
+
+def _time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def _ms(value: int | None) -> str:
+    if value is None:
+        return "-"
+    seconds = value / 1000
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}m {seconds:02d}s"
+
+
+def _invoked(invoked_by: Mapping[str, Any]) -> str:
+    return f"{invoked_by.get('name', '')} ({invoked_by.get('invokedByType', '')})"
+
+
+def _clip(text: str, width: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _summary(run: ActivityRun) -> str:
+    if run.error is not None:
+        return _clip(f"{run.error.errorCode}: {run.error.message}")
+    output = run.output
+    if output == SECURE:
+        return SECURE
+    if isinstance(output, dict) and "customOutput" in output:
+        return _clip("customOutput " + json.dumps(output["customOutput"], default=_json_default))
+    if output:
+        return _clip(json.dumps(output, default=_json_default))
+    return ""
+
+
+def _table(stream: TextIO, headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    stream.write("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip() + "\n")
+    stream.write("  ".join("-" * w for w in widths) + "\n")
+    stream.writelines("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() + "\n" for row in rows)
+    if not rows:
+        stream.write("(none)\n")
