@@ -23,7 +23,7 @@ from activities.common.errors import ActivityError
 from activities.common.storage import LocalFolderStorage, Storage
 from env_config import ConfigError, factory_overrides, global_parameters, load_config, sql_variables
 from local_adf_runner import LocalFactoryRunner, RunnerError, RunnerOptions, load_factory, publish_package
-from local_adf_runner.azurite import start_azurite
+from local_run.azurite import Azurite
 from local_run.report import write_report
 from local_run.twin_process import TwinProcess, start_twin
 from local_synapse import LocalServerlessPool, QueryResult, SqlTranslationError
@@ -155,7 +155,7 @@ def _storage(args: argparse.Namespace, workdir: Path, cleanups: list[Any]) -> tu
         return LocalFolderStorage(root), {"typeProperties.serviceEndpoint": root.as_uri()}
     from activities.common.storage import AzureBlobStorage
 
-    azurite = start_azurite(workdir / "azurite")
+    azurite = Azurite(workdir / "azurite").start()
     cleanups.append(azurite.stop)
     os.environ[STORAGE_SECRET.upper().replace("-", "_")] = azurite.connection_string
     reference = {"type": "AzureKeyVaultSecret", "secretName": STORAGE_SECRET,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local_adf_runner.errors import RunnerError
+from local_run.processes import stop_process
 
 
 class TwinStartError(RunnerError):
@@ -24,13 +25,7 @@ class TwinProcess:
     process: subprocess.Popen[str]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 def start_twin(
