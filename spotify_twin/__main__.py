@@ -1,6 +1,9 @@
-"""CLI: ``python -m spotify_twin --port 0 --seed 42 --scale 1.0 [--faults SPEC] [--client-id ID] [--truth-out PATH]``.
+"""CLI: ``python -m spotify_twin --port 0 --seed 42 --scale 1.0 [--faults SPEC] [--client-id ID] [--truth-out PATH]
+[--legacy-app]``.
 
-The client secret comes only from ``SPOTIFY_TWIN_CLIENT_SECRET`` so it never shows in a process list.
+The client secret comes only from ``SPOTIFY_TWIN_CLIENT_SECRET`` and the listener's refresh token only from
+``SPOTIFY_TWIN_REFRESH_TOKEN`` (optional: unset, every refresh-token grant answers ``invalid_grant``), so
+neither shows in a process list.
 Prints one JSON line (``{"event": "listening", ...}``) once it accepts connections, then serves until
 SIGTERM or SIGINT and exits 0. Bad arguments: one line on stderr, exit 2.
 """
@@ -25,6 +28,7 @@ from spotify_twin.server import DEFAULT_CLIENT_ID, TwinServer
 from spotify_twin.truth import write_truth
 
 SECRET_ENV = "SPOTIFY_TWIN_CLIENT_SECRET"
+REFRESH_TOKEN_ENV = "SPOTIFY_TWIN_REFRESH_TOKEN"
 EXIT_USAGE = 2
 EXIT_STARTUP = 1
 PROG = "spotify_twin"
@@ -80,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--client-id", default=DEFAULT_CLIENT_ID, help=f"accepted client id (default {DEFAULT_CLIENT_ID})"
     )
     parser.add_argument("--truth-out", type=Path, default=None, help="write the ground truth JSON here at start")
+    parser.add_argument(
+        "--legacy-app", action="store_true",
+        help="serve the endpoints Spotify restricted for new apps on 2024-11-27 (audio features, recommendations, ...)",
+    )
     return parser
 
 
@@ -102,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         twin = TwinServer(
             seed=args.seed, scale=args.scale, faults=args.faults, client_id=args.client_id,
             client_secret=secret, host=args.host, port=args.port,
+            refresh_token=os.environ.get(REFRESH_TOKEN_ENV) or None, legacy_app=args.legacy_app,
         )
         if args.truth_out is not None:
             write_truth(twin.truth(), args.truth_out)

@@ -1,4 +1,11 @@
-"""Accounts service (client credentials token endpoint) and bearer token checks.
+"""Accounts service (token endpoint) and bearer token checks.
+
+Two grants, both with the client's id and secret (HTTP Basic, or form fields):
+
+- `client_credentials` issues an app token: catalog endpoints only.
+- `refresh_token` (the authorization-code flow's refresh step) issues a user token for the listener. Only
+  the refresh token the twin was given is accepted (`SPOTIFY_TWIN_REFRESH_TOKEN` for the CLI); with none
+  given, every refresh answers `invalid_grant`. The answer carries `scope` and no new refresh token.
 
 Tokens are random and only live in memory; they expire after `expires_in` seconds of wall time or, when the
 `expire_token_after` fault is set, after that many API requests, so clients exercise re-authentication.
@@ -14,12 +21,23 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from urllib.parse import parse_qs
 
 from spotify_twin import objects
-from spotify_twin.routes import ApiResponse, error_response
+from spotify_twin.api import ApiResponse, error_response
 
 TOKEN_LIFETIME_S = 3600
+# Every scope the /me endpoints need; the twin grants them all to the listener.
+USER_SCOPES = (
+    "playlist-read-collaborative playlist-read-private user-follow-read user-library-read "
+    "user-read-email user-read-private user-read-recently-played user-top-read"
+)
+
+
+class TokenKind(Enum):
+    APP = "client_credentials"
+    USER = "refresh_token"
 
 
 class Secret:
@@ -45,7 +63,16 @@ class Secret:
 @dataclass
 class _TokenState:
     issued_at: float
+    kind: TokenKind
     uses: int = 0
+
+
+@dataclass(frozen=True)
+class BearerCheck:
+    """Outcome of checking an API request's bearer: the token's kind, or the 401 to send back."""
+
+    kind: TokenKind | None
+    rejection: ApiResponse | None
 
 
 class TokenStore:
@@ -56,53 +83,64 @@ class TokenStore:
         client_id: str,
         client_secret: Secret,
         *,
+        refresh_token: Secret | None = None,
         expire_after_requests: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client_id = client_id
         self._client_secret = client_secret
+        self._refresh_token = refresh_token
         self._expire_after_requests = expire_after_requests
         self._clock = clock
         self._tokens: dict[str, _TokenState] = {}
         self._lock = threading.Lock()
 
     def token_endpoint(self, authorization: str | None, body: bytes) -> ApiResponse:
-        """Handle `POST /api/token` (client credentials grant only) given its Authorization header and form body."""
+        """Handle `POST /api/token` given its Authorization header and form body."""
         form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
         grant_type = form.get("grant_type")
         if not grant_type:
             return _accounts_error("unsupported_grant_type", "grant_type parameter is missing")
-        if grant_type != "client_credentials":
-            return _accounts_error("unsupported_grant_type", "grant_type must be client_credentials")
+        if grant_type not in (TokenKind.APP.value, TokenKind.USER.value):
+            return _accounts_error("unsupported_grant_type", "grant_type must be client_credentials or refresh_token")
         client_id, client_secret = _client_credentials(authorization, form)
         if client_id != self.client_id or client_secret is None or not self._client_secret.matches(client_secret):
             return _accounts_error("invalid_client", "Invalid client")
+        if grant_type == TokenKind.APP.value:
+            return self._issue(TokenKind.APP)
+        refresh_token = form.get("refresh_token")
+        if not refresh_token:
+            return _accounts_error("invalid_request", "refresh_token must be supplied")
+        if self._refresh_token is None or not self._refresh_token.matches(refresh_token):
+            return _accounts_error("invalid_grant", "Invalid refresh token")
+        return self._issue(TokenKind.USER)
+
+    def _issue(self, kind: TokenKind) -> ApiResponse:
         token = "BQ" + secrets.token_urlsafe(80)
         with self._lock:
-            self._tokens[token] = _TokenState(issued_at=self._clock())
-        return ApiResponse(
-            200,
-            {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S},
-            {"Cache-Control": "no-store", "Pragma": "no-cache"},
-        )
+            self._tokens[token] = _TokenState(issued_at=self._clock(), kind=kind)
+        body: dict[str, object] = {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S}
+        if kind is TokenKind.USER:
+            body["scope"] = USER_SCOPES
+        return ApiResponse(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
-    def check_bearer(self, authorization: str | None) -> ApiResponse | None:
-        """Validate an API request's Authorization header and count the use; returns the 401 or None."""
+    def check_bearer(self, authorization: str | None) -> BearerCheck:
+        """Validate an API request's Authorization header and count the use."""
         if not authorization:
-            return _unauthorized("No token provided")
+            return BearerCheck(None, _unauthorized("No token provided"))
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return _unauthorized("Only valid bearer authentication supported")
+            return BearerCheck(None, _unauthorized("Only valid bearer authentication supported"))
         with self._lock:
             state = self._tokens.get(token.strip())
             if state is None:
-                return _unauthorized("Invalid access token")
+                return BearerCheck(None, _unauthorized("Invalid access token"))
             expired_by_time = self._clock() - state.issued_at >= TOKEN_LIFETIME_S
             limit = self._expire_after_requests
             if expired_by_time or (limit is not None and state.uses >= limit):
-                return _unauthorized("The access token expired")
+                return BearerCheck(None, _unauthorized("The access token expired"))
             state.uses += 1
-        return None
+            return BearerCheck(state.kind, None)
 
 
 def _client_credentials(authorization: str | None, form: Mapping[str, str]) -> tuple[str | None, str | None]:

@@ -16,159 +16,48 @@ from datetime import date, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 
+from spotify_twin.catalog_social import build_social
 from spotify_twin.errors import CatalogError
-
-# A fixed "today" keeps the catalog pure; real new releases cluster just before it.
-CATALOG_AS_OF = date(2026, 11, 20)
+from spotify_twin.rows import (
+    AlbumRow,
+    ArtistRow,
+    CategoryRow,
+    Copyright,
+    EpisodeRow,
+    Image,
+    ListenerRow,
+    PlaylistRow,
+    ShowRow,
+    TrackRow,
+    UserRow,
+)
+from spotify_twin.vocabulary import (  # re-exported: routes and tests import them from here
+    ADJECTIVES,
+    ALBUM_IMAGE_PREFIXES,
+    ALBUM_PATTERNS,
+    ARTIST_IMAGE_PREFIXES,
+    BASE62,
+    CATALOG_AS_OF,
+    FIRST_NAMES,
+    GENRES,
+    ID_LENGTH,
+    IMAGE_HOST,
+    ISRC_COUNTRIES,
+    LABELS,
+    LAST_NAMES,
+    MARKETS,
+    NOUNS,
+    SINGULAR_NOUNS,
+    TRACK_PATTERNS,
+)
 
 BASE_ARTISTS = 300
 BASE_ALBUMS = 900
 BASE_NEW_RELEASES = 100
 MIN_NEW_RELEASES = 20
 MAX_SCALE = 50.0
-
-BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-ID_LENGTH = 22
-
-GENRES: tuple[str, ...] = (
-    "pop", "dance pop", "electropop", "indie pop", "art pop", "k-pop", "j-pop", "latin pop", "synthpop",
-    "rock", "indie rock", "alternative rock", "classic rock", "garage rock", "post-punk", "punk", "shoegaze",
-    "dream pop", "grunge", "hard rock", "metal", "metalcore", "doom metal", "progressive rock", "psychedelic rock",
-    "hip hop", "rap", "trap", "drill", "uk drill", "conscious hip hop", "boom bap", "alternative hip hop",
-    "r&b", "alternative r&b", "neo soul", "soul", "funk", "disco", "motown", "gospel",
-    "edm", "house", "deep house", "tech house", "techno", "trance", "drum and bass", "dubstep", "ambient",
-    "lo-fi beats", "downtempo", "trip hop", "electronica", "idm",
-    "country", "contemporary country", "americana", "bluegrass", "folk", "indie folk", "singer-songwriter",
-    "jazz", "smooth jazz", "bebop", "jazz fusion", "blues", "delta blues",
-    "reggae", "dancehall", "afrobeats", "amapiano", "reggaeton", "latin", "salsa", "bachata", "cumbia",
-    "bossa nova", "mpb", "flamenco", "chanson", "schlager", "classical", "modern classical", "soundtrack",
-)
-
-MARKETS: tuple[str, ...] = (
-    "AD", "AE", "AR", "AT", "AU", "BE", "BG", "BO", "BR", "CA", "CH", "CL", "CO", "CR", "CY", "CZ", "DE",
-    "DK", "DO", "EC", "EE", "ES", "FI", "FR", "GB", "GR", "GT", "HK", "HN", "HU", "ID", "IE", "IL", "IN",
-    "IS", "IT", "JP", "KR", "LT", "LU", "LV", "MX", "MY", "NI", "NL", "NO", "NZ", "PA", "PE", "PH", "PL",
-    "PT", "PY", "RO", "SA", "SE", "SG", "SK", "SV", "TH", "TR", "TW", "US", "UY", "VN", "ZA",
-)
-
-LABELS: tuple[str, ...] = (
-    "Northbound Records", "Lighthouse Music", "Copper Lane Recordings", "Blue Fern Audio", "Satellite Sound",
-    "Harbor & Pine", "Midnight Orchard", "Glass Canyon Records", "Paper Kite Music", "Velvet Static",
-    "Open Field Records", "Red Dune Entertainment", "Silver Echo Label Group", "Kestrel Recordings",
-    "Lowtide Collective", "Ironwood Music", "Polar Signal", "Golden Hour Records", "Cinder Block Audio",
-    "Hollow Tree Records", "Neon Parish", "Atlas Grove Music", "Quiet Riot Distribution", "Wild Honey Records",
-)
-
-ISRC_COUNTRIES: tuple[str, ...] = ("US", "GB", "DE", "SE", "FR", "NL", "CA", "AU", "JP", "KR", "BR", "QZ", "QM")
-
-FIRST_NAMES: tuple[str, ...] = (
-    "Ava", "Leo", "Maya", "Noah", "Iris", "Jonas", "Lena", "Mateo", "Zara", "Elias", "Nina", "Oscar", "Mila",
-    "Felix", "Sofia", "Hugo", "Amara", "Kai", "Elena", "Theo", "Yuna", "Rafael", "Freya", "Dante", "Ines",
-    "Malik", "Clara", "Sami", "Aurora", "Jude",
-)
-LAST_NAMES: tuple[str, ...] = (
-    "Quinn", "Hart", "Moreau", "Okafor", "Lindqvist", "Castillo", "Reyes", "Novak", "Sato", "Bennett",
-    "Ferreira", "Walsh", "Kowalski", "Haddad", "Park", "Rossi", "Nakamura", "Delgado", "Byrne", "Ahmed",
-    "Varga", "Silva", "Holm", "Mercer", "Ivanova", "Laurent", "Osei", "Brandt", "Kaur", "Vance",
-)
-ADJECTIVES: tuple[str, ...] = (
-    "Velvet", "Electric", "Silent", "Golden", "Neon", "Hollow", "Crimson", "Midnight", "Paper", "Wild",
-    "Lunar", "Broken", "Frozen", "Burning", "Distant", "Gentle", "Restless", "Violet", "Static", "Endless",
-    "Hidden", "Lucky", "Northern", "Sunday", "Glass", "Copper", "Faded", "Bright", "Slow", "Secret",
-)
-NOUNS: tuple[str, ...] = (
-    "Harbors", "Echoes", "Foxes", "Satellites", "Rivers", "Lanterns", "Machines", "Tigers", "Orchards",
-    "Pilots", "Ghosts", "Waves", "Mountains", "Signals", "Parades", "Shadows", "Mirrors", "Comets", "Wolves",
-    "Gardens", "Engines", "Sparrows", "Cities", "Horizons", "Dreams", "Hearts", "Streets", "Strangers",
-    "Oceans", "Wires",
-)
-SINGULAR_NOUNS: tuple[str, ...] = (
-    "Heart", "Night", "Summer", "River", "Fire", "Light", "Road", "Dream", "Storm", "Moon", "City", "Ocean",
-    "Mirror", "Signal", "Garden", "Window", "Highway", "Shadow", "Echo", "Season", "Kingdom", "Horizon",
-    "Paradise", "Machine", "Letter", "Island", "Winter", "Rain", "Morning", "Silence",
-)
-TRACK_PATTERNS: tuple[str, ...] = (
-    "{adj} {noun}", "{noun}", "The {adj} {noun}", "{noun} of {noun2}s", "Into the {noun}", "{adj}",
-    "Call Me {adj}", "{noun} Song", "Lost in the {noun}", "{adj} {noun} (Interlude)", "Don't Let the {noun} Go",
-    "{noun}, {noun2}", "All the {adj} {noun}s", "{adj} Again", "Every {noun}",
-)
-ALBUM_PATTERNS: tuple[str, ...] = (
-    "{adj} {noun}", "{noun}s", "The {adj} {noun}", "{noun} & {noun2}", "Songs for the {noun}",
-    "{adj} {noun}s", "After the {noun}", "{noun} Sessions", "Live at the {noun}", "{adj}",
-)
-
-ARTIST_IMAGE_PREFIXES: tuple[tuple[str, int], ...] = (
-    ("ab6761610000e5eb", 640), ("ab67616100005174", 320), ("ab6761610000f178", 160),
-)
-ALBUM_IMAGE_PREFIXES: tuple[tuple[str, int], ...] = (
-    ("ab67616d0000b273", 640), ("ab67616d00001e02", 300), ("ab67616d00004851", 64),
-)
-IMAGE_HOST = "https://i.scdn.co/image/"
-
-
-@dataclass(frozen=True, slots=True)
-class Image:
-    url: str
-    height: int
-    width: int
-
-
-@dataclass(frozen=True, slots=True)
-class Copyright:
-    text: str
-    type: str  # "C" = composition copyright, "P" = sound recording copyright, as Spotify uses them
-
-
-@dataclass(frozen=True, slots=True)
-class ArtistRow:
-    id: str
-    name: str
-    genres: tuple[str, ...]
-    followers: int
-    popularity: int
-    images: tuple[Image, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AlbumRow:
-    id: str
-    name: str
-    album_type: str
-    release_date: date
-    release_date_precision: str
-    total_tracks: int
-    label: str
-    copyrights: tuple[Copyright, ...]
-    upc: str
-    available_markets: tuple[str, ...]
-    artist_ids: tuple[str, ...]
-    track_ids: tuple[str, ...]
-    images: tuple[Image, ...]
-    popularity: int
-
-    @property
-    def release_date_text(self) -> str:
-        """The date as Spotify prints it: only as precise as `release_date_precision` says."""
-        if self.release_date_precision == "year":
-            return f"{self.release_date.year:04d}"
-        if self.release_date_precision == "month":
-            return f"{self.release_date.year:04d}-{self.release_date.month:02d}"
-        return self.release_date.isoformat()
-
-
-@dataclass(frozen=True, slots=True)
-class TrackRow:
-    id: str
-    name: str
-    album_id: str
-    artist_ids: tuple[str, ...]
-    duration_ms: int
-    explicit: bool
-    popularity: int
-    track_number: int
-    disc_number: int
-    isrc: str
-    available_markets: tuple[str, ...]
+TOP_TRACKS = 10  # GET /artists/{id}/top-tracks answers at most this many
+ALBUM_GROUP_ORDER: tuple[str, ...] = ("album", "single", "compilation", "appears_on")
 
 
 @dataclass(frozen=True)
@@ -181,9 +70,48 @@ class Catalog:
     albums: tuple[AlbumRow, ...]
     tracks: tuple[TrackRow, ...]
     new_release_ids: tuple[str, ...]
+    shows: tuple[ShowRow, ...]
+    episodes: tuple[EpisodeRow, ...]
+    users: tuple[UserRow, ...]
+    playlists: tuple[PlaylistRow, ...]
+    categories: tuple[CategoryRow, ...]
+    listener: ListenerRow
     artist_by_id: Mapping[str, ArtistRow] = field(repr=False, compare=False)
     album_by_id: Mapping[str, AlbumRow] = field(repr=False, compare=False)
     track_by_id: Mapping[str, TrackRow] = field(repr=False, compare=False)
+    show_by_id: Mapping[str, ShowRow] = field(repr=False, compare=False)
+    episode_by_id: Mapping[str, EpisodeRow] = field(repr=False, compare=False)
+    user_by_id: Mapping[str, UserRow] = field(repr=False, compare=False)
+    playlist_by_id: Mapping[str, PlaylistRow] = field(repr=False, compare=False)
+    # artist id -> (album id, album_group) in the order GET /artists/{id}/albums lists them
+    discography: Mapping[str, tuple[tuple[str, str], ...]] = field(repr=False, compare=False)
+    # artist id -> ids of the tracks it performs on, most popular first (ties by id)
+    tracks_by_popularity: Mapping[str, tuple[str, ...]] = field(repr=False, compare=False)
+    album_markets: Mapping[str, frozenset[str]] = field(repr=False, compare=False)
+
+    def album_available(self, album_id: str, market: str) -> bool:
+        """Whether an album (and so each of its tracks, which share its markets) plays in `market`."""
+        return market in self.album_markets[album_id]
+
+    def artist_albums(
+        self, artist_id: str, groups: Sequence[str] = ALBUM_GROUP_ORDER, market: str | None = None
+    ) -> list[tuple[str, str]]:
+        """(album id, album_group) of GET /artists/{id}/albums: the asked groups, playable in `market`."""
+        return [
+            (album_id, group)
+            for album_id, group in self.discography.get(artist_id, ())
+            if group in groups and (market is None or self.album_available(album_id, market))
+        ]
+
+    def top_tracks(self, artist_id: str, market: str) -> list[str]:
+        """GET /artists/{id}/top-tracks: its TOP_TRACKS most popular tracks playable in `market`."""
+        chosen: list[str] = []
+        for track_id in self.tracks_by_popularity.get(artist_id, ()):
+            if self.album_available(self.track_by_id[track_id].album_id, market):
+                chosen.append(track_id)
+                if len(chosen) == TOP_TRACKS:
+                    break
+        return chosen
 
 
 def new_release_count(scale: float, album_count: int) -> int:
@@ -233,6 +161,9 @@ class _CatalogBuilder:
         new_release_ids = tuple(p.id for p in _newest_first(plans)[: new_release_count(self.scale, len(plans))])
         self._make_some_albums_long(plans, new_release_ids)
         albums, tracks = self._albums_and_tracks(plans, artists)
+        # Its own id stream, so adding playlists or users never moves an artist, album or track id.
+        social_ids = self._stream("social-ids")
+        social = build_social(self.seed, self.scale, artists, albums, tracks, lambda: self._new_id(social_ids))
         return Catalog(
             seed=self.seed,
             scale=self.scale,
@@ -240,16 +171,30 @@ class _CatalogBuilder:
             albums=tuple(albums),
             tracks=tuple(tracks),
             new_release_ids=new_release_ids,
+            shows=social.shows,
+            episodes=social.episodes,
+            users=social.users,
+            playlists=social.playlists,
+            categories=social.categories,
+            listener=social.listener,
             artist_by_id=MappingProxyType({a.id: a for a in artists}),
             album_by_id=MappingProxyType({a.id: a for a in albums}),
             track_by_id=MappingProxyType({t.id: t for t in tracks}),
+            show_by_id=MappingProxyType({s.id: s for s in social.shows}),
+            episode_by_id=MappingProxyType({e.id: e for e in social.episodes}),
+            user_by_id=MappingProxyType({u.id: u for u in social.users}),
+            playlist_by_id=MappingProxyType({p.id: p for p in social.playlists}),
+            discography=MappingProxyType(_discographies(albums, tracks)),
+            tracks_by_popularity=MappingProxyType(_tracks_by_popularity(tracks)),
+            album_markets=MappingProxyType({a.id: frozenset(a.available_markets) for a in albums}),
         )
 
     # ---- ids and small values -------------------------------------------------------------------------
 
-    def _new_id(self) -> str:
+    def _new_id(self, rng: random.Random | None = None) -> str:
+        source = self.id_rng if rng is None else rng
         while True:
-            number = self.id_rng.getrandbits(131)
+            number = source.getrandbits(131)
             chars = []
             for _ in range(ID_LENGTH):
                 number, digit = divmod(number, 62)
@@ -462,6 +407,40 @@ class _AlbumPlan:
     precision: str
     total_tracks: int
     base_popularity: int
+
+
+def album_group(album: AlbumRow, artist_id: str) -> str:
+    """`album_group` of `album` on `artist_id`'s discography: its own type, or appears_on for a guest."""
+    return album.album_type if artist_id in album.artist_ids else "appears_on"
+
+
+def _discographies(albums: Sequence[AlbumRow], tracks: Sequence[TrackRow]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Per artist: albums it leads or co-leads, then albums it only guests on, grouped as Spotify groups them."""
+    album_by_id = {a.id: a for a in albums}
+    members: dict[str, set[str]] = {}
+    for album in albums:
+        for artist_id in album.artist_ids:
+            members.setdefault(artist_id, set()).add(album.id)
+    for track in tracks:
+        for artist_id in track.artist_ids:
+            members.setdefault(artist_id, set()).add(track.album_id)
+    result = {}
+    for artist_id, album_ids in members.items():
+        entries = [(album_by_id[a], album_group(album_by_id[a], artist_id)) for a in album_ids]
+        entries.sort(key=lambda e: (ALBUM_GROUP_ORDER.index(e[1]), -e[0].release_date.toordinal(), e[0].id))
+        result[artist_id] = tuple((album.id, group) for album, group in entries)
+    return result
+
+
+def _tracks_by_popularity(tracks: Sequence[TrackRow]) -> dict[str, tuple[str, ...]]:
+    performed: dict[str, list[TrackRow]] = {}
+    for track in tracks:
+        for artist_id in track.artist_ids:
+            performed.setdefault(artist_id, []).append(track)
+    return {
+        artist_id: tuple(t.id for t in sorted(rows, key=lambda t: (-t.popularity, t.id)))
+        for artist_id, rows in performed.items()
+    }
 
 
 def _newest_first(plans: Sequence[_AlbumPlan]) -> list[_AlbumPlan]:

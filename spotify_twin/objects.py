@@ -16,11 +16,31 @@ from typing import Any
 from urllib.parse import urlencode
 
 from spotify_twin.catalog import AlbumRow, ArtistRow, Catalog, Image, TrackRow
+from spotify_twin.rows import (
+    ITEM_EPISODE,
+    ITEM_LOCAL,
+    ITEM_TRACK,
+    CategoryRow,
+    EpisodeRow,
+    ListenerRow,
+    LocalTrackRow,
+    PlaylistItemRow,
+    PlaylistRow,
+    PlayRow,
+    SavedTrackRow,
+    ShowRow,
+    UserRow,
+    iso_millis,
+    iso_seconds,
+)
 
 JsonObject = dict[str, Any]
 
 OPEN_SPOTIFY = "https://open.spotify.com"
 ALBUM_TRACKS_PAGE = 50  # the full album object embeds at most this many tracks, as Spotify does
+PLAYLIST_ITEMS_PAGE = 100  # the full playlist object embeds at most this many items, as Spotify does
+PLAYLIST_ITEMS_MAX_LIMIT = 50  # GET /playlists/{id}/items (OpenAPI QueryLimit)
+PLAYLIST_TRACKS_MAX_LIMIT = 100  # the deprecated GET /playlists/{id}/tracks
 
 
 def _common(kind: str, object_id: str, base_url: str, collection: str) -> JsonObject:
@@ -56,6 +76,15 @@ def full_artist(artist: ArtistRow, base_url: str) -> JsonObject:
     obj["genres"] = list(artist.genres)
     obj["images"] = _images(artist.images)
     obj["popularity"] = artist.popularity
+    return obj
+
+
+def artist_album(
+    album: AlbumRow, group: str, catalog: Catalog, base_url: str, market: str | None = None
+) -> JsonObject:
+    """ArtistDiscographyAlbumObject: a simplified album plus how the artist relates to it."""
+    obj = simplified_album(album, catalog, base_url, market)
+    obj["album_group"] = group
     return obj
 
 
@@ -170,6 +199,264 @@ def new_releases_page(catalog: Catalog, base_url: str, offset: int, limit: int) 
 def many(key: str, ids: Sequence[str], lookup: Callable[[str], JsonObject | None]) -> JsonObject:
     """`{"albums": [...]}`-style body; unknown ids become `null` entries in request order, like Spotify."""
     return {key: [lookup(i) for i in ids]}
+
+
+# ---- users ------------------------------------------------------------------------------------------------
+
+
+def playlist_user(user_id: str, base_url: str) -> JsonObject:
+    """PlaylistUserObject (`added_by`). Spotify-made playlists name no adder: the id is "" and links are bare."""
+    return _common("user", user_id, base_url, "users")
+
+
+def playlist_owner(user: UserRow, base_url: str) -> JsonObject:
+    obj = playlist_user(user.id, base_url)
+    obj["display_name"] = user.display_name
+    return obj
+
+
+def private_user(listener: ListenerRow, base_url: str) -> JsonObject:
+    """PrivateUserObject of GET /me, as with the user-read-private and user-read-email scopes."""
+    user = listener.user
+    obj = _common("user", user.id, base_url, "users")
+    obj.update(
+        {
+            "country": listener.country,
+            "display_name": user.display_name,
+            "email": listener.email,
+            "explicit_content": {"filter_enabled": False, "filter_locked": False},
+            "followers": {"href": None, "total": user.followers},
+            "images": _images(user.images),
+            "product": listener.product,
+        }
+    )
+    return obj
+
+
+# ---- podcasts ---------------------------------------------------------------------------------------------
+
+
+def simplified_show(show: ShowRow, base_url: str) -> JsonObject:
+    obj = _common("show", show.id, base_url, "shows")
+    obj.update(
+        {
+            "available_markets": list(show.available_markets),
+            "copyrights": [],
+            "description": show.description,
+            "html_description": f"<p>{show.description}</p>",
+            "explicit": show.explicit,
+            "images": _images(show.images),
+            "is_externally_hosted": False,
+            "languages": list(show.languages),
+            "media_type": "audio",
+            "name": show.name,
+            "publisher": show.publisher,
+            "total_episodes": len(show.episode_ids),
+        }
+    )
+    return obj
+
+
+def full_episode(episode: EpisodeRow, catalog: Catalog, base_url: str, market: str | None = None) -> JsonObject:
+    """EpisodeObject (with its show), the shape playlist items carry for podcast episodes."""
+    show = catalog.show_by_id[episode.show_id]
+    obj = _common("episode", episode.id, base_url, "episodes")
+    obj.update(
+        {
+            "audio_preview_url": None,
+            "description": episode.description,
+            "html_description": f"<p>{episode.description}</p>",
+            "duration_ms": episode.duration_ms,
+            "explicit": episode.explicit,
+            "images": _images(episode.images),
+            "is_externally_hosted": False,
+            "is_playable": market is None or market in show.available_markets,
+            "language": episode.languages[0],
+            "languages": list(episode.languages),
+            "name": episode.name,
+            "release_date": episode.release_date.isoformat(),
+            "release_date_precision": "day",
+            "show": simplified_show(show, base_url),
+        }
+    )
+    return obj
+
+
+def simplified_episode(episode: EpisodeRow, catalog: Catalog, base_url: str, market: str | None = None) -> JsonObject:
+    obj = full_episode(episode, catalog, base_url, market)
+    del obj["show"]
+    return obj
+
+
+# ---- playlists ----------------------------------------------------------------------------------------------
+
+
+def local_track(local: LocalTrackRow) -> JsonObject:
+    """A local file as Spotify lists it: names only, `id`/`href` null, a `spotify:local:` URI, empty links."""
+    return {
+        "album": {
+            "album_type": None, "artists": [], "available_markets": [], "external_urls": {}, "href": None,
+            "id": None, "images": [], "name": local.album, "release_date": None, "release_date_precision": None,
+            "type": "album", "uri": None,
+        },
+        "artists": [
+            {"external_urls": {}, "href": None, "id": None, "name": local.artist, "type": "artist", "uri": None}
+        ],
+        "available_markets": [],
+        "disc_number": 0,
+        "duration_ms": local.duration_ms,
+        "explicit": False,
+        "external_ids": {},
+        "external_urls": {},
+        "href": None,
+        "id": None,
+        "is_local": True,
+        "name": local.name,
+        "popularity": 0,
+        "preview_url": None,
+        "track_number": 0,
+        "type": "track",
+        "uri": local.uri,
+    }
+
+
+def playlist_item(item: PlaylistItemRow, catalog: Catalog, base_url: str, market: str | None = None) -> JsonObject:
+    """PlaylistTrackObject. The item sits under `item` and, as before 2026, under the deprecated `track`.
+
+    Removed tracks are `null` there; episodes are always full EpisodeObjects (see the module docstring).
+    """
+    content: JsonObject | None
+    if item.kind == ITEM_TRACK and item.ref_id is not None:
+        content = full_track(catalog.track_by_id[item.ref_id], catalog, base_url, market)
+    elif item.kind == ITEM_EPISODE and item.ref_id is not None:
+        content = full_episode(catalog.episode_by_id[item.ref_id], catalog, base_url, market)
+    elif item.kind == ITEM_LOCAL and item.local is not None:
+        content = local_track(item.local)
+    else:
+        content = None
+    return {
+        "added_at": iso_seconds(item.added_at),
+        "added_by": playlist_user(item.added_by, base_url),
+        "is_local": item.kind == ITEM_LOCAL,
+        "primary_color": None,
+        "item": content,
+        "track": content,
+        "video_thumbnail": {"url": None},
+    }
+
+
+def _playlist_base(playlist: PlaylistRow, catalog: Catalog, base_url: str) -> JsonObject:
+    obj = _common("playlist", playlist.id, base_url, "playlists")
+    obj.update(
+        {
+            "collaborative": playlist.collaborative,
+            "description": playlist.description,
+            "images": _images(playlist.images),
+            "name": playlist.name,
+            "owner": playlist_owner(catalog.user_by_id[playlist.owner_id], base_url),
+            "primary_color": None,
+            "public": playlist.public,
+            "snapshot_id": playlist.snapshot_id,
+        }
+    )
+    return obj
+
+
+def simplified_playlist(playlist: PlaylistRow, catalog: Catalog, base_url: str) -> JsonObject:
+    obj = _playlist_base(playlist, catalog, base_url)
+    total = len(playlist.items)
+    obj["items"] = {"href": f"{base_url}/playlists/{playlist.id}/items", "total": total}
+    obj["tracks"] = {"href": f"{base_url}/playlists/{playlist.id}/tracks", "total": total}
+    return obj
+
+
+def full_playlist(playlist: PlaylistRow, catalog: Catalog, base_url: str, market: str | None = None) -> JsonObject:
+    """PlaylistObject with the first 100 items embedded twice: under `items` and the deprecated `tracks`.
+
+    The embedded pages hold 100 items but their `next` links ask for what the linked endpoint accepts:
+    50 on /items, 100 on the deprecated /tracks.
+    """
+    obj = _playlist_base(playlist, catalog, base_url)
+    obj["followers"] = {"href": None, "total": playlist.followers}
+    obj["items"] = playlist_items_page(
+        playlist, catalog, base_url, 0, PLAYLIST_ITEMS_PAGE, market, next_limit=PLAYLIST_ITEMS_MAX_LIMIT
+    )
+    obj["tracks"] = playlist_items_page(
+        playlist, catalog, base_url, 0, PLAYLIST_ITEMS_PAGE, market, collection="tracks"
+    )
+    return obj
+
+
+def playlist_items_page(
+    playlist: PlaylistRow,
+    catalog: Catalog,
+    base_url: str,
+    offset: int,
+    limit: int,
+    market: str | None = None,
+    *,
+    collection: str = "items",
+    next_limit: int | None = None,
+) -> JsonObject:
+    rows = playlist.items[offset : offset + limit]
+    extra = {"market": market} if market else None
+    page = paging(
+        [playlist_item(row, catalog, base_url, market) for row in rows],
+        endpoint_url=f"{base_url}/playlists/{playlist.id}/{collection}",
+        total=len(playlist.items),
+        offset=offset,
+        limit=limit,
+        extra_params=extra,
+    )
+    if next_limit is not None and page["next"] is not None:
+        page["next"] = page_url(f"{base_url}/playlists/{playlist.id}/{collection}", offset + limit, next_limit, extra)
+    return page
+
+
+def category(row: CategoryRow, base_url: str) -> JsonObject:
+    return {
+        "href": f"{base_url}/browse/categories/{row.id}",
+        "icons": _images(row.icons),
+        "id": row.id,
+        "name": row.name,
+    }
+
+
+# ---- the listener's library -------------------------------------------------------------------------------
+
+
+def saved_track(row: SavedTrackRow, catalog: Catalog, base_url: str, market: str | None = None) -> JsonObject:
+    return {"added_at": iso_seconds(row.added_at), "track": full_track(catalog.track_by_id[row.track_id], catalog,
+                                                                      base_url, market)}
+
+
+def play_history(play: PlayRow, catalog: Catalog, base_url: str) -> JsonObject:
+    context: JsonObject | None = None
+    if play.context is not None:
+        kind, object_id = play.context
+        common = _common(kind, object_id, base_url, kind + "s")
+        context = {k: common[k] for k in ("type", "href", "external_urls", "uri")}
+    return {
+        "track": full_track(catalog.track_by_id[play.track_id], catalog, base_url),
+        "played_at": iso_millis(play.played_at),
+        "context": context,
+    }
+
+
+def cursor_paging(
+    items: Sequence[Any],
+    *,
+    href: str,
+    limit: int,
+    next_url: str | None,
+    cursors: JsonObject | None,
+    total: int | None = None,
+) -> JsonObject:
+    """A Spotify cursor-based paging object; `total` only where Spotify sends one."""
+    page: JsonObject = {"href": href, "items": list(items), "limit": limit, "next": next_url, "cursors": cursors}
+    if total is not None:
+        page["total"] = total
+    return page
 
 
 def error_body(status: int, message: str) -> JsonObject:

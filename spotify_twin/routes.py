@@ -1,47 +1,40 @@
 """Route table of the Web API: path pattern -> pure handler.
 
-A handler takes an `ApiRequest` (path params, query, catalog, base URL) and returns an `ApiResponse`,
-or raises `ApiError`; it never touches sockets, auth or faults (the server does). Adding an endpoint is
-one handler function plus one row in `ROUTES`.
+Handlers live here (first slice) and in `routes_catalog`, `routes_user` and `routes_restricted`; the types
+and query helpers they share are in `api`. Adding an endpoint is one handler function plus one row in
+`ROUTES`. A row marked `user_only` answers an app (client-credentials) token with 403
+"This request requires user authentication.", as Spotify does.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from spotify_twin import objects
-from spotify_twin.catalog import BASE62, ID_LENGTH, Catalog
+from spotify_twin import objects, routes_catalog, routes_restricted, routes_user
+from spotify_twin.api import (
+    USER_AUTH_REQUIRED,
+    ApiRequest,
+    ApiResponse,
+    Handler,
+    error_response,
+    ids,
+    limit_offset,
+    market,
+    not_found,
+    ok,
+    path_id,
+)
+from spotify_twin.catalog import Catalog
 from spotify_twin.errors import ApiError
+from spotify_twin.rows import ListenerRow
 
-MAX_LIMIT = 50
-DEFAULT_LIMIT = 20
+__all__ = ["ROUTES", "ApiRequest", "ApiResponse", "Route", "dispatch", "error_response"]
+
 MAX_ALBUM_IDS = 20
 MAX_TRACK_IDS = 50
 MAX_ARTIST_IDS = 50
-
-_ID_RE = re.compile(f"[{re.escape(BASE62)}]{{{ID_LENGTH}}}")
-_MARKET_RE = re.compile("[A-Za-z]{2}")
-
-
-@dataclass(frozen=True)
-class ApiRequest:
-    path_params: Mapping[str, str]
-    query: Mapping[str, Sequence[str]]
-    catalog: Catalog
-    base_url: str  # absolute, e.g. http://127.0.0.1:PORT/v1, so paging links point back at this twin
-
-
-@dataclass(frozen=True)
-class ApiResponse:
-    status: int
-    body: Any
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-Handler = Callable[[ApiRequest], ApiResponse]
 
 
 @dataclass(frozen=True)
@@ -49,6 +42,7 @@ class Route:
     method: str
     pattern: str  # e.g. "/v1/albums/{id}/tracks"
     handler: Handler
+    user_only: bool = False  # needs a user token (authorization-code flow)
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -56,145 +50,84 @@ class Route:
         object.__setattr__(self, "regex", re.compile(f"{regex}/?"))
 
 
-# ---- query helpers ------------------------------------------------------------------------------------
-
-
-def _one(request: ApiRequest, name: str) -> str | None:
-    values = request.query.get(name)
-    return values[-1] if values else None
-
-
-def _int_param(request: ApiRequest, name: str, default: int, low: int, high: int | None) -> int:
-    raw = _one(request, name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"Invalid {name}") from None
-    if value < low or (high is not None and value > high):
-        raise ApiError(400, f"Invalid {name}")
-    return value
-
-
-def _limit_offset(request: ApiRequest) -> tuple[int, int]:
-    return (
-        _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        _int_param(request, "offset", 0, 0, None),
-    )
-
-
-def _market(request: ApiRequest) -> str | None:
-    """Country code to filter by, or None. `from_token` has no user country under client credentials."""
-    raw = _one(request, "market")
-    if raw is None or raw == "" or raw == "from_token":
-        return None
-    if not _MARKET_RE.fullmatch(raw):
-        raise ApiError(400, "Invalid market code")
-    return raw.upper()
-
-
-def _check_id(raw: str) -> str:
-    if not _ID_RE.fullmatch(raw):
-        raise ApiError(400, "Invalid base62 id")
-    return raw
-
-
-def _ids(request: ApiRequest, maximum: int) -> list[str]:
-    raw = _one(request, "ids")
-    if raw is None or raw == "":
-        raise ApiError(400, "Missing required parameter: ids")
-    ids = raw.split(",")
-    if len(ids) > maximum:
-        raise ApiError(400, "Too many ids requested")
-    return [_check_id(i) for i in ids]
-
-
-def _path_id(request: ApiRequest) -> str:
-    return _check_id(request.path_params["id"])
-
-
-def _ok(body: Any) -> ApiResponse:
-    return ApiResponse(200, body)
-
-
-# ---- handlers -----------------------------------------------------------------------------------------
+# ---- first-slice handlers ---------------------------------------------------------------------------------
 
 
 def get_new_releases(request: ApiRequest) -> ApiResponse:
-    limit, offset = _limit_offset(request)
-    _market(request)  # validated for parity with other endpoints; new releases are not market-filtered here
-    return _ok(objects.new_releases_page(request.catalog, request.base_url, offset, limit))
+    limit, offset = limit_offset(request)
+    market(request)  # validated for parity with other endpoints; new releases are not market-filtered here
+    return ok(objects.new_releases_page(request.catalog, request.base_url, offset, limit))
 
 
 def get_several_albums(request: ApiRequest) -> ApiResponse:
-    ids = _ids(request, MAX_ALBUM_IDS)
-    market = _market(request)
+    wanted = ids(request, MAX_ALBUM_IDS)
+    country = market(request)
     catalog = request.catalog
 
     def lookup(album_id: str) -> objects.JsonObject | None:
         album = catalog.album_by_id.get(album_id)
-        return objects.full_album(album, catalog, request.base_url, market) if album else None
+        return objects.full_album(album, catalog, request.base_url, country) if album else None
 
-    return _ok(objects.many("albums", ids, lookup))
+    return ok(objects.many("albums", wanted, lookup))
 
 
 def get_album(request: ApiRequest) -> ApiResponse:
-    album = request.catalog.album_by_id.get(_path_id(request))
-    market = _market(request)
+    album = request.catalog.album_by_id.get(path_id(request))
+    country = market(request)
     if album is None:
-        raise ApiError(404, "Resource not found")
-    return _ok(objects.full_album(album, request.catalog, request.base_url, market))
+        raise not_found()
+    return ok(objects.full_album(album, request.catalog, request.base_url, country))
 
 
 def get_album_tracks(request: ApiRequest) -> ApiResponse:
-    album = request.catalog.album_by_id.get(_path_id(request))
-    limit, offset = _limit_offset(request)
-    market = _market(request)
+    album = request.catalog.album_by_id.get(path_id(request))
+    limit, offset = limit_offset(request)
+    country = market(request)
     if album is None:
-        raise ApiError(404, "Resource not found")
-    return _ok(objects.album_tracks_page(album, request.catalog, request.base_url, offset, limit, market))
+        raise not_found()
+    return ok(objects.album_tracks_page(album, request.catalog, request.base_url, offset, limit, country))
 
 
 def get_several_tracks(request: ApiRequest) -> ApiResponse:
-    ids = _ids(request, MAX_TRACK_IDS)
-    market = _market(request)
+    wanted = ids(request, MAX_TRACK_IDS)
+    country = market(request)
     catalog = request.catalog
 
     def lookup(track_id: str) -> objects.JsonObject | None:
         track = catalog.track_by_id.get(track_id)
-        return objects.full_track(track, catalog, request.base_url, market) if track else None
+        return objects.full_track(track, catalog, request.base_url, country) if track else None
 
-    return _ok(objects.many("tracks", ids, lookup))
+    return ok(objects.many("tracks", wanted, lookup))
 
 
 def get_track(request: ApiRequest) -> ApiResponse:
-    track = request.catalog.track_by_id.get(_path_id(request))
-    market = _market(request)
+    track = request.catalog.track_by_id.get(path_id(request))
+    country = market(request)
     if track is None:
-        raise ApiError(404, "Resource not found")
-    return _ok(objects.full_track(track, request.catalog, request.base_url, market))
+        raise not_found()
+    return ok(objects.full_track(track, request.catalog, request.base_url, country))
 
 
 def get_several_artists(request: ApiRequest) -> ApiResponse:
-    ids = _ids(request, MAX_ARTIST_IDS)
+    wanted = ids(request, MAX_ARTIST_IDS)
     catalog = request.catalog
 
     def lookup(artist_id: str) -> objects.JsonObject | None:
         artist = catalog.artist_by_id.get(artist_id)
         return objects.full_artist(artist, request.base_url) if artist else None
 
-    return _ok(objects.many("artists", ids, lookup))
+    return ok(objects.many("artists", wanted, lookup))
 
 
 def get_artist(request: ApiRequest) -> ApiResponse:
-    artist = request.catalog.artist_by_id.get(_path_id(request))
+    artist = request.catalog.artist_by_id.get(path_id(request))
     if artist is None:
-        raise ApiError(404, "Resource not found")
-    return _ok(objects.full_artist(artist, request.base_url))
+        raise not_found()
+    return ok(objects.full_artist(artist, request.base_url))
 
 
 ROUTES: tuple[Route, ...] = (
+    # first slice
     Route("GET", "/v1/browse/new-releases", get_new_releases),
     Route("GET", "/v1/albums", get_several_albums),
     Route("GET", "/v1/albums/{id}", get_album),
@@ -203,6 +136,31 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/tracks/{id}", get_track),
     Route("GET", "/v1/artists", get_several_artists),
     Route("GET", "/v1/artists/{id}", get_artist),
+    # further catalog sources
+    Route("GET", "/v1/artists/{id}/albums", routes_catalog.get_artist_albums),
+    Route("GET", "/v1/artists/{id}/top-tracks", routes_catalog.get_artist_top_tracks),
+    Route("GET", "/v1/search", routes_catalog.get_search),
+    Route("GET", "/v1/playlists/{id}", routes_catalog.get_playlist),
+    Route("GET", "/v1/playlists/{id}/items", routes_catalog.get_playlist_items),
+    Route("GET", "/v1/playlists/{id}/tracks", routes_catalog.get_playlist_tracks),
+    Route("GET", "/v1/browse/categories", routes_catalog.get_categories),
+    Route("GET", "/v1/markets", routes_catalog.get_markets),
+    # the listener (user token only)
+    Route("GET", "/v1/me", routes_user.get_me, user_only=True),
+    Route("GET", "/v1/me/top/artists", routes_user.get_top_artists, user_only=True),
+    Route("GET", "/v1/me/top/tracks", routes_user.get_top_tracks, user_only=True),
+    Route("GET", "/v1/me/player/recently-played", routes_user.get_recently_played, user_only=True),
+    Route("GET", "/v1/me/tracks", routes_user.get_saved_tracks, user_only=True),
+    Route("GET", "/v1/me/following", routes_user.get_followed_artists, user_only=True),
+    Route("GET", "/v1/me/playlists", routes_user.get_my_playlists, user_only=True),
+    # restricted for apps created after 2024-11-27
+    Route("GET", "/v1/audio-features", routes_restricted.get_several_audio_features),
+    Route("GET", "/v1/audio-features/{id}", routes_restricted.get_audio_features),
+    Route("GET", "/v1/audio-analysis/{id}", routes_restricted.get_audio_analysis),
+    Route("GET", "/v1/recommendations", routes_restricted.get_recommendations),
+    Route("GET", "/v1/artists/{id}/related-artists", routes_restricted.get_related_artists),
+    Route("GET", "/v1/browse/featured-playlists", routes_restricted.get_featured_playlists),
+    Route("GET", "/v1/browse/categories/{category_id}/playlists", routes_restricted.get_category_playlists),
 )
 
 
@@ -213,8 +171,14 @@ def dispatch(
     catalog: Catalog,
     base_url: str,
     routes: Sequence[Route] = ROUTES,
+    *,
+    user: ListenerRow | None = None,
+    legacy_app: bool = False,
 ) -> ApiResponse:
-    """Find the route for `method path` and run it; every failure becomes Spotify's error JSON."""
+    """Find the route for `method path` and run it; every failure becomes Spotify's error JSON.
+
+    `user` is the listener when the bearer is a user token, None for an app token.
+    """
     path_matched = False
     for route in routes:
         match = route.regex.fullmatch(path)
@@ -223,7 +187,12 @@ def dispatch(
         path_matched = True
         if route.method != method:
             continue
-        request = ApiRequest(path_params=match.groupdict(), query=query, catalog=catalog, base_url=base_url)
+        if route.user_only and user is None:
+            return error_response(403, USER_AUTH_REQUIRED)
+        request = ApiRequest(
+            path_params=match.groupdict(), query=query, catalog=catalog, base_url=base_url, user=user,
+            legacy_app=legacy_app,
+        )
         try:
             return route.handler(request)
         except ApiError as exc:
@@ -231,7 +200,3 @@ def dispatch(
     if path_matched:
         return error_response(405, "Method not allowed")
     return error_response(404, "Service not found")
-
-
-def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> ApiResponse:
-    return ApiResponse(status, objects.error_body(status, message), dict(headers or {}))

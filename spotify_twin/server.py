@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from spotify_twin import routes
-from spotify_twin.auth import Secret, TokenStore
+from spotify_twin.auth import Secret, TokenKind, TokenStore
 from spotify_twin.catalog import Catalog, build_catalog
 from spotify_twin.errors import TwinError, TwinStartupError
 from spotify_twin.faults import FAULT_MESSAGES, RETRY_AFTER_S, Fault, FaultInjector, FaultSpec, parse_faults
@@ -43,10 +43,11 @@ RequestLogEntry = tuple[str, str, int]
 class _App:
     """State shared by all handler threads of one server."""
 
-    def __init__(self, catalog: Catalog, tokens: TokenStore, faults: FaultInjector) -> None:
+    def __init__(self, catalog: Catalog, tokens: TokenStore, faults: FaultInjector, legacy_app: bool) -> None:
         self.catalog = catalog
         self.tokens = tokens
         self.faults = faults
+        self.legacy_app = legacy_app
         self.base_url = ""  # set once the port is known
         self.stopping = threading.Event()
         self.lock = threading.Lock()
@@ -148,9 +149,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _api(self, method: str, path: str, query_string: str) -> ApiResponse | None:
         """Auth, then faults, then the route table. None means: drop the connection without answering."""
         app = self.server.app
-        unauthorized = app.tokens.check_bearer(self.headers.get("Authorization"))
-        if unauthorized is not None:
-            return unauthorized
+        bearer = app.tokens.check_bearer(self.headers.get("Authorization"))
+        if bearer.rejection is not None:
+            return bearer.rejection
         fault = app.faults.draw()
         if fault is Fault.RESET:
             return None
@@ -160,7 +161,10 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Retry-After": str(RETRY_AFTER_S)} if fault is Fault.TOO_MANY_REQUESTS else {}
             return routes.error_response(fault.status, FAULT_MESSAGES[fault], headers)
         query = parse_qs(query_string, keep_blank_values=True)
-        return routes.dispatch(method, path, query, app.catalog, app.base_url)
+        user = app.catalog.listener if bearer.kind is TokenKind.USER else None
+        return routes.dispatch(
+            method, path, query, app.catalog, app.base_url, user=user, legacy_app=app.legacy_app
+        )
 
     def _read_body(self) -> bytes:
         length = self.headers.get("Content-Length")
@@ -211,6 +215,9 @@ class TwinServer:
 
         with TwinServer(seed=42, scale=0.2, client_secret="s3cret") as twin:
             requests.post(twin.token_url, data={"grant_type": "client_credentials"}, auth=(twin.client_id, "s3cret"))
+
+    `refresh_token` is the one refresh token the `refresh_token` grant accepts (None: user endpoints are
+    out of reach). `legacy_app=True` serves the endpoints Spotify restricted for new apps on 2024-11-27.
     """
 
     def __init__(
@@ -224,6 +231,8 @@ class TwinServer:
         host: str = "127.0.0.1",
         port: int = 0,
         fault_seed: int | None = None,
+        refresh_token: str | Secret | None = None,
+        legacy_app: bool = False,
     ) -> None:
         self.catalog = build_catalog(seed, scale)
         self.fault_spec = faults if isinstance(faults, FaultSpec) else parse_faults(faults)
@@ -231,9 +240,17 @@ class TwinServer:
         secret = client_secret if isinstance(client_secret, Secret) else Secret(client_secret)
         self.host = host
         self._requested_port = port
-        tokens = TokenStore(client_id, secret, expire_after_requests=self.fault_spec.expire_token_after)
+        refresh: Secret | None
+        if isinstance(refresh_token, Secret):
+            refresh = refresh_token
+        else:
+            refresh = Secret(refresh_token) if refresh_token else None  # "" accepts nothing, like None
+        tokens = TokenStore(
+            client_id, secret, refresh_token=refresh, expire_after_requests=self.fault_spec.expire_token_after
+        )
         injector = FaultInjector(self.fault_spec, seed if fault_seed is None else fault_seed)
-        self._app = _App(self.catalog, tokens, injector)
+        self.legacy_app = legacy_app
+        self._app = _App(self.catalog, tokens, injector, legacy_app)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 

@@ -94,6 +94,6 @@ def test_when_market_given_then_is_playable_tells_whether_it_is_available_there(
 
 
 def test_when_path_unknown_then_404_and_wrong_method_then_405() -> None:
-    assert _get("/v1/search").status == 404
+    assert _get("/v1/shows").status == 404
     assert dispatch("POST", "/v1/albums", {}, CATALOG, BASE).status == 405
     assert _get(f"/v1/artists/{'1' * 22}").status == 404
