@@ -1,8 +1,15 @@
-"""Spotify Web API client: client-credentials token, GET with bounded, jittered retries.
+"""Spotify Web API client: app and user tokens, GET with bounded, jittered retries, safe to share
+between threads.
+
+Two OAuth grants: client credentials (the app token, catalog sources) and, when a refresh token is
+given, the authorization-code flow's refresh grant (the user token, ``/me`` sources). Each token is
+fetched by one thread at a time and shared; a 401 invalidates only the token that was refused, so
+many threads seeing the same expiry refresh it once.
 
 Errors are classified here, once, as responses arrive: 429/5xx/connection errors/timeouts become
 :class:`RetriableError`, 401 :class:`AuthError` (token refreshed once, then fatal), other 4xx
-:class:`FatalError`. Nothing else in the extraction looks at status codes.
+:class:`FatalError`. Nothing else in the extraction looks at status codes. Every request passes a
+shared :class:`RateLimiter` first.
 
 Sleeping, the monotonic clock, wall-clock time and jitter are injectable so tests never sleep.
 """
@@ -11,6 +18,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +29,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from activities.common.context import SecureString
 from activities.common.logs import get_logger, register_secret
@@ -30,12 +39,23 @@ from activities.extract.errors import (
     RetriableError,
     RetriesExhaustedError,
 )
+from activities.extract.ratelimit import RateLimiter
 
 _log = get_logger("activities.extract.client")
 
 # Refresh the token this long before Spotify says it expires, so a request never carries a dead one.
 _TOKEN_MARGIN_SECONDS = 60.0
 _USER_AGENT = "spotify-adf-pipeline-extract/0.1"
+APP = "app"  # client-credentials token
+USER = "user"  # refresh-token (authorization code) token
+
+
+@dataclass
+class _TokenState:
+    lock: threading.Lock
+    token: str | None = None
+    expires_at: float = 0.0
+    generation: int = 0  # bumped per token fetched; a 401 invalidates only the generation it saw
 
 
 @dataclass(frozen=True)
@@ -63,7 +83,7 @@ class ApiResponse:
 
 
 class SpotifyClient:
-    """GETs from the Spotify Web API (or its twin) with an app (client-credentials) token."""
+    """GETs from the Spotify Web API (or its twin); one instance is shared by every worker thread."""
 
     def __init__(
         self,
@@ -72,12 +92,15 @@ class SpotifyClient:
         token_url: str,
         client_id: str,
         client_secret: SecureString,
+        refresh_token: SecureString | None = None,
         session: requests.Session | None = None,
         max_attempts: int = 5,
         backoff_seconds: float = 1.0,
         max_backoff_seconds: float = 30.0,
         max_wait_seconds: float = 120.0,
         timeout: tuple[float, float] = (5.0, 30.0),
+        rate_limiter: RateLimiter | None = None,
+        max_connections: int = 10,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
@@ -85,10 +108,15 @@ class SpotifyClient:
     ) -> None:
         """
         Args:
+            refresh_token: the user's refresh token; without it ``get(..., user=True)`` is refused.
+            session: one session for every thread (tests); by default each thread gets its own,
+                since ``requests.Session`` is not documented as thread-safe.
             max_attempts: attempts per request, the first included.
             backoff_seconds: first backoff; doubles per attempt up to ``max_backoff_seconds``, jittered.
             max_wait_seconds: the most one request may spend sleeping between attempts; a Retry-After
                 or backoff that would go past it ends the request with RetriesExhaustedError.
+            rate_limiter: shared by every thread; None = unlimited.
+            max_connections: keep-alive connections per thread's session pool.
         """
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -97,24 +125,40 @@ class SpotifyClient:
         self.token_url = token_url
         self._client_id = client_id
         self._client_secret = client_secret
+        self._refresh_token = refresh_token
         register_secret(client_secret)  # whoever built the SecureString, it is now redacted from logs
-        self._session = session or requests.Session()
-        self._session.headers.setdefault("User-Agent", _USER_AGENT)
+        if refresh_token is not None:
+            register_secret(refresh_token)
+        self._shared_session = session
+        if session is not None:
+            session.headers.setdefault("User-Agent", _USER_AGENT)
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._max_connections = max(1, max_connections)
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
         self._max_backoff = max_backoff_seconds
         self._max_wait = max_wait_seconds
         self._timeout = timeout
+        self._limiter = rate_limiter or RateLimiter(None)
         self._sleep = sleep
         self._monotonic = monotonic
         self._now = now
         self._jitter = jitter
-        self._token: str | None = None
-        self._token_expires_at = 0.0
+        self._tokens = {APP: _TokenState(threading.Lock()), USER: _TokenState(threading.Lock())}
+        self._count_lock = threading.Lock()
         self.request_count = 0  # API GETs sent, every attempt counted; token requests are not
         self.token_request_count = 0
 
+    @property
+    def has_user_token(self) -> bool:
+        return self._refresh_token is not None
+
     # -- public -------------------------------------------------------------------------------
+
+    def relative(self, url: str) -> str:
+        """``/albums?ids=…`` for an absolute request URL under ``api_base_url`` (a host-free key)."""
+        return url[len(self.api_base_url):] if url.startswith(self.api_base_url) else url
 
     def url_for(self, path_or_url: str, params: Mapping[str, str | int] | None = None) -> str:
         """Return the absolute request URL for an API path (``/albums``) or a ``next`` link.
@@ -138,12 +182,17 @@ class SpotifyClient:
             url = self.api_base_url + path_or_url
             query = ""
         if params:
-            extra = urlencode({key: str(value) for key, value in params.items()}, safe=",")
+            extra = urlencode({key: str(value) for key, value in params.items()}, safe=",:")
             query = f"{query}&{extra}" if query else extra
         return f"{url}?{query}" if query else url
 
-    def get(self, path_or_url: str, params: Mapping[str, str | int] | None = None) -> ApiResponse:
+    def get(
+        self, path_or_url: str, params: Mapping[str, str | int] | None = None, *, user: bool = False
+    ) -> ApiResponse:
         """GET an API path or ``next`` link, retrying what is worth retrying.
+
+        Args:
+            user: send the user's token (authorization-code flow) instead of the app token.
 
         Raises:
             FatalError: a 4xx other than 401/429, or the token request was refused.
@@ -152,18 +201,25 @@ class SpotifyClient:
         """
         url = self.url_for(path_or_url, params)
         path = urlsplit(url).path
+        kind = USER if user else APP
+        if user and self._refresh_token is None:
+            raise FatalError(
+                f"GET {path} needs the user's token, but no refresh token was configured", status=None, path=path
+            )
         waited = 0.0
         refreshed = False
         attempt = 0
         while True:
             attempt += 1
+            generation = -1
             try:
-                return self._get_once(url, self._access_token())
+                token, generation = self._access_token(kind)
+                return self._get_once(url, token)
             except AuthError:
                 if refreshed:
                     raise
                 refreshed = True
-                self._token = None  # the next attempt fetches a fresh token
+                self._invalidate(kind, generation)  # the next attempt fetches a fresh token
                 attempt -= 1  # a refresh is not a failed attempt
             except RetriableError as exc:
                 delay = self._next_delay(exc, attempt, waited, path)
@@ -174,7 +230,11 @@ class SpotifyClient:
                 waited += delay
 
     def close(self) -> None:
-        self._session.close()
+        if self._shared_session is not None:
+            self._shared_session.close()
+        for session in self._sessions:
+            session.close()
+        self._sessions.clear()
 
     def __enter__(self) -> SpotifyClient:
         return self
@@ -188,6 +248,21 @@ class SpotifyClient:
         return f"SpotifyClient({self.api_base_url!r}, client_id={self._client_id!r})"
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _session(self) -> requests.Session:
+        if self._shared_session is not None:
+            return self._shared_session
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers["User-Agent"] = _USER_AGENT
+            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self._max_connections)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self._local.session = session
+            with self._count_lock:
+                self._sessions.append(session)
+        return session
 
     def _next_delay(self, exc: RetriableError, attempt: int, waited: float, path: str) -> float:
         if attempt >= self._max_attempts:
@@ -210,15 +285,38 @@ class SpotifyClient:
             ) from exc
         return delay
 
-    def _access_token(self) -> str:
-        if self._token is not None and self._monotonic() < self._token_expires_at:
-            return self._token
+    def _invalidate(self, kind: str, generation: int) -> None:
+        state = self._tokens[kind]
+        with state.lock:
+            if state.generation == generation:
+                state.token = None
+
+    def _access_token(self, kind: str) -> tuple[str, int]:
+        state = self._tokens[kind]
+        with state.lock:  # one thread fetches; the others wait for its token instead of fetching their own
+            if state.token is not None and self._monotonic() < state.expires_at:
+                return state.token, state.generation
+            token, expires_in = self._request_token(kind)
+            state.token = token
+            state.expires_at = self._monotonic() + max(0.0, expires_in - _TOKEN_MARGIN_SECONDS)
+            state.generation += 1
+            return token, state.generation
+
+    def _request_token(self, kind: str) -> tuple[str, float]:
         path = urlsplit(self.token_url).path or "/"
-        self.token_request_count += 1
+        with self._count_lock:
+            self.token_request_count += 1
+        if kind == USER:
+            assert self._refresh_token is not None
+            form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token.reveal()}
+            what, check = "user token request", "check clientId, the client secret and the refresh token"
+        else:
+            form = {"grant_type": "client_credentials"}
+            what, check = "token request", "check clientId and the client secret"
         try:
-            response = self._session.post(
+            response = self._session().post(
                 self.token_url,
-                data={"grant_type": "client_credentials"},
+                data=form,
                 auth=(self._client_id, self._client_secret.reveal()),  # HTTP Basic, as Spotify requires
                 timeout=self._timeout,
             )
@@ -226,15 +324,14 @@ class SpotifyClient:
             raise _transport_error("POST", path, exc) from exc
         if response.status_code == 429 or response.status_code >= 500:
             raise RetriableError(
-                f"token request POST {path} returned HTTP {response.status_code}",
+                f"{what} POST {path} returned HTTP {response.status_code}",
                 status=response.status_code,
                 path=path,
                 retry_after=self._retry_after(response),
             )
         if response.status_code != 200:
             raise FatalError(
-                f"token request POST {path} was refused: HTTP {response.status_code}"
-                f"{_error_detail(response)}; check clientId and the client secret",
+                f"{what} POST {path} was refused: HTTP {response.status_code}{_error_detail(response)}; {check}",
                 status=response.status_code,
                 path=path,
             )
@@ -243,21 +340,23 @@ class SpotifyClient:
             token = payload["access_token"]
             expires_in = float(payload.get("expires_in", 3600))
         except (ValueError, KeyError, TypeError) as exc:
-            raise FatalError(
-                f"token response from POST {path} has no access_token", status=200, path=path
-            ) from exc
+            raise FatalError(f"{what} response from POST {path} has no access_token", status=200, path=path) from exc
         if not isinstance(token, str) or not token:
-            raise FatalError(f"token response from POST {path} has an empty access_token", status=200, path=path)
+            raise FatalError(f"{what} response from POST {path} has an empty access_token", status=200, path=path)
         register_secret(token)  # a bearer token is a credential too
-        self._token = token
-        self._token_expires_at = self._monotonic() + max(0.0, expires_in - _TOKEN_MARGIN_SECONDS)
-        return token
+        rotated = payload.get("refresh_token")
+        if kind == USER and isinstance(rotated, str) and rotated:
+            register_secret(rotated)  # Spotify may rotate it; the new one is as secret as the old
+            self._refresh_token = SecureString(rotated)
+        return token, expires_in
 
     def _get_once(self, url: str, token: str) -> ApiResponse:
         path = urlsplit(url).path
-        self.request_count += 1
+        self._limiter.acquire()
+        with self._count_lock:
+            self.request_count += 1
         try:
-            response = self._session.get(
+            response = self._session().get(
                 url, headers={"Authorization": f"Bearer {token}"}, timeout=self._timeout
             )
         except requests.RequestException as exc:
@@ -323,4 +422,4 @@ def _error_detail(response: requests.Response) -> str:
     return ": " + " ".join(message.split())[:200]
 
 
-__all__ = ["ApiResponse", "SpotifyClient"]
+__all__ = ["APP", "USER", "ApiResponse", "SpotifyClient"]

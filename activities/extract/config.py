@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -12,6 +14,28 @@ from activities.common.errors import ActivityConfigError
 # ADF run ids are GUIDs; anything that is safe as one blob path segment is accepted.
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _MARKET_RE = re.compile(r"^[A-Z]{2}$")
+_ID_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
+
+MODES = ("all", "discover", "shard", "manifest")
+MAX_SHARDS = 50  # ADF's ForEach batchCount maximum: every shard must run at once (they meet at barriers)
+
+# Sources by how they run (docs/architecture.md, extract section).
+DISCOVERY_SOURCES = (
+    "new_releases", "search", "categories", "playlists", "playlist_items", "artist_albums", "artist_top_tracks",
+)
+USER_SOURCES = (
+    "user_profile", "user_top_artists", "user_top_tracks", "recently_played", "saved_tracks", "followed_artists",
+    "user_playlists",
+)
+LOOKUP_SOURCES = ("albums", "album_tracks", "tracks", "artists")
+SOURCES = DISCOVERY_SOURCES + USER_SOURCES + LOOKUP_SOURCES
+RESTRICTED_SOURCES = (
+    "related_artists", "recommendations", "featured_playlists", "category_playlists", "audio_features",
+    "audio_analysis",
+)
+FIRST_SLICE = ("new_releases", "albums", "tracks", "artists")
+SEARCH_TYPES = ("album", "artist", "playlist", "track")
+INCLUDE_GROUPS = ("album", "single", "appears_on", "compilation")
 
 
 @dataclass(frozen=True)
@@ -31,6 +55,47 @@ class ExtractConfig:
     http_max_attempts: int = 5
     http_backoff_seconds: float = 1.0
     http_max_wait_seconds: float = 120.0
+    http_timeout_seconds: float = 30.0
+    # What runs (defaults: the first slice), and how it is split and paced.
+    mode: str = "all"
+    shard_index: int = 0
+    shard_count: int = 1
+    sources: tuple[str, ...] = FIRST_SLICE
+    restricted_sources: tuple[str, ...] = ()
+    lookup_sources: tuple[str, ...] = ("new_releases",)
+    artist_ids: tuple[str, ...] = ()
+    search_queries: tuple[str, ...] = ()
+    search_types: tuple[str, ...] = SEARCH_TYPES
+    search_limit: int = 20
+    playlist_ids: tuple[str, ...] = ()
+    include_groups: str = "album,single"
+    recently_played_after: int = 0
+    refresh_token_secret_name: str = "spotify-refresh-token"
+    max_concurrency: int = 8
+    requests_per_second: float = 20.0
+    barrier_timeout_seconds: float = 1800.0
+
+    def runs(self, source: str) -> bool:
+        """Whether ``source`` is configured (a restricted source only through restrictedSources)."""
+        if source == "album_tracks":
+            source = "albums"
+        return source in self.sources or source in self.restricted_sources
+
+    @property
+    def needs_user_token(self) -> bool:
+        return any(source in self.sources for source in USER_SOURCES)
+
+    @property
+    def fingerprint(self) -> str:
+        """Digest of every setting that decides which requests a run makes (not the pacing)."""
+        plan = {
+            "markets": self.markets, "new_releases_limit": self.new_releases_limit, "shard_count": self.shard_count,
+            "sources": sorted(self.sources), "restricted": sorted(self.restricted_sources),
+            "lookup": sorted(self.lookup_sources), "artists": self.artist_ids, "queries": self.search_queries,
+            "types": self.search_types, "search_limit": self.search_limit, "playlists": self.playlist_ids,
+            "include_groups": self.include_groups, "after": self.recently_played_after,
+        }
+        return hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
     def market(self) -> str:
@@ -74,6 +139,45 @@ class ExtractConfig:
         max_wait = context.get_float("httpMaxWaitSeconds", 120.0)
         if backoff < 0 or max_wait < 0:
             raise _bad("httpBackoffSeconds", "and httpMaxWaitSeconds must not be negative")
+        timeout = context.get_float("httpTimeoutSeconds", 30.0)
+        if timeout <= 0:
+            raise _bad("httpTimeoutSeconds", f"must be positive, got {timeout}")
+
+        mode = context.get_str("mode", "all")
+        if mode not in MODES:
+            raise _bad("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
+        shard_count = context.get_int("shardCount", 1)
+        if not 1 <= shard_count <= MAX_SHARDS:
+            raise _bad("shardCount", f"must be between 1 and {MAX_SHARDS} (ForEach batchCount), got {shard_count}")
+        shard_index = context.get_int("shardIndex", 0)
+        if not 0 <= shard_index < shard_count:
+            raise _bad("shardIndex", f"must be between 0 and shardCount-1 ({shard_count - 1}), got {shard_index}")
+        if mode == "all" and shard_count != 1:
+            raise _bad("shardCount", "must be 1 in mode `all` (one process does everything); use mode `shard`")
+
+        sources = _names(context, "sources", list(FIRST_SLICE), SOURCES, RESTRICTED_SOURCES)
+        restricted = _names(context, "restrictedSources", [], RESTRICTED_SOURCES, ())
+        lookup = _names(context, "lookupSources", ["new_releases"], DISCOVERY_SOURCES + USER_SOURCES, ())
+        search_types = _names(context, "searchTypes", list(SEARCH_TYPES), SEARCH_TYPES, ())
+        groups = [group.strip() for group in context.get_str("includeGroups", "album,single").split(",")]
+        if not groups or not all(group in INCLUDE_GROUPS for group in groups):
+            raise _bad("includeGroups", f"must be a comma-separated subset of {','.join(INCLUDE_GROUPS)}")
+        artist_ids = _ids(context, "artistIds")
+        playlist_ids = _ids(context, "playlistIds")
+        queries = tuple(dict.fromkeys(str(query).strip() for query in context.get_list("searchQueries", [])))
+        if any(not query for query in queries):
+            raise _bad("searchQueries", "must not hold empty queries")
+        search_limit = context.get_int("searchLimit", 20)
+        if not 1 <= search_limit <= 1000:
+            raise _bad("searchLimit", f"must be between 1 and 1000 (results per type and query), got {search_limit}")
+        concurrency = context.get_int("maxConcurrency", 8)
+        if not 1 <= concurrency <= 64:
+            raise _bad("maxConcurrency", f"must be between 1 and 64, got {concurrency}")
+        rate = context.get_float("requestsPerSecond", 20.0)
+        if rate < 0:
+            raise _bad("requestsPerSecond", f"must not be negative (0 = unlimited), got {rate}")
+        barrier = context.get_float("barrierTimeoutSeconds", 1800.0)
+        after = context.get_int("recentlyPlayedAfter", 0)
 
         return cls(
             ingest_date=ingest_date,
@@ -90,7 +194,45 @@ class ExtractConfig:
             http_max_attempts=max_attempts,
             http_backoff_seconds=backoff,
             http_max_wait_seconds=max_wait,
+            http_timeout_seconds=timeout,
+            mode=mode,
+            shard_index=shard_index,
+            shard_count=shard_count,
+            sources=sources,
+            restricted_sources=restricted,
+            lookup_sources=lookup,
+            artist_ids=artist_ids,
+            search_queries=queries,
+            search_types=search_types,
+            search_limit=search_limit,
+            playlist_ids=playlist_ids,
+            include_groups=",".join(groups),
+            recently_played_after=after,
+            refresh_token_secret_name=context.get_str("refreshTokenSecretName", "spotify-refresh-token"),
+            max_concurrency=concurrency,
+            requests_per_second=rate,
+            barrier_timeout_seconds=barrier,
         )
+
+
+def _names(
+    context: ActivityContext, name: str, default: list[str], allowed: tuple[str, ...], restricted: tuple[str, ...]
+) -> tuple[str, ...]:
+    values = [str(value).strip() for value in context.get_list(name, default)]
+    for value in values:
+        if value in restricted:
+            raise _bad(name, f"lists `{value}`, a source restricted for new apps; list it in restrictedSources")
+        if value not in allowed:
+            raise _bad(name, f"lists unknown `{value}`; known: {', '.join(allowed)}")
+    return tuple(dict.fromkeys(values))
+
+
+def _ids(context: ActivityContext, name: str) -> tuple[str, ...]:
+    values = [str(value).strip() for value in context.get_list(name, [])]
+    bad = [value for value in values if not _ID_RE.match(value)]
+    if bad:
+        raise _bad(name, f"must hold Spotify ids (base62), got {bad[0]!r}")
+    return tuple(dict.fromkeys(values))
 
 
 def _bad(name: str, problem: str) -> ActivityConfigError:
@@ -99,4 +241,4 @@ def _bad(name: str, problem: str) -> ActivityConfigError:
     )
 
 
-__all__ = ["ExtractConfig"]
+__all__ = ["DISCOVERY_SOURCES", "LOOKUP_SOURCES", "MODES", "RESTRICTED_SOURCES", "SOURCES", "USER_SOURCES", "ExtractConfig"]

@@ -43,3 +43,15 @@ class PayloadError(ActivityError):
 
 
 __all__ += ["PayloadError"]
+
+
+class ProgressError(ActivityError):
+    """The run's progress blobs (checkpoints of the discovery step and the shards) are missing,
+    unreadable, or were written with other settings; names the blob and the fix."""
+
+
+class BarrierTimeoutError(ActivityError):
+    """A shard waited too long for the other shards to finish a level (one of them failed or never started)."""
+
+
+__all__ += ["BarrierTimeoutError", "ProgressError"]

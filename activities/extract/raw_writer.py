@@ -1,9 +1,10 @@
 """Writes API response bodies to the raw zone, then the run manifest (last).
 
-Layout (docs/architecture.md): ``spotify/<entity>/ingest_date=<d>/run_id=<id>/part-NNNNN.json.gz``;
-manifest ``spotify/manifests/ingest_date=<d>/run_id=<id>/_manifest.json``. A body is stored exactly
-as received (gzip of those bytes); the manifest's ``sha256`` is of the stored (gzipped) bytes, so a
-reader can verify a part without decompressing it.
+Layout (docs/architecture.md): ``spotify/<entity>/ingest_date=<d>/run_id=<id>/part-<writer>-NNNNN.json.gz``
+(``<writer>`` is ``d`` for the discovery step or the shard number ``SSS``, so parallel shards never pick
+the same name); manifest ``spotify/manifests/ingest_date=<d>/run_id=<id>/_manifest.json``. A body is
+stored exactly as received (gzip of those bytes); the manifest's ``sha256`` is of the stored (gzipped)
+bytes, so a reader can verify a part without decompressing it. Writers are safe to share between threads.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
@@ -22,7 +24,23 @@ from activities.extract.client import ApiResponse
 SOURCE = "spotify"
 MANIFEST_VERSION = 1
 MANIFEST_FILE = "_manifest.json"
-ENTITIES = ("new_releases", "albums", "album_tracks", "tracks", "artists")
+ENTITIES = (
+    # first slice
+    "new_releases", "albums", "album_tracks", "tracks", "artists",
+    # further catalog sources (app token)
+    "artist_albums", "artist_top_tracks", "search", "playlists", "playlist_items", "categories",
+    # user sources (user token)
+    "user_profile", "user_top_artists", "user_top_tracks", "recently_played", "saved_tracks",
+    "followed_artists", "user_playlists",
+    # restricted for new apps: only when configured, recorded as unavailable when refused
+    "related_artists", "audio_features", "audio_analysis", "recommendations", "featured_playlists",
+    "category_playlists",
+)
+DISCOVER_WRITER = "d"
+
+
+def shard_writer(index: int) -> str:
+    return f"{index:03d}"
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -61,9 +79,21 @@ class PartRecord:
             "items": self.items,
         }
 
+    @classmethod
+    def from_json(cls, raw: Any) -> PartRecord:
+        return cls(
+            entity=str(raw["entity"]),
+            path=str(raw["path"]),
+            size=int(raw["size"]),
+            sha256=str(raw["sha256"]),
+            request_url=str(raw["request_url"]),
+            fetched_at=str(raw["fetched_at"]),
+            items=int(raw["items"]),
+        )
+
 
 class RawWriter:
-    """Stores parts for one run and, once every part is stored, the manifest."""
+    """Stores one writer's parts (the discovery step's or one shard's) for one run; thread-safe."""
 
     def __init__(
         self,
@@ -72,58 +102,68 @@ class RawWriter:
         ingest_date: date,
         run_id: str,
         *,
+        writer: str = DISCOVER_WRITER,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self._storage = storage
         self.container = container
         self.ingest_date = ingest_date
         self.run_id = run_id
+        self.writer = writer
         self._now = now
+        self._lock = threading.Lock()
         self._parts: list[PartRecord] = []
         self._next_index: dict[str, int] = {}
         self._counts: dict[str, int] = {}
-        self._manifest_written = False
 
     @property
     def parts(self) -> tuple[PartRecord, ...]:
-        return tuple(self._parts)
+        with self._lock:
+            return tuple(self._parts)
 
     @property
     def counts(self) -> dict[str, int]:
         """Items stored per entity (in first-written order)."""
-        return dict(self._counts)
+        with self._lock:
+            return dict(self._counts)
 
-    @property
-    def manifest_path(self) -> str:
-        return manifest_path(self.ingest_date, self.run_id)
+    def part_path(self, entity: str, index: int) -> str:
+        return f"{part_folder(entity, self.ingest_date, self.run_id)}part-{self.writer}-{index:05d}.json.gz"
 
-    def clear_previous_attempt(self) -> int:
-        """Delete this run's manifest and parts left by an earlier attempt of the same run id.
+    def adopt(self, records: Iterable[PartRecord]) -> None:
+        """Take over parts an earlier attempt stored (listed in its checkpoint): they count, and new
+        parts are numbered after them."""
+        prefix = f"part-{self.writer}-"
+        with self._lock:
+            for record in records:
+                self._parts.append(record)
+                self._counts[record.entity] = self._counts.get(record.entity, 0) + record.items
+                name = record.path.rsplit("/", 1)[-1]
+                if name.startswith(prefix):
+                    index = int(name[len(prefix):].split(".", 1)[0])
+                    self._next_index[record.entity] = max(self._next_index.get(record.entity, 0), index + 1)
 
-        ADF retries an activity with the same run id; a shorter retry would otherwise leave parts
-        that no manifest lists. The manifest goes first so it never points at parts being replaced.
-        Returns how many blobs were deleted.
-        """
+    def remove_orphans(self, keep: Iterable[str]) -> int:
+        """Delete this writer's parts of this run that ``keep`` (the checkpoint) does not list: an
+        earlier attempt stored them after its last checkpoint save. Returns how many were deleted."""
+        kept = set(keep)
         deleted = 0
-        if self._storage.exists(self.container, self.manifest_path):
-            self._storage.delete(self.container, self.manifest_path)
-            deleted += 1
         for entity in ENTITIES:
             folder = part_folder(entity, self.ingest_date, self.run_id)
-            for blob in list(self._storage.list_blobs(self.container, folder)):
-                self._storage.delete(self.container, blob.path)
-                deleted += 1
+            for blob in list(self._storage.list_blobs(self.container, f"{folder}part-{self.writer}-")):
+                if blob.path not in kept:
+                    self._storage.delete(self.container, blob.path)
+                    deleted += 1
         return deleted
 
     def write_part(self, entity: str, response: ApiResponse, items: int) -> PartRecord:
         """Store ``response.body`` gzip-compressed as the entity's next part and record it."""
-        if self._manifest_written:
-            raise RuntimeError("the manifest is already written; parts after it would not be listed")
         if entity not in ENTITIES:
             raise ValueError(f"unknown entity {entity!r}; expected one of {', '.join(ENTITIES)}")
-        index = self._next_index.get(entity, 0)
-        self._next_index[entity] = index + 1
-        path = f"{part_folder(entity, self.ingest_date, self.run_id)}part-{index:05d}.json.gz"
+        with self._lock:
+            index = self._next_index.get(entity, 0)
+            self._next_index[entity] = index + 1
+        path = self.part_path(entity, index)
         # mtime=0: the same body always gives the same bytes (and sha256), whenever it is stored.
         stored = gzip.compress(response.body, compresslevel=6, mtime=0)
         self._storage.write_bytes(
@@ -141,34 +181,61 @@ class RawWriter:
             fetched_at=format_timestamp(response.fetched_at),
             items=items,
         )
-        self._parts.append(record)
-        self._counts[entity] = self._counts.get(entity, 0) + items
+        with self._lock:
+            self._parts.append(record)
+            self._counts[entity] = self._counts.get(entity, 0) + items
         return record
 
-    def write_manifest(self) -> str:
-        """Write ``_manifest.json`` (after every part: its presence means the run is complete); return its path."""
-        manifest = {
-            "manifest_version": MANIFEST_VERSION,
-            "source": SOURCE,
-            "ingest_date": self.ingest_date.isoformat(),
-            "run_id": self.run_id,
-            "created_at": format_timestamp(self._now()),
-            "container": self.container,
-            "parts": [part.to_json() for part in self._parts],
-            "counts": self.counts,
-        }
-        data = (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
-        self._storage.write_bytes(self.container, self.manifest_path, data, metadata={"run_id": self.run_id})
-        self._manifest_written = True
-        return self.manifest_path
+
+def count_items(parts: Iterable[PartRecord]) -> dict[str, int]:
+    """Items per entity, in the order of ENTITIES."""
+    counts: dict[str, int] = {}
+    for part in parts:
+        counts[part.entity] = counts.get(part.entity, 0) + part.items
+    return {entity: counts[entity] for entity in ENTITIES if entity in counts}
+
+
+def write_manifest(
+    storage: Storage,
+    container: str,
+    ingest_date: date,
+    run_id: str,
+    parts: Iterable[PartRecord],
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> str:
+    """Write ``_manifest.json`` (after every part: its presence means the run is complete); return its path.
+
+    Parts are listed sorted by path (entity folder, then writer, then number), so the manifest of a
+    run does not depend on which thread or shard finished first.
+    """
+    ordered = sorted(parts, key=lambda part: part.path)
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "source": SOURCE,
+        "ingest_date": ingest_date.isoformat(),
+        "run_id": run_id,
+        "created_at": format_timestamp(now()),
+        "container": container,
+        "parts": [part.to_json() for part in ordered],
+        "counts": count_items(ordered),
+    }
+    data = (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
+    path = manifest_path(ingest_date, run_id)
+    storage.write_bytes(container, path, data, metadata={"run_id": run_id})
+    return path
 
 
 __all__ = [
+    "DISCOVER_WRITER",
     "ENTITIES",
     "MANIFEST_FILE",
     "PartRecord",
     "RawWriter",
+    "count_items",
     "format_timestamp",
     "manifest_path",
     "part_folder",
+    "shard_writer",
+    "write_manifest",
 ]

@@ -12,7 +12,7 @@ import pytest
 
 from activities.common import LocalFolderStorage
 from activities.extract.client import ApiResponse
-from activities.extract.raw_writer import RawWriter
+from activities.extract.raw_writer import RawWriter, write_manifest
 
 DAY = date(2026, 11, 24)
 FETCHED = datetime(2026, 11, 24, 5, 0, 1, 200000, tzinfo=timezone.utc)
@@ -25,7 +25,7 @@ def response(body: bytes, url: str = "https://api.spotify.com/v1/albums?ids=a,b"
 def test_when_parts_are_written_then_each_stores_the_exact_body_gzipped_with_its_record(tmp_path: Path) -> None:
     # Arrange
     storage = LocalFolderStorage(tmp_path)
-    writer = RawWriter(storage, "raw", DAY, "run-1")
+    writer = RawWriter(storage, "raw", DAY, "run-1", writer="003")
     body = b'{"albums": [ {"id":"a"} ]}\n'
 
     # Act
@@ -33,8 +33,8 @@ def test_when_parts_are_written_then_each_stores_the_exact_body_gzipped_with_its
     second = writer.write_part("albums", response(b"{}"), items=0)
 
     # Assert
-    assert first.path == "spotify/albums/ingest_date=2026-11-24/run_id=run-1/part-00000.json.gz"
-    assert second.path.endswith("/part-00001.json.gz")
+    assert first.path == "spotify/albums/ingest_date=2026-11-24/run_id=run-1/part-003-00000.json.gz"
+    assert second.path.endswith("/part-003-00001.json.gz")
     stored = (tmp_path / "raw" / first.path).read_bytes()
     assert gzip.decompress(stored) == body
     assert (first.size, first.sha256) == (len(stored), hashlib.sha256(stored).hexdigest())
@@ -42,16 +42,20 @@ def test_when_parts_are_written_then_each_stores_the_exact_body_gzipped_with_its
     assert first.request_url == "https://api.spotify.com/v1/albums?ids=a,b"
 
 
-def test_when_the_manifest_is_written_then_it_lists_every_part_and_the_counts(tmp_path: Path) -> None:
+def test_when_the_manifest_is_written_then_it_lists_every_part_sorted_and_the_counts(tmp_path: Path) -> None:
     # Arrange
     storage = LocalFolderStorage(tmp_path)
-    writer = RawWriter(storage, "raw", DAY, "run-1", now=lambda: datetime(2026, 11, 24, 5, 0, 12, 345678, timezone.utc))
-    writer.write_part("new_releases", response(b'{"albums":{}}'), items=2)
-    writer.write_part("albums", response(b"{}"), items=2)
-    writer.write_part("tracks", response(b"{}"), items=7)
+    shard_1 = RawWriter(storage, "raw", DAY, "run-1", writer="001")
+    discovery = RawWriter(storage, "raw", DAY, "run-1", writer="d")
+    parts = [
+        shard_1.write_part("tracks", response(b"{}"), items=7),
+        discovery.write_part("new_releases", response(b'{"albums":{}}'), items=2),
+        shard_1.write_part("albums", response(b"{}"), items=2),
+    ]
 
     # Act
-    path = writer.write_manifest()
+    path = write_manifest(storage, "raw", DAY, "run-1", parts,
+                          now=lambda: datetime(2026, 11, 24, 5, 0, 12, 345678, timezone.utc))
 
     # Assert
     assert path == "spotify/manifests/ingest_date=2026-11-24/run_id=run-1/_manifest.json"
@@ -59,35 +63,30 @@ def test_when_the_manifest_is_written_then_it_lists_every_part_and_the_counts(tm
     assert {key: manifest[key] for key in ("manifest_version", "source", "ingest_date", "run_id", "created_at", "container")} == {
         "manifest_version": 1, "source": "spotify", "ingest_date": "2026-11-24", "run_id": "run-1",
         "created_at": "2026-11-24T05:00:12.345678Z", "container": "raw"}
-    assert [part["entity"] for part in manifest["parts"]] == ["new_releases", "albums", "tracks"]
+    assert [part["entity"] for part in manifest["parts"]] == ["albums", "new_releases", "tracks"]
     assert set(manifest["parts"][0]) == {"entity", "path", "size", "sha256", "request_url", "fetched_at", "items"}
     assert manifest["counts"] == {"new_releases": 2, "albums": 2, "tracks": 7}
 
 
-def test_when_the_manifest_is_written_then_no_more_parts_are_accepted(tmp_path: Path) -> None:
-    # Arrange
-    writer = RawWriter(LocalFolderStorage(tmp_path), "raw", DAY, "run-1")
-    writer.write_manifest()
-
-    # Act / Assert
-    with pytest.raises(RuntimeError, match="manifest is already written"):
-        writer.write_part("albums", response(b"{}"), items=0)
-
-
-def test_when_an_earlier_attempt_left_blobs_then_clearing_removes_only_this_runs(tmp_path: Path) -> None:
+def test_when_a_retry_adopts_stored_parts_then_numbering_continues_and_unlisted_parts_are_deleted(
+    tmp_path: Path,
+) -> None:
     # Arrange
     storage = LocalFolderStorage(tmp_path)
-    earlier = RawWriter(storage, "raw", DAY, "run-1")
-    for _ in range(3):
-        earlier.write_part("tracks", response(b"{}"), items=0)
-    earlier.write_manifest()
-    other_run = RawWriter(storage, "raw", DAY, "run-2")
-    other_run.write_part("tracks", response(b"{}"), items=0)
+    earlier = RawWriter(storage, "raw", DAY, "run-1", writer="000")
+    listed = [earlier.write_part("tracks", response(b"{}"), items=1) for _ in range(2)]
+    orphan = earlier.write_part("tracks", response(b"{}"), items=1)  # stored after the last checkpoint save
+    other_shard = RawWriter(storage, "raw", DAY, "run-1", writer="001").write_part("tracks", response(b"{}"), items=1)
+    retry = RawWriter(storage, "raw", DAY, "run-1", writer="000")
 
     # Act
-    deleted = RawWriter(storage, "raw", DAY, "run-1").clear_previous_attempt()
+    deleted = retry.remove_orphans(part.path for part in listed)
+    orphan_gone = not storage.exists("raw", orphan.path)
+    retry.adopt(listed)
+    following = retry.write_part("tracks", response(b"{}"), items=1)
 
     # Assert
-    assert deleted == 4
-    assert [blob.path for blob in storage.list_blobs("raw")] == [
-        "spotify/tracks/ingest_date=2026-11-24/run_id=run-2/part-00000.json.gz"]
+    assert deleted == 1 and orphan_gone
+    assert storage.exists("raw", other_shard.path)
+    assert following.path.endswith("/part-000-00002.json.gz")
+    assert retry.counts == {"tracks": 3}

@@ -56,3 +56,51 @@ def _artist_ids(objects: Iterable[Any]) -> list[str]:
 def _next(page: dict[str, Any]) -> str | None:
     value = page.get("next")
     return value if isinstance(value, str) and value else None
+
+
+# -- what objects reveal: shared by the sources' parsers -------------------------------------------
+
+
+def found_in_artists(objects: Iterable[Any], found: Any) -> None:
+    """Artist objects (full or simplified): their ids."""
+    found.artists.update(_ids(objects))
+
+
+def found_in_albums(objects: Iterable[Any], found: Any) -> None:
+    """Album objects (full or simplified): album ids and their artists."""
+    objects = [obj for obj in objects if isinstance(obj, dict)]
+    found.albums.update(_ids(objects))
+    found.artists.update(_artist_ids(objects))
+
+
+def found_in_tracks(objects: Iterable[Any], found: Any) -> None:
+    """Track objects (full or simplified, possibly null, local or an episode): track, album and artist ids.
+
+    Playlists hold removed tracks (null), local files (``is_local``, null ids) and podcast episodes
+    (``type: episode``); none of them is a catalog track to look up.
+    """
+    for obj in objects:
+        if not isinstance(obj, dict) or obj.get("type", "track") != "track":
+            continue
+        if isinstance(obj.get("id"), str) and not obj.get("is_local"):
+            found.tracks.add(obj["id"])
+        found.artists.update(_artist_ids([obj]))
+        album = obj.get("album")
+        if isinstance(album, dict):
+            found_in_albums([album], found)
+
+
+def page_items(payload: Any, key: str | None, what: str) -> list[Any]:
+    """``items`` of a paging object, found at ``payload[key]`` (or the payload itself if key is None)."""
+    page = _object(payload, what)
+    if key is not None:
+        page = _object(page.get(key), f"{what} `{key}`")
+    return _array(page, "items", what)
+
+
+def paging(payload: Any, key: str | None, what: str) -> dict[str, Any]:
+    page = _object(payload, what)
+    return _object(page.get(key), f"{what} `{key}`") if key is not None else page
+
+
+__all__ += ["found_in_albums", "found_in_artists", "found_in_tracks", "page_items", "paging"]

@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from activities.extract.client import ApiResponse, SpotifyClient
-from activities.extract.resources import _array, _artist_ids, _ids, _next, _object, batched
+from activities.extract.fetcher import Fetcher, Found, Step, Task
+from activities.extract.resources import (
+    _array,
+    _artist_ids,
+    _ids,
+    _next,
+    _object,
+    batched,
+    found_in_albums,
+    found_in_tracks,
+)
+from activities.extract.resources._paging import next_at, next_chain
 
 ENTITY = "albums"
 TRACKS_ENTITY = "album_tracks"
@@ -73,3 +84,40 @@ def ids_from_album_tracks(payload: Any) -> AlbumTrackIds:
     """Pure parse of a /albums/{id}/tracks page (a paging object of simplified tracks)."""
     page = _object(payload, "album tracks")
     return AlbumTrackIds(track_ids=_ids(_array(page, "items", "album tracks")), next=_next(page))
+
+
+def _album_tracks_found(payload: Any) -> Found:
+    result = Found()
+    found_in_tracks(_array(_object(payload, "album tracks"), "items", "album tracks"), result)
+    return result
+
+
+def _album_tracks_count(payload: Any) -> int:
+    return len(ids_from_album_tracks(payload).track_ids)
+
+
+def tasks(fetcher: Fetcher, ids: Sequence[str], market: str) -> list[Task]:
+    """One task per batch of at most 20 album ids; each adds the ``tracks.next`` chain of every album
+    with more tracks than the embedded first page."""
+
+    def batch_task(batch: list[str]) -> Task:
+        def run() -> Step:
+            payload = fetcher.get(ENTITY, PATH, {"ids": ",".join(batch), "market": market},
+                                  count=lambda body: len(ids_from_albums(body).album_ids))
+            albums = [album for album in _array(_object(payload, "albums"), "albums", "albums") if isinstance(album, dict)]
+            result = Found()
+            found_in_albums(albums, result)
+            for album in albums:
+                page = album.get("tracks")
+                if isinstance(page, dict):
+                    found_in_tracks(page.get("items") or [], result)
+            more = [
+                next_chain(fetcher, TRACKS_ENTITY, link, parse=_album_tracks_found, count=_album_tracks_count,
+                           next_of=next_at(None))
+                for link in ids_from_albums(payload).tracks_next
+            ]
+            return Step(result, more)
+
+        return run
+
+    return [batch_task(batch) for batch in batched(ids, MAX_IDS)]

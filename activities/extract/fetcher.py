@@ -1,0 +1,184 @@
+"""The work queue of one extraction stage and the one place a request becomes a raw part.
+
+A *task* is a small function (one request, or one page of a chain) returning a :class:`Step`: the ids
+it discovered and the follow-up tasks it revealed (the next pages, an album's further track pages).
+:func:`run_tasks` runs tasks on a thread pool until none are left; the client's shared rate limiter
+keeps the pool within the API's budget. The first failure stops new work, lets running requests
+finish, and is raised.
+
+:class:`Fetcher.get` is the only way a task talks to the API: if an earlier attempt of the run already
+stored the answer (the checkpoint lists its request URL), the answer is read back from the raw zone;
+otherwise it is fetched, stored as the entity's next part and added to the checkpoint.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from activities.common.logs import get_logger
+from activities.common.storage import Storage
+from activities.extract.checkpoint import Checkpoint
+from activities.extract.client import SpotifyClient
+from activities.extract.errors import ApiError, FatalError, PayloadError
+from activities.extract.progress import Progress
+from activities.extract.raw_writer import RawWriter
+
+_log = get_logger("activities.extract")
+
+KINDS = ("albums", "tracks", "artists", "categories")
+
+
+@dataclass
+class Found:
+    """Ids discovered by a task (or a stage): what later stages look up."""
+
+    albums: set[str] = field(default_factory=set)
+    tracks: set[str] = field(default_factory=set)
+    artists: set[str] = field(default_factory=set)
+    categories: set[str] = field(default_factory=set)
+
+    def merge(self, other: Found) -> Found:
+        for kind in KINDS:
+            getattr(self, kind).update(getattr(other, kind))
+        return self
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {kind: sorted(getattr(self, kind)) for kind in KINDS}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Iterable[str]]) -> Found:
+        return cls(**{kind: set(raw.get(kind, ())) for kind in KINDS})
+
+
+@dataclass
+class Step:
+    found: Found = field(default_factory=Found)
+    more: list[Task] = field(default_factory=list)
+
+
+Task = Callable[[], Step]
+
+
+class Cancelled(Exception):
+    """Raised in a worker thread when another task already failed: no new requests after a failure."""
+
+
+class Fetcher:
+    """Requests through the shared client, answers stored (or replayed) as raw parts."""
+
+    def __init__(
+        self,
+        client: SpotifyClient,
+        writer: RawWriter,
+        checkpoint: Checkpoint,
+        storage: Storage,
+        progress: Progress,
+    ) -> None:
+        self.client = client
+        self.writer = writer
+        self.checkpoint = checkpoint
+        self._storage = storage
+        self.progress = progress
+        self.stop = threading.Event()
+
+    def get(
+        self,
+        entity: str,
+        path_or_url: str,
+        params: Mapping[str, str | int] | None = None,
+        *,
+        count: Callable[[Any], int],
+        user: bool = False,
+    ) -> Any:
+        """The decoded answer of one GET; stored as a part of ``entity`` unless an earlier attempt did.
+
+        ``count`` tells how many items the answer holds (the manifest's ``items``); it also checks the
+        shape, so a body that is not what the entity promises fails before it is stored.
+        """
+        if self.stop.is_set():
+            raise Cancelled()
+        url = self.client.url_for(path_or_url, params)
+        key = self.client.relative(url)
+        stored = self.checkpoint.part_for(key)
+        if stored is not None:
+            payload = json.loads(gzip.decompress(self._storage.read_bytes(self.writer.container, stored.path)))
+            self.progress.record(items=stored.items, replayed=True)
+            return payload
+        response = self.client.get(url, user=user)
+        payload = response.json()
+        items = count(payload)
+        record = self.writer.write_part(entity, response, items)
+        self.checkpoint.add_part(key, record)
+        self.progress.record(items=items, replayed=False)
+        return payload
+
+    def restricted(self, source: str, task: Task) -> Task:
+        """Wrap a restricted source's task: a 403/404 marks the source unavailable (recorded once, in
+        customOutput) and its remaining requests are skipped; the run goes on."""
+
+        def run() -> Step:
+            if self.checkpoint.is_unavailable(source):
+                return Step()
+            try:
+                step = task()
+            except FatalError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                entry = {"source": source, "status": exc.status, "endpoint": f"GET {exc.path}"}
+                if self.checkpoint.add_unavailable(entry):
+                    _log.warning("%s is unavailable to this app (HTTP %s from GET %s); skipping it", source,
+                                 exc.status, exc.path)
+                return Step()
+            return Step(step.found, [self.restricted(source, more) for more in step.more])
+
+        return run
+
+
+def run_tasks(tasks: list[Task], workers: int, fetcher: Fetcher) -> Found:
+    """Run ``tasks`` and every follow-up they reveal; return the union of what they found."""
+    found = Found()
+    if not tasks:
+        return found
+    fetcher.progress.add_planned(0)
+    error: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="extract") as pool:
+        pending: set[Future[Step]] = {pool.submit(task) for task in tasks}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                if future.cancelled():
+                    continue
+                try:
+                    step = future.result()
+                except Cancelled:
+                    continue
+                except BaseException as exc:  # noqa: BLE001 - re-raised below once running work has stopped
+                    if error is None:
+                        error = exc
+                        fetcher.stop.set()
+                        for other in pending:
+                            other.cancel()
+                    continue
+                found.merge(step.found)
+                if error is None and step.more:
+                    fetcher.progress.add_planned(len(step.more))
+                    pending |= {pool.submit(task) for task in step.more}
+    if error is not None:
+        raise error
+    return found
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line description of why a stage stopped (for the checkpoint and logs)."""
+    if isinstance(exc, (ApiError, PayloadError)):
+        return str(exc)
+    return type(exc).__name__
+
+
+__all__ = ["KINDS", "Cancelled", "Fetcher", "Found", "Step", "Task", "describe", "run_tasks"]
