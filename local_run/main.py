@@ -24,13 +24,16 @@ from activities.common.storage import LocalFolderStorage, Storage
 from env_config import ConfigError, factory_overrides, global_parameters, load_config, sql_variables
 from local_adf_runner import LocalFactoryRunner, RunnerError, RunnerOptions, load_factory, publish_package
 from local_run.azurite import Azurite
-from local_run.report import write_report
+from local_run.analyst import AnalystQuery, run_analyst_queries
+from local_run.report import quarantine_counts, schema_changes, write_report
 from local_run.twin_process import TwinProcess, start_twin
-from local_synapse import LocalServerlessPool, QueryResult, SqlTranslationError
+from local_synapse import LocalServerlessPool, SqlTranslationError
 from local_synapse.engine import data_sources_from_setup
 
 ROOT = Path(__file__).resolve().parent.parent
-SUMMARY_QUERY = "01_album_size_and_explicit_share.sql"
+# The analyst queries whose results the terminal summary prints (the report shows them all).
+SUMMARY_QUERIES = ("01_album_size_and_explicit_share",)
+QUARANTINE_CONTAINER = "quarantine"
 # The local stand-in for Key Vault: activities read secret `storage-connection-string` from this variable.
 STORAGE_SECRET = "storage-connection-string"
 
@@ -99,6 +102,9 @@ def _run(args: argparse.Namespace) -> int:
             failed = [r for r in result.runs if not r.succeeded]
             for run in failed:
                 print(f"run_local: error: pipeline {run.pipelineName} {run.status}: {run.message}", file=sys.stderr)
+            report = write_report(workdir / "report.html", title=f"Spotify pipeline, local run {args.date} (failed)",
+                                  runs=runner.monitor.to_json(), table_rows={}, truth_check={}, queries=[])
+            print(f"report: {report}", file=sys.stderr)
             return 1
 
         local_root = _local_copy(storage, workdir, args.storage, config.storage.curated_container)
@@ -107,9 +113,13 @@ def _run(args: argparse.Namespace) -> int:
                                    config.spotify.new_releases_limit)
         queries = _queries(local_root, sql_variables(config))
         _print_summary(tables, truth_check, queries)
-        report = write_report(workdir / "report.html", title=f"Spotify pipeline, local run {args.date}",
-                              monitor=runner.monitor, table_rows=tables, truth_check=truth_check, queries=queries)
-        print(f"report: {report}")
+        report = write_report(
+            workdir / "report.html", title=f"Spotify pipeline, local run {args.date}", runs=runner.monitor.to_json(),
+            table_rows=tables, truth_check=truth_check, queries=queries,
+            quarantine=quarantine_counts(storage, QUARANTINE_CONTAINER, args.date, runner.monitor.to_json()),
+            schemas=schema_changes(storage, config.storage.serving_container, args.date),
+        )
+        print(f"\nreport: {report}")
         return 0
     finally:
         for cleanup in reversed(cleanups):
@@ -211,10 +221,10 @@ def _queries(storage_root: Path, variables: dict[str, str]) -> list[QueryResult]
     setup = "\n".join(p.read_text(encoding="utf-8") for p in sorted((synapse / "setup").glob("*.sql")))
     pool = LocalServerlessPool(storage_root, data_sources_from_setup(setup, variables))
     pool.create_views(synapse / "views")
-    return [pool.run_file(synapse / "queries" / SUMMARY_QUERY)]
+    return run_analyst_queries(pool, synapse / "queries")
 
 
-def _print_summary(tables: dict[str, int], truth_check: dict[str, Any], queries: list[QueryResult]) -> None:
+def _print_summary(tables: dict[str, int], truth_check: dict[str, Any], queries: list[AnalystQuery]) -> None:
     print("\nCurated tables (this snapshot)")
     for name, count in tables.items():
         print(f"  {name:<16}{count:>10,} rows")
@@ -224,5 +234,8 @@ def _print_summary(tables: dict[str, int], truth_check: dict[str, Any], queries:
             verdict = "ok" if c["missing"] == c["unexpected"] == c["duplicates"] == 0 else "MISMATCH"
             print(f"  {name:<16}expected {c['expected']:>6}  curated {c['curated']:>6}  "
                   f"missing {c['missing']}  unexpected {c['unexpected']}  duplicates {c['duplicates']}  {verdict}")
-    for result in queries:
-        print("\n" + result.to_text())
+    for query in queries:
+        if query.result is None:
+            print(f"run_local: warning: analyst query {query.name} failed: {query.error}", file=sys.stderr)
+        elif query.name in SUMMARY_QUERIES:
+            print("\n" + query.result.to_text())

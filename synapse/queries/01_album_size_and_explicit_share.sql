@@ -1,4 +1,5 @@
 -- Question: In the latest snapshot, which albums have the most tracks, and what share of each album is explicit?
+-- Chart: bar label=album_id value=tracks
 -- Used by: the run summary (make run) and the report.
 SELECT TOP 10
     t.album_id,

@@ -1,0 +1,115 @@
+"""The analyst queries of `synapse/queries/` run on the local pool, each with the chart its header asks for.
+
+A query file's header names the question it answers and, optionally, how the report charts it:
+
+    -- Question: Which artists have the most followers in each market?
+    -- Chart: bar label=market,artist_name value=followers top=20
+    -- Chart: line x=decade value=avg_minutes series=album_type
+
+`bar` draws one bar per row (label columns joined with " · "), `line` one line per `series` value
+over `x` (in the order the query returns them). Synapse ignores the comments; only the report reads them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from local_run.charts import bar_chart, line_chart
+from local_synapse import LocalServerlessPool, QueryResult, SqlTranslationError
+
+__all__ = ["AnalystQuery", "ChartSpec", "ChartSpecError", "chart_spec", "query_chart", "run_analyst_queries"]
+
+_QUESTION = re.compile(r"^\s*--\s*Question:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+_CHART = re.compile(r"^\s*--\s*Chart:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+
+
+class ChartSpecError(ValueError):
+    """A `-- Chart:` header that cannot be drawn from its query's result; the message names both."""
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    kind: str  # "bar" or "line"
+    label: tuple[str, ...]  # bar: label columns; line: the x column
+    value: str
+    series: str | None = None
+    top: int = 20
+
+
+@dataclass(frozen=True)
+class AnalystQuery:
+    name: str  # file stem
+    question: str
+    sql: str  # the T-SQL as committed
+    chart: ChartSpec | None
+    result: QueryResult | None = None
+    error: str | None = None  # why the query could not run locally
+
+
+def chart_spec(sql: str) -> ChartSpec | None:
+    """The `-- Chart:` header of a query file, or None when it has none."""
+    match = _CHART.search(sql)
+    if match is None:
+        return None
+    kind, *pairs = match.group(1).split()
+    options = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+    if kind not in ("bar", "line") or "value" not in options:
+        raise ChartSpecError(f"`-- Chart: {match.group(1)}` must be `bar label=… value=…` or `line x=… value=… [series=…]`")
+    label = options.get("label" if kind == "bar" else "x", "")
+    if not label:
+        raise ChartSpecError(f"`-- Chart: {match.group(1)}` names no {'label' if kind == 'bar' else 'x'} column")
+    return ChartSpec(kind, tuple(label.split(",")), options["value"], options.get("series"), int(options.get("top", 20)))
+
+
+def run_analyst_queries(pool: LocalServerlessPool, queries_dir: Path) -> list[AnalystQuery]:
+    """Every `*.sql` in `queries_dir`, in name order; a query that fails carries its error instead of a result."""
+    found = []
+    for path in sorted(queries_dir.glob("*.sql")):
+        sql = path.read_text(encoding="utf-8")
+        question = _QUESTION.search(sql)
+        base = AnalystQuery(path.stem, question.group(1).strip() if question else "", sql, chart_spec(sql))
+        try:
+            found.append(replace(base, result=pool.run_file(path)))
+        except SqlTranslationError as exc:
+            found.append(replace(base, error=str(exc)))
+    return found
+
+
+def _column(result: QueryResult, name: str) -> int:
+    if name not in result.columns:
+        raise ChartSpecError(f"chart of `{result.name}` uses column `{name}`, the result has {', '.join(result.columns)}")
+    return result.columns.index(name)
+
+
+def _number(value: Any) -> float:
+    return float(value) if value is not None else 0.0
+
+
+def query_chart(result: QueryResult, spec: ChartSpec) -> str:
+    """The SVG chart of a query result as its spec asks."""
+    value = _column(result, spec.value)
+    title = result.question or result.name
+    if spec.kind == "bar":
+        labels = [_column(result, name) for name in spec.label]
+        bars = [(" · ".join("" if row[i] is None else str(row[i]) for i in labels), _number(row[value]))
+                for row in result.rows[: spec.top]]
+        return bar_chart(bars, title=title, value_label=spec.value)
+    x = _column(result, spec.label[0])
+    series = _column(result, spec.series) if spec.series else None
+    x_labels: list[str] = _distinct(str(row[x]) for row in result.rows)
+    names = _distinct(str(row[series]) for row in result.rows) if series is not None else [spec.value]
+    names = names[: spec.top]
+    lines: dict[str, list[float | None]] = {name: [None] * len(x_labels) for name in names}
+    for row in result.rows:
+        name = str(row[series]) if series is not None else spec.value
+        if name in lines and row[value] is not None:
+            lines[name][x_labels.index(str(row[x]))] = _number(row[value])
+    return line_chart(x_labels, lines, title=title, y_label=spec.value)
+
+
+def _distinct(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
