@@ -58,6 +58,7 @@ class WorkerState:
     parts: Mapping[str, PartRecord]  # relative request URL -> part
     levels: Mapping[str, Mapping[str, list[str]]]
     unavailable: tuple[Mapping[str, Any], ...]
+    missing: tuple[Mapping[str, Any], ...] = ()
 
 
 class Checkpoint:
@@ -86,6 +87,7 @@ class Checkpoint:
         self._parts: dict[str, PartRecord] = {}
         self._levels: dict[str, dict[str, list[str]]] = {}
         self._unavailable: list[dict[str, Any]] = []
+        self._missing: list[dict[str, Any]] = []
         self._earlier_requests = 0
         self.attempt = 1
         self.complete = False
@@ -113,6 +115,7 @@ class Checkpoint:
             self._parts = dict(state.parts)
             self._levels = {level: {k: list(v) for k, v in found.items()} for level, found in state.levels.items()}
             self._unavailable = [dict(entry) for entry in state.unavailable]
+            self._missing = [dict(entry) for entry in state.missing]
             self._earlier_requests = state.requests
             self.complete = state.complete
             self.attempt = state.attempts + 1
@@ -141,6 +144,17 @@ class Checkpoint:
                 return False
             self._unavailable.append(dict(entry))
             return True
+
+    def add_note(self, kind: str, entry: Mapping[str, Any]) -> None:
+        """Record a configured id the API does not know (``missing``), once per endpoint."""
+        with self._lock:
+            if all(known["endpoint"] != entry["endpoint"] for known in self._missing):
+                self._missing.append(dict(entry))
+
+    @property
+    def missing(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(entry) for entry in self._missing]
 
     def is_unavailable(self, source: str) -> bool:
         with self._lock:
@@ -186,6 +200,7 @@ class Checkpoint:
                     "complete": self.complete,
                     "levels": self._levels,
                     "unavailable": self._unavailable,
+                    "missing": self._missing,
                     "parts": [{"key": key, **part.to_json()} for key, part in self._parts.items()],
                 }
                 self._unsaved = 0
@@ -212,6 +227,7 @@ def read_state(storage: Storage, container: str, path: str) -> WorkerState | Non
             parts=parts,
             levels={str(k): {str(kind): list(ids) for kind, ids in v.items()} for k, v in document["levels"].items()},
             unavailable=tuple(dict(entry) for entry in document["unavailable"]),
+            missing=tuple(dict(entry) for entry in document.get("missing", [])),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ProgressError(

@@ -35,6 +35,7 @@ RESTRICTED_SOURCES = (
 )
 FIRST_SLICE = ("new_releases", "albums", "tracks", "artists")
 SEARCH_TYPES = ("album", "artist", "playlist", "track")
+PLAYLIST_DISCOVERY = ("search", "user_playlists")  # sources whose playlists are crawled like playlistIds
 INCLUDE_GROUPS = ("album", "single", "appears_on", "compilation")
 
 
@@ -68,6 +69,7 @@ class ExtractConfig:
     search_types: tuple[str, ...] = SEARCH_TYPES
     search_limit: int = 20
     playlist_ids: tuple[str, ...] = ()
+    playlist_discovery: tuple[str, ...] = ()
     include_groups: str = "album,single"
     recently_played_after: int = 0
     refresh_token_secret_name: str = "spotify-refresh-token"
@@ -93,6 +95,7 @@ class ExtractConfig:
             "sources": sorted(self.sources), "restricted": sorted(self.restricted_sources),
             "lookup": sorted(self.lookup_sources), "artists": self.artist_ids, "queries": self.search_queries,
             "types": self.search_types, "search_limit": self.search_limit, "playlists": self.playlist_ids,
+            "playlist_discovery": sorted(self.playlist_discovery),
             "include_groups": self.include_groups, "after": self.recently_played_after,
         }
         return hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()[:16]
@@ -162,6 +165,7 @@ class ExtractConfig:
         groups = [group.strip() for group in context.get_str("includeGroups", "album,single").split(",")]
         if not groups or not all(group in INCLUDE_GROUPS for group in groups):
             raise _bad("includeGroups", f"must be a comma-separated subset of {','.join(INCLUDE_GROUPS)}")
+        playlist_discovery = _names(context, "playlistDiscovery", [], PLAYLIST_DISCOVERY, ())
         artist_ids = _ids(context, "artistIds")
         playlist_ids = _ids(context, "playlistIds")
         queries = tuple(dict.fromkeys(str(query).strip() for query in context.get_list("searchQueries", [])))
@@ -206,6 +210,7 @@ class ExtractConfig:
             search_types=search_types,
             search_limit=search_limit,
             playlist_ids=playlist_ids,
+            playlist_discovery=playlist_discovery,
             include_groups=",".join(groups),
             recently_played_after=after,
             refresh_token_secret_name=context.get_str("refreshTokenSecretName", "spotify-refresh-token"),

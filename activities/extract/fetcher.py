@@ -31,7 +31,7 @@ from activities.extract.raw_writer import RawWriter
 
 _log = get_logger("activities.extract")
 
-KINDS = ("albums", "tracks", "artists", "categories")
+KINDS = ("albums", "tracks", "artists", "categories", "playlists")
 
 
 @dataclass
@@ -42,6 +42,7 @@ class Found:
     tracks: set[str] = field(default_factory=set)
     artists: set[str] = field(default_factory=set)
     categories: set[str] = field(default_factory=set)
+    playlists: set[str] = field(default_factory=set)
 
     def merge(self, other: Found) -> Found:
         for kind in KINDS:
@@ -117,6 +118,24 @@ class Fetcher:
         self.checkpoint.add_part(key, record)
         self.progress.record(items=items, replayed=False)
         return payload
+
+    def optional(self, source: str, task: Task) -> Task:
+        """Wrap a task about one configured id (a playlist, an artist): a 404 (the id does not exist,
+        or no longer) is recorded under ``missing`` in customOutput and the run goes on."""
+
+        def run() -> Step:
+            try:
+                step = task()
+            except FatalError as exc:
+                if exc.status != 404:
+                    raise
+                entry = {"source": source, "status": exc.status, "endpoint": f"GET {exc.path}"}
+                self.checkpoint.add_note("missing", entry)
+                _log.warning("%s: GET %s answered 404; the id is recorded as missing", source, exc.path)
+                return Step()
+            return Step(step.found, [self.optional(source, more) for more in step.more])
+
+        return run
 
     def restricted(self, source: str, task: Task) -> Task:
         """Wrap a restricted source's task: a 403/404 marks the source unavailable (recorded once, in

@@ -20,8 +20,9 @@ A retry of the same run id resumes from the workers' progress blobs (see checkpo
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,7 @@ class WorkerSummary:
     resumed_parts: int
     counts: dict[str, int] = field(default_factory=dict)
     unavailable: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[dict[str, Any]] = field(default_factory=list)
 
     def to_outputs(self) -> dict[str, Any]:
         return {
@@ -84,6 +86,7 @@ class WorkerSummary:
             "resumedParts": self.resumed_parts,
             "counts": dict(self.counts),
             "unavailable": list(self.unavailable),
+            "missing": list(self.missing),
         }
 
 
@@ -98,6 +101,7 @@ class ExtractSummary:
     requests: int
     counts: dict[str, int] = field(default_factory=dict)
     unavailable: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[dict[str, Any]] = field(default_factory=list)
 
     def to_outputs(self) -> dict[str, Any]:
         """customOutput per the contract (the entrypoint adds durationSeconds)."""
@@ -109,6 +113,7 @@ class ExtractSummary:
             "requests": self.requests,
             "counts": dict(self.counts),
             "unavailable": list(self.unavailable),
+            "missing": list(self.missing),
         }
 
 
@@ -235,25 +240,61 @@ class _Worker:
             resumed_parts=self.resumed_parts,
             counts=count_items(parts),
             unavailable=self.checkpoint.unavailable,
+            missing=self.checkpoint.missing,
         )
 
 
 def _ids_only_if(keep: bool, task: Task) -> Task:
-    """A discovery source not in lookupSources still stores its pages, but its ids are not looked up
-    (categories always pass: category playlists need them)."""
+    """A discovery source not in lookupSources still stores its pages, but the album, track and artist
+    ids it reveals are not looked up (categories and playlists pass: they are not batch lookups)."""
     if keep:
         return task
 
     def run() -> Step:
         step = task()
-        return Step(Found(categories=step.found.categories), [_ids_only_if(False, more) for more in step.more])
+        kept = Found(categories=step.found.categories, playlists=step.found.playlists)
+        return Step(kept, [_ids_only_if(False, more) for more in step.more])
 
     return run
+
+
+class _PlaylistCrawl:
+    """Playlists (GET /playlists/{id}) and their items, each playlist once: the configured ids and the
+    playlists that the sources in ``playlistDiscovery`` (search hits, the user's playlists) list."""
+
+    def __init__(self, config: ExtractConfig, fetcher: Fetcher) -> None:
+        self._config = config
+        self._fetcher = fetcher
+        self._claimed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def tasks(self, playlist_ids: Iterable[str]) -> list[Task]:
+        with self._lock:
+            new = [playlist for playlist in sorted(set(playlist_ids)) if playlist not in self._claimed]
+            self._claimed.update(new)
+        config, fetcher, market = self._config, self._fetcher, self._config.market
+        tasks: list[Task] = []
+        for source in ("playlists", "playlist_items"):
+            if config.runs(source):
+                build = catalog.playlists if source == "playlists" else catalog.playlist_items
+                keep = source in config.lookup_sources
+                tasks += [_ids_only_if(keep, fetcher.optional(source, task)) for task in build(fetcher, new, market)]
+        return tasks
+
+    def following(self, task: Task) -> Task:
+        """Wrap a search or user-playlists task: the playlists its pages list are crawled too."""
+
+        def run() -> Step:
+            step = task()
+            return Step(step.found, [self.following(more) for more in step.more] + self.tasks(step.found.playlists))
+
+        return run
 
 
 def discovery_tasks(config: ExtractConfig, fetcher: Fetcher) -> list[Task]:
     """Level 0: every configured discovery source, user source and level-0 restricted source."""
     market = config.market
+    crawl = _PlaylistCrawl(config, fetcher)
     plan: list[tuple[str, list[Task]]] = []
     if config.runs("new_releases"):
         plan.append(("new_releases", [new_releases.task(fetcher, config.new_releases_limit)]))
@@ -262,14 +303,12 @@ def discovery_tasks(config: ExtractConfig, fetcher: Fetcher) -> list[Task]:
                                               config.search_limit)))
     if config.runs("categories"):
         plan.append(("categories", catalog.categories(fetcher)))
-    if config.runs("playlists"):
-        plan.append(("playlists", catalog.playlists(fetcher, config.playlist_ids, market)))
-    if config.runs("playlist_items"):
-        plan.append(("playlist_items", catalog.playlist_items(fetcher, config.playlist_ids, market)))
     if config.runs("artist_albums"):
-        plan.append(("artist_albums", catalog.artist_albums(fetcher, config.artist_ids, market, config.include_groups)))
+        plan.append(("artist_albums", [fetcher.optional("artist_albums", task) for task in catalog.artist_albums(
+            fetcher, config.artist_ids, market, config.include_groups)]))
     if config.runs("artist_top_tracks"):
-        plan.append(("artist_top_tracks", catalog.artist_top_tracks(fetcher, config.artist_ids, config.markets)))
+        plan.append(("artist_top_tracks", [fetcher.optional("artist_top_tracks", task) for task in
+                                           catalog.artist_top_tracks(fetcher, config.artist_ids, config.markets)]))
     user_plan: dict[str, Callable[[], list[Task]]] = {
         "user_profile": lambda: user.profile(fetcher),
         "user_top_artists": lambda: user.top(fetcher, "artists"),
@@ -288,8 +327,12 @@ def discovery_tasks(config: ExtractConfig, fetcher: Fetcher) -> list[Task]:
         plan.append(("recommendations", restricted.recommendations(fetcher, config.artist_ids, market)))
     if config.runs("featured_playlists"):
         plan.append(("featured_playlists", restricted.featured_playlists(fetcher)))
-    return [_ids_only_if(source in config.lookup_sources or source in ("related_artists", "recommendations"), task)
-            for source, tasks in plan for task in tasks]
+    wrapped: list[Task] = []
+    for source, source_tasks in plan:
+        for task in source_tasks:
+            task = _ids_only_if(source in config.lookup_sources, task)
+            wrapped.append(crawl.following(task) if source in config.playlist_discovery else task)
+    return wrapped + crawl.tasks(config.playlist_ids)
 
 
 def discover(config: ExtractConfig, client: SpotifyClient, storage: Storage) -> WorkerSummary:
@@ -381,6 +424,7 @@ def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
     parts: list[PartRecord] = []
     requests = 0
     unavailable: dict[str, dict[str, Any]] = {}
+    missing: dict[str, dict[str, Any]] = {}
     for worker in workers:
         path = _progress(config, worker)
         state = read_state(storage, container, path)
@@ -396,6 +440,8 @@ def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
         requests += state.requests
         for entry in state.unavailable:
             unavailable.setdefault(str(entry["source"]), dict(entry))
+        for entry in state.missing:
+            missing.setdefault(str(entry["endpoint"]), dict(entry))
     path = manifest_path(config.ingest_date, config.run_id)
     if storage.exists(container, path):
         _log.info("manifest %s/%s already written by an earlier attempt; kept", container, path)
@@ -411,6 +457,7 @@ def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
         requests=requests,
         counts=count_items(parts),
         unavailable=sorted(unavailable.values(), key=lambda entry: str(entry["source"])),
+        missing=sorted(missing.values(), key=lambda entry: str(entry["endpoint"])),
     )
 
 

@@ -122,8 +122,8 @@ def test_when_the_twin_answers_then_the_activity_exits_0_with_custom_output(good
     outputs = good_run.outputs()
     manifest = good_run.manifest()
     assert set(outputs) == {"runId", "ingestDate", "manifest", "parts", "requests", "counts", "unavailable",
-                            "durationSeconds"}
-    assert outputs["unavailable"] == []
+                            "missing", "durationSeconds"}
+    assert outputs["unavailable"] == [] and outputs["missing"] == []
     assert outputs["runId"] == RUN_ID and outputs["ingestDate"] == INGEST_DATE
     assert outputs["manifest"] == f"raw/{MANIFEST}"
     assert outputs["parts"] == len(manifest["parts"])

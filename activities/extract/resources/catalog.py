@@ -10,6 +10,7 @@ from urllib.parse import quote
 from activities.extract.fetcher import Fetcher, Found, Step, Task
 from activities.extract.resources import (
     _array,
+    _ids,
     _object,
     found_in_albums,
     found_in_artists,
@@ -99,6 +100,7 @@ def search_found(payload: Any) -> Found:
     found_in_tracks(pages.get("tracks", {}).get("items", []), result)
     found_in_albums(pages.get("albums", {}).get("items", []), result)
     found_in_artists(pages.get("artists", {}).get("items", []), result)
+    result.playlists.update(_ids(pages.get("playlists", {}).get("items", [])))
     return result
 
 

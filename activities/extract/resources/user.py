@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from activities.extract.fetcher import Fetcher, Found, Step, Task
-from activities.extract.resources import _object, found_in_artists, found_in_tracks, page_items, paging
+from activities.extract.resources import _ids, _object, found_in_artists, found_in_tracks, page_items, paging
 from activities.extract.resources._paging import next_at, next_chain, offset_pages, total_at
 
 PAGE = 50
@@ -115,10 +115,16 @@ def followed_artists(fetcher: Fetcher) -> list[Task]:
                        user=True)]
 
 
+def _playlists_found(payload: Any) -> Found:
+    result = Found()
+    result.playlists.update(_ids(page_items(payload, None, "user playlists")))
+    return result
+
+
 def user_playlists(fetcher: Fetcher) -> list[Task]:
     """GET /me/playlists pages (entity ``user_playlists``)."""
     return [offset_pages(fetcher, "user_playlists", "/me/playlists", {}, page_size=PAGE, total_of=total_at(None),
-                         parse=lambda body: Found(), count=_count(None, "user playlists"), next_of=next_at(None),
+                         parse=_playlists_found, count=_count(None, "user playlists"), next_of=next_at(None),
                          user=True)]
 
 
