@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from env_config.errors import ConfigError
+
+# ADF's ForEach batchCount maximum: every extraction shard must run at once (they meet at level barriers).
+MAX_EXTRACT_SHARDS = 50
+
 
 @dataclass(frozen=True)
 class FactoryConfig:
@@ -72,6 +77,32 @@ class SpotifyConfig:
     client_secret_name: str
     markets: tuple[str, ...]
     new_releases_limit: int
+    # Which sources the extraction runs and what it starts from (docs/architecture.md, extract section).
+    sources: tuple[str, ...]
+    restricted_sources: tuple[str, ...]
+    lookup_sources: tuple[str, ...]
+    artist_ids: tuple[str, ...]
+    search_queries: tuple[str, ...]
+    playlist_ids: tuple[str, ...]
+    playlist_discovery: tuple[str, ...]
+    refresh_token_secret_name: str
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    """How the extraction is split and paced."""
+
+    shards: int
+    max_concurrency: int
+    requests_per_second: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.shards <= MAX_EXTRACT_SHARDS:
+            raise ConfigError(f"key `extract.shards` must be between 1 and {MAX_EXTRACT_SHARDS}, got {self.shards}")
+        if not 1 <= self.max_concurrency <= 64:
+            raise ConfigError(f"key `extract.maxConcurrency` must be between 1 and 64, got {self.max_concurrency}")
+        if self.requests_per_second < 0:
+            raise ConfigError(f"key `extract.requestsPerSecond` must be >= 0 (0 = unlimited), got {self.requests_per_second}")
 
 
 @dataclass(frozen=True)
@@ -84,6 +115,7 @@ class EnvironmentConfig:
     synapse: SynapseConfig
     purview: PurviewConfig
     spotify: SpotifyConfig
+    extract: ExtractSettings
 
     @property
     def storage_account_id(self) -> str:

@@ -95,3 +95,48 @@ def test_when_prod_config_is_applied_then_names_follow_the_environment() -> None
 
 def test_when_local_config_is_applied_then_secrets_come_from_the_environment() -> None:
     assert factory_overrides(load_config("local"))["Ls_KeyVault"]["typeProperties.baseUrl"] == "env:"
+
+
+def test_when_extract_shards_exceed_the_foreach_batch_count_then_error_names_the_key(tmp_path: Path) -> None:
+    path = _copy_config(tmp_path)
+    raw = json.loads(path.read_text())
+    raw["extract"]["shards"] = 51
+    path.write_text(json.dumps(raw))
+
+    with pytest.raises(ConfigError, match=r"`extract\.shards` must be between 1 and 50, got 51"):
+        load_config("dev", tmp_path)
+
+
+def test_when_seed_ids_hold_a_number_then_error_says_list_of_str(tmp_path: Path) -> None:
+    path = _copy_config(tmp_path)
+    raw = json.loads(path.read_text())
+    raw["spotify"]["artistIds"] = [42]
+    path.write_text(json.dumps(raw))
+
+    with pytest.raises(ConfigError, match=r"`spotify\.artistIds` must be a list of str"):
+        load_config("dev", tmp_path)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_when_config_is_applied_then_extraction_settings_become_global_parameters(env: str) -> None:
+    config = load_config(env)
+
+    params = global_parameters(config)
+
+    assert params["extractShards"] == config.extract.shards
+    assert params["spotifySources"] == list(config.spotify.sources)
+    assert params["spotifyRestrictedSources"] == []  # restricted endpoints are never on the default path
+    assert params["spotifyRefreshTokenSecretName"] == "spotify-refresh-token"
+    assert all(isinstance(params[name], list) for name in (
+        "spotifyLookupSources", "spotifyArtistIds", "spotifySearchQueries", "spotifyPlaylistIds",
+        "spotifyPlaylistDiscovery"))
+
+
+def test_when_local_config_is_read_then_every_catalog_source_runs_at_small_scale() -> None:
+    spotify = load_config("local").spotify
+
+    catalog = {"new_releases", "albums", "album_tracks", "tracks", "artists", "artist_albums", "artist_top_tracks",
+               "search", "playlists", "playlist_items", "categories"}
+    assert catalog <= set(spotify.sources)
+    assert spotify.lookup_sources == ("new_releases",)  # curated tables stay the first slice the run checks
+    assert 0 < len(spotify.artist_ids) <= 3 and 0 < len(spotify.search_queries) <= 3
