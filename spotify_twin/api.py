@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spotify_twin import objects
-from spotify_twin.catalog import BASE62, ID_LENGTH, Catalog
+from spotify_twin.catalog import Catalog
 from spotify_twin.errors import ApiError
 from spotify_twin.rows import ListenerRow
+from spotify_twin.vocabulary import BASE62, ID_LENGTH
 
 MAX_LIMIT = 50
 DEFAULT_LIMIT = 20

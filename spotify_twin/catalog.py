@@ -51,6 +51,14 @@ from spotify_twin.vocabulary import (  # re-exported: routes and tests import th
     TRACK_PATTERNS,
 )
 
+__all__ = [  # the vocabulary and row types are re-exported: older callers import them from here
+    "ADJECTIVES", "ALBUM_GROUP_ORDER", "ALBUM_IMAGE_PREFIXES", "ALBUM_PATTERNS", "ARTIST_IMAGE_PREFIXES", "BASE62",
+    "CATALOG_AS_OF", "FIRST_NAMES", "GENRES", "ID_LENGTH", "IMAGE_HOST", "ISRC_COUNTRIES", "LABELS", "LAST_NAMES",
+    "MARKETS", "MAX_SCALE", "NOUNS", "SINGULAR_NOUNS", "TOP_TRACKS", "TRACK_PATTERNS", "AlbumRow", "ArtistRow",
+    "Catalog", "CategoryRow", "Copyright", "EpisodeRow", "Image", "ListenerRow", "PlaylistRow", "ShowRow",
+    "TrackRow", "UserRow", "album_group", "build_catalog", "new_release_count",
+]
+
 BASE_ARTISTS = 300
 BASE_ALBUMS = 900
 BASE_NEW_RELEASES = 100

@@ -288,10 +288,8 @@ class _SocialBuilder:
             genre = self.rng.choice(sorted(self.tracks_by_genre))
             collaborative = not editorial and self.rng.random() < 0.2
             public = not collaborative and (editorial or self.rng.random() < 0.7)
-            if index == 0:
-                size = self.rng.randint(LONG_PLAYLIST_MIN_ITEMS, max(LONG_PLAYLIST_MIN_ITEMS, round(PLAYLIST_MAX_ITEMS * self.scale)))
-            else:
-                size = self.rng.randint(PLAYLIST_MIN_ITEMS, max(PLAYLIST_MIN_ITEMS, round(PLAYLIST_MAX_ITEMS * self.scale)))
+            low = LONG_PLAYLIST_MIN_ITEMS if index == 0 else PLAYLIST_MIN_ITEMS
+            size = self.rng.randint(low, max(low, round(PLAYLIST_MAX_ITEMS * self.scale)))
             adders = [owner_id] + (self.rng.sample(others, min(2, len(others))) if collaborative else [])
             items = self._items(index, size, genre, editorial, adders, episodes)
             playlists.append(
@@ -349,7 +347,9 @@ class _SocialBuilder:
         if len(pool) < 40:
             pool += [t.id for t in self.rng.sample(list(self.tracks), min(len(self.tracks), 40))]
         # The first playlist holds every kind of item on both of its pages so clients meet them all.
-        forced = {2: ITEM_EPISODE, 4: ITEM_LOCAL, 6: ITEM_REMOVED, 100: ITEM_LOCAL, 101: ITEM_EPISODE, 102: ITEM_REMOVED}
+        forced = {
+            2: ITEM_EPISODE, 4: ITEM_LOCAL, 6: ITEM_REMOVED, 100: ITEM_LOCAL, 101: ITEM_EPISODE, 102: ITEM_REMOVED,
+        }
         created = self.now - timedelta(days=self.rng.randint(60, 60 if editorial else 2000))
         moments = sorted(self._moment_between(created, self.now) for _ in range(size))
         items = []

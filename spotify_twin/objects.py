@@ -15,13 +15,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from spotify_twin.catalog import AlbumRow, ArtistRow, Catalog, Image, TrackRow
+from spotify_twin.catalog import Catalog
 from spotify_twin.rows import (
     ITEM_EPISODE,
     ITEM_LOCAL,
     ITEM_TRACK,
+    AlbumRow,
+    ArtistRow,
     CategoryRow,
     EpisodeRow,
+    Image,
     ListenerRow,
     LocalTrackRow,
     PlaylistItemRow,
@@ -29,6 +32,7 @@ from spotify_twin.rows import (
     PlayRow,
     SavedTrackRow,
     ShowRow,
+    TrackRow,
     UserRow,
     iso_millis,
     iso_seconds,

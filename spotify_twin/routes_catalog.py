@@ -20,9 +20,10 @@ from spotify_twin.api import (
     one,
     path_id,
 )
-from spotify_twin.catalog import ALBUM_GROUP_ORDER, MARKETS
+from spotify_twin.catalog import ALBUM_GROUP_ORDER
 from spotify_twin.errors import ApiError
 from spotify_twin.search import MAX_REACH, RESULT_ORDER, SEARCH_TYPES, search_ids
+from spotify_twin.vocabulary import MARKETS
 
 ARTIST_ALBUMS_DEFAULT_LIMIT = 5
 ARTIST_ALBUMS_MAX_LIMIT = 10

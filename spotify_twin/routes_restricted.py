@@ -27,9 +27,9 @@ from spotify_twin.api import (
     one,
     path_id,
 )
-from spotify_twin.catalog import GENRES, Catalog
+from spotify_twin.catalog import Catalog
 from spotify_twin.errors import ApiError
-from spotify_twin.vocabulary import SPOTIFY_USER_ID
+from spotify_twin.vocabulary import GENRES, SPOTIFY_USER_ID
 
 RESTRICTED_FORBIDDEN = "Forbidden: this endpoint is not available to apps created after 2024-11-27"
 RESTRICTED_NOT_FOUND = "Not found: this endpoint is not available to apps created after 2024-11-27"
@@ -117,7 +117,8 @@ def _audio_analysis(request: ApiRequest) -> ApiResponse:
     return ok(
         {
             "meta": {"analyzer_version": "4.0.0", "platform": "Linux", "detailed_status": "OK", "status_code": 0,
-                     "timestamp": 1495193577, "analysis_time": 6.93906, "input_process": "libvorbisfile L+R 44100->22050"},
+                     "timestamp": 1495193577, "analysis_time": 6.93906,
+                     "input_process": "libvorbisfile L+R 44100->22050"},
             "track": {"num_samples": int(duration * 22050), "duration": duration, "sample_md5": "",
                       "offset_seconds": 0, "window_seconds": 0, "analysis_sample_rate": 22050,
                       "analysis_channels": 1, "end_of_fade_in": 0.0, "start_of_fade_out": round(duration - 5, 3),
@@ -163,7 +164,7 @@ def _recommendations(request: ApiRequest) -> ApiResponse:
         raise ApiError(400, "Invalid request: at most 5 seeds")
     if any(g not in GENRES for g in seed_genres):
         raise ApiError(400, "Invalid seed_genres value")
-    seeds = []
+    seeds: list[tuple[str, str, str | None, list[str]]] = []  # (type, id, href, candidate tracks)
     pools: list[list[str]] = []
     for artist_id in seed_artists:
         pool = list(catalog.tracks_by_popularity.get(artist_id, ()))

@@ -27,8 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from spotify_twin.catalog import CATALOG_AS_OF, Catalog
+from spotify_twin.catalog import Catalog
 from spotify_twin.rows import AlbumRow, TrackRow
+from spotify_twin.vocabulary import CATALOG_AS_OF
 
 SEARCH_TYPES: tuple[str, ...] = ("album", "artist", "playlist", "track", "show", "episode", "audiobook")
 # Response keys, in the order Spotify writes them.

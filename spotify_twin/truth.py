@@ -30,9 +30,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from spotify_twin.catalog import ALBUM_GROUP_ORDER, MARKETS, Catalog, build_catalog
+from spotify_twin.catalog import ALBUM_GROUP_ORDER, Catalog, build_catalog
 from spotify_twin.rows import ITEM_EPISODE, ITEM_LOCAL, ITEM_TRACK, TIME_RANGES, iso_millis
 from spotify_twin.search import reachable, search_ids
+from spotify_twin.vocabulary import MARKETS
 
 Truth = dict[str, Any]
 SEARCH_PAGE_LIMIT = 10  # the largest page GET /search serves

@@ -121,7 +121,9 @@ def bearer_session(token_url: str) -> requests.Session:
     return session
 
 
-def refresh_grant(token_url: str, refresh_token: str = TWIN_REFRESH_TOKEN, secret: str = TWIN_SECRET) -> requests.Response:
+def refresh_grant(
+    token_url: str, refresh_token: str = TWIN_REFRESH_TOKEN, secret: str = TWIN_SECRET
+) -> requests.Response:
     """POST the authorization-code flow's refresh step, as the extractor does with the Key Vault secret."""
     return requests.post(
         token_url, data={"grant_type": "refresh_token", "refresh_token": refresh_token},

@@ -31,7 +31,7 @@ def _get(session: requests.Session, url: str, **params: Any) -> requests.Respons
     return session.get(url, params=params or None, timeout=HTTP_TIMEOUT_S)
 
 
-def _artist_with_groups(truth: dict[str, Any], twin: TwinServer) -> str:
+def _artist_with_groups(truth: dict[str, Any], twin: TwinServer) -> str:  # noqa: F811
     """An artist with more than 10 albums (so paging happens) and an appears_on album."""
     catalog = twin.catalog
     artist_id: str = max(
@@ -114,7 +114,7 @@ def test_when_top_tracks_are_asked_per_market_then_schema_holds_and_ids_equal_tr
             assert all(t["is_playable"] and market in t["available_markets"] for t in body["tracks"])
 
 
-def test_when_market_filters_top_tracks_then_unavailable_tracks_are_left_out(twin: TwinServer) -> None:
+def test_when_market_filters_top_tracks_then_unavailable_tracks_are_left_out(twin: TwinServer) -> None:  # noqa: F811
     truth = twin.truth()
     catalog = twin.catalog
 
@@ -125,9 +125,8 @@ def test_when_market_filters_top_tracks_then_unavailable_tracks_are_left_out(twi
     assert differing, "the catalog should hold region-limited albums"
     for artist_id in differing:
         for market in ("SE", "JP"):
-            assert all(
-                market in catalog.track_by_id[t].available_markets for t in truth["artist_top_tracks"][market][artist_id]
-            )
+            top = truth["artist_top_tracks"][market][artist_id]
+            assert all(market in catalog.track_by_id[t].available_markets for t in top)
 
 
 def test_when_top_tracks_has_no_market_then_400(twin: TwinServer, twin_api: requests.Session) -> None:  # noqa: F811
@@ -344,7 +343,9 @@ def test_when_deprecated_tracks_alias_is_walked_with_limit_100_then_same_items(
     assert rows == truth["playlist_items"][playlist_id]
 
 
-def test_when_playlist_request_is_bad_then_400_or_404(twin: TwinServer, twin_api: requests.Session) -> None:  # noqa: F811
+def test_when_playlist_request_is_bad_then_400_or_404(
+    twin: TwinServer, twin_api: requests.Session  # noqa: F811
+) -> None:
     playlist_id = twin.truth()["playlists"][0]
     base = twin.api_base_url
 

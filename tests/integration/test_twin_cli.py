@@ -14,25 +14,36 @@ import pytest
 import requests
 
 from spotify_twin import TwinServer
-from tests.twin_fixtures import HTTP_TIMEOUT_S, TWIN_CLIENT_ID, TWIN_SECRET, fetch_token
+from tests.twin_fixtures import (
+    HTTP_TIMEOUT_S,
+    TWIN_CLIENT_ID,
+    TWIN_REFRESH_TOKEN,
+    TWIN_SECRET,
+    fetch_token,
+    refresh_grant,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET_ENV = "SPOTIFY_TWIN_CLIENT_SECRET"
+REFRESH_TOKEN_ENV = "SPOTIFY_TWIN_REFRESH_TOKEN"
 
 pytestmark = pytest.mark.integration
 
 
-def _env(secret: str | None = TWIN_SECRET) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+def _env(secret: str | None = TWIN_SECRET, refresh_token: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in (SECRET_ENV, REFRESH_TOKEN_ENV)}
     if secret is not None:
         env[SECRET_ENV] = secret
+    if refresh_token is not None:
+        env[REFRESH_TOKEN_ENV] = refresh_token
     return env
 
 
-def _start(*args: str) -> subprocess.Popen[str]:
+def _start(*args: str, refresh_token: str | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "spotify_twin", "--port", "0", "--client-id", TWIN_CLIENT_ID, *args],
-        cwd=REPO_ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO_ROOT, env=_env(refresh_token=refresh_token), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -64,6 +75,7 @@ def test_when_started_then_prints_listening_line_serves_and_stops_cleanly_on_sig
             f"{event['api_base_url']}/browse/new-releases", headers={"Authorization": f"Bearer {token}"},
             timeout=HTTP_TIMEOUT_S,
         )
+        refresh = refresh_grant(event["token_url"])  # no SPOTIFY_TWIN_REFRESH_TOKEN: user endpoints are closed
     finally:
         process.send_signal(stop_signal)
         _, stderr = process.communicate(timeout=10)
@@ -72,10 +84,31 @@ def test_when_started_then_prints_listening_line_serves_and_stops_cleanly_on_sig
     assert event["event"] == "listening" and event["pid"] == process.pid
     assert event["api_base_url"].startswith("http://127.0.0.1:") and event["api_base_url"].endswith("/v1")
     assert response.status_code == 200
+    assert refresh.status_code == 400 and refresh.json()["error"] == "invalid_grant"
     assert process.returncode == 0
     assert "Traceback" not in stderr
     assert token not in stderr and TWIN_SECRET not in stderr
     assert json.loads(truth_path.read_text(encoding="utf-8")) == TwinServer(seed=3, scale=0.1).truth()
+
+
+def test_when_refresh_token_env_and_legacy_app_are_given_then_user_and_restricted_endpoints_answer() -> None:
+    process = _start("--scale", "0.1", "--legacy-app", refresh_token=TWIN_REFRESH_TOKEN)
+    try:
+        event = _listening_line(process)
+        user_token = refresh_grant(event["token_url"]).json()["access_token"]
+        headers = {"Authorization": f"Bearer {user_token}"}
+        me = requests.get(f"{event['api_base_url']}/me", headers=headers, timeout=HTTP_TIMEOUT_S)
+        related = requests.get(f"{event['api_base_url']}/browse/featured-playlists", headers=headers,
+                               timeout=HTTP_TIMEOUT_S)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=10)
+
+    assert me.status_code == 200 and me.json()["type"] == "user"
+    assert related.status_code == 200
+    assert process.returncode == 0
+    assert TWIN_REFRESH_TOKEN not in stderr and user_token not in stderr
+    assert TWIN_REFRESH_TOKEN not in str(process.args)  # never on the command line
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import time
 import pytest
 import requests
 
+from spotify_twin.routes import ROUTES
 from spotify_twin.server import RESET_STATUS
 from tests.twin_fixtures import (
     HTTP_TIMEOUT_S,
@@ -14,8 +15,10 @@ from tests.twin_fixtures import (
     assert_spotify_error,
     bearer_session,
     fetch_token,
+    refresh_grant,
     response_schema,
     start_twin,
+    user_session,
 )
 
 pytestmark = pytest.mark.integration
@@ -107,3 +110,42 @@ def test_when_same_seed_and_faults_then_same_status_sequence() -> None:
     assert first == second
     assert first != other
     assert set(first) == {200, 429, 503}
+
+
+def test_when_429_probability_is_one_then_every_route_is_429_but_the_refresh_grant_is_not() -> None:
+    with start_twin("429=1.0") as twin:
+        truth = twin.truth()
+        app = bearer_session(twin.token_url)
+        user = user_session(twin.token_url)  # the refresh grant is never faulted (latency aside)
+        ids = {"id": truth["artists"][0], "category_id": truth["categories"][0]}
+        responses = []
+        for route in ROUTES:
+            path = route.pattern.removeprefix("/v1").format(**ids)
+            session = user if route.user_only else app
+            responses.append((route.pattern, session.get(f"{twin.api_base_url}{path}", timeout=HTTP_TIMEOUT_S)))
+
+    assert len(responses) == len(ROUTES) >= 30
+    for pattern, response in responses:
+        assert response.status_code == 429, pattern
+        assert_spotify_error(response, 429)
+        assert response.headers["Retry-After"] == "1"
+
+
+def test_when_latency_is_set_then_the_refresh_grant_is_delayed_too() -> None:
+    with start_twin("latency_ms=150,500=1.0") as twin:
+        started = time.perf_counter()
+        response = refresh_grant(twin.token_url)
+        elapsed = time.perf_counter() - started
+
+    assert response.status_code == 200
+    assert elapsed >= 0.15
+
+
+def test_when_tokens_expire_after_2_requests_then_user_tokens_expire_too() -> None:
+    with start_twin("expire_token_after=2") as twin:
+        session = user_session(twin.token_url)
+        url = f"{twin.api_base_url}/me"
+
+        statuses = [session.get(url, timeout=HTTP_TIMEOUT_S).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 401]

@@ -7,11 +7,12 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from spotify_twin.catalog import GENRES, Catalog, _CatalogBuilder, build_catalog
+from spotify_twin.catalog import GENRES, MARKETS, Catalog, _CatalogBuilder, build_catalog
 from spotify_twin.errors import CatalogError
 from spotify_twin.truth import export_truth
 
@@ -129,3 +130,100 @@ def test_when_scale_is_out_of_range_then_catalog_error_names_scale(scale: float)
         build_catalog(42, scale)
 
     assert caught.value.field == "scale"
+
+
+# ---- playlists, podcasts, categories and the listener ------------------------------------------------------
+
+
+def test_when_scale_is_one_then_social_sizes_are_request_light() -> None:
+    catalog = build_catalog(42, 1.0)
+    listener = catalog.listener
+
+    assert len(catalog.playlists) == 30
+    assert all(20 <= len(p.items) <= 300 for p in catalog.playlists)
+    assert len(catalog.categories) == 20
+    assert len(listener.saved_tracks) == 50
+    assert len(listener.followed_artist_ids) == 30
+    assert len(listener.playlist_ids) == 10
+    assert len(listener.plays) == 200
+    assert all(len(listener.top_tracks(r)) == 50 for r in ("short_term", "medium_term", "long_term"))
+
+
+def test_when_built_then_first_playlist_holds_every_item_kind_on_both_pages() -> None:
+    items = build_catalog(42, 0.3).playlists[0].items
+
+    assert len(items) > 100
+    for page in (items[:100], items[100:]):
+        kinds = {i.kind for i in page}
+        assert {"episode", "local", "removed"} <= kinds
+    assert all((i.ref_id is None) == (i.kind in ("local", "removed")) for i in items)
+    assert all((i.local is not None) == (i.kind == "local") for i in items)
+
+
+def test_when_built_then_playlists_obey_spotify_rules() -> None:
+    catalog = build_catalog(42, 1.0)
+
+    for playlist in catalog.playlists:
+        assert not (playlist.collaborative and playlist.public)  # collaborative playlists are never public
+        assert playlist.owner_id in catalog.user_by_id
+        assert all(i.ref_id in catalog.track_by_id for i in playlist.items if i.kind == "track")
+        assert all(i.ref_id in catalog.episode_by_id for i in playlist.items if i.kind == "episode")
+        moments = [i.added_at for i in playlist.items]
+        assert moments == sorted(moments) and moments[-1] <= catalog.listener.now
+        assert set(playlist.category_ids) <= {c.id for c in catalog.categories}
+    assert any(p.collaborative for p in catalog.playlists)
+    assert any(u.display_name is None for u in catalog.users)
+
+
+def test_when_built_then_listener_rows_reference_the_catalog_and_plays_are_unique_and_recent() -> None:
+    catalog = build_catalog(42, 1.0)
+    listener = catalog.listener
+
+    plays = [p.played_at for p in listener.plays]
+    assert plays == sorted(plays, reverse=True) and len(set(plays)) == len(plays)
+    assert listener.now - plays[-1] <= timedelta(days=30) and plays[0] < listener.now
+    assert all(p.track_id in catalog.track_by_id for p in listener.plays)
+    assert {p.context[0] for p in listener.plays if p.context} == {"album", "artist", "playlist"}
+    assert any(p.context is None for p in listener.plays)
+    assert list(listener.followed_artist_ids) == sorted(set(listener.followed_artist_ids))
+    assert all(a in catalog.artist_by_id for a in listener.followed_artist_ids)
+    saved = [s.added_at for s in listener.saved_tracks]
+    assert saved == sorted(saved, reverse=True) and len({s.track_id for s in listener.saved_tracks}) == len(saved)
+    assert set(listener.playlist_ids) <= set(catalog.playlist_by_id)
+    assert any(catalog.playlist_by_id[p].owner_id == listener.user.id for p in listener.playlist_ids)
+    assert listener.user.id in catalog.user_by_id and listener.country in MARKETS
+
+
+def test_when_built_then_social_ids_are_unique_and_never_collide_with_music_ids() -> None:
+    catalog = build_catalog(42, 1.0)
+    music = {a.id for a in catalog.artists} | {a.id for a in catalog.albums} | {t.id for t in catalog.tracks}
+    social = [p.id for p in catalog.playlists] + [s.id for s in catalog.shows] + [e.id for e in catalog.episodes]
+
+    assert all(BASE62_ID.fullmatch(i) for i in social)
+    assert len(set(social)) == len(social) and not set(social) & music
+    assert len({c.id for c in catalog.categories}) == len(catalog.categories)
+
+
+def test_when_discography_is_indexed_then_groups_follow_album_artists_and_guest_tracks() -> None:
+    catalog = build_catalog(42, 0.3)
+
+    for artist in catalog.artists[:40]:
+        entries = catalog.artist_albums(artist.id)
+        assert entries, "every artist leads at least one album"
+        for album_id, group in entries:
+            album = catalog.album_by_id[album_id]
+            if group == "appears_on":
+                assert artist.id not in album.artist_ids
+                assert any(artist.id in catalog.track_by_id[t].artist_ids for t in album.track_ids)
+            else:
+                assert group == album.album_type and artist.id in album.artist_ids
+
+
+def test_when_top_tracks_are_picked_then_at_most_10_most_popular_playable_in_the_market() -> None:
+    catalog = build_catalog(42, 0.3)
+
+    for artist in catalog.artists[:40]:
+        top = catalog.top_tracks(artist.id, "JP")
+        performed = [t for t in catalog.tracks if artist.id in t.artist_ids and "JP" in t.available_markets]
+        expected = sorted(performed, key=lambda t: (-t.popularity, t.id))[:10]
+        assert top == [t.id for t in expected]

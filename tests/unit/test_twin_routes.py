@@ -97,3 +97,38 @@ def test_when_path_unknown_then_404_and_wrong_method_then_405() -> None:
     assert _get("/v1/shows").status == 404
     assert dispatch("POST", "/v1/albums", {}, CATALOG, BASE).status == 405
     assert _get(f"/v1/artists/{'1' * 22}").status == 404
+
+
+def test_when_user_route_is_called_without_a_user_then_403_and_with_one_then_200() -> None:
+    app = _get("/v1/me")
+    user = dispatch("GET", "/v1/me", {}, CATALOG, BASE, user=CATALOG.listener)
+
+    assert app.status == 403
+    assert app.body == {"error": {"status": 403, "message": "This request requires user authentication."}}
+    assert user.status == 200 and user.body["id"] == CATALOG.listener.user.id
+
+
+def test_when_restricted_routes_are_called_then_new_app_gets_403_or_404_and_legacy_app_gets_200() -> None:
+    track = CATALOG.tracks[0].id
+    cases = {f"/v1/audio-features/{track}": 403, f"/v1/audio-analysis/{track}": 403,
+             f"/v1/artists/{CATALOG.artists[0].id}/related-artists": 404, "/v1/browse/featured-playlists": 404}
+
+    for path, status in cases.items():
+        assert _get(path).status == status
+        assert dispatch("GET", path, {}, CATALOG, BASE, legacy_app=True).status == 200
+
+
+def test_when_market_is_from_token_then_users_country_else_no_market() -> None:
+    album = next(a for a in CATALOG.albums if CATALOG.listener.country not in a.available_markets)
+
+    query = {"market": ["from_token"]}
+    as_user = dispatch("GET", f"/v1/albums/{album.id}", query, CATALOG, BASE, user=CATALOG.listener)
+    as_app = _get(f"/v1/albums/{album.id}", market="from_token")
+
+    assert as_user.body["is_playable"] is False
+    assert "is_playable" not in as_app.body
+
+
+def test_when_every_route_is_listed_then_patterns_have_handlers_and_user_routes_live_under_me() -> None:
+    assert all(callable(r.handler) for r in ROUTES)
+    assert {r.pattern for r in ROUTES if r.user_only} == {r.pattern for r in ROUTES if r.pattern.startswith("/v1/me")}

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from spotify_twin.catalog import build_catalog
-from spotify_twin.truth import expected_first_slice, export_truth, write_truth
+from spotify_twin.truth import (
+    expected_artist_albums,
+    expected_first_slice,
+    expected_search,
+    export_truth,
+    write_truth,
+)
 
 
 def _truth() -> dict[str, Any]:
@@ -76,3 +82,53 @@ def test_when_exported_then_it_round_trips_through_json(tmp_path: Path) -> None:
 
     assert json.loads(path.read_text(encoding="utf-8")) == truth
     assert expected_first_slice(json.loads(path.read_text(encoding="utf-8")), 5) == expected_first_slice(truth, 5)
+
+
+# ---- further sources ------------------------------------------------------------------------------------------
+
+
+def test_when_exported_then_every_source_key_references_ids_the_twin_serves() -> None:
+    truth = export_truth(build_catalog(42, 0.3))
+    albums, tracks, artists = set(truth["albums"]), set(truth["tracks"]), set(truth["artists"])
+
+    assert set(truth["artist_albums"]) == artists
+    assert all(set(ids) <= albums and len(ids) == len(set(ids)) for ids in truth["artist_albums"].values())
+    assert set(truth["artist_top_tracks"]) == set(truth["markets"])
+    for per_artist in truth["artist_top_tracks"].values():
+        assert all(len(ids) <= 10 and set(ids) <= tracks for ids in per_artist.values())
+    assert set(truth["playlist_items"]) == set(truth["playlists"])
+    for rows in truth["playlist_items"].values():
+        assert [r["position"] for r in rows] == list(range(len(rows)))
+        assert all(r["track_id"] is None or r["track_id"] in tracks for r in rows)
+        assert all(r["episode_id"] is None or r["episode_id"] in set(truth["episodes"]) for r in rows)
+        assert all(not (r["is_local"] and (r["track_id"] or r["episode_id"])) for r in rows)
+    user = truth["user"]
+    assert set(user["top_artists"]) == set(user["top_tracks"]) == {"short_term", "medium_term", "long_term"}
+    assert {t for _, ids in user["top_tracks"].items() for t in ids} <= tracks
+    assert {t for t, _ in user["recently_played"]} <= tracks and set(user["saved_tracks"]) <= tracks
+    assert set(user["followed_artists"]) <= artists and set(user["playlists"]) <= set(truth["playlists"])
+    assert truth["categories"][0] == "toplists"
+
+
+def test_when_search_is_expected_then_matches_are_cut_at_the_1000_reach_of_the_page_size() -> None:
+    truth = export_truth(build_catalog(42, 0.3))
+
+    everything = expected_search(truth, "e", "track", limit=10)
+    by_sevens = expected_search(truth, "e", "track", limit=7)
+
+    assert len(everything) == 1000 and by_sevens == everything[:994]
+    assert expected_search(truth, "e", "track", "jp", limit=10) == expected_search(truth, "e", "track", "JP")
+    with pytest.raises(ValueError, match="limit"):
+        expected_search(truth, "e", "track", limit=11)
+
+
+def test_when_artist_albums_are_expected_per_group_and_market_then_a_filtered_subsequence_of_truth() -> None:
+    truth = export_truth(build_catalog(42, 0.3))
+    artist_id = truth["artists"][0]
+
+    singles_in_jp = expected_artist_albums(truth, artist_id, ("single",), "JP")
+
+    assert expected_artist_albums(truth, artist_id) == truth["artist_albums"][artist_id]
+    assert set(singles_in_jp) <= set(truth["artist_albums"][artist_id])
+    with pytest.raises(ValueError, match="bootleg"):
+        expected_artist_albums(truth, artist_id, ("bootleg",))
