@@ -8,7 +8,7 @@ from spotify_twin.catalog import Catalog, build_catalog
 from spotify_twin.errors import ApiError, CatalogError, FaultSpecError, TwinError, TwinStartupError
 from spotify_twin.faults import FaultSpec, parse_faults
 from spotify_twin.server import TwinServer
-from spotify_twin.truth import expected_first_slice, export_truth
+from spotify_twin.truth import expected_artist_albums, expected_first_slice, expected_search, export_truth
 
 __all__ = [
     "ApiError",
@@ -21,7 +21,9 @@ __all__ = [
     "TwinServer",
     "TwinStartupError",
     "build_catalog",
+    "expected_artist_albums",
     "expected_first_slice",
+    "expected_search",
     "export_truth",
     "parse_faults",
 ]

@@ -7,6 +7,13 @@ SimplifiedTrackObject, PagingObject, ErrorObject) and what the live API sends.
 Market handling: when a country `market` is given, albums and tracks also carry `is_playable`. The live API
 then tends to drop `available_markets`, but the OpenAPI description marks it required on albums, so the twin
 keeps it everywhere (a superset that validates).
+
+Playlists as Spotify sends them (some of it outside the OpenAPI schemas, which clients must survive):
+playlist items carry their content under `item` and the deprecated `track` (same object); a removed track
+is `null` there; a local file is a track object with `id`/`href` null and a `spotify:local:...` URI; items of
+Spotify-made playlists are `added_by` a user with id "". Episodes are always full EpisodeObjects: the live API
+sends track-shaped episodes unless `additional_types` lists `episode`, so clients should always send
+`additional_types=track,episode`. Play history `context` may be null.
 """
 
 from __future__ import annotations
