@@ -51,9 +51,40 @@ def test_when_every_property_is_given_then_the_config_is_typed(tmp_path: Path) -
         ({"apiBaseUrl": "api.spotify.com"}, r"`apiBaseUrl` .* http\(s\) URL"),
         ({"rawContainer": None}, r"`rawContainer` is missing from activity\.json"),
         ({"httpMaxAttempts": 0}, r"`httpMaxAttempts` .* at least 1"),
+        ({"mode": "everything"}, r"`mode` .* one of all, discover, shard, manifest"),
+        ({"mode": "shard", "shardCount": 51}, r"`shardCount` .* between 1 and 50"),
+        ({"mode": "shard", "shardCount": 2, "shardIndex": 2}, r"`shardIndex` .* between 0 and shardCount-1 \(1\)"),
+        ({"shardCount": 2}, r"`shardCount` .* must be 1 in mode `all`"),
+        ({"sources": ["related_artists"]}, r"`sources` .* restricted for new apps; list it in restrictedSources"),
+        ({"sources": ["albumz"]}, r"`sources` .* unknown `albumz`"),
+        ({"artistIds": ["not an id!"]}, r"`artistIds` .* Spotify ids"),
+        ({"includeGroups": "album,bootleg"}, r"`includeGroups` .* subset"),
     ],
 )
 def test_when_a_property_is_wrong_then_the_error_names_it(tmp_path: Path, changes: dict[str, Any], message: str) -> None:
     # Act / Assert
     with pytest.raises(ActivityConfigError, match=message):
         config_from(tmp_path, **changes)
+
+
+def test_when_extraction_properties_are_given_then_they_are_typed_and_fingerprinted(tmp_path: Path) -> None:
+    # Act
+    config = config_from(tmp_path, mode="shard", shardIndex="1", shardCount=3, sources=["new_releases", "search",
+                         "user_profile"], restrictedSources="[\"audio_features\"]", searchQueries=["night", "night"],
+                         artistIds=["uxrQ1NB1OdihPsUYP8RbJr"], maxConcurrency=4, requestsPerSecond="7.5")
+    other_shard = config_from(tmp_path, mode="shard", shardIndex="2", shardCount=3, sources=["new_releases", "search",
+                              "user_profile"], restrictedSources="[\"audio_features\"]", searchQueries=["night"],
+                              artistIds=["uxrQ1NB1OdihPsUYP8RbJr"], maxConcurrency=8)
+
+    # Assert
+    assert (config.mode, config.shard_index, config.shard_count) == ("shard", 1, 3)
+    assert config.search_queries == ("night",) and config.requests_per_second == 7.5
+    assert config.runs("audio_features") and not config.runs("albums") and config.needs_user_token
+    assert config.fingerprint == other_shard.fingerprint  # same plan: shards agree whatever their pacing
+
+
+def test_when_no_extraction_properties_are_given_then_the_first_slice_runs(tmp_path: Path) -> None:
+    config = config_from(tmp_path)
+
+    assert config.sources == ("new_releases", "albums", "tracks", "artists") and config.restricted_sources == ()
+    assert config.runs("album_tracks") and not config.needs_user_token
