@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +94,7 @@ def _number(value: Any) -> float:
 def query_chart(result: QueryResult, spec: ChartSpec) -> str:
     """The SVG chart of a query result as its spec asks."""
     value = _column(result, spec.value)
-    title = result.question or result.name
+    title = f"{spec.value} by {' · '.join(spec.label)}" + (f" per {spec.series}" if spec.series else "")
     if spec.kind == "bar":
         labels = [_column(result, name) for name in spec.label]
         bars = [(" · ".join("" if row[i] is None else str(row[i]) for i in labels), _number(row[value]))
@@ -101,6 +103,7 @@ def query_chart(result: QueryResult, spec: ChartSpec) -> str:
     x = _column(result, spec.label[0])
     series = _column(result, spec.series) if spec.series else None
     x_labels: list[str] = _distinct(str(row[x]) for row in result.rows)
+    firsts = {str(row[x]): row[x] for row in reversed(result.rows)}
     names = _distinct(str(row[series]) for row in result.rows) if series is not None else [spec.value]
     names = names[: spec.top]
     lines: dict[str, list[float | None]] = {name: [None] * len(x_labels) for name in names}
@@ -108,7 +111,17 @@ def query_chart(result: QueryResult, spec: ChartSpec) -> str:
         name = str(row[series]) if series is not None else spec.value
         if name in lines and row[value] is not None:
             lines[name][x_labels.index(str(row[x]))] = _number(row[value])
-    return line_chart(x_labels, lines, title=title, y_label=spec.value)
+    return line_chart(x_labels, lines, title=title, y_label=spec.value,
+                      x_positions=_positions([firsts[label] for label in x_labels]))
+
+
+def _positions(values: list[Any]) -> list[float] | None:
+    """Numbers or dates as positions on a linear axis, so gaps show; None when any value is neither."""
+    if all(isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) for v in values):
+        return [float(v) for v in values]
+    if all(isinstance(v, date) for v in values):
+        return [float(v.toordinal()) for v in values]
+    return None
 
 
 def _distinct(values: Iterable[str]) -> list[str]:

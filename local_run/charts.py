@@ -47,13 +47,12 @@ def _nice_step(span: float, target: int = 5) -> float:
 
 
 def _ticks(low: float, high: float, target: int = 5) -> list[float]:
+    """Round ticks from the last one at or below `low` to the first one at or above `high`."""
     step = _nice_step(high - low, target)
-    first = math.floor(low / step) * step
-    ticks, value = [], first
-    while value <= high + step * 1e-9:
-        if value >= low - step * 1e-9:
-            ticks.append(round(value, 10))
-        value += step
+    first = math.floor(low / step + 1e-9) * step
+    ticks = [round(first, 10)]
+    while ticks[-1] < high - step * 1e-9:
+        ticks.append(round(ticks[-1] + step, 10))
     return ticks
 
 
@@ -104,8 +103,13 @@ def bar_chart(bars: Sequence[tuple[str, float]], *, title: str, value_label: str
 
 
 def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str,
-               y_label: str = "", width: int = 720, height: int = 300) -> str:
-    """One line per series over the shared x labels (None = no point there); a legend names the series."""
+               y_label: str = "", x_positions: Sequence[float] | None = None, width: int = 720,
+               height: int = 300) -> str:
+    """One line per series over the shared x labels (None = no point there); a legend names the series.
+
+    With `x_positions` (one number per label, e.g. years or day numbers) points sit on a linear x scale,
+    so gaps between labels show; without, labels are evenly spaced categories.
+    """
     left, right, top, bottom = 60, width - 20, 30 + 18 * ((len(series) + 3) // 4), height - 40
     values = [float(v) for points in series.values() for v in points if v is not None]
     low, high = min([0.0, *values]), max([0.0, *values])
@@ -114,9 +118,15 @@ def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | No
     ticks = _ticks(low, high)
     low, high = min(low, ticks[0]), max(high, ticks[-1])
     count = max(len(x_labels), 1)
+    positions = list(x_positions) if x_positions is not None and len(x_positions) == len(x_labels) else None
+    first, last = (min(positions), max(positions)) if positions else (0.0, 0.0)
 
     def px(index: int) -> float:
-        return left + (index + 0.5) * (right - left) / count
+        if positions is None:
+            return left + (index + 0.5) * (right - left) / count
+        if last == first:
+            return (left + right) / 2
+        return left + 36 + (positions[index] - first) / (last - first) * (right - left - 72)
 
     def py(value: float) -> float:
         return bottom - (value - low) / (high - low) * (bottom - top)
@@ -125,9 +135,10 @@ def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | No
     for tick in ticks:
         body.append(f'<line x1="{left}" y1="{py(tick):.1f}" x2="{right}" y2="{py(tick):.1f}" stroke="#e5e5e5"/>'
                     f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" fill="#555">{_e(_fmt(tick))}</text>')
-    every = max(1, math.ceil(count / 12))
+    last_label = -math.inf
     for index, label in enumerate(x_labels):
-        if index % every == 0:
+        if px(index) - last_label >= 56:  # labels never overlap, however the points cluster
+            last_label = px(index)
             body.append(f'<text x="{px(index):.1f}" y="{bottom + 16}" text-anchor="middle" fill="#555">'
                         f'{_e(_clip(str(label), 12))}</text>')
     for number, (name, points) in enumerate(series.items()):

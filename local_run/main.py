@@ -32,7 +32,7 @@ from local_synapse.engine import data_sources_from_setup
 
 ROOT = Path(__file__).resolve().parent.parent
 # The analyst queries whose results the terminal summary prints (the report shows them all).
-SUMMARY_QUERIES = ("01_album_size_and_explicit_share",)
+SUMMARY_QUERIES = ("01_album_size_and_explicit_share", "02_top_artists_per_market")
 QUARANTINE_CONTAINER = "quarantine"
 # The local stand-in for Key Vault: activities read secret `storage-connection-string` from this variable.
 STORAGE_SECRET = "storage-connection-string"
@@ -104,7 +104,7 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"run_local: error: pipeline {run.pipelineName} {run.status}: {run.message}", file=sys.stderr)
             report = write_report(workdir / "report.html", title=f"Spotify pipeline, local run {args.date} (failed)",
                                   runs=runner.monitor.to_json(), table_rows={}, truth_check={}, queries=[])
-            print(f"report: {report}", file=sys.stderr)
+            print(f"report: {report}")
             return 1
 
         local_root = _local_copy(storage, workdir, args.storage, config.storage.curated_container)

@@ -3,6 +3,8 @@
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from local_run.charts import GanttBar, bar_chart, gantt_bars_from_runs, gantt_chart, line_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -108,3 +110,10 @@ def test_when_reading_the_runs_json_then_each_pipeline_is_followed_by_its_activi
     ]
     assert "HTTP 500" in bars[1].detail
     assert len(_marks(gantt_chart(bars, title="Runs"), "gantt-bar")) == 5
+
+
+def test_when_x_positions_are_given_then_points_are_spaced_by_value_not_by_index() -> None:
+    svg = line_chart(["1960", "1970", "2020"], {"albums": [1.0, 2.0, 3.0]}, title="Albums", x_positions=[1960, 1970, 2020])
+
+    xs = [float(p.get("cx", 0)) for p in _marks(svg, "point")]
+    assert (xs[2] - xs[1]) == pytest.approx(5 * (xs[1] - xs[0]), abs=1.0)
