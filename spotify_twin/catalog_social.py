@@ -80,6 +80,7 @@ PLAYLIST_MIN_ITEMS = 20
 PLAYLIST_MAX_ITEMS = 300
 LONG_PLAYLIST_MIN_ITEMS = 110  # the first playlist always needs a second page beyond the embedded 100
 PLAY_WINDOW = timedelta(days=30)
+DUPLICATE_SHARE = 0.01  # playlist positions repeating a track already in the playlist
 
 
 @dataclass(frozen=True)
@@ -343,9 +344,15 @@ class _SocialBuilder:
         adders: Sequence[str],
         episodes: Sequence[EpisodeRow],
     ) -> tuple[PlaylistItemRow, ...]:
+        # Distinct tracks, the playlist's genre first; a rare deliberate repeat, as real playlists have.
         pool = list(self.tracks_by_genre.get(genre, ()))
-        if len(pool) < 40:
-            pool += [t.id for t in self.rng.sample(list(self.tracks), min(len(self.tracks), 40))]
+        self.rng.shuffle(pool)
+        if len(pool) < size:
+            in_pool = set(pool)
+            fill = self.rng.sample(list(self.tracks), min(len(self.tracks), size + 10))
+            pool += [t.id for t in fill if t.id not in in_pool]
+        fresh = iter(pool)
+        used: list[str] = []
         # The first playlist holds every kind of item on both of its pages so clients meet them all.
         forced = {
             2: ITEM_EPISODE, 4: ITEM_LOCAL, 6: ITEM_REMOVED, 100: ITEM_LOCAL, 101: ITEM_EPISODE, 102: ITEM_REMOVED,
@@ -366,7 +373,10 @@ class _SocialBuilder:
             # Spotify-made playlists name nobody as the adder: its user object has an empty id.
             added_by = "" if editorial else self.rng.choice(adders)
             if kind == ITEM_TRACK:
-                items.append(PlaylistItemRow(kind, self.rng.choice(pool), added_at, added_by))
+                repeat = bool(used) and self.rng.random() < DUPLICATE_SHARE
+                track_id = self.rng.choice(used) if repeat else next(fresh, None) or self.rng.choice(pool)
+                used.append(track_id)
+                items.append(PlaylistItemRow(kind, track_id, added_at, added_by))
             elif kind == ITEM_EPISODE:
                 items.append(PlaylistItemRow(kind, self.rng.choice(episodes).id, added_at, added_by))
             elif kind == ITEM_LOCAL:

@@ -227,3 +227,15 @@ def test_when_top_tracks_are_picked_then_at_most_10_most_popular_playable_in_the
         performed = [t for t in catalog.tracks if artist.id in t.artist_ids and "JP" in t.available_markets]
         expected = sorted(performed, key=lambda t: (-t.popularity, t.id))[:10]
         assert top == [t.id for t in expected]
+
+
+def test_when_playlists_are_filled_then_a_track_repeats_rarely_but_does_repeat() -> None:
+    catalog = build_catalog(42, 1.0)
+
+    repeats = 0
+    for playlist in catalog.playlists:
+        tracks = [i.ref_id for i in playlist.items if i.kind == "track"]
+        repeats += len(tracks) - len(set(tracks))
+    total = sum(len(p.items) for p in catalog.playlists)
+
+    assert 0 < repeats <= total * 0.02
