@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from local_synapse.errors import SqlTranslationError
-from local_synapse.translate import translate_query, translate_view
+from local_synapse.errors import SqlExecutionError, SqlTranslationError
+from local_synapse.translate import is_view_script, strip_comments, translate_batch, translate_query, translate_view
 
 _DATA_SOURCE = re.compile(
     r"CREATE\s+EXTERNAL\s+DATA\s+SOURCE\s+(\w+)\s+WITH\s*\(\s*LOCATION\s*=\s*'([^']+)'", re.IGNORECASE
 )
 _QUESTION = re.compile(r"^\s*--\s*Question:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+_CATALOG = "serverless"
+# `CREATE SCHEMA x` in a setup script, bare or inside EXEC('...').
+_CREATE_SCHEMA = re.compile(r"CREATE\s+SCHEMA\s+\[?(\w+)\]?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,13 +56,48 @@ def substitute_variables(sql: str, variables: dict[str, str]) -> str:
     return re.sub(r"\$\((\w+)\)", value, sql)
 
 
-class LocalServerlessPool:
-    """Views and queries of `synapse/` on DuckDB, reading `<storage_root>/<container>/…` files."""
+@dataclass(frozen=True)
+class ScriptResult:
+    """What one T-SQL batch returned: each result set as rows of {column: value}."""
 
-    def __init__(self, storage_root: Path, data_sources: dict[str, str]) -> None:
-        self._root = storage_root
+    result_sets: list[list[dict[str, Any]]] = field(default_factory=list)
+    records_affected: int = 0
+
+
+class LocalServerlessPool:
+    """Views and queries of `synapse/` on DuckDB, reading `<storage_root>/<container>/…` files.
+
+    `database` makes the pool persistent (a DuckDB file: views created by one process, e.g. the load
+    pipeline's Script activity, are there for the next, e.g. the run summary); None keeps it in memory.
+    `before_query` runs before every statement (e.g. mirroring an Azurite container to `storage_root`).
+    The pool serialises statements: activities may call it from parallel threads.
+    """
+
+    def __init__(
+        self,
+        storage_root: Path,
+        data_sources: dict[str, str],
+        *,
+        database: Path | None = None,
+        before_query: Callable[[], None] | None = None,
+    ) -> None:
+        self._root = Path(storage_root)
         self._data_sources = data_sources
-        self.connection = duckdb.connect()
+        self._before_query = before_query
+        self._lock = threading.RLock()
+        self.database = database
+        self.connection = duckdb.connect(":memory:")
+        if database is not None:
+            # Attached under a fixed name: DuckDB names a catalog after its file (spotify.duckdb -> `spotify`),
+            # which would make the `spotify` schema ambiguous.
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            path = str(database).replace("'", "''")
+            self.connection.execute(f"ATTACH '{path}' AS {_CATALOG}")
+            self.connection.execute(f"USE {_CATALOG}")
+
+    def close(self) -> None:
+        with self._lock:
+            self.connection.close()
 
     def _locate(self, data_source: str | None, bulk: str) -> str:
         if data_source is None:
@@ -68,19 +108,65 @@ class LocalServerlessPool:
             )
         return str(self._root / self._data_sources[data_source] / bulk)
 
+    def _prepare(self) -> None:
+        if self._before_query is not None:
+            self._before_query()
+
+    def apply_setup(self, setup_sql: str) -> list[str]:
+        """What the setup scripts mean locally: their schemas. (Databases, keys, credentials and file formats
+        have no DuckDB counterpart; data sources are given to the constructor.) Returns the schemas."""
+        schemas = sorted(set(_CREATE_SCHEMA.findall(strip_comments(setup_sql))))
+        with self._lock:
+            for schema in schemas:
+                self.connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        return schemas
+
+    def create_view(self, tsql: str) -> str:
+        """Run one `CREATE OR ALTER VIEW` script; returns the view's name."""
+        view = translate_view(tsql, self._locate)
+        schema = view.name.split(".")[0] if "." in view.name else None
+        with self._lock:
+            self._prepare()
+            if schema:
+                self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            try:
+                self.connection.execute(view.sql)
+            except duckdb.IOException as exc:
+                raise SqlExecutionError(
+                    f"view {view.name}: {exc}. DuckDB binds a view to its files when it is created: create it "
+                    "once the table has data"
+                ) from exc
+            except duckdb.Error as exc:
+                raise SqlExecutionError(f"view {view.name}: DuckDB could not create it: {exc}") from exc
+        return view.name
+
     def create_views(self, views_dir: Path) -> list[str]:
         names = []
         for path in sorted(views_dir.glob("*.sql")):
             try:
-                view = translate_view(path.read_text(encoding="utf-8"), self._locate)
+                names.append(self.create_view(path.read_text(encoding="utf-8")))
             except SqlTranslationError as exc:
-                raise SqlTranslationError(f"{path}: {exc}") from exc
-            schema = view.name.split(".")[0] if "." in view.name else None
-            if schema:
-                self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            self.connection.execute(view.sql)
-            names.append(view.name)
+                raise type(exc)(f"{path}: {exc}") from exc
         return names
+
+    def execute_script(self, tsql: str) -> ScriptResult:
+        """Run one T-SQL batch as the Script activity sends it: a `CREATE OR ALTER VIEW` on its own, or
+        statements sqlglot translates. Result sets of statements that return rows are collected."""
+        if is_view_script(tsql):
+            self.create_view(tsql)
+            return ScriptResult()
+        result = ScriptResult()
+        with self._lock:
+            self._prepare()
+            for sql in translate_batch(tsql):
+                try:
+                    cursor = self.connection.execute(sql)
+                except duckdb.Error as exc:
+                    raise SqlExecutionError(f"DuckDB could not run the translated statement: {exc}") from exc
+                if cursor.description:
+                    columns = [d[0] for d in cursor.description]
+                    result.result_sets.append([dict(zip(columns, row)) for row in cursor.fetchall()])
+        return result
 
     def run_file(self, path: Path) -> QueryResult:
         text = path.read_text(encoding="utf-8")
@@ -89,12 +175,15 @@ class LocalServerlessPool:
             sql = translate_query(text)
         except SqlTranslationError as exc:
             raise SqlTranslationError(f"{path}: {exc}") from exc
-        try:
-            cursor = self.connection.execute(sql)
-        except duckdb.Error as exc:
-            raise SqlTranslationError(f"{path}: DuckDB could not run the translated query: {exc}") from exc
-        columns = [d[0] for d in cursor.description]
-        return QueryResult(path.stem, question.group(1).strip() if question else "", columns, cursor.fetchall())
+        with self._lock:
+            self._prepare()
+            try:
+                cursor = self.connection.execute(sql)
+            except duckdb.Error as exc:
+                raise SqlExecutionError(f"{path}: DuckDB could not run the translated query: {exc}") from exc
+            columns = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+        return QueryResult(path.stem, question.group(1).strip() if question else "", columns, rows)
 
 
 def _cell(value: Any) -> str:

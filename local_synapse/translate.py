@@ -54,14 +54,25 @@ def translate_view(tsql: str, locate: Locator) -> ViewSql:
 
 
 def translate_query(tsql: str) -> str:
+    statements = translate_batch(tsql)
+    if len(statements) != 1:
+        raise SqlTranslationError(f"expected one statement, found {len(statements)}")
+    return statements[0]
+
+
+def translate_batch(tsql: str) -> list[str]:
+    """Every statement of a T-SQL batch (not a view: see translate_view) as DuckDB SQL."""
     try:
         statements = sqlglot.parse(strip_comments(tsql), read="tsql")
     except sqlglot.errors.ParseError as exc:
         raise SqlTranslationError(f"T-SQL does not parse: {exc}") from exc
-    statements = [s for s in statements if s is not None]
-    if len(statements) != 1:
-        raise SqlTranslationError(f"expected one statement, found {len(statements)}")
-    return statements[0].transform(_tsql_types_to_duckdb).sql(dialect="duckdb", pretty=True)
+    return [
+        s.transform(_tsql_types_to_duckdb).sql(dialect="duckdb", pretty=True) for s in statements if s is not None
+    ]
+
+
+def is_view_script(tsql: str) -> bool:
+    return _CREATE_VIEW.match(strip_comments(tsql)) is not None
 
 
 def _tsql_types_to_duckdb(node: exp.Expression) -> exp.Expression:
@@ -85,7 +96,7 @@ def _duckdb_type(tsql_type: str) -> str:
 
 def _read_parquet(rowset: OpenRowset, locate: Locator) -> str:
     glob = locate(rowset.data_source, rowset.bulk)
-    columns = [f"CAST({_quote(c.name)} AS {_duckdb_type(c.sql_type)}) AS {_quote(c.name)}" for c in rowset.columns]
+    columns = [f"{_column_value(c.name, c.sql_type)} AS {_quote(c.name)}" for c in rowset.columns]
     columns += [f"{expr} AS __filepath_{n}" for n, expr in enumerate(_wildcards(rowset.bulk), start=1)]
     path = glob.replace("'", "''")
     # Hive types stay auto-detected: with them DuckDB prunes partitions through the view's projections
@@ -94,6 +105,20 @@ def _read_parquet(rowset: OpenRowset, locate: Locator) -> str:
         f"(SELECT {', '.join(columns)} FROM read_parquet('{path}', hive_partitioning = true, "
         f"union_by_name = true, filename = true))"
     )
+
+
+_TEXT_TYPES = re.compile(r"^\s*N?(VAR)?CHAR\b", re.IGNORECASE)
+
+
+def _column_value(name: str, tsql_type: str) -> str:
+    """The file column cast to its WITH type. A nested Parquet column (list, struct, map) read as text is
+    its JSON, as serverless SQL returns it (DuckDB's plain cast would give `[a, b]`)."""
+    column = _quote(name)
+    duckdb_type = _duckdb_type(tsql_type)
+    if not _TEXT_TYPES.match(tsql_type):
+        return f"CAST({column} AS {duckdb_type})"
+    nested = f"typeof({column}) LIKE '%[]' OR typeof({column}) LIKE 'STRUCT%' OR typeof({column}) LIKE 'MAP%'"
+    return f"CASE WHEN {nested} THEN CAST(to_json({column}) AS {duckdb_type}) ELSE CAST({column} AS {duckdb_type}) END"
 
 
 def _wildcards(bulk: str) -> list[str]:

@@ -11,6 +11,14 @@ BEGIN
     CREATE DATABASE SCOPED CREDENTIAL spotify_workspace_identity WITH IDENTITY = 'Managed Identity';
 END;
 
+-- The serving zone: what the views read (the load pipeline publishes it, one folder per table and snapshot).
+IF NOT EXISTS (SELECT 1 FROM sys.external_data_sources WHERE name = 'spotify_serving')
+BEGIN
+    CREATE EXTERNAL DATA SOURCE spotify_serving
+    WITH (LOCATION = 'https://$(StorageAccount).blob.core.windows.net/$(ServingContainer)', CREDENTIAL = spotify_workspace_identity);
+END;
+
+-- The curated zone, for ad-hoc OPENROWSET queries against a snapshot before it is loaded.
 IF NOT EXISTS (SELECT 1 FROM sys.external_data_sources WHERE name = 'spotify_curated')
 BEGIN
     CREATE EXTERNAL DATA SOURCE spotify_curated

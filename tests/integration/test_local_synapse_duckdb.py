@@ -1,4 +1,5 @@
-"""The committed synapse/ views and queries run on DuckDB over Parquet laid out as the transform writes it."""
+"""The committed synapse/ views and queries run on DuckDB over Parquet laid out as the load publishes it
+(serving/<table>/snapshot_date=YYYY-MM-DD/part-NNNNN.parquet), in memory or in a persistent database."""
 
 import datetime
 from pathlib import Path
@@ -7,43 +8,50 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from activities.load.arrow_types import schema_from_arrow
+from activities.load.ddl import view_ddl
+from activities.load.schema import Column, TableSchema
+from activities.transform.schemas import TABLES
 from env_config import load_config, sql_variables
-from local_synapse import LocalServerlessPool
+from local_synapse import LocalServerlessPool, SqlExecutionError
 from local_synapse.engine import data_sources_from_setup
 
 SYNAPSE = Path(__file__).resolve().parents[2] / "synapse"
+SETUP = "\n".join(p.read_text() for p in sorted((SYNAPSE / "setup").glob("*.sql")))
+# The container the committed views read.
+COMMITTED_VIEWS_CONTAINER = "curated"
 
 
-def _write_tracks(root: Path, day: str, rows: list[tuple[str, str, bool, int]]) -> None:
-    folder = root / "curated" / "tracks" / f"snapshot_date={day}"
+def _serving_schema(table: str) -> pa.Schema:
+    """The curated schema as the load serves it: no snapshot_date column (it is the folder), all nullable."""
+    return pa.schema([f.with_nullable(True) for f in TABLES[table] if f.name != "snapshot_date"])
+
+
+def _write_tracks(root: Path, day: str, rows: list[tuple[str, str, bool, int]], container: str = "serving") -> None:
+    folder = root / container / "tracks" / f"snapshot_date={day}"
     folder.mkdir(parents=True)
-    table = pa.table(
-        {
-            "track_id": [r[0] for r in rows],
-            "name": [f"track {r[0]}" for r in rows],
-            "album_id": [r[1] for r in rows],
-            "primary_artist_id": ["artist"] * len(rows),
-            "duration_ms": pa.array([r[3] for r in rows], pa.int32()),
-            "explicit": [r[2] for r in rows],
-            "popularity": pa.array([50] * len(rows), pa.int16()),
-            "isrc": ["USRC17607839"] * len(rows),
-            "track_number": pa.array(range(1, len(rows) + 1), pa.int32()),
-            "disc_number": pa.array([1] * len(rows), pa.int32()),
-            "is_local": [False] * len(rows),
-            "source_run_id": ["run-1"] * len(rows),
-            "snapshot_date": pa.array([datetime.date.fromisoformat(day)] * len(rows)),
-        }
-    )
-    pq.write_table(table, folder / "part-00000.parquet")
+    records = [{"track_id": r[0], "album_id": r[1], "explicit": r[2], "duration_ms": r[3], "source_run_id": "run-1",
+                "source_blob": "raw/x"} for r in rows]
+    pq.write_table(pa.Table.from_pylist(records, schema=_serving_schema("tracks")), folder / "part-00000.parquet")
+
+
+def _tracks_view() -> str:
+    return view_ddl(schema_from_arrow("tracks", _serving_schema("tracks")))
+
+
+def _pool(root: Path, database: Path | None = None) -> LocalServerlessPool:
+    pool = LocalServerlessPool(root, data_sources_from_setup(SETUP, sql_variables(load_config("local"))), database=database)
+    pool.apply_setup(SETUP)
+    return pool
 
 
 @pytest.fixture()
 def pool(tmp_path: Path) -> LocalServerlessPool:
-    _write_tracks(tmp_path, "2026-11-23", [("old", "A", True, 60000)])
-    _write_tracks(tmp_path, "2026-11-24", [("t1", "A", True, 60000), ("t2", "A", False, 120000), ("t3", "B", False, 30000)])
-    setup = (SYNAPSE / "setup" / "02_data_sources.sql").read_text()
-    pool = LocalServerlessPool(tmp_path, data_sources_from_setup(setup, sql_variables(load_config("local"))))
-    pool.create_views(SYNAPSE / "views")
+    _write_tracks(tmp_path, "2026-11-23", [("old", "A", True, 60000)], COMMITTED_VIEWS_CONTAINER)
+    rows = [("t1", "A", True, 60000), ("t2", "A", False, 120000), ("t3", "B", False, 30000)]
+    _write_tracks(tmp_path, "2026-11-24", rows, COMMITTED_VIEWS_CONTAINER)
+    pool = _pool(tmp_path)
+    pool.create_view((SYNAPSE / "views" / "spotify.tracks.sql").read_text())
     return pool
 
 
@@ -60,3 +68,42 @@ def test_when_running_the_album_query_then_it_answers_for_the_latest_snapshot(po
     assert [(row[0], row[1], row[2]) for row in result.rows] == [("A", 2, 0.5), ("B", 1, 0.0)]
     assert float(result.rows[0][3]) == 1.5
     assert result.question.startswith("In the latest snapshot")
+
+
+def test_when_setup_is_applied_then_the_serving_data_source_and_the_spotify_schema_exist(tmp_path: Path) -> None:
+    sources = data_sources_from_setup(SETUP, sql_variables(load_config("local")))
+
+    schemas = _pool(tmp_path).apply_setup(SETUP)
+
+    assert sources["spotify_serving"] == "serving"
+    assert schemas == ["spotify"]
+
+
+def test_when_a_view_is_created_in_a_persistent_database_then_a_later_pool_queries_it(tmp_path: Path) -> None:
+    _write_tracks(tmp_path, "2026-11-24", [("t1", "A", True, 60000)])
+    database = tmp_path / "synapse" / "spotify.duckdb"
+    first = _pool(tmp_path, database)
+    first.execute_script(_tracks_view())
+    first.close()
+
+    result = _pool(tmp_path, database).execute_script("SELECT track_id, snapshot_date FROM spotify.tracks;")
+
+    assert result.result_sets == [[{"track_id": "t1", "snapshot_date": datetime.date(2026, 11, 24)}]]
+
+
+def test_when_a_list_column_is_read_as_text_then_it_is_json_as_serverless_sql_returns_it(tmp_path: Path) -> None:
+    folder = tmp_path / "serving" / "things" / "snapshot_date=2026-11-24"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"id": ["a"], "genres": pa.array([["pop", "rock"]], pa.list_(pa.string()))}),
+                   folder / "part-00000.parquet")
+    pool = _pool(tmp_path)
+    pool.create_view(view_ddl(TableSchema("things", (Column("id", "string"), Column("genres", "list<string>")))))
+
+    rows = pool.execute_script("SELECT genres FROM spotify.things").result_sets
+
+    assert rows == [[{"genres": '["pop","rock"]'}]]
+
+
+def test_when_a_view_has_no_files_yet_then_the_error_names_the_view(tmp_path: Path) -> None:
+    with pytest.raises(SqlExecutionError, match="view spotify.tracks: .*No files found"):
+        _pool(tmp_path).create_view(_tracks_view())

@@ -1,0 +1,134 @@
+"""The T-SQL view over a serving table, generated from its schema (pure).
+
+One function, two users: ``python -m activities.load.generate`` writes the committed
+``synapse/views/spotify.<table>.sql`` from the curated schemas, and the load pipeline's schema check
+emits the same DDL for a table whose schema is new or changed compatibly (the Script activity runs it).
+
+The view reads every snapshot of the table through OPENROWSET with an explicit WITH column list (types
+fixed by the schema, not inferred per query) and exposes the folder's ``snapshot_date=`` value as
+``snapshot_date`` through ``filepath(1)``, so a filter on it reads only that snapshot's files.
+"""
+
+from __future__ import annotations
+
+import re
+
+from activities.load.schema import Column, TableSchema
+
+PARTITION_COLUMN = "snapshot_date"
+VIEW_SCHEMA = "spotify"
+DATA_SOURCE = "spotify_serving"
+UTF8_COLLATION = "Latin1_General_100_BIN2_UTF8"
+# Spotify ids are 22 base-62 characters; a tight width helps the serverless pool's estimates.
+SPOTIFY_ID_LENGTH = 22
+_SPOTIFY_OBJECTS = {
+    "album", "artist", "audiobook", "chapter", "episode", "playlist", "primary_artist", "show", "track",
+}
+_INTEGERS = {
+    "int8": "SMALLINT", "uint8": "SMALLINT", "int16": "SMALLINT", "uint16": "INT", "int32": "INT",
+    "uint32": "BIGINT", "int64": "BIGINT", "uint64": "DECIMAL(20, 0)",
+}
+_SIMPLE = {
+    "bool": "BIT", "float16": "REAL", "float32": "REAL", "float64": "FLOAT", "date": "DATE", "time": "TIME",
+    "binary": "VARBINARY(8000)",
+}
+_DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# T-SQL reserved keywords (a column named like one is bracket-quoted).
+_RESERVED = frozenset("""
+ADD ALL ALTER AND ANY AS ASC AUTHORIZATION BACKUP BEGIN BETWEEN BREAK BROWSE BULK BY CASCADE CASE CHECK
+CHECKPOINT CLOSE CLUSTERED COALESCE COLLATE COLUMN COMMIT COMPUTE CONSTRAINT CONTAINS CONTAINSTABLE CONTINUE
+CONVERT CREATE CROSS CURRENT CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER CURSOR DATABASE DBCC
+DEALLOCATE DECLARE DEFAULT DELETE DENY DESC DISK DISTINCT DISTRIBUTED DOUBLE DROP DUMP ELSE END ERRLVL ESCAPE
+EXCEPT EXEC EXECUTE EXISTS EXIT EXTERNAL FETCH FILE FILLFACTOR FOR FOREIGN FREETEXT FREETEXTTABLE FROM FULL
+FUNCTION GOTO GRANT GROUP HAVING HOLDLOCK IDENTITY IDENTITY_INSERT IDENTITYCOL IF IN INDEX INNER INSERT
+INTERSECT INTO IS JOIN KEY KILL LEFT LIKE LINENO LOAD MERGE NATIONAL NOCHECK NONCLUSTERED NOT NULL NULLIF OF
+OFF OFFSETS ON OPEN OPENDATASOURCE OPENQUERY OPENROWSET OPENXML OPTION OR ORDER OUTER OVER PERCENT PIVOT PLAN
+PRECISION PRIMARY PRINT PROC PROCEDURE PUBLIC RAISERROR READ READTEXT RECONFIGURE REFERENCES REPLICATION
+RESTORE RESTRICT RETURN REVERT REVOKE RIGHT ROLLBACK ROWCOUNT ROWGUIDCOL RULE SAVE SCHEMA SELECT
+SEMANTICKEYPHRASETABLE SEMANTICSIMILARITYDETAILSTABLE SEMANTICSIMILARITYTABLE SESSION_USER SET SETUSER
+SHUTDOWN SOME STATISTICS SYSTEM_USER TABLE TABLESAMPLE TEXTSIZE THEN TO TOP TRAN TRANSACTION TRIGGER TRUNCATE
+TRY_CONVERT TSEQUAL UNION UNIQUE UNPIVOT UPDATE UPDATETEXT USE USER VALUES VARYING VIEW WAITFOR WHEN WHERE
+WHILE WITH WITHIN WRITETEXT
+""".split())
+
+
+def view_name(table: str, view_schema: str = VIEW_SCHEMA) -> str:
+    return f"{view_schema}.{table}"
+
+
+def view_file_name(table: str, view_schema: str = VIEW_SCHEMA) -> str:
+    """``spotify.tracks.sql``: the committed file under synapse/views/."""
+    return f"{view_name(table, view_schema)}.sql"
+
+
+def sql_type(column: Column) -> str:
+    """The T-SQL type of a column in the OPENROWSET WITH list.
+
+    Strings are VARCHAR with a UTF-8 BIN2 collation (Parquet strings are UTF-8, and BIN2 lets filters
+    push down to the files); Spotify id columns (``<object>_id``) are VARCHAR(22), other strings
+    VARCHAR(8000). Nested types (list, struct, map) are read as their JSON text, as serverless SQL does.
+    """
+    type_name = column.type
+    if type_name == "string":
+        length = SPOTIFY_ID_LENGTH if _is_spotify_id(column.name) else 8000
+        return f"VARCHAR({length}) COLLATE {UTF8_COLLATION}"
+    if type_name in _INTEGERS:
+        return _INTEGERS[type_name]
+    if type_name in _SIMPLE:
+        return _SIMPLE[type_name]
+    decimal = _DECIMAL.match(type_name)
+    if decimal:
+        return f"DECIMAL({min(int(decimal[1]), 38)}, {decimal[2]})"
+    if type_name.startswith("timestamp["):
+        return "DATETIME2(7)"
+    if type_name.startswith(("list<", "struct<", "map<")) or type_name == "null":
+        return f"VARCHAR(8000) COLLATE {UTF8_COLLATION}"
+    raise ValueError(f"column `{column.name}` has type `{type_name}`, which has no T-SQL mapping in activities.load.ddl")
+
+
+def quote(name: str) -> str:
+    """A column name as T-SQL needs it: bare when it is a plain, non-reserved identifier, else ``[name]``."""
+    if _IDENTIFIER.match(name) and name.upper() not in _RESERVED:
+        return name
+    return "[" + name.replace("]", "]]") + "]"
+
+
+def view_ddl(
+    schema: TableSchema, *, view_schema: str = VIEW_SCHEMA, data_source: str = DATA_SOURCE
+) -> str:
+    """``CREATE OR ALTER VIEW <schema>.<table>`` over ``<table>/snapshot_date=*/*.parquet`` in ``data_source``.
+
+    A ``snapshot_date`` column in ``schema`` is skipped: the view takes it from the folder name.
+    """
+    columns = [column for column in schema.columns if column.name != PARTITION_COLUMN]
+    if not columns:
+        raise ValueError(f"table `{schema.table}` has no columns besides {PARTITION_COLUMN}: nothing to view")
+    select = ",\n".join(
+        [f"    CAST(r.filepath(1) AS DATE) AS {PARTITION_COLUMN}"] + [f"    r.{quote(c.name)}" for c in columns]
+    )
+    with_list = ",\n".join(f"    {quote(c.name)} {sql_type(c)}" for c in columns)
+    return (
+        f"-- Serving table `{schema.table}`, one row per row of each snapshot. Generated from its schema by\n"
+        "-- activities.load.ddl (python -m activities.load.generate); do not edit by hand. `snapshot_date` comes\n"
+        "-- from the folder name (filepath(1)), so a filter on it reads only that snapshot's files.\n"
+        f"CREATE OR ALTER VIEW {view_name(schema.table, view_schema)} AS\n"
+        "SELECT\n"
+        f"{select}\n"
+        "FROM OPENROWSET(\n"
+        f"    BULK '{schema.table}/{PARTITION_COLUMN}=*/*.parquet',\n"
+        f"    DATA_SOURCE = '{data_source}',\n"
+        "    FORMAT = 'PARQUET'\n"
+        ") WITH (\n"
+        f"{with_list}\n"
+        ") AS r;\n"
+    )
+
+
+def _is_spotify_id(name: str) -> bool:
+    return name.endswith("_id") and name[: -len("_id")] in _SPOTIFY_OBJECTS
+
+
+__all__ = [
+    "DATA_SOURCE", "PARTITION_COLUMN", "VIEW_SCHEMA", "quote", "sql_type", "view_ddl", "view_file_name", "view_name",
+]

@@ -1,0 +1,71 @@
+"""View DDL generated from a serving schema (activities.load.ddl)."""
+
+from __future__ import annotations
+
+import pytest
+
+from activities.load.ddl import sql_type, view_ddl
+from activities.load.schema import Column, TableSchema
+from local_synapse.translate import translate_view
+
+
+def test_when_generating_a_view_then_columns_are_explicit_and_snapshot_date_comes_from_the_path() -> None:
+    schema = TableSchema("tracks", (
+        Column("track_id", "string", False), Column("name", "string"), Column("popularity", "int16"),
+        Column("snapshot_date", "date"), Column("genres", "list<string>"),
+    ))
+
+    ddl = view_ddl(schema)
+
+    body = ddl[ddl.index("CREATE OR ALTER VIEW"):]
+    assert body == (
+        "CREATE OR ALTER VIEW spotify.tracks AS\n"
+        "SELECT\n"
+        "    CAST(r.filepath(1) AS DATE) AS snapshot_date,\n"
+        "    r.track_id,\n"
+        "    r.name,\n"
+        "    r.popularity,\n"
+        "    r.genres\n"
+        "FROM OPENROWSET(\n"
+        "    BULK 'tracks/snapshot_date=*/*.parquet',\n"
+        "    DATA_SOURCE = 'spotify_serving',\n"
+        "    FORMAT = 'PARQUET'\n"
+        ") WITH (\n"
+        "    track_id VARCHAR(22) COLLATE Latin1_General_100_BIN2_UTF8,\n"
+        "    name VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,\n"
+        "    popularity SMALLINT,\n"
+        "    genres VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8\n"
+        ") AS r;\n"
+    )
+
+
+def test_when_a_column_is_a_reserved_word_then_it_is_bracket_quoted() -> None:
+    ddl = view_ddl(TableSchema("playlist_items", (Column("position", "int32"), Column("key", "string"))))
+
+    assert "    r.position,\n    r.[key]\n" in ddl
+    assert "    [key] VARCHAR(8000)" in ddl
+
+
+@pytest.mark.parametrize(
+    ("type_name", "expected"),
+    [("bool", "BIT"), ("int64", "BIGINT"), ("float64", "FLOAT"), ("date", "DATE"),
+     ("timestamp[us, tz=UTC]", "DATETIME2(7)"), ("decimal(10,2)", "DECIMAL(10, 2)"), ("int8", "SMALLINT")],
+)
+def test_when_mapping_types_then_each_has_its_tsql_type(type_name: str, expected: str) -> None:
+    assert sql_type(Column("x", type_name)) == expected
+
+
+def test_when_a_type_has_no_mapping_then_the_error_names_column_and_type() -> None:
+    with pytest.raises(ValueError, match="column `x` has type `interval`"):
+        sql_type(Column("x", "interval"))
+
+
+def test_when_a_generated_view_is_translated_for_duckdb_then_it_reads_the_serving_data_source() -> None:
+    located: list[tuple[str | None, str]] = []
+    ddl = view_ddl(TableSchema("tracks", (Column("track_id", "string"), Column("genres", "list<string>"))))
+
+    view = translate_view(ddl, lambda ds, bulk: located.append((ds, bulk)) or f"/s/{bulk}")
+
+    assert view.name == "spotify.tracks"
+    assert located == [("spotify_serving", "tracks/snapshot_date=*/*.parquet")]
+    assert "to_json" in view.sql
