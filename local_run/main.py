@@ -78,11 +78,13 @@ def _run(args: argparse.Namespace) -> int:
     # A fresh secret per run, shared by the twin and the activities through the environment only,
     # exactly where Key Vault would hand it over on Azure.
     client_secret = secrets.token_urlsafe(24)
-    os.environ[config.spotify.client_secret_name.upper().replace("-", "_")] = client_secret
+    refresh_token = secrets.token_urlsafe(32)
+    os.environ[_secret_variable(config.spotify.client_secret_name)] = client_secret
+    os.environ[_secret_variable(config.spotify.refresh_token_secret_name)] = refresh_token
 
     cleanups: list[Any] = []
     try:
-        twin_urls = _spotify_endpoint(args, config.spotify.client_id, client_secret, workdir, cleanups)
+        twin_urls = _spotify_endpoint(args, config.spotify.client_id, (client_secret, refresh_token), workdir, cleanups)
         storage, blob_overrides = _storage(args, workdir, cleanups)
         params = global_parameters(config) | {"spotifyApiBaseUrl": twin_urls[0], "spotifyTokenUrl": twin_urls[1]}
         overrides = factory_overrides(config)
@@ -126,14 +128,20 @@ def _run(args: argparse.Namespace) -> int:
             cleanup()
 
 
-def _spotify_endpoint(args: argparse.Namespace, client_id: str, client_secret: str, workdir: Path,
+def _secret_variable(secret_name: str) -> str:
+    """The environment variable the local Key Vault stand-in reads a secret from (activities.common.secrets)."""
+    return secret_name.upper().replace("-", "_")
+
+
+def _spotify_endpoint(args: argparse.Namespace, client_id: str, credentials: tuple[str, str], workdir: Path,
                       cleanups: list[Any]) -> tuple[str, str]:
     if args.twin_url:
         base = args.twin_url.rstrip("/")
         _check_reachable(base)
         return base, base.removesuffix("/v1") + "/api/token"
     twin: TwinProcess = start_twin(
-        seed=args.seed, scale=args.scale, faults=args.faults, client_id=client_id, client_secret=client_secret,
+        seed=args.seed, scale=args.scale, faults=args.faults, client_id=client_id, client_secret=credentials[0],
+        refresh_token=credentials[1],
         truth_out=_truth_path(workdir, args), log_file=workdir / "logs" / "spotify_twin.log",
     )
     cleanups.append(twin.stop)
@@ -167,7 +175,7 @@ def _storage(args: argparse.Namespace, workdir: Path, cleanups: list[Any]) -> tu
 
     azurite = Azurite(workdir / "azurite").start()
     cleanups.append(azurite.stop)
-    os.environ[STORAGE_SECRET.upper().replace("-", "_")] = azurite.connection_string
+    os.environ[_secret_variable(STORAGE_SECRET)] = azurite.connection_string
     reference = {"type": "AzureKeyVaultSecret", "secretName": STORAGE_SECRET,
                  "store": {"referenceName": "Ls_KeyVault", "type": "LinkedServiceReference"}}
     return AzureBlobStorage.from_connection_string(azurite.connection_string), {"typeProperties": {"connectionString": reference}}

@@ -29,13 +29,15 @@ class TwinProcess:
 
 
 def start_twin(
-    *, seed: int, scale: float, faults: str, client_id: str, client_secret: str, truth_out: Path, log_file: Path
+    *, seed: int, scale: float, faults: str, client_id: str, client_secret: str, refresh_token: str, truth_out: Path,
+    log_file: Path,
 ) -> TwinProcess:
     command = [
         sys.executable, "-m", "spotify_twin", "--port", "0", "--seed", str(seed), "--scale", str(scale),
         "--faults", faults, "--client-id", client_id, "--truth-out", str(truth_out),
     ]
-    env = {**os.environ, "SPOTIFY_TWIN_CLIENT_SECRET": client_secret}
+    # Secrets reach the twin through its environment only, never its command line.
+    env = {**os.environ, "SPOTIFY_TWIN_CLIENT_SECRET": client_secret, "SPOTIFY_TWIN_REFRESH_TOKEN": refresh_token}
     log = log_file.open("w", encoding="utf-8")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
     line: list[str] = []
