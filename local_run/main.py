@@ -13,7 +13,7 @@ import os
 import secrets
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -84,9 +84,12 @@ def _run(args: argparse.Namespace) -> int:
 
     cleanups: list[Any] = []
     try:
-        twin_urls = _spotify_endpoint(args, config.spotify.client_id, (client_secret, refresh_token), workdir, cleanups)
+        api_base_url, token_url, stop_twin = _spotify_endpoint(
+            args, config.spotify.client_id, (client_secret, refresh_token), workdir
+        )
+        cleanups.append(stop_twin)
         storage, blob_overrides = _storage(args, workdir, cleanups)
-        params = global_parameters(config) | {"spotifyApiBaseUrl": twin_urls[0], "spotifyTokenUrl": twin_urls[1]}
+        params = global_parameters(config) | {"spotifyApiBaseUrl": api_base_url, "spotifyTokenUrl": token_url}
         overrides = factory_overrides(config)
         overrides["Ls_Blob_Storage"] = blob_overrides
         factory = load_factory(ROOT / "adf", overrides=overrides, global_parameters=params)
@@ -98,6 +101,7 @@ def _run(args: argparse.Namespace) -> int:
                                   data_factory_name=config.factory.name),
         )
         result = runner.run_schedule_trigger("TR_Daily_Extract", args.date)
+        stop_twin()  # the twin writes what it served, the run's ground truth, as it stops
         runner.render_monitoring()
         print(f"\nmonitoring record: {result.monitoring_json}")
         if not result.succeeded:
@@ -111,8 +115,7 @@ def _run(args: argparse.Namespace) -> int:
 
         local_root = _local_copy(storage, workdir, args.storage, config.storage.curated_container)
         tables = _curated_counts(local_root / config.storage.curated_container, args.date)
-        truth_check = _truth_check(workdir, args, local_root / config.storage.curated_container,
-                                   config.spotify.new_releases_limit)
+        truth_check = _truth_check(workdir, args, local_root / config.storage.curated_container)
         queries = _queries(local_root, sql_variables(config))
         _print_summary(tables, truth_check, queries)
         report = write_report(
@@ -133,19 +136,21 @@ def _secret_variable(secret_name: str) -> str:
     return secret_name.upper().replace("-", "_")
 
 
-def _spotify_endpoint(args: argparse.Namespace, client_id: str, credentials: tuple[str, str], workdir: Path,
-                      cleanups: list[Any]) -> tuple[str, str]:
+def _spotify_endpoint(
+    args: argparse.Namespace, client_id: str, credentials: tuple[str, str], workdir: Path
+) -> tuple[str, str, Callable[[], None]]:
+    """API base URL, token URL, and how to stop the twin (idempotent; a no-op for --twin-url)."""
     if args.twin_url:
         base = args.twin_url.rstrip("/")
         _check_reachable(base)
-        return base, base.removesuffix("/v1") + "/api/token"
+        return base, base.removesuffix("/v1") + "/api/token", lambda: None
     twin: TwinProcess = start_twin(
         seed=args.seed, scale=args.scale, faults=args.faults, client_id=client_id, client_secret=credentials[0],
         refresh_token=credentials[1],
-        truth_out=_truth_path(workdir, args), log_file=workdir / "logs" / "spotify_twin.log",
+        truth_out=_truth_path(workdir, args), served_out=_served_path(workdir, args),
+        log_file=workdir / "logs" / "spotify_twin.log",
     )
-    cleanups.append(twin.stop)
-    return twin.api_base_url, twin.token_url
+    return twin.api_base_url, twin.token_url, twin.stop
 
 
 def _check_reachable(base_url: str) -> None:
@@ -164,6 +169,10 @@ def _check_reachable(base_url: str) -> None:
 
 def _truth_path(workdir: Path, args: argparse.Namespace) -> Path:
     return workdir / "truth" / f"{args.date.isoformat()}-seed{args.seed}-scale{args.scale:g}.json"
+
+
+def _served_path(workdir: Path, args: argparse.Namespace) -> Path:
+    return workdir / "truth" / f"{args.date.isoformat()}-served.json"
 
 
 def _storage(args: argparse.Namespace, workdir: Path, cleanups: list[Any]) -> tuple[Storage, dict[str, Any]]:
@@ -203,22 +212,19 @@ def _curated_counts(curated: Path, day: date) -> dict[str, int]:
     return counts
 
 
-def _truth_check(workdir: Path, args: argparse.Namespace, curated: Path, limit: int) -> dict[str, Any]:
-    """Curated ids against the twin's ground truth (only when this run started the twin)."""
-    path = _truth_path(workdir, args)
+def _truth_check(workdir: Path, args: argparse.Namespace, curated: Path) -> dict[str, Any]:
+    """Curated ids against what the twin served in this run (only when this run started the twin)."""
+    path = _served_path(workdir, args)
     if args.twin_url or not path.exists():
         return {}
     import pyarrow.parquet as pq
 
-    from spotify_twin.truth import expected_first_slice
-
-    expected = expected_first_slice(json.loads(path.read_text(encoding="utf-8")), limit)
-    (workdir / "truth" / f"{args.date.isoformat()}-expected.json").write_text(json.dumps(expected, indent=1))
+    served = json.loads(path.read_text(encoding="utf-8"))
     check = {}
     for table, key in (("albums", "album_id"), ("tracks", "track_id"), ("artists", "artist_id")):
         partition = curated / table / f"snapshot_date={args.date.isoformat()}"
         ids = [i for f in sorted(partition.glob("*.parquet")) for i in pq.read_table(f, columns=[key])[key].to_pylist()]
-        want = set(expected[table])
+        want = set(served[table])
         check[table] = {"expected": len(want), "curated": len(ids), "missing": len(want - set(ids)),
                         "unexpected": len(set(ids) - want), "duplicates": len(ids) - len(set(ids))}
     return check

@@ -1,5 +1,5 @@
 """CLI: ``python -m spotify_twin --port 0 --seed 42 --scale 1.0 [--faults SPEC] [--client-id ID] [--truth-out PATH]
-[--legacy-app]``.
+[--served-out PATH] [--legacy-app]``.
 
 The client secret comes only from ``SPOTIFY_TWIN_CLIENT_SECRET`` and the listener's refresh token only from
 ``SPOTIFY_TWIN_REFRESH_TOKEN`` (optional: unset, every refresh-token grant answers ``invalid_grant``), so
@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--truth-out", type=Path, default=None, help="write the ground truth JSON here at start")
     parser.add_argument(
+        "--served-out", type=Path, default=None,
+        help="on exit, write the ids of every object the twin returned (the run's ground truth) here as JSON",
+    )
+    parser.add_argument(
         "--legacy-app", action="store_true",
         help="serve the endpoints Spotify restricted for new apps on 2024-11-27 (audio features, recommendations, ...)",
     )
@@ -129,7 +133,17 @@ def main(argv: list[str] | None = None) -> int:
             pass
     finally:
         twin.stop()
+        if args.served_out is not None:
+            _write_served(twin.served(), args.served_out)
     return 0
+
+
+def _write_served(served: dict[str, list[str]], path: Path) -> None:
+    # Written beside then renamed, so a reader never sees half a file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(served, indent=1), encoding="utf-8")
+    partial.replace(path)
 
 
 if __name__ == "__main__":

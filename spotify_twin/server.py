@@ -26,6 +26,7 @@ from spotify_twin.catalog import Catalog, build_catalog
 from spotify_twin.errors import TwinError, TwinStartupError
 from spotify_twin.faults import FAULT_MESSAGES, RETRY_AFTER_S, Fault, FaultInjector, FaultSpec, parse_faults
 from spotify_twin.routes import ApiResponse
+from spotify_twin.served import ServedIds
 from spotify_twin.truth import Truth, export_truth
 
 logger = logging.getLogger("spotify_twin")
@@ -53,6 +54,7 @@ class _App:
         self.lock = threading.Lock()
         self.request_log: list[RequestLogEntry] = []
         self.connections: set[socket.socket] = set()
+        self.served = ServedIds()
 
     def pause(self, seconds: float) -> bool:
         """Sleep unless the server stops first; True when the full time passed."""
@@ -174,6 +176,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, response: ApiResponse) -> None:
         payload = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if response.status == 200:
+            self.server.app.served.collect(response.body)
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -324,6 +328,10 @@ class TwinServer:
 
     def truth(self) -> Truth:
         return export_truth(self.catalog)
+
+    def served(self) -> dict[str, list[str]]:
+        """Sorted ids of every track, album, artist, playlist and episode object this server returned."""
+        return self._app.served.export()
 
     def listening_event(self, pid: int) -> Mapping[str, Any]:
         return {"event": "listening", "api_base_url": self.api_base_url, "token_url": self.token_url, "pid": pid}

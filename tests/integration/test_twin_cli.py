@@ -138,3 +138,29 @@ def test_when_secret_env_is_unset_then_refuses_to_start_naming_the_variable() ->
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and SECRET_ENV in lines[0]
+
+
+def test_when_stopped_with_served_out_then_every_returned_object_id_is_written(tmp_path: Path) -> None:
+    served_file = tmp_path / "served.json"
+    env = {**os.environ, "SPOTIFY_TWIN_CLIENT_SECRET": "s3cret"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spotify_twin", "--port", "0", "--scale", "0.1", "--client-id", "cid",
+         "--served-out", str(served_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+    )
+    try:
+        event = json.loads(process.stdout.readline())  # type: ignore[union-attr]
+        token = requests.post(event["token_url"], data={"grant_type": "client_credentials"}, auth=("cid", "s3cret"),
+                              timeout=10).json()["access_token"]
+        body = requests.get(f"{event['api_base_url']}/browse/new-releases?limit=3",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+    served = json.loads(served_file.read_text())
+    albums = [item["id"] for item in body["albums"]["items"]]
+    artists = {artist["id"] for item in body["albums"]["items"] for artist in item["artists"]}
+    assert served["albums"] == sorted(albums)
+    assert set(served["artists"]) == artists
+    assert served["tracks"] == []
