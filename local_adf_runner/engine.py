@@ -262,6 +262,7 @@ class PipelineEngine:
             kind = ACTIVITY_TYPES.get(activity.type)
             if kind is None:
                 raise UnsupportedActivityTypeError(activity.type, activity.name, pipeline.name)
+            kind.validate(activity, pipeline, self.factory)
             # Nested activities are validated as activities of their own (all_activities yields them).
             nested = frozenset(key for key in activity.nested if key in activity.type_properties)
             validate_value(activity.type_properties, f"activity `{activity.name}`", "typeProperties", nested)

@@ -190,3 +190,39 @@ class ActivityFailed(Exception):
         self.error_code, self.message, self.failure_type = error_code, message, failure_type
         self.output = output  # what Monitor still shows for the failed run (a Custom activity's exit code, logs)
         super().__init__(f"{error_code}: {message}")
+
+
+# --- data flows and SQL -------------------------------------------------------------------------------------
+
+
+class DataFlowError(RunnerError):
+    """A mapping data flow the local runner cannot execute (raised when the pipeline is validated)."""
+
+
+class DataFlowScriptError(DataFlowError):
+    """The data flow script is not valid data flow script."""
+
+    def __init__(self, where: str, line: int, column: int, problem: str) -> None:
+        self.where, self.line, self.column, self.problem = where, line, column, problem
+        super().__init__(f"{where}, script line {line} column {column}: {problem}")
+
+
+class UnsupportedDataFlowFeatureError(DataFlowError):
+    """A transformation kind, option or function the local data flow engine does not implement."""
+
+    def __init__(self, dataflow: str, transformation: str | None, feature: str, supported: str = "") -> None:
+        self.dataflow, self.transformation, self.feature = dataflow, transformation, feature
+        where = f" (transformation `{transformation}`)" if transformation else ""
+        hint = f"; supported: {supported}" if supported else ""
+        super().__init__(f"data flow `{dataflow}`{where}: {feature} is not supported by the local runner{hint}")
+
+
+class UnsupportedLinkedServiceError(RunnerError):
+    """An activity needs a linked service type the local runner has no stand-in for."""
+
+    def __init__(self, activity: str, pipeline: str, linked_service: str, service_type: str, supported: str) -> None:
+        self.activity, self.pipeline, self.linked_service, self.service_type = activity, pipeline, linked_service, service_type
+        super().__init__(
+            f"activity `{activity}` in pipeline `{pipeline}`: linked service `{linked_service}` is of type "
+            f"`{service_type}`, which the local runner does not run; supported: {supported}"
+        )

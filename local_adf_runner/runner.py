@@ -34,6 +34,7 @@ from local_adf_runner.factory import Factory, Trigger
 from local_adf_runner.monitor import Monitor, PipelineRun
 from local_adf_runner.services import (
     RunnerServices,
+    SqlOpener,
     StorageOpener,
     default_storage_opener,
 )
@@ -78,13 +79,15 @@ class LocalFactoryRunner:
         global_parameters: Mapping[str, Any] | None = None,
         *,
         storage_opener: StorageOpener = default_storage_opener,
+        sql_opener: SqlOpener | None = None,
         clock: Clock | None = None,
         options: RunnerOptions | None = None,
         watched_containers: Iterable[str] | None = None,
         max_event_rounds: int = DEFAULT_MAX_EVENT_ROUNDS,
     ) -> None:
         """`storage` is the account BlobEventsTriggers watch (the one the pipelines write to);
-        `storage_opener` opens a linked service's storage for Custom activities' resource files;
+        `storage_opener` opens a linked service's storage for Custom activities' resource files and data flows;
+        `sql_opener` opens the SQL engine of a Synapse linked service for Script activities;
         `global_parameters`, when given, replace the factory's."""
         if global_parameters is not None:
             factory = dataclasses.replace(factory, global_parameters=dict(global_parameters))
@@ -94,7 +97,9 @@ class LocalFactoryRunner:
         self.clock = clock or SystemClock()
         self.options = options or RunnerOptions()
         self.monitor = Monitor()
-        self.services = RunnerServices(factory=factory, workdir=self.workdir, storage_opener=storage_opener)
+        self.services = RunnerServices(
+            factory=factory, workdir=self.workdir, storage_opener=storage_opener, sql_opener=sql_opener
+        )
         self.engine = PipelineEngine(factory, self.monitor, self.services, self.clock, self.options)
         self.max_event_rounds = max_event_rounds
         self._blob_triggers = [t for t in factory.triggers.values() if t.type == BLOB_EVENTS_TRIGGER]

@@ -6,17 +6,32 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from local_adf_runner.errors import RunnerError
 from local_adf_runner.factory import Factory, LinkedService
 
 if TYPE_CHECKING:
     from activities.common.storage import Storage
 
-__all__ = ["RunnerServices", "StorageOpener", "default_storage_opener"]
+__all__ = ["RunnerServices", "SqlEngine", "SqlOpener", "StorageOpener", "default_storage_opener"]
 
 # Opens the storage an AzureBlobStorage linked service (after overrides) points at.
 StorageOpener = Callable[[LinkedService, Factory], "Storage"]
+
+
+class SqlScriptOutcome(Protocol):
+    result_sets: list[list[dict[str, Any]]]
+
+
+class SqlEngine(Protocol):
+    """What a Script activity runs its T-SQL batches on (local_synapse.LocalServerlessPool)."""
+
+    def execute_script(self, tsql: str) -> SqlScriptOutcome: ...
+
+
+# Opens the SQL engine standing in for a SQL linked service (Synapse serverless -> local_synapse on DuckDB).
+SqlOpener = Callable[[LinkedService, Factory], SqlEngine]
 
 
 def _context_linked_service(linked_service: LinkedService) -> Any:
@@ -48,7 +63,9 @@ class RunnerServices:
     factory: Factory
     workdir: Path
     storage_opener: StorageOpener = default_storage_opener
+    sql_opener: SqlOpener | None = None
     _storages: dict[str, Storage] = field(default_factory=dict, repr=False)
+    _sql_engines: dict[str, SqlEngine] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def open_storage(self, linked_service_name: str) -> Storage:
@@ -58,3 +75,16 @@ class RunnerServices:
                 linked_service = self.factory.linked_service(linked_service_name)
                 self._storages[linked_service_name] = self.storage_opener(linked_service, self.factory)
             return self._storages[linked_service_name]
+
+    def sql_engine(self, linked_service_name: str) -> SqlEngine:
+        """The SQL engine of linked service `linked_service_name`, opened once per runner."""
+        with self._lock:
+            if linked_service_name not in self._sql_engines:
+                if self.sql_opener is None:
+                    raise RunnerError(
+                        f"linked service `{linked_service_name}` is a SQL endpoint but the runner has no SQL engine: "
+                        "pass sql_opener to LocalFactoryRunner (e.g. a local_synapse.LocalServerlessPool)"
+                    )
+                linked_service = self.factory.linked_service(linked_service_name)
+                self._sql_engines[linked_service_name] = self.sql_opener(linked_service, self.factory)
+            return self._sql_engines[linked_service_name]

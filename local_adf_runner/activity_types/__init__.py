@@ -1,6 +1,6 @@
 """Activity types the local runner executes: one class per ADF activity type, one registry row each.
 
-To support a new type (ExecuteDataFlow, Script, WebActivity, ...): write a subclass of `ActivityType` with
+To support a new type (WebActivity, Lookup, ...): write a subclass of `ActivityType` with
 `type_name` and `run(call)`, and add it to `ACTIVITY_TYPES` below.
 """
 
@@ -18,6 +18,8 @@ from local_adf_runner.activity_types.control import (
     WaitActivity,
 )
 from local_adf_runner.activity_types.custom import CustomActivity
+from local_adf_runner.activity_types.dataflow import ExecuteDataFlowActivity
+from local_adf_runner.activity_types.script import ScriptActivity
 
 __all__ = ["ACTIVITY_TYPES", "ActivityCall", "ActivityType"]
 
@@ -33,5 +35,7 @@ ACTIVITY_TYPES: dict[str, type[ActivityType]] = {
         WaitActivity,
         FailActivity,
         FilterActivity,
+        ExecuteDataFlowActivity,
+        ScriptActivity,
     )
 }

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from local_adf_runner.errors import ActivityFailed
-from local_adf_runner.factory import Activity
+from local_adf_runner.factory import Activity, Factory, Pipeline
 
 if TYPE_CHECKING:
     from local_adf_runner.engine import PipelineEngine, Scope
@@ -53,6 +53,11 @@ class ActivityType:
     type_name: ClassVar[str]
     # typeProperties keys the engine must not evaluate up front (nested activities, per-item conditions).
     nested_properties: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def validate(cls, activity: Activity, pipeline: Pipeline, factory: Factory) -> None:
+        """Refuse, before anything runs, what this type cannot do locally (raise a RunnerError naming it).
+        Called once per activity when its pipeline is validated; the default accepts everything."""
 
     def run(self, call: ActivityCall) -> Any:
         raise NotImplementedError

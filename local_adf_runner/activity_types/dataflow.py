@@ -1,0 +1,60 @@
+"""The ExecuteDataFlow activity: a mapping data flow, run by ``local_adf_runner.dataflow`` on DuckDB.
+
+The data flow is parsed and checked when the pipeline is validated, so a transformation, option or function
+the local engine does not implement stops the runner before anything runs, naming it. ``dataFlow.parameters``
+are data flow expressions (``'@{pipeline().parameters.x}'`` evaluates to ``'2026-11-24'``, a string literal).
+Compute, trace level, staging and integration runtime settings have no local meaning and are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from local_adf_runner.activity_types.base import ActivityCall, ActivityType
+from local_adf_runner.batch import slug
+from local_adf_runner.dataflow import load_dataflow, run_dataflow
+from local_adf_runner.dataflow.engine import DATAFLOW_FAILED
+from local_adf_runner.errors import ActivityFailed, RunnerError, UnsupportedDataFlowFeatureError
+from local_adf_runner.factory import Activity, Factory, Pipeline
+
+__all__ = ["ExecuteDataFlowActivity"]
+
+
+def _reference_name(type_properties: Mapping[str, Any]) -> str | None:
+    reference = type_properties.get("dataFlow")
+    name = reference.get("referenceName") if isinstance(reference, Mapping) else None
+    return name if isinstance(name, str) else None
+
+
+class ExecuteDataFlowActivity(ActivityType):
+    type_name = "ExecuteDataFlow"
+
+    @classmethod
+    def validate(cls, activity: Activity, pipeline: Pipeline, factory: Factory) -> None:
+        name = _reference_name(activity.type_properties)
+        if name is None or name.startswith("@"):
+            return  # an expression: checked when it runs
+        definition = load_dataflow(factory.dataflow(name))
+        dataset_parameters = (activity.type_properties.get("dataFlow") or {}).get("datasetParameters") or {}
+        if any(dataset_parameters.values()):
+            raise UnsupportedDataFlowFeatureError(definition.name, None, "datasetParameters (dataset-based sources/sinks)")
+
+    def run(self, call: ActivityCall) -> Any:
+        from activities.common.errors import ActivityError
+
+        reference = call.require("dataFlow", dict, 'a data flow reference {"referenceName": ...}')
+        name = reference.get("referenceName")
+        engine = call.engine
+        if engine.services is None:
+            raise RunnerError("the engine has no RunnerServices: ExecuteDataFlow needs a workdir and storage")
+        definition = load_dataflow(engine.factory.dataflow(str(name)))
+        parameters = dict(reference.get("parameters") or {})
+        run = call.scope.run
+        folder = slug(call.activity.name) + "".join(f"-{i}" for i in call.scope.iterations)
+        scratch = Path(engine.services.workdir).resolve() / "dataflow" / run.run_id / folder / f"attempt-{call.attempt}"
+        try:
+            return run_dataflow(definition, parameters, engine.services.open_storage, scratch)
+        except ActivityError as exc:  # storage: a missing container, Azurite down, ...
+            raise ActivityFailed(DATAFLOW_FAILED, f"data flow `{definition.name}`: {exc}") from exc

@@ -1,0 +1,160 @@
+"""ExecuteDataFlow and Script in the local runner: a mapping data flow's script run on DuckDB over the
+storage folder (tests/fixtures/adf_dataflow), and T-SQL batches on a local_synapse pool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from activities.common.storage import LocalFolderStorage
+from activities.load.ddl import view_ddl
+from activities.load.schema import Column, TableSchema
+from local_adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
+from local_adf_runner.dataflow.script import parse_script
+from local_adf_runner.errors import (
+    DataFlowScriptError,
+    RunnerError,
+    UnsupportedDataFlowFeatureError,
+    UnsupportedLinkedServiceError,
+)
+from local_adf_runner.monitor import ActivityRun, PipelineRun
+from local_synapse import LocalServerlessPool
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "adf_dataflow"
+DAY = "2026-11-24"
+
+
+def _runner(tmp_path: Path, pool: LocalServerlessPool | None = None) -> LocalFactoryRunner:
+    root = tmp_path / "storage"
+    root.mkdir(exist_ok=True)
+    factory = load_factory(FIXTURES, overrides={"Ls_Storage": {"typeProperties.serviceEndpoint": root.as_uri()}})
+    opener = (lambda linked_service, factory: pool) if pool is not None else None
+    return LocalFactoryRunner(factory, LocalFolderStorage(root), tmp_path / "work", sql_opener=opener,
+                              options=RunnerOptions(), watched_containers=())
+
+
+def _run(runner: LocalFactoryRunner, name: str, parameters: dict[str, Any] | None = None) -> tuple[PipelineRun, dict[str, ActivityRun]]:
+    (run,) = runner.run_pipeline(name, parameters).runs
+    return run, {a.activityName: a for a in runner.monitor.activity_runs(run.runId)}
+
+
+def _write_input_tracks(root: Path) -> None:
+    folder = root / "storage" / "input" / "tracks" / f"day={DAY}"
+    folder.mkdir(parents=True)
+    table = pa.table({
+        "track_id": ["t1", "t2", "t3", None],
+        "name": [" One ", None, "three", "no key"],
+        "popularity": pa.array([50, 30, 5, 90], pa.int16()),
+        "dropped": ["x", None, "y", "z"],
+        "tempo": [1.0, 2.0, 3.0, 4.0],
+    })
+    pq.write_table(table, folder / "part-00000.parquet")
+    stale = root / "storage" / "output" / "tracks" / f"day={DAY}"
+    stale.mkdir(parents=True)
+    (stale / "old.parquet").write_bytes(b"stale")
+
+
+def test_when_the_data_flow_runs_then_filter_derive_select_shape_the_rows_the_sink_writes(tmp_path: Path) -> None:
+    _write_input_tracks(tmp_path)
+    runner = _runner(tmp_path)
+
+    run, activities = _run(runner, "PL_Shape_Tracks", {"day": DAY})
+
+    assert run.status == "Succeeded", run.message
+    out = tmp_path / "storage" / "output" / "tracks" / f"day={DAY}"
+    assert sorted(p.name for p in out.iterdir()) == ["part-00000.parquet"]  # truncate removed old.parquet
+    table = pq.read_table(out / "part-00000.parquet")
+    assert table.to_pylist() == [
+        {"id": "t1", "popularity": 50, "name": "ONE", "tempo": 1.0, "source": "local/50"},
+        {"id": "t2", "popularity": 30, "name": "n/a", "tempo": 2.0, "source": "local/30"},
+    ]
+    assert table.schema.field("popularity").type == pa.int32()  # the projection's `integer`
+    assert all(field.nullable for field in table.schema)  # as Spark writes Parquet
+    metrics = activities["Run data flow"].output["runStatus"]["metrics"]
+    assert (metrics["Output"]["rowsWritten"], metrics["Output"]["sources"]) == (2, {"Tracks": {"rowsRead": 4}})
+
+
+def test_when_a_source_finds_no_files_and_may_not_then_the_activity_fails_naming_the_path(tmp_path: Path) -> None:
+    run, activities = _run(_runner(tmp_path), "PL_Missing_Files")
+
+    assert run.status == "Failed"
+    error = activities["Run data flow"].error
+    assert error is not None and error.errorCode == "DFExecutorUserError"
+    assert "transformation `Nothing`: no files found at input/nothing/*.parquet" in error.message
+
+
+def test_when_a_transformation_is_not_implemented_then_the_runner_refuses_the_pipeline_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedDataFlowFeatureError) as raised:
+        _runner(tmp_path).run_pipeline("PL_Aggregate")
+
+    assert str(raised.value) == (
+        "data flow `Df_Aggregate` (transformation `PerAlbum`): transformation `aggregate` is not supported by the "
+        "local runner; supported: source, select, derive, filter, sink"
+    )
+
+
+def test_when_a_function_is_not_implemented_then_the_runner_refuses_the_pipeline_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedDataFlowFeatureError, match=r"transformation `Hashed`\): function `sha2` is not supported"):
+        _runner(tmp_path).run_pipeline("PL_Unknown_Function")
+
+
+def test_when_the_script_is_not_data_flow_script_then_the_error_gives_line_and_column() -> None:
+    text = "source(format: 'parquet') ~> A\nA filter(x ==) ~> B"
+
+    with pytest.raises(DataFlowScriptError, match=r"script line 2 column 14: expected an expression, found `\)`"):
+        parse_script(text, "data flow `Df_X`")
+
+
+def test_when_parsing_a_script_then_parameters_options_and_assignments_are_read() -> None:
+    script = parse_script(
+        "parameters{\n\td as string ('x'),\n\tn as decimal(10,2)\n}\n"
+        "source(output({odd name} as string[]), wildcardPaths:['a/*.parquet']) ~> S\n"
+        "S derive(b = $d + {odd name}[1]) ~> T",
+        "test",
+    )
+
+    assert [(p.name, str(p.type)) for p in script.parameters] == [("d", "string"), ("n", "decimal(10,2)")]
+    (source, derive) = script.transformations
+    assert (source.kind, source.inputs, sorted(source.options())) == ("source", (), ["wildcardPaths"])
+    assert (derive.kind, derive.inputs, derive.name) == ("derive", ("S",), "T")
+
+
+def _serving_pool(tmp_path: Path) -> LocalServerlessPool:
+    folder = tmp_path / "storage" / "serving" / "tracks" / f"snapshot_date={DAY}"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"track_id": ["t1", "t2"]}), folder / "part-00000.parquet")
+    pool = LocalServerlessPool(tmp_path / "storage", {"spotify_serving": "serving"}, database=tmp_path / "sql" / "db.duckdb")
+    pool.apply_setup("EXEC ('CREATE SCHEMA spotify')")
+    return pool
+
+
+def test_when_a_script_activity_creates_a_view_then_a_later_script_queries_it(tmp_path: Path) -> None:
+    pool = _serving_pool(tmp_path)
+    ddl = view_ddl(TableSchema("tracks", (Column("track_id", "string"),)))
+
+    run, activities = _run(_runner(tmp_path, pool), "PL_Script_Views", {"views": [ddl]})
+
+    assert run.status == "Succeeded", run.message
+    assert activities["Count tracks"].output["resultSets"] == [{"rowCount": 1, "rows": [{"tracks": 2}]}]
+
+
+def test_when_a_script_fails_on_the_sql_engine_then_the_activity_fails_with_its_message(tmp_path: Path) -> None:
+    run, activities = _run(_runner(tmp_path, _serving_pool(tmp_path)), "PL_Script_Broken")
+
+    assert run.status == "Failed"
+    error = activities["Broken query"].error
+    assert error is not None and "scripts[0] failed on `Ls_Synapse`" in error.message and "missing" in error.message
+
+
+def test_when_a_script_targets_another_linked_service_type_then_the_runner_refuses_it(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedLinkedServiceError, match=r"linked service `Ls_Sql_Database` is of type `AzureSqlDatabase`"):
+        _runner(tmp_path).run_pipeline("PL_Script_Sql_Database")
+
+
+def test_when_no_sql_engine_is_wired_then_the_runner_says_how_to_wire_one(tmp_path: Path) -> None:
+    with pytest.raises(RunnerError, match="pass sql_opener to LocalFactoryRunner"):
+        _runner(tmp_path).run_pipeline("PL_Script_Broken")
