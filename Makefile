@@ -28,3 +28,8 @@ test: $(STAMP) $(AZURITE)
 
 clean:
 	rm -rf $(VENV) .tools .local
+
+.PHONY: bench-extract
+# Extraction client vs a sequential requests loop against the twin at 30 ms latency; last line speedup_vs_baseline.
+bench-extract: $(STAMP)
+	$(PY) bench/bench_extract.py

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from activities.common.context import ActivityContext, SecureString
-from activities.common.errors import StorageError
+from activities.common.errors import SecretNotFoundError, StorageError
 from activities.common.logs import get_logger, register_secret
 from activities.common.secrets import open_secret_store
 from activities.common.storage import Storage, open_storage
@@ -128,8 +128,13 @@ def main(context: ActivityContext) -> dict[str, Any]:
     register_secret(client_secret)  # stores register on read; repeated here so no store can forget
     refresh_token = None
     if config.needs_user_token and config.mode in ("all", "discover"):
-        refresh_token = secrets.get(config.refresh_token_secret_name)
-        register_secret(refresh_token)
+        try:
+            refresh_token = secrets.get(config.refresh_token_secret_name)
+        except SecretNotFoundError as exc:
+            # Not provisioned (yet): the catalog still runs; the user sources are reported unavailable.
+            _log.warning("%s; the user sources are skipped and reported as unavailable", exc)
+        else:
+            register_secret(refresh_token)
     with make_client(config, client_secret, refresh_token=refresh_token) as client:
         if config.mode == "discover":
             return discover(config, client, storage).to_outputs()
@@ -319,8 +324,13 @@ def discovery_tasks(config: ExtractConfig, fetcher: Fetcher) -> list[Task]:
         "user_playlists": lambda: user.user_playlists(fetcher),
     }
     for source, build in user_plan.items():
-        if config.runs(source):
-            plan.append((source, build()))
+        if not config.runs(source):
+            continue
+        if not fetcher.client.has_user_token:
+            fetcher.checkpoint.add_unavailable(
+                {"source": source, "status": None, "endpoint": f"secret `{config.refresh_token_secret_name}`"})
+            continue
+        plan.append((source, build()))
     if config.runs("related_artists"):
         plan.append(("related_artists", restricted.related_artists(fetcher, config.artist_ids)))
     if config.runs("recommendations") and config.artist_ids:

@@ -344,3 +344,23 @@ def test_when_user_sources_run_as_a_batch_task_then_neither_secret_is_anywhere(t
                  or (path.suffix == ".gz" and data in gzip.decompress(path.read_bytes()))]
         assert leaks == [] and secret not in result.stdout + result.stderr
     assert json.loads((workdir / "outputs.json").read_text())["counts"]["user_profile"] == 1
+
+
+def test_when_the_refresh_token_is_not_provisioned_then_user_sources_are_reported_unavailable(tmp_path: Path) -> None:
+    # Arrange
+    with twin_server() as twin:
+        workdir = make_workdir(tmp_path, twin, {"serviceEndpoint": (tmp_path / "s").as_uri()}, "raw",
+                               sources=["new_releases", "albums", "tracks", "artists", "user_profile", "saved_tracks"],
+                               newReleasesLimit=3)
+
+        # Act
+        result = run_extract(workdir, SPOTIFY_REFRESH_TOKEN="")
+
+    # Assert
+    assert result.returncode == 0, result.stderr
+    outputs = json.loads((workdir / "outputs.json").read_text())
+    assert outputs["unavailable"] == [
+        {"source": "saved_tracks", "status": None, "endpoint": "secret `spotify-refresh-token`"},
+        {"source": "user_profile", "status": None, "endpoint": "secret `spotify-refresh-token`"},
+    ]
+    assert "set SPOTIFY_REFRESH_TOKEN" in result.stderr and outputs["counts"]["albums"] == 3

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from activities.extract.client import ApiResponse, SpotifyClient
 from activities.extract.fetcher import Fetcher, Found, Step, Task
@@ -96,6 +97,36 @@ def _album_tracks_count(payload: Any) -> int:
     return len(ids_from_album_tracks(payload).track_ids)
 
 
+def _further_track_pages(fetcher: Fetcher, album: dict[str, Any]) -> list[Task]:
+    """The album's track pages beyond the embedded first one: all at once by offset when the embedded
+    page tells ``total`` (its ``next`` link gives the path, limit and first offset), else a ``next`` chain."""
+    page = album.get("tracks")
+    link = _next(page) if isinstance(page, dict) else None
+    if not isinstance(page, dict) or link is None:
+        return []
+    total = page.get("total")
+    parts = urlsplit(link)
+    query = dict(parse_qsl(parts.query))
+    try:
+        limit, first = int(query["limit"]), int(query["offset"])
+    except (KeyError, ValueError):
+        limit, first = 0, 0
+    if not isinstance(total, int) or isinstance(total, bool) or limit < 1:
+        return [next_chain(fetcher, TRACKS_ENTITY, link, parse=_album_tracks_found, count=_album_tracks_count,
+                           next_of=next_at(None))]
+
+    def one(offset: int) -> Task:
+        def run() -> Step:
+            payload = fetcher.get(TRACKS_ENTITY, f"{parts.scheme}://{parts.netloc}{parts.path}",
+                                  {**query, "offset": offset, "limit": limit},
+                                  count=_album_tracks_count)
+            return Step(_album_tracks_found(payload))
+
+        return run
+
+    return [one(offset) for offset in range(first, total, limit)]
+
+
 def tasks(fetcher: Fetcher, ids: Sequence[str], market: str) -> list[Task]:
     """One task per batch of at most 20 album ids; each adds the ``tracks.next`` chain of every album
     with more tracks than the embedded first page."""
@@ -111,11 +142,9 @@ def tasks(fetcher: Fetcher, ids: Sequence[str], market: str) -> list[Task]:
                 page = album.get("tracks")
                 if isinstance(page, dict):
                     found_in_tracks(page.get("items") or [], result)
-            more = [
-                next_chain(fetcher, TRACKS_ENTITY, link, parse=_album_tracks_found, count=_album_tracks_count,
-                           next_of=next_at(None))
-                for link in ids_from_albums(payload).tracks_next
-            ]
+            more: list[Task] = []
+            for album in albums:
+                more.extend(_further_track_pages(fetcher, album))
             return Step(result, more)
 
         return run
