@@ -33,12 +33,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import requests  # noqa: E402
+import requests
 
-from activities.common import LocalFolderStorage, SecureString  # noqa: E402
-from activities.extract.config import SOURCES, ExtractConfig  # noqa: E402
-from activities.extract.run import extract_all, make_client  # noqa: E402
-
+from activities.common import LocalFolderStorage, SecureString
+from activities.extract.config import SOURCES, ExtractConfig
+from activities.extract.run import extract_all, make_client
 
 CLIENT_ID = "bench-client"
 SECRET = "bench-secret-not-real"

@@ -177,7 +177,7 @@ def run_tasks(tasks: list[Task], workers: int, fetcher: Fetcher) -> Found:
                     step = future.result()
                 except Cancelled:
                     continue
-                except BaseException as exc:  # noqa: BLE001 - re-raised below once running work has stopped
+                except BaseException as exc:
                     if error is None:
                         error = exc
                         fetcher.stop.set()

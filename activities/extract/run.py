@@ -54,7 +54,15 @@ from activities.extract.raw_writer import (
     shard_writer,
     write_manifest,
 )
-from activities.extract.resources import albums, artists, catalog, new_releases, restricted, tracks, user
+from activities.extract.resources import (
+    albums,
+    artists,
+    catalog,
+    new_releases,
+    restricted,
+    tracks,
+    user,
+)
 from activities.extract.sharding import owned
 
 _log = get_logger("activities.extract")

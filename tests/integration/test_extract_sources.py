@@ -21,9 +21,19 @@ import pytest
 from activities.common import LocalFolderStorage, SecureString
 from activities.extract.config import RESTRICTED_SOURCES, SOURCES, ExtractConfig
 from activities.extract.errors import RetriesExhaustedError
-from activities.extract.run import discover, extract_all, extract_shard, finalize, make_client
+from activities.extract.run import (
+    discover,
+    extract_all,
+    extract_shard,
+    finalize,
+    make_client,
+)
 from spotify_twin import TwinServer
-from spotify_twin.truth import expected_artist_albums, expected_first_slice, expected_search
+from spotify_twin.truth import (
+    expected_artist_albums,
+    expected_first_slice,
+    expected_search,
+)
 from tests.integration.test_extract_activity import make_workdir, run_extract
 
 pytestmark = pytest.mark.integration
@@ -230,7 +240,7 @@ def test_when_the_lookups_run_in_three_shards_then_each_id_is_fetched_once_by_on
                 shard_config = replace(config, shard_index=index)
                 with client_for(shard_config) as client:
                     extract_shard(shard_config, client, storage)
-            except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            except BaseException as exc:
                 errors.append(exc)
 
         # Act

@@ -8,8 +8,6 @@ import json
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import pytest
-
 from activities.common import LocalFolderStorage
 from activities.extract.client import ApiResponse
 from activities.extract.raw_writer import RawWriter, write_manifest

@@ -10,7 +10,10 @@ from activities.extract.errors import PayloadError
 from activities.extract.resources import batched, unique
 from activities.extract.resources.albums import ids_from_album_tracks, ids_from_albums
 from activities.extract.resources.artists import ids_from_artists
-from activities.extract.resources.new_releases import ids_from_new_releases, next_from_new_releases
+from activities.extract.resources.new_releases import (
+    ids_from_new_releases,
+    next_from_new_releases,
+)
 from activities.extract.resources.tracks import ids_from_tracks
 
 

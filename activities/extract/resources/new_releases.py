@@ -7,7 +7,14 @@ from typing import Any
 
 from activities.extract.client import ApiResponse, SpotifyClient
 from activities.extract.fetcher import Fetcher, Found, Task
-from activities.extract.resources import _array, _ids, _next, _object, found_in_albums, page_items
+from activities.extract.resources import (
+    _array,
+    _ids,
+    _next,
+    _object,
+    found_in_albums,
+    page_items,
+)
 from activities.extract.resources._paging import next_at, offset_pages, total_at
 
 ENTITY = "new_releases"

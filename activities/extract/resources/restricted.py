@@ -9,7 +9,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from activities.extract.fetcher import Fetcher, Found, Step, Task
-from activities.extract.resources import _array, _ids, _object, batched, found_in_artists, found_in_tracks, page_items
+from activities.extract.resources import (
+    _array,
+    _ids,
+    _object,
+    batched,
+    found_in_artists,
+    found_in_tracks,
+    page_items,
+)
 from activities.extract.resources._paging import next_at, offset_pages, total_at
 from activities.extract.resources.catalog import _path_id
 

@@ -8,7 +8,14 @@ from typing import Any
 
 from activities.extract.client import ApiResponse, SpotifyClient
 from activities.extract.fetcher import Fetcher, Found, Step, Task
-from activities.extract.resources import _array, _artist_ids, _ids, _object, batched, found_in_tracks
+from activities.extract.resources import (
+    _array,
+    _artist_ids,
+    _ids,
+    _object,
+    batched,
+    found_in_tracks,
+)
 
 ENTITY = "tracks"
 PATH = "/tracks"

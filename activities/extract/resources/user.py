@@ -9,8 +9,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 from activities.extract.fetcher import Fetcher, Found, Step, Task
-from activities.extract.resources import _ids, _object, found_in_artists, found_in_tracks, page_items, paging
-from activities.extract.resources._paging import next_at, next_chain, offset_pages, total_at
+from activities.extract.resources import (
+    _ids,
+    _object,
+    found_in_artists,
+    found_in_tracks,
+    page_items,
+    paging,
+)
+from activities.extract.resources._paging import (
+    next_at,
+    next_chain,
+    offset_pages,
+    total_at,
+)
 
 PAGE = 50
 TIME_RANGES = ("short_term", "medium_term", "long_term")
