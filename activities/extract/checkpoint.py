@@ -59,6 +59,7 @@ class WorkerState:
     levels: Mapping[str, Mapping[str, list[str]]]
     unavailable: tuple[Mapping[str, Any], ...]
     missing: tuple[Mapping[str, Any], ...] = ()
+    failed: str | None = None  # why the worker's last attempt stopped, None while it runs or after success
 
 
 class Checkpoint:
@@ -91,6 +92,7 @@ class Checkpoint:
         self._earlier_requests = 0
         self.attempt = 1
         self.complete = False
+        self.failed: str | None = None
         self._unsaved = 0
         self._save_every_parts = save_every_parts
         self._save_every_seconds = save_every_seconds
@@ -185,12 +187,16 @@ class Checkpoint:
         """GETs sent for this worker over every attempt."""
         return self._earlier_requests + self.requests_now()
 
-    def save(self, *, complete: bool | None = None) -> None:
-        """Write the checkpoint blob (atomic per blob: readers see the old or the new one)."""
+    def save(self, *, complete: bool | None = None, failed: str | None = None) -> None:
+        """Write the checkpoint blob (atomic per blob: readers see the old or the new one).
+
+        ``failed`` marks the attempt as stopped (the other shards then know it will not publish more
+        unless ADF retries it)."""
         with self._save_lock:
             with self._lock:
                 if complete is not None:
                     self.complete = complete
+                self.failed = failed
                 document = {
                     "checkpoint_version": CHECKPOINT_VERSION,
                     "worker": self.worker,
@@ -198,6 +204,7 @@ class Checkpoint:
                     "attempts": self.attempt,
                     "requests": self.requests,
                     "complete": self.complete,
+                    "failed": self.failed,
                     "levels": self._levels,
                     "unavailable": self._unavailable,
                     "missing": self._missing,
@@ -228,6 +235,7 @@ def read_state(storage: Storage, container: str, path: str) -> WorkerState | Non
             levels={str(k): {str(kind): list(ids) for kind, ids in v.items()} for k, v in document["levels"].items()},
             unavailable=tuple(dict(entry) for entry in document["unavailable"]),
             missing=tuple(dict(entry) for entry in document.get("missing", [])),
+            failed=document.get("failed"),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ProgressError(
@@ -246,6 +254,7 @@ def wait_for_level(
     fingerprint: str,
     *,
     timeout_seconds: float,
+    peer_attempts: int = 3,
     poll_seconds: float = 0.2,
     max_poll_seconds: float = 5.0,
     sleep: Callable[[float], None] = time.sleep,
@@ -253,8 +262,12 @@ def wait_for_level(
 ) -> list[dict[str, list[str]]]:
     """Block until every shard has published ``level``; return their discoveries (shard order).
 
+    A shard whose attempt failed may still be retried by ADF, so the wait goes on, unless it failed its
+    ``peer_attempts``-th attempt (the activity's retry policy is spent): then waiting is pointless.
+
     Raises:
-        BarrierTimeoutError: naming the shards still missing after ``timeout_seconds``.
+        BarrierTimeoutError: naming the shards still missing after ``timeout_seconds``, or a shard
+            that failed its last attempt.
         ProgressError: a shard's checkpoint was written with other settings.
     """
     started = monotonic()
@@ -275,6 +288,11 @@ def wait_for_level(
                 )
             if level in state.levels:
                 found[index] = {kind: list(ids) for kind, ids in state.levels[level].items()}
+            elif state.failed is not None and state.attempts >= peer_attempts:
+                raise BarrierTimeoutError(
+                    f"shard {index} of {shard_count} failed its last attempt ({state.attempts} of {peer_attempts}) "
+                    f"before finishing level {level}: {state.failed}"
+                )
         if len(found) == shard_count:
             return [found[index] for index in range(shard_count)]
         waited = monotonic() - started

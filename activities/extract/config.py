@@ -76,6 +76,7 @@ class ExtractConfig:
     max_concurrency: int = 8
     requests_per_second: float = 20.0
     barrier_timeout_seconds: float = 1800.0
+    shard_attempts: int = 3  # the shard activity's retry policy + 1: a peer past it will not come back
 
     def runs(self, source: str) -> bool:
         """Whether ``source`` is configured (a restricted source only through restrictedSources)."""
@@ -182,6 +183,9 @@ class ExtractConfig:
             raise _bad("requestsPerSecond", f"must not be negative (0 = unlimited), got {rate}")
         barrier = context.get_float("barrierTimeoutSeconds", 1800.0)
         after = context.get_int("recentlyPlayedAfter", 0)
+        shard_attempts = context.get_int("shardAttempts", 3)
+        if shard_attempts < 1:
+            raise _bad("shardAttempts", f"must be at least 1, got {shard_attempts}")
 
         return cls(
             ingest_date=ingest_date,
@@ -217,6 +221,7 @@ class ExtractConfig:
             max_concurrency=concurrency,
             requests_per_second=rate,
             barrier_timeout_seconds=barrier,
+            shard_attempts=shard_attempts,
         )
 
 

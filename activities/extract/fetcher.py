@@ -21,7 +21,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from activities.common.logs import get_logger
+from activities.common.errors import ActivityError
+from activities.common.logs import get_logger, one_line, redact
 from activities.common.storage import Storage
 from activities.extract.checkpoint import Checkpoint
 from activities.extract.client import SpotifyClient
@@ -195,8 +196,8 @@ def run_tasks(tasks: list[Task], workers: int, fetcher: Fetcher) -> Found:
 
 def describe(exc: BaseException) -> str:
     """A one-line description of why a stage stopped (for the checkpoint and logs)."""
-    if isinstance(exc, (ApiError, PayloadError)):
-        return str(exc)
+    if isinstance(exc, (ApiError, PayloadError, ActivityError)):
+        return redact(one_line(str(exc)))[:500]
     return type(exc).__name__
 
 

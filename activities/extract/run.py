@@ -236,7 +236,7 @@ class _Worker:
         except BaseException as exc:
             self.progress.finish()
             try:
-                self.checkpoint.save()  # what is stored so far is what the retry skips
+                self.checkpoint.save(failed=describe(exc))  # what is stored so far is what the retry skips
             except StorageError as save_error:
                 _log.warning("%s could not save its progress after failing: %s", self.name, save_error)
             _log.warning("%s stopped: %s", self.name, describe(exc))
@@ -390,7 +390,8 @@ def extract_shard(config: ExtractConfig, client: SpotifyClient, storage: Storage
     def barrier(level: str) -> Found:
         everyone = Found()
         for published in wait_for_level(storage, config.raw_container, config.ingest_date, config.run_id, count,
-                                        level, config.fingerprint, timeout_seconds=config.barrier_timeout_seconds):
+                                        level, config.fingerprint, timeout_seconds=config.barrier_timeout_seconds,
+                                        peer_attempts=config.shard_attempts):
             everyone.merge(Found.from_json(published))
         return everyone
 

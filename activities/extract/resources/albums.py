@@ -3,12 +3,11 @@ first one embedded in the album object (entity ``album_tracks``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from activities.extract.client import ApiResponse, SpotifyClient
 from activities.extract.fetcher import Fetcher, Found, Step, Task
 from activities.extract.resources import (
     _array,
@@ -42,23 +41,6 @@ class AlbumIds:
 class AlbumTrackIds:
     track_ids: list[str]
     next: str | None
-
-
-def fetch_albums(client: SpotifyClient, ids: Sequence[str], market: str) -> Iterator[ApiResponse]:
-    """One GET per batch of at most 20 album ids."""
-    for batch in batched(ids, MAX_IDS):
-        yield client.get(PATH, {"ids": ",".join(batch), "market": market})
-
-
-def fetch_album_tracks(client: SpotifyClient, next_url: str) -> Iterator[tuple[ApiResponse, Any]]:
-    """Follow one album's ``tracks.next`` chain; yields ``(response, payload)`` per page."""
-    url: str | None = next_url
-    while url is not None:
-        response = client.get(url)
-        payload = response.json()
-        yield response, payload
-        parsed = ids_from_album_tracks(payload)
-        url = parsed.next if parsed.track_ids else None  # an empty page ends the chain
 
 
 def ids_from_albums(payload: Any) -> AlbumIds:

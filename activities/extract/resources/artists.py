@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from activities.extract.client import ApiResponse, SpotifyClient
 from activities.extract.fetcher import Fetcher, Step, Task
 from activities.extract.resources import _array, _ids, _object, batched
 
 ENTITY = "artists"
 PATH = "/artists"
 MAX_IDS = 50  # the endpoint's maximum
-
-
-def fetch_artists(client: SpotifyClient, ids: Sequence[str]) -> Iterator[ApiResponse]:
-    """One GET per batch of at most 50 artist ids."""
-    for batch in batched(ids, MAX_IDS):
-        yield client.get(PATH, {"ids": ",".join(batch)})
 
 
 def ids_from_artists(payload: Any) -> list[str]:

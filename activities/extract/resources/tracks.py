@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from activities.extract.client import ApiResponse, SpotifyClient
 from activities.extract.fetcher import Fetcher, Found, Step, Task
 from activities.extract.resources import (
     _array,
@@ -26,12 +25,6 @@ MAX_IDS = 50  # the endpoint's maximum
 class TrackIds:
     track_ids: list[str]  # tracks returned (unknown ids come back as null and are absent)
     artist_ids: list[str]  # the tracks' artists
-
-
-def fetch_tracks(client: SpotifyClient, ids: Sequence[str]) -> Iterator[ApiResponse]:
-    """One GET per batch of at most 50 track ids."""
-    for batch in batched(ids, MAX_IDS):
-        yield client.get(PATH, {"ids": ",".join(batch)})
 
 
 def ids_from_tracks(payload: Any) -> TrackIds:
