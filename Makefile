@@ -7,7 +7,7 @@ AZURITE := .tools/node_modules/.bin/azurite-blob
 DATE ?= $(shell date -u +%F)
 WORKDIR ?= .local/run
 
-.PHONY: run test install clean
+.PHONY: run test install clean bench-transform
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,6 @@ clean:
 # Extraction client vs a sequential requests loop against the twin at 30 ms latency; last line speedup_vs_baseline.
 bench-extract: $(STAMP)
 	$(PY) bench/bench_extract.py
+
+bench-transform: $(STAMP)
+	$(PY) bench/bench_transform.py

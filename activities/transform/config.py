@@ -8,6 +8,22 @@ from activities.common.context import ActivityContext
 from activities.common.errors import ActivityConfigError
 
 DEFAULT_MANIFEST_FILE_NAME = "_manifest.json"
+DEFAULT_QUARANTINE_CONTAINER = "quarantine"
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no", ""}
+
+
+def _flag(context: ActivityContext, name: str) -> bool:
+    """A boolean extended property: JSON true/false, or a string ADF evaluated ("true", "False", …)."""
+    value = context.extended_properties.get(name)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ActivityConfigError(f"extended property `{name}` must be true or false, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -19,7 +35,9 @@ class TransformConfig:
         manifest_dir: folder of the manifest inside that container.
         manifest_file_name: ``manifestFileName`` (``_manifest.json``).
         curated_container: container the curated tables are written to.
-        storage_linked_service: name of the AzureBlobStorage linked service for both containers.
+        storage_linked_service: name of the AzureBlobStorage linked service for every container.
+        quarantine_container: container bad records go to (``quarantineContainer``, default ``quarantine``).
+        force: ``force`` true reprocesses a manifest already processed (a duplicate event is skipped otherwise).
     """
 
     manifest_container: str
@@ -27,6 +45,8 @@ class TransformConfig:
     manifest_file_name: str
     curated_container: str
     storage_linked_service: str
+    quarantine_container: str = DEFAULT_QUARANTINE_CONTAINER
+    force: bool = False
 
     @property
     def manifest_path(self) -> str:
@@ -40,7 +60,8 @@ class TransformConfig:
 
     @classmethod
     def from_context(cls, context: ActivityContext) -> TransformConfig:
-        """Read ``manifestFolderPath``, ``manifestFileName``, ``curatedContainer``, ``storageLinkedService``.
+        """Read ``manifestFolderPath``, ``manifestFileName``, ``curatedContainer``, ``storageLinkedService``,
+        ``quarantineContainer`` (optional) and ``force`` (optional).
 
         Raises:
             ActivityConfigError: a property is missing, or ``manifestFolderPath`` is not ``<container>/<dir>``.
@@ -61,13 +82,21 @@ class TransformConfig:
             raise ActivityConfigError(
                 "extended property `curatedContainer` is empty; set it to the curated container name"
             )
+        quarantine = context.get_str("quarantineContainer", DEFAULT_QUARANTINE_CONTAINER).strip()
+        if not quarantine or quarantine == curated:
+            raise ActivityConfigError(
+                f"extended property `quarantineContainer` is {quarantine!r}; it must name a container other than "
+                "the curated one (default: quarantine)"
+            )
         return cls(
             manifest_container=container,
             manifest_dir=directory,
             manifest_file_name=file_name,
             curated_container=curated,
             storage_linked_service=context.get_str("storageLinkedService"),
+            quarantine_container=quarantine,
+            force=_flag(context, "force"),
         )
 
 
-__all__ = ["DEFAULT_MANIFEST_FILE_NAME", "TransformConfig"]
+__all__ = ["DEFAULT_MANIFEST_FILE_NAME", "DEFAULT_QUARANTINE_CONTAINER", "TransformConfig"]

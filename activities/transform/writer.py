@@ -1,90 +1,123 @@
-"""Write rows as zstd Parquet with a declared Arrow schema, batch by batch.
+"""Write one table as zstd Parquet files on local disk, batch by batch, with its declared schema.
 
-One ``pyarrow.parquet.ParquetWriter`` per output file, fed ``RecordBatch``es built against the
-table's schema (never inferred types), so every file of a table has exactly the schema in
-``schemas.py``. A table larger than ``rows_per_file`` is split into several files.
+One ``pyarrow.parquet.ParquetWriter`` per output file, fed in row groups of ``rows_per_group``
+rows, so memory holds one row group, not the table. A table larger than ``rows_per_file`` is
+split into several files. The files are uploaded to the staging prefix afterwards (``publish.py``).
+Same rows in, same bytes out: reruns write identical files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import chain, islice
-from typing import Any
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-# Large enough that this slice's tables fit in one file, small enough to bound the memory of
-# one in-memory file; a row group per batch keeps readers' memory bounded too.
-DEFAULT_ROWS_PER_FILE = 1_000_000
-DEFAULT_ROWS_PER_BATCH = 100_000
+DEFAULT_ROWS_PER_FILE = 500_000
+DEFAULT_ROWS_PER_GROUP = 65_536
 COMPRESSION = "zstd"
 
 
 @dataclass(frozen=True)
-class ParquetFile:
-    """One finished Parquet file: its position in the table's file sequence, bytes and row count."""
+class LocalFile:
+    """One finished Parquet file: its position in the table's file sequence, local path and row count."""
 
     index: int
-    data: bytes
+    path: Path
     rows: int
 
 
-def _chunks(rows: Iterator[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
-    while chunk := list(islice(rows, size)):
-        yield chunk
+def part_file_name(index: int) -> str:
+    """``part-00000.parquet`` for the first file of a partition."""
+    return f"part-{index:05d}.parquet"
 
 
-def _record_batch(rows: list[Mapping[str, Any]], schema: pa.Schema) -> pa.RecordBatch:
-    batch = pa.RecordBatch.from_pylist(rows, schema=schema)
-    # Arrow does not enforce non-nullable fields on construction; a null key here is a bug
-    # in the parse or dedupe code and must not reach a file as a "required" column.
+def check_required(table: pa.Table, schema: pa.Schema) -> None:
+    """Refuse nulls in non-nullable columns: Arrow does not enforce them, readers trust them."""
     for index, schema_field in enumerate(schema):
-        if not schema_field.nullable and batch.column(index).null_count:
+        if not schema_field.nullable and table.column(index).null_count:
             raise ValueError(f"column `{schema_field.name}` is declared non-nullable but has nulls")
-    return batch
 
 
-def iter_parquet_files(
-    rows: Iterable[Mapping[str, Any]],
-    schema: pa.Schema,
-    *,
-    rows_per_file: int = DEFAULT_ROWS_PER_FILE,
-    rows_per_batch: int = DEFAULT_ROWS_PER_BATCH,
-) -> Iterator[ParquetFile]:
-    """Yield Parquet files holding ``rows`` in order, each finished before the next starts.
+class TableWriter:
+    """Parquet files of one table in ``directory``: ``part-00000.parquet``, ``part-00001.parquet``, …"""
 
-    Always yields at least one file: an empty table still gets a file with its schema, so
-    readers (Synapse views) can bind to the partition.
+    def __init__(
+        self,
+        schema: pa.Schema,
+        directory: Path,
+        *,
+        rows_per_file: int = DEFAULT_ROWS_PER_FILE,
+        rows_per_group: int = DEFAULT_ROWS_PER_GROUP,
+    ) -> None:
+        if rows_per_file < 1 or rows_per_group < 1:
+            raise ValueError("rows_per_file and rows_per_group must be >= 1")
+        self.schema = schema
+        self._directory = directory
+        self._rows_per_file = rows_per_file
+        self._rows_per_group = min(rows_per_group, rows_per_file)
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._file_rows = 0
+        self._files: list[LocalFile] = []
+        self.rows = 0
 
-    Args:
-        rows: mappings of column name -> Python value; keys not in ``schema`` are ignored.
-        schema: the declared schema every file is written with.
-        rows_per_file: most rows in one file.
-        rows_per_batch: rows per ``RecordBatch`` (one row group each).
-    """
-    if rows_per_file < 1 or rows_per_batch < 1:
-        raise ValueError("rows_per_file and rows_per_batch must be >= 1")
-    remaining = iter(rows)
-    index = 0
-    while True:
-        first = next(remaining, None)
-        if first is None and index > 0:
+    def write(self, table: pa.Table) -> None:
+        """Add rows (in their final order); full row groups are written at once."""
+        if table.num_rows == 0:
             return
-        file_rows: Iterator[Mapping[str, Any]] = (
-            chain([first], islice(remaining, rows_per_file - 1)) if first is not None else iter(())
-        )
-        sink = pa.BufferOutputStream()
-        written = 0
-        with pq.ParquetWriter(sink, schema, compression=COMPRESSION) as writer:
-            for chunk in _chunks(file_rows, rows_per_batch):
-                writer.write_batch(_record_batch(chunk, schema))
-                written += len(chunk)
-        yield ParquetFile(index=index, data=sink.getvalue().to_pybytes(), rows=written)
-        index += 1
-        if first is None:
-            return
+        check_required(table, self.schema)
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        while self._pending_rows >= self._rows_per_group:
+            self._write_group(self._rows_per_group)
+
+    def _write_group(self, count: int) -> None:
+        pending = pa.concat_tables(self._pending)
+        room = self._rows_per_file - self._file_rows
+        take = min(count, room, pending.num_rows)
+        self._open().write_table(pending.slice(0, take), row_group_size=take)
+        self._file_rows += take
+        self.rows += take
+        rest = pending.slice(take)
+        self._pending = [rest] if rest.num_rows else []
+        self._pending_rows = rest.num_rows
+        if self._file_rows >= self._rows_per_file:
+            self._close_file()
+
+    def _open(self) -> pq.ParquetWriter:
+        if self._writer is None:
+            path = self._directory / part_file_name(len(self._files))
+            self._directory.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(str(path), self.schema, compression=COMPRESSION)
+        return self._writer
+
+    def _close_file(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            index = len(self._files)
+            self._files.append(LocalFile(index, self._directory / part_file_name(index), self._file_rows))
+            self._writer = None
+            self._file_rows = 0
+
+    def close(self) -> list[LocalFile]:
+        """Write what is pending and return the files; an empty table still gets one file (readers bind to it)."""
+        while self._pending_rows:
+            self._write_group(self._pending_rows)
+        if not self._files or self._writer is not None:
+            self._open()
+            self._close_file()
+        return list(self._files)
 
 
-__all__ = ["COMPRESSION", "DEFAULT_ROWS_PER_BATCH", "DEFAULT_ROWS_PER_FILE", "ParquetFile", "iter_parquet_files"]
+__all__ = [
+    "COMPRESSION",
+    "DEFAULT_ROWS_PER_FILE",
+    "DEFAULT_ROWS_PER_GROUP",
+    "LocalFile",
+    "TableWriter",
+    "check_required",
+    "part_file_name",
+]

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from activities.common.storage import LocalFolderStorage
+from activities.transform.schemas import TABLES
 
 pytestmark = pytest.mark.integration
 
@@ -239,7 +240,7 @@ class Run:
     outputs: dict[str, Any] | None
 
 
-def make_task_dir(root: Path, storage_root: Path) -> Path:
+def make_task_dir(root: Path, storage_root: Path, **extended: Any) -> Path:
     task = root / "task"
     task.mkdir()
     shutil.copytree(REPO / "activities", task / "activities", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -254,6 +255,7 @@ def make_task_dir(root: Path, storage_root: Path) -> Path:
                 "manifestFileName": "_manifest.json",
                 "curatedContainer": "curated",
                 "storageLinkedService": "Ls_Blob_Storage",
+                **extended,
             },
             "referenceObjects": {
                 "linkedServices": [{"referenceName": "Ls_Blob_Storage", "type": "LinkedServiceReference"}],
@@ -336,10 +338,10 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Zone:
 
 @pytest.fixture
 def zone(published: Zone, tmp_path: Path) -> Zone:
-    """A private copy of the published zone (storage and task dir) for tests that change it."""
+    """A private copy of the published zone (storage and task dir, ``force`` on) for tests that change it."""
     storage_root = tmp_path / "storage"
     shutil.copytree(published.storage_root, storage_root)
-    task = make_task_dir(tmp_path, storage_root)
+    task = make_task_dir(tmp_path, storage_root, force=True)
     return Zone(tmp_path, storage_root, task, published.first)
 
 
@@ -353,16 +355,19 @@ def test_when_a_valid_manifest_is_transformed_then_exit_0_and_outputs_json_follo
 
     assert run.returncode == 0, run.stderr
     assert run.outputs is not None
-    assert set(run.outputs) == {"snapshotDate", "manifest", "tables", "durationSeconds"}
+    assert {"snapshotDate", "manifest", "tables", "quarantine", "schemaDrift", "durationSeconds"} <= set(run.outputs)
     assert run.outputs["snapshotDate"] == INGEST_DATE
     assert run.outputs["manifest"] == f"raw/{MANIFEST_DIR}/_manifest.json"
     prefix = f"snapshot_date={INGEST_DATE}/part-00000.parquet"
-    assert run.outputs["tables"] == {
+    first_slice = {table: run.outputs["tables"][table] for table in TABLE_NAMES}
+    assert first_slice == {
         "albums": {"rows": 3, "files": [f"curated/albums/{prefix}"]},
         "tracks": {"rows": 4, "files": [f"curated/tracks/{prefix}"]},
         "artists": {"rows": 2, "files": [f"curated/artists/{prefix}"]},
         "track_artists": {"rows": 5, "files": [f"curated/track_artists/{prefix}"]},
     }
+    assert set(run.outputs["tables"]) == set(TABLES)
+    assert (run.outputs["quarantine"], run.outputs["quarantinedRows"]) == ({}, 0)
     assert "ERROR" not in run.stderr
 
 

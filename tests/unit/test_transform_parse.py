@@ -1,468 +1,321 @@
-"""Unit tests of activities.transform.parse: Spotify response bodies in, records out.
+"""Unit tests of activities.transform.parse: Spotify response bodies in, row tuples out.
 
-Payloads are built by the helpers below in the shapes of the Spotify Web API OpenAPI
-description (/work/shared/spotify-web-api/openapi.yaml); the last tests check them against it.
+Bodies come from the builders in test_transform_payloads.py (checked against the OpenAPI
+description there). ``parse()`` runs one parser with an emitter that collects rows per table.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from functools import lru_cache
-from pathlib import Path
+import copy
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from typing import Any
 
 import pytest
 
 from activities.transform.errors import PayloadShapeError
 from activities.transform.parse import (
+    FULL,
     PARSERS,
-    Record,
-    Richness,
-    parse_album_tracks,
-    parse_albums,
-    parse_artists,
-    parse_new_releases,
+    PRIMARY_TABLE,
+    SIMPLIFIED,
+    DriftRecorder,
+    Emitter,
+    ItemError,
     parse_release_date,
-    parse_tracks,
+    request_context,
+)
+from activities.transform.schemas import PARSED_TABLES, SPECS
+from tests.unit.test_transform_payloads import (
+    A1,
+    API,
+    NEYO,
+    PITBULL,
+    T1,
+    category,
+    cursor_paging,
+    episode,
+    full_album,
+    full_artist,
+    full_track,
+    local_track,
+    paging,
+    play,
+    playlist,
+    playlist_entry,
+    private_user,
+    simplified_album,
+    simplified_track,
 )
 
-API = "https://api.spotify.com/v1"
+
+@dataclass
+class Parsed:
+    rows: dict[str, list[dict[str, Any]]]
+    bad: list[tuple[str, str, str | None, Any]]
+    drift: dict[str, dict[str, list[str]]]
 
 
-# -- Spotify-shaped payload builders ------------------------------------------------------------
-
-
-def simplified_artist(artist_id: str, name: str) -> dict[str, Any]:
-    return {
-        "external_urls": {"spotify": f"https://open.spotify.com/artist/{artist_id}"},
-        "href": f"{API}/artists/{artist_id}",
-        "id": artist_id,
-        "name": name,
-        "type": "artist",
-        "uri": f"spotify:artist:{artist_id}",
+def parse(entity: str, body: Any, url: str | None = None) -> Parsed:
+    lists: dict[str, list[tuple[Any, ...]]] = {name: [] for name in PARSED_TABLES}
+    bad: list[tuple[str, str, str | None, Any]] = []
+    drift = DriftRecorder()
+    emitter = Emitter({n: l.append for n, l in lists.items()}, lambda *args: bad.append(args), drift)
+    emitter.begin_part(entity)
+    PARSERS[entity](body, request_context(url), emitter)
+    rows = {
+        name: [dict(zip((*SPECS[name].parsed_names, "_richness"), row, strict=True)) for row in found]
+        for name, found in lists.items()
+        if found
     }
+    return Parsed(rows, bad, drift.report())
 
 
-def simplified_track(
-    track_id: str, name: str, artists: list[dict[str, Any]], *, number: int = 1, disc: int = 1
-) -> dict[str, Any]:
-    return {
-        "artists": artists,
-        "available_markets": ["US", "GB"],
-        "disc_number": disc,
-        "duration_ms": 207959,
-        "explicit": False,
-        "external_urls": {"spotify": f"https://open.spotify.com/track/{track_id}"},
-        "href": f"{API}/tracks/{track_id}",
-        "id": track_id,
-        "is_playable": True,
-        "name": name,
-        "preview_url": None,
-        "track_number": number,
-        "type": "track",
-        "uri": f"spotify:track:{track_id}",
-        "is_local": False,
-    }
+# -- catalog sources -------------------------------------------------------------------------------
 
 
-def simplified_album(
-    album_id: str, name: str, *, release_date: str = "2026-11-20", precision: str = "day"
-) -> dict[str, Any]:
-    return {
-        "album_type": "album",
-        "total_tracks": 2,
-        "available_markets": ["US", "GB"],
-        "external_urls": {"spotify": f"https://open.spotify.com/album/{album_id}"},
-        "href": f"{API}/albums/{album_id}",
-        "id": album_id,
-        "images": [{"url": "https://i.scdn.co/image/ab67616d0000b273", "height": 640, "width": 640}],
-        "name": name,
-        "release_date": release_date,
-        "release_date_precision": precision,
-        "type": "album",
-        "uri": f"spotify:album:{album_id}",
-        "artists": [simplified_artist("0TnOYISbd1XYRBk9myaseg", "Pitbull")],
-    }
+def test_when_albums_body_is_parsed_then_full_albums_their_tracks_and_credited_artists_come_out() -> None:
+    tracks = [simplified_track("t1", "One", [PITBULL, NEYO], number=1), simplified_track("t2", "Two", [PITBULL])]
+    body = {"albums": [full_album(A1["id"], "Global Warming", tracks, release_date="2012-11", precision="month"),
+                       None]}
+
+    parsed = parse("albums", body, f"{API}/albums?ids={A1['id']},unknown&market=US")
+
+    (album,) = parsed.rows["albums"]
+    assert (album["album_id"], album["label"], album["popularity"], album["_richness"]) == (
+        A1["id"], "Mr.305/Polo Grounds Music/J Records", 71, FULL)
+    assert (album["release_date"], album["release_year"], album["release_date_raw"]) == (date(2012, 11, 1), 2012,
+                                                                                          "2012-11")
+    assert album["image_url"].endswith("-640")  # the widest, though listed last
+    assert (album["primary_artist_name"], album["_artist_ids"]) == ("Pitbull", [PITBULL["id"]])
+    assert [(t["track_id"], t["album_id"], t["_artist_ids"], t["_richness"]) for t in parsed.rows["tracks"]] == [
+        ("t1", A1["id"], [PITBULL["id"], NEYO["id"]], SIMPLIFIED), ("t2", A1["id"], [PITBULL["id"]], SIMPLIFIED)]
+    assert [(a["artist_id"], a["name"], a["followers"]) for a in parsed.rows["artists"]] == [
+        (PITBULL["id"], "Pitbull", None), (NEYO["id"], "Ne-Yo", None)]  # credits: once per part, names only
 
 
-def full_album(album_id: str, name: str, tracks: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
-    album = simplified_album(album_id, name, **kwargs)
-    album.update(
-        {
-            "tracks": {
-                "href": f"{API}/albums/{album_id}/tracks?offset=0&limit=50",
-                "limit": 50,
-                "next": None,
-                "offset": 0,
-                "previous": None,
-                "total": len(tracks),
-                "items": tracks,
-            },
-            "copyrights": [{"text": "(P) 2026 Label", "type": "P"}],
-            "external_ids": {"upc": "00602445790975"},
-            "genres": [],
-            "label": "Mr.305/Polo Grounds Music/J Records",
-            "popularity": 71,
-        }
-    )
-    return album
+def test_when_new_releases_page_is_parsed_then_simplified_albums_and_list_positions_come_out() -> None:
+    body = {"albums": paging(f"{API}/browse/new-releases?offset=20&limit=20",
+                             [A1, simplified_album("a2", "Two")], offset=20)}
+
+    parsed = parse("new_releases", body, f"{API}/browse/new-releases?limit=20&offset=20")
+
+    assert [(a["album_id"], a["label"], a["_richness"]) for a in parsed.rows["albums"]] == [
+        (A1["id"], None, SIMPLIFIED), ("a2", None, SIMPLIFIED)]
+    assert [(r["album_id"], r["market"], r["list_position"]) for r in parsed.rows["new_releases"]] == [
+        (A1["id"], None, 21), ("a2", None, 22)]
 
 
-def full_track(
-    track_id: str, name: str, album: dict[str, Any], artists: list[dict[str, Any]], *, popularity: int = 64
-) -> dict[str, Any]:
-    track = simplified_track(track_id, name, artists)
-    track.update({"album": album, "external_ids": {"isrc": "USRC11700001"}, "popularity": popularity})
-    return track
+def test_when_album_tracks_page_names_its_album_in_href_or_request_url_then_tracks_carry_it() -> None:
+    page = paging(f"{API}/albums/{A1['id']}/tracks?offset=2&limit=2", [simplified_track("t3", "Three", [PITBULL])])
+    no_href = {**page, "href": None}
+
+    from_href = parse("album_tracks", page)
+    from_url = parse("album_tracks", no_href, f"{API}/albums/{A1['id']}/tracks?offset=2")
+
+    assert from_href.rows["tracks"][0]["album_id"] == from_url.rows["tracks"][0]["album_id"] == A1["id"]
+    with pytest.raises(PayloadShapeError, match="no /albums/"):
+        parse("album_tracks", no_href, None)
 
 
-def full_artist(
-    artist_id: str, name: str, *, followers: int = 1000, images: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    artist = simplified_artist(artist_id, name)
-    artist.update(
-        {
-            "followers": {"href": None, "total": followers},
-            "genres": ["dance pop", "miami hip hop"],
-            "images": images
-            if images is not None
-            else [
-                {"url": "https://i.scdn.co/image/small", "height": 160, "width": 160},
-                {"url": "https://i.scdn.co/image/large", "height": 640, "width": 640},
-            ],
-            "popularity": 80,
-        }
-    )
-    return artist
+def test_when_tracks_body_is_parsed_then_full_tracks_their_album_and_credits_come_out() -> None:
+    other = full_track("t2", "Two", A1, [PITBULL])
+
+    parsed = parse("tracks", {"tracks": [T1, None, other]})
+
+    assert [(t["track_id"], t["isrc"], t["popularity"], t["primary_artist_name"], t["_richness"])
+            for t in parsed.rows["tracks"]] == [
+        (T1["id"], T1["external_ids"]["isrc"], 64, "Pitbull", FULL), ("t2", "UST2", 64, "Pitbull", FULL)]
+    assert [(a["album_id"], a["_richness"]) for a in parsed.rows["albums"]] == [(A1["id"], SIMPLIFIED)]  # once
 
 
-def paging(
-    href: str, items: list[dict[str, Any]], *, limit: int = 20, offset: int = 0, total: int | None = None
-) -> dict[str, Any]:
-    return {
-        "href": href,
-        "limit": limit,
-        "next": None,
-        "offset": offset,
-        "previous": None,
-        "total": total if total is not None else offset + len(items),
-        "items": items,
-    }
+def test_when_artists_body_is_parsed_then_followers_genres_and_the_widest_image_come_out() -> None:
+    parsed = parse("artists", {"artists": [full_artist(PITBULL["id"], "Pitbull", followers=10, images=[]), None]})
+
+    (artist,) = parsed.rows["artists"]
+    assert (artist["followers"], artist["genres"], artist["image_url"], artist["_richness"]) == (
+        10, ["dance pop", "miami hip hop"], None, FULL)
 
 
-PITBULL = simplified_artist("0TnOYISbd1XYRBk9myaseg", "Pitbull")
-NEYO = simplified_artist("21E3waRsmPlU7jZsS13rcj", "Ne-Yo")
+def test_when_artist_top_tracks_are_parsed_then_artist_and_market_come_from_the_request_url() -> None:
+    url = f"{API}/artists/{PITBULL['id']}/top-tracks?market=SE"
+
+    parsed = parse("artist_top_tracks", {"tracks": [T1, full_track("t2", "Two", A1, [PITBULL])]}, url)
+
+    assert [(r["artist_id"], r["market"], r["rank"], r["track_id"]) for r in parsed.rows["artist_top_tracks"]] == [
+        (PITBULL["id"], "SE", 1, T1["id"]), (PITBULL["id"], "SE", 2, "t2")]
+    with pytest.raises(PayloadShapeError, match="market"):
+        parse("artist_top_tracks", {"tracks": [T1]}, f"{API}/artists/{PITBULL['id']}/top-tracks")
 
 
-def rows(records: list[Record], table: str) -> list[dict[str, Any]]:
-    return [record.row for record in records if record.table == table]
-
-
-# -- albums ----------------------------------------------------------------------------------------
-
-
-def test_when_albums_body_is_parsed_then_full_album_rows_and_simplified_embedded_tracks_come_out() -> None:
-    # Arrange
+def test_when_a_search_page_is_parsed_then_every_result_is_ranked_and_feeds_its_dimension() -> None:
     body = {
-        "albums": [
-            full_album(
-                "4aawyAB9vmqN3uQ7FjRGTy",
-                "Global Warming",
-                [
-                    simplified_track("6OmhkSOpvYBokMKQxpIGx2", "Global Warming", [PITBULL, NEYO], number=1),
-                    simplified_track("2iblMMIgSznA464mNov7A8", "Don't Stop the Party", [PITBULL], number=2),
-                ],
-            ),
-            None,  # GET /albums?ids= returns null for an unknown id
-        ]
+        "tracks": paging(f"{API}/search?q=pit&type=track&offset=10", [T1], offset=10, total=57),
+        "artists": paging(f"{API}/search?q=pit&type=artist", [full_artist(PITBULL["id"], "Pitbull"), None]),
+        "albums": paging(f"{API}/search?q=pit&type=album", [A1]),
+        "playlists": paging(f"{API}/search?q=pit&type=playlist", [None, playlist("p1", "P", [], full=False)]),
     }
 
-    # Act
-    records = parse_albums(body)
+    parsed = parse("search", body, f"{API}/search?q=pit&type=track,artist,album,playlist&market=US&offset=10")
 
-    # Assert
-    albums = rows(records, "albums")
-    assert albums == [
-        {
-            "album_id": "4aawyAB9vmqN3uQ7FjRGTy",
-            "name": "Global Warming",
-            "album_type": "album",
-            "release_date": date(2026, 11, 20),
-            "release_date_raw": "2026-11-20",
-            "release_date_precision": "day",
-            "release_year": 2026,
-            "total_tracks": 2,
-            "label": "Mr.305/Polo Grounds Music/J Records",
-            "popularity": 71,
-        }
+    assert [(r["query"], r["item_type"], r["rank"], r["item_id"], r["market"], r["total_results"])
+            for r in parsed.rows["search_results"]] == [
+        ("pit", "track", 11, T1["id"], "US", 57),
+        ("pit", "artist", 1, PITBULL["id"], "US", 2),
+        ("pit", "album", 1, A1["id"], "US", 1),
+        ("pit", "playlist", 2, "p1", "US", 2),  # a null result keeps its rank
     ]
-    assert [r.richness for r in records if r.table == "albums"] == [Richness.FULL]
-    tracks = rows(records, "tracks")
-    assert [t["track_id"] for t in tracks] == ["6OmhkSOpvYBokMKQxpIGx2", "2iblMMIgSznA464mNov7A8"]
-    assert {t["album_id"] for t in tracks} == {"4aawyAB9vmqN3uQ7FjRGTy"}
-    assert tracks[0]["_artist_ids"] == ("0TnOYISbd1XYRBk9myaseg", "21E3waRsmPlU7jZsS13rcj")
-    assert tracks[0]["popularity"] is None
-    assert tracks[0]["isrc"] is None
-    assert all(r.richness is Richness.SIMPLIFIED for r in records if r.table == "tracks")
+    assert {(a["artist_id"], a["_richness"]) for a in parsed.rows["artists"]} >= {(PITBULL["id"], FULL)}
+    assert [(p["playlist_id"], p["total_items"], p["_richness"]) for p in parsed.rows["playlists"]] == [
+        ("p1", 0, SIMPLIFIED)]
 
 
-def test_when_albums_body_lacks_the_albums_array_then_payload_shape_error_names_the_path() -> None:
-    with pytest.raises(PayloadShapeError, match=r"\$\.albums: expected an array"):
-        parse_albums({"tracks": []})
+def test_when_a_playlist_is_parsed_then_its_items_keep_episodes_and_local_files_with_a_null_track_id() -> None:
+    entries = [playlist_entry(T1), playlist_entry(episode("e1", "Episode")),
+               playlist_entry(local_track("My Demo"), is_local=True)]
+
+    parsed = parse("playlists", playlist("p1", "Road trip", entries), f"{API}/playlists/p1?market=US")
+
+    (row,) = parsed.rows["playlists"]
+    assert (row["owner_id"], row["owner_display_name"], row["followers"], row["total_items"], row["_richness"]) == (
+        "curator", "The Curator", 321, 4, FULL)
+    items = [(r["playlist_id"], r["position"], r["item_type"], r["track_id"], r["episode_id"], r["is_local"],
+              r["added_by_id"]) for r in parsed.rows["playlist_items"]]
+    assert items == [("p1", 0, "track", T1["id"], None, False, "curator"),
+                     ("p1", 1, "episode", None, "e1", False, "curator"),
+                     ("p1", 2, "track", None, None, True, "curator")]
+    assert parsed.rows["playlist_items"][0]["added_at"] == datetime(2026, 11, 1, 10, tzinfo=timezone.utc)
+    assert [t["track_id"] for t in parsed.rows["tracks"]] == [T1["id"]]  # no dimension row for the local file
+    assert {u["user_id"] for u in parsed.rows["users"]} == {"curator"}
 
 
-def test_when_an_album_has_no_id_then_payload_shape_error_points_at_it() -> None:
-    album = full_album("x", "No id", [])
-    del album["id"]
+def test_when_playlist_items_pages_are_parsed_then_positions_continue_from_the_page_offset() -> None:
+    url = f"{API}/playlists/p1/items?offset=100&limit=100"
 
-    with pytest.raises(PayloadShapeError, match=r"\$\.albums\[0\]\.id"):
-        parse_albums({"albums": [album]})
+    parsed = parse("playlist_items", paging(url, [playlist_entry(T1)], offset=100), url)
 
-
-def test_when_a_popularity_is_not_an_integer_then_payload_shape_error() -> None:
-    album = full_album("4aawyAB9vmqN3uQ7FjRGTy", "A", [])
-    album["popularity"] = "71"
-
-    with pytest.raises(PayloadShapeError, match=r"popularity: expected an integer, got str"):
-        parse_albums({"albums": [album]})
+    assert [(r["playlist_id"], r["position"]) for r in parsed.rows["playlist_items"]] == [("p1", 100)]
 
 
-# -- release dates ---------------------------------------------------------------------------------
+def test_when_categories_are_parsed_then_id_name_and_icon_come_out() -> None:
+    parsed = parse("categories", {"categories": paging(f"{API}/browse/categories", [category("pop", "Pop")])})
+
+    assert [(c["category_id"], c["name"], c["icon_url"]) for c in parsed.rows["categories"]] == [
+        ("pop", "Pop", "https://t.scdn.co/pop.jpg")]
+
+
+# -- user sources ----------------------------------------------------------------------------------
+
+
+def test_when_user_sources_are_parsed_then_facts_carry_ranks_times_and_tracks() -> None:
+    profile = parse("user_profile", private_user("listener"))
+    top = parse("user_top_tracks", paging(f"{API}/me/top/tracks?offset=20", [T1], offset=20),
+                f"{API}/me/top/tracks?time_range=short_term&limit=20&offset=20")
+    top_artists = parse("user_top_artists", paging(f"{API}/me/top/artists", [full_artist(NEYO["id"], "Ne-Yo")]))
+    recent = parse("recently_played", cursor_paging(f"{API}/me/player/recently-played?limit=50",
+                                                    [play(T1, "2026-11-23T21:04:05.123Z")]))
+    saved = parse("saved_tracks", paging(f"{API}/me/tracks", [{"added_at": "2026-10-01T08:00:00Z", "track": T1}]))
+    followed = parse("followed_artists", {"artists": cursor_paging(f"{API}/me/following?type=artist",
+                                                                   [full_artist(NEYO["id"], "Ne-Yo")])})
+
+    (user,) = profile.rows["users"]
+    assert (user["user_id"], user["country"], user["product"], user["followers"]) == ("listener", "SE", "premium", 12)
+    assert "email" not in user
+    assert [(r["item_type"], r["time_range"], r["rank"], r["item_id"]) for r in top.rows["user_top_items"]] == [
+        ("track", "short_term", 21, T1["id"])]
+    assert [(r["time_range"], r["rank"]) for r in top_artists.rows["user_top_items"]] == [("medium_term", 1)]
+    (played,) = recent.rows["recently_played"]
+    assert (played["played_at"], played["track_id"], played["context_type"], played["context_uri"]) == (
+        datetime(2026, 11, 23, 21, 4, 5, 123000, tzinfo=timezone.utc), T1["id"], "playlist", "spotify:playlist:p1")
+    assert [(r["track_id"], r["added_at"].month) for r in saved.rows["saved_tracks"]] == [(T1["id"], 10)]
+    assert [r["artist_id"] for r in followed.rows["followed_artists"]] == [NEYO["id"]]
+    assert recent.rows["tracks"][0]["_richness"] == FULL
+
+
+# -- bad records, drift ----------------------------------------------------------------------------
+
+
+def test_when_an_item_has_a_nested_type_change_then_only_that_item_is_quarantined() -> None:
+    broken = copy.deepcopy(T1)
+    broken["artists"] = "Pitbull"  # a string where an array of objects belongs
+
+    parsed = parse("tracks", {"tracks": [broken, full_track("t2", "Two", A1, [NEYO])]})
+
+    assert [t["track_id"] for t in parsed.rows["tracks"]] == ["t2"]
+    ((table, reason, _, record),) = parsed.bad
+    assert (table, record["id"]) == ("tracks", T1["id"])
+    assert reason.startswith("unexpected shape: AttributeError")
+
+
+def test_when_an_embedded_album_date_does_not_parse_then_the_album_is_quarantined_and_the_track_kept() -> None:
+    track = full_track("t1", "One", simplified_album("a9", "Bad date", release_date="2021-02-30"), [PITBULL])
+
+    parsed = parse("tracks", {"tracks": [track]})
+
+    assert [t["track_id"] for t in parsed.rows["tracks"]] == ["t1"]
+    assert "albums" not in parsed.rows
+    assert [(b[0], b[2], b[3]["id"]) for b in parsed.bad] == [("albums", "release_date", "a9")]
+    assert "not a real date" in parsed.bad[0][1]
+
+
+def test_when_a_timestamp_does_not_parse_then_the_entry_is_quarantined() -> None:
+    body = paging(f"{API}/me/tracks", [{"added_at": "yesterday", "track": T1},
+                                       {"added_at": "2026-10-01T08:00:00Z", "track": None}])
+
+    parsed = parse("saved_tracks", body)
+
+    assert "saved_tracks" not in parsed.rows
+    assert [(b[0], b[2]) for b in parsed.bad] == [("saved_tracks", "added_at"), ("saved_tracks", "track")]
+
+
+def test_when_a_page_is_not_the_documented_envelope_then_payload_shape_error_names_the_path() -> None:
+    with pytest.raises(PayloadShapeError, match=r"\$\.tracks: expected an array, got dict"):
+        parse("tracks", {"tracks": {"items": []}})
+
+
+def test_when_objects_carry_fields_the_model_does_not_know_then_drift_reports_them_and_rows_still_come_out() -> None:
+    drifted = copy.deepcopy(T1)
+    drifted["tempo"] = 128.0
+    drifted["album"]["mood"] = "sunny"
+    drifted.pop("popularity")  # a missing optional field is simply null
+
+    parsed = parse("tracks", {"tracks": [drifted]})
+
+    assert parsed.drift == {"tracks": {"new_fields": ["SimplifiedAlbumObject.mood", "TrackObject.tempo"]}}
+    assert parsed.rows["tracks"][0]["popularity"] is None
+    assert parse("tracks", {"tracks": [T1]}).drift == {}
 
 
 @pytest.mark.parametrize(
-    ("raw", "precision", "expected", "year"),
+    ("raw", "precision", "expected"),
     [
-        ("1981", "year", date(1981, 1, 1), 1981),
-        ("1981-12", "month", date(1981, 12, 1), 1981),
-        ("1981-12-15", "day", date(1981, 12, 15), 1981),
-        ("2024-02-29", "day", date(2024, 2, 29), 2024),
+        ("2012", "year", (date(2012, 1, 1), 2012)),
+        ("2012-11", "month", (date(2012, 11, 1), 2012)),
+        ("2012-11-16", "day", (date(2012, 11, 16), 2012)),
+        ("0000", "year", (None, None)),  # Spotify's placeholder: unknown, not an error
+        (None, "day", (None, None)),
     ],
 )
 def test_when_release_date_matches_its_precision_then_it_is_the_first_day_it_allows(
-    raw: str, precision: str, expected: date, year: int
+    raw: str | None, precision: str, expected: tuple[date | None, int | None]
 ) -> None:
-    parsed = parse_release_date(raw, precision)
+    assert parse_release_date(raw, precision) == expected
 
-    assert parsed.value == expected
-    assert parsed.year == year
 
+@pytest.mark.parametrize(("raw", "precision"), [("2012-11", "day"), ("2021-02-30", "day"), ("2012", None),
+                                                 ("2012", "decade"), (2012, "year")])
+def test_when_release_date_is_bad_then_item_error_names_release_date(raw: Any, precision: Any) -> None:
+    with pytest.raises(ItemError) as caught:
+        parse_release_date(raw, precision)
 
-@pytest.mark.parametrize(
-    ("raw", "precision"),
-    [
-        ("0000", "year"),  # Spotify ships this for some catalogue albums
-        ("2021-02-30", "day"),  # impossible day
-        ("2021-13", "month"),  # impossible month
-        ("1981-12", "day"),  # shape does not match the precision
-        ("1981-12-15", "year"),
-        ("1981", "decade"),  # unknown precision
-        ("1981", None),
-        (None, "day"),
-        ("81", "year"),
-        ("", "year"),
-    ],
-)
-def test_when_release_date_is_bad_then_date_and_year_are_null(raw: str | None, precision: str | None) -> None:
-    parsed = parse_release_date(raw, precision)
+    assert caught.value.field == "release_date"
 
-    assert parsed.value is None
-    assert parsed.year is None
 
+def test_when_the_registry_is_read_then_every_raw_entity_of_the_contract_has_a_parser_and_a_table() -> None:
+    entities = {"new_releases", "albums", "album_tracks", "tracks", "artists", "artist_albums", "artist_top_tracks",
+                "search", "playlists", "playlist_items", "categories", "user_profile", "user_top_artists",
+                "user_top_tracks", "recently_played", "saved_tracks", "followed_artists", "user_playlists"}
 
-def test_when_an_album_has_a_bad_release_date_then_the_row_keeps_the_raw_value() -> None:
-    album = full_album("4aawyAB9vmqN3uQ7FjRGTy", "A", [], release_date="0000", precision="year")
-
-    (row,) = rows(parse_albums({"albums": [album]}), "albums")
-
-    assert (row["release_date"], row["release_year"], row["release_date_raw"], row["release_date_precision"]) == (
-        None,
-        None,
-        "0000",
-        "year",
-    )
-
-
-# -- new releases ----------------------------------------------------------------------------------
-
-
-def test_when_new_releases_page_is_parsed_then_simplified_album_rows_have_no_label_or_popularity() -> None:
-    body = {
-        "albums": paging(
-            f"{API}/browse/new-releases?offset=0&limit=20",
-            [
-                simplified_album("4aawyAB9vmqN3uQ7FjRGTy", "Global Warming", release_date="2012-11", precision="month"),
-                simplified_album("1ATL5GLyefJaxhQzSPVrLX", "Evolve", release_date="2017", precision="year"),
-            ],
-        )
-    }
-
-    records = parse_new_releases(body)
-
-    assert [r.richness for r in records] == [Richness.SIMPLIFIED, Richness.SIMPLIFIED]
-    first, second = rows(records, "albums")
-    assert first["release_date"] == date(2012, 11, 1)
-    assert second["release_date"] == date(2017, 1, 1)
-    assert second["release_year"] == 2017
-    assert first["label"] is None
-    assert first["popularity"] is None
-    assert first["total_tracks"] == 2
-
-
-def test_when_new_releases_body_is_not_paged_then_payload_shape_error() -> None:
-    with pytest.raises(PayloadShapeError, match=r"\$\.albums: expected an object"):
-        parse_new_releases({"albums": []})
-
-
-# -- tracks ----------------------------------------------------------------------------------------
-
-
-def test_when_tracks_body_is_parsed_then_full_rows_carry_album_isrc_popularity_and_artists() -> None:
-    album = simplified_album("4aawyAB9vmqN3uQ7FjRGTy", "Global Warming")
-    body = {"tracks": [full_track("6OmhkSOpvYBokMKQxpIGx2", "Global Warming", album, [PITBULL, NEYO]), None]}
-
-    records = parse_tracks(body)
-
-    assert [r.richness for r in records] == [Richness.FULL]
-    assert records[0].row == {
-        "track_id": "6OmhkSOpvYBokMKQxpIGx2",
-        "name": "Global Warming",
-        "album_id": "4aawyAB9vmqN3uQ7FjRGTy",
-        "duration_ms": 207959,
-        "explicit": False,
-        "popularity": 64,
-        "isrc": "USRC11700001",
-        "track_number": 1,
-        "disc_number": 1,
-        "is_local": False,
-        "primary_artist_id": "0TnOYISbd1XYRBk9myaseg",
-        "_artist_ids": ("0TnOYISbd1XYRBk9myaseg", "21E3waRsmPlU7jZsS13rcj"),
-    }
-
-
-def test_when_album_tracks_page_is_parsed_then_album_id_comes_from_the_page_href() -> None:
-    body = paging(
-        f"{API}/albums/4aawyAB9vmqN3uQ7FjRGTy/tracks?offset=50&limit=50",
-        [simplified_track("7ouMYWpwJ422jRcDASZB7P", "Track 51", [PITBULL], number=51)],
-        limit=50,
-        offset=50,
-    )
-
-    records = parse_album_tracks(body, None)
-
-    assert [(r.table, r.richness, r.row["album_id"], r.row["track_number"]) for r in records] == [
-        ("tracks", Richness.SIMPLIFIED, "4aawyAB9vmqN3uQ7FjRGTy", 51)
-    ]
-
-
-def test_when_album_tracks_page_href_has_no_album_then_request_url_is_used() -> None:
-    body = paging("", [simplified_track("7ouMYWpwJ422jRcDASZB7P", "T", [PITBULL])])
-
-    records = parse_album_tracks(body, "http://127.0.0.1:8080/v1/albums/1ATL5GLyefJaxhQzSPVrLX/tracks?offset=50")
-
-    assert records[0].row["album_id"] == "1ATL5GLyefJaxhQzSPVrLX"
-
-
-def test_when_album_tracks_page_names_no_album_anywhere_then_payload_shape_error() -> None:
-    with pytest.raises(PayloadShapeError, match="albums/\\{id\\}/tracks"):
-        parse_album_tracks(paging(f"{API}/browse/new-releases", []), f"{API}/tracks?ids=x")
-
-
-def test_when_a_track_artist_has_no_id_then_its_slot_is_kept_as_none() -> None:
-    local_artist = {"name": "Someone", "type": "artist"}
-    track = simplified_track("7ouMYWpwJ422jRcDASZB7P", "T", [local_artist, NEYO])
-    body = paging(f"{API}/albums/4aawyAB9vmqN3uQ7FjRGTy/tracks", [track])
-
-    (record,) = parse_album_tracks(body, None)
-
-    assert record.row["_artist_ids"] == (None, "21E3waRsmPlU7jZsS13rcj")
-    assert record.row["primary_artist_id"] is None
-
-
-def test_when_a_duration_does_not_fit_int32_then_payload_shape_error() -> None:
-    track = simplified_track("7ouMYWpwJ422jRcDASZB7P", "T", [PITBULL])
-    track["duration_ms"] = 2**31
-
-    with pytest.raises(PayloadShapeError, match="does not fit in int32"):
-        parse_album_tracks(paging(f"{API}/albums/a/tracks", [track]), None)
-
-
-# -- artists ---------------------------------------------------------------------------------------
-
-
-def test_when_artists_body_is_parsed_then_rows_carry_followers_genres_and_widest_image() -> None:
-    body = {"artists": [full_artist("0TnOYISbd1XYRBk9myaseg", "Pitbull", followers=10_000_000_000), None]}
-
-    (record,) = parse_artists(body)
-
-    assert record.richness is Richness.FULL
-    assert record.row == {
-        "artist_id": "0TnOYISbd1XYRBk9myaseg",
-        "name": "Pitbull",
-        "followers": 10_000_000_000,
-        "popularity": 80,
-        "genres": ["dance pop", "miami hip hop"],
-        "image_url": "https://i.scdn.co/image/large",
-    }
-
-
-def test_when_an_artist_has_no_images_then_image_url_is_null() -> None:
-    (record,) = parse_artists({"artists": [full_artist("0TnOYISbd1XYRBk9myaseg", "Pitbull", images=[])]})
-
-    assert record.row["image_url"] is None
-
-
-def test_when_a_genre_is_not_a_string_then_payload_shape_error() -> None:
-    artist = full_artist("0TnOYISbd1XYRBk9myaseg", "Pitbull")
-    artist["genres"] = ["pop", 7]
-
-    with pytest.raises(PayloadShapeError, match=r"\$\.artists\[0\]\.genres\[1\]"):
-        parse_artists({"artists": [artist]})
-
-
-def test_when_the_registry_is_read_then_every_first_slice_entity_has_a_parser() -> None:
-    assert set(PARSERS) == {"new_releases", "albums", "album_tracks", "tracks", "artists"}
-
-
-# -- the fixtures are Spotify-shaped ---------------------------------------------------------------
-
-_OPENAPI = Path("/work/shared/spotify-web-api/openapi.yaml")
-
-
-@lru_cache(maxsize=1)
-def _openapi() -> dict[str, Any]:
-    yaml = pytest.importorskip("yaml")
-    return yaml.safe_load(_OPENAPI.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-
-def _response_schema(path: str) -> dict[str, Any]:
-    spec = _openapi()
-    node = spec["paths"][path]["get"]["responses"]["200"]
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return {**node["content"]["application/json"]["schema"], "components": spec["components"]}
-
-
-@pytest.mark.skipif(not _OPENAPI.exists(), reason="Spotify OpenAPI description not present")
-@pytest.mark.parametrize(
-    ("path", "body"),
-    [
-        ("/albums", {"albums": [full_album("4aawyAB9vmqN3uQ7FjRGTy", "A", [simplified_track("t1", "T", [PITBULL])])]}),
-        ("/browse/new-releases", {"albums": paging(f"{API}/browse/new-releases", [simplified_album("a1", "A")])}),
-        ("/albums/{id}/tracks", paging(f"{API}/albums/a1/tracks", [simplified_track("t1", "T", [PITBULL, NEYO])])),
-        ("/tracks", {"tracks": [full_track("t1", "T", simplified_album("a1", "A"), [PITBULL])]}),
-        ("/artists", {"artists": [full_artist("0TnOYISbd1XYRBk9myaseg", "Pitbull")]}),
-    ],
-)
-def test_when_fixture_payloads_are_checked_against_the_openapi_description_then_they_match(
-    path: str, body: Any
-) -> None:
-    validator_module = pytest.importorskip("openapi_schema_validator")
-    validator = validator_module.OAS30Validator(_response_schema(path))
-
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)]
-
-    assert errors == []
+    assert set(PARSERS) == entities
+    assert set(PRIMARY_TABLE) == entities
+    assert set(PRIMARY_TABLE.values()) <= set(SPECS)

@@ -1,156 +1,183 @@
-"""Unit tests of activities.transform.tables: deterministic dedupe, richest record wins."""
+"""Unit tests of the table build: spill buckets and type checks, the deterministic dedupe, enrichment, bridges."""
 
 from __future__ import annotations
 
 import itertools
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from activities.transform.parse import Record, Richness
-from activities.transform.tables import CuratedTables, RunLineage
+import pyarrow as pa
+import pytest
 
-LINEAGE = RunLineage(snapshot_date=date(2026, 11, 24), source_run_id="run-1")
+from activities.transform.dedupe import winners
+from activities.transform.enrich import (
+    Lineage,
+    bridge_table,
+    curated_table,
+    duration_bucket,
+    genre_family,
+    popularity_tier,
+)
+from activities.transform.parse import FULL, SIMPLIFIED
+from activities.transform.schemas import SPECS
+from activities.transform.spill import TableSpill, first_bytes
 
-
-def album(album_id: str, **values: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "album_id": album_id,
-        "name": "Global Warming",
-        "album_type": "album",
-        "release_date": date(2012, 11, 16),
-        "release_date_raw": "2012-11-16",
-        "release_date_precision": "day",
-        "release_year": 2012,
-        "total_tracks": 18,
-        "label": None,
-        "popularity": None,
-    }
-    row.update(values)
-    return row
+BLOBS = ["raw/spotify/new_releases/part-00000.json.gz", "raw/spotify/albums/part-00000.json.gz",
+         "raw/spotify/tracks/part-00000.json.gz"]
+LINEAGE = Lineage(date(2026, 11, 24), "run-1", pa.array(BLOBS))
 
 
-def track(track_id: str, artists: tuple[str | None, ...] = ("a1",), **values: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "track_id": track_id,
-        "name": "Don't Stop the Party",
-        "album_id": "al1",
-        "duration_ms": 206120,
-        "explicit": True,
-        "popularity": None,
-        "isrc": None,
-        "track_number": 2,
-        "disc_number": 1,
-        "is_local": False,
-        "primary_artist_id": artists[0] if artists else None,
-        "_artist_ids": artists,
-    }
-    row.update(values)
-    return row
+def album(album_id: str, richness: int, *, label: str | None = None, popularity: int | None = None,
+          year: int = 2012) -> tuple[Any, ...]:
+    return (album_id, "Global Warming", "album", date(year, 11, 16), f"{year}-11-16", "day", year, 18, label,
+            popularity, None, "Pitbull", ["a1"], richness)
 
 
-SIMPLIFIED_ALBUM = Record("albums", Richness.SIMPLIFIED, album("al1"))
-FULL_ALBUM = Record("albums", Richness.FULL, album("al1", label="Mr.305", popularity=71))
+def track(track_id: str, richness: int, *, artists: list[Any] | None = None, popularity: Any = None,
+          duration: Any = 206_120) -> tuple[Any, ...]:
+    artists = ["a1"] if artists is None else artists
+    return (track_id, "Don't Stop the Party", "al1", duration, True, popularity, None, 2, 1, False, "Pitbull",
+            artists, richness)
 
 
-def test_when_a_full_album_and_a_simplified_one_share_a_key_then_the_full_one_wins_in_any_order() -> None:
-    for first, second in ((SIMPLIFIED_ALBUM, FULL_ALBUM), (FULL_ALBUM, SIMPLIFIED_ALBUM)):
-        tables = CuratedTables()
-        tables.add([first], source_blob=f"raw/{first.richness.name}", fetched_at="2026-11-24T05:00:00Z")
-        tables.add([second], source_blob=f"raw/{second.richness.name}", fetched_at="2026-11-24T05:00:00Z")
-
-        (row,) = tables.rows("albums", LINEAGE)
-
-        assert row["label"] == "Mr.305"
-        assert row["popularity"] == 71
-        assert row["source_blob"] == "raw/FULL"
+def spill_of(table: str, parts: list[tuple[int, list[tuple[Any, ...]]]], tmp: Path) -> tuple[TableSpill, list[Any]]:
+    bad: list[Any] = []
+    spill = TableSpill(SPECS[table], tmp, lambda *args: bad.append(args), flush_rows=3)
+    for rank, rows in parts:
+        for row in rows:
+            spill.append(row)
+        spill.end_part(rank)
+    return spill, bad
 
 
-def test_when_a_simplified_record_is_fetched_later_then_the_full_one_still_wins() -> None:
-    tables = CuratedTables()
-    tables.add([FULL_ALBUM], source_blob="raw/a", fetched_at="2026-11-24T05:00:00Z")
-    tables.add([SIMPLIFIED_ALBUM], source_blob="raw/b", fetched_at="2026-11-24T06:00:00Z")
-
-    (row,) = tables.rows("albums", LINEAGE)
-
-    assert row["source_blob"] == "raw/a"
+def built(table: str, parts: list[tuple[int, list[tuple[Any, ...]]]], tmp: Path) -> list[dict[str, Any]]:
+    spill, _ = spill_of(table, parts, tmp)
+    return [row for bucket in spill.buckets()
+            for row in curated_table(SPECS[table], winners(bucket, SPECS[table].key), LINEAGE).to_pylist()]
 
 
-def test_when_two_full_records_differ_in_completeness_then_the_one_with_more_values_wins() -> None:
-    tables = CuratedTables()
-    tables.add(
-        [Record("tracks", Richness.FULL, track("t1", popularity=50, isrc="USRC1"))], source_blob="raw/a", fetched_at="1"
-    )
-    tables.add([Record("tracks", Richness.FULL, track("t1", popularity=51))], source_blob="raw/b", fetched_at="2")
+def test_when_a_full_album_and_a_simplified_one_share_a_key_then_the_full_one_wins_in_any_order(
+    tmp_path: Path,
+) -> None:
+    simplified = (0, [album("al1", SIMPLIFIED)])
+    full = (1, [album("al1", FULL, label="Mr.305", popularity=71)])
+    for index, parts in enumerate(itertools.permutations([simplified, full])):
+        (row,) = built("albums", list(parts), tmp_path / str(index))
 
-    (row,) = tables.rows("tracks", LINEAGE)
-
-    assert (row["isrc"], row["popularity"]) == ("USRC1", 50)
-
-
-def test_when_equally_rich_records_tie_then_the_later_fetch_wins_regardless_of_read_order() -> None:
-    parts = [
-        ([Record("tracks", Richness.FULL, track("t1", popularity=10, isrc="X"))], "raw/p0", "2026-11-24T05:00:01Z"),
-        ([Record("tracks", Richness.FULL, track("t1", popularity=30, isrc="X"))], "raw/p1", "2026-11-24T05:00:03Z"),
-        ([Record("tracks", Richness.FULL, track("t1", popularity=20, isrc="X"))], "raw/p2", "2026-11-24T05:00:02Z"),
-    ]
-    winners = set()
-    for order in itertools.permutations(parts):
-        tables = CuratedTables()
-        for records, blob, fetched_at in order:
-            tables.add(records, source_blob=blob, fetched_at=fetched_at)
-        winners.add(tuple(sorted(next(tables.rows("tracks", LINEAGE)).items())))
-
-    assert len(winners) == 1
-    assert dict(next(iter(winners)))["popularity"] == 30
+        assert (row["label"], row["popularity"], row["source_blob"]) == ("Mr.305", 71, BLOBS[1])
 
 
-def test_when_rows_are_read_then_they_are_sorted_by_natural_key_with_lineage_filled() -> None:
-    tables = CuratedTables()
-    tables.add(
-        [Record("albums", Richness.FULL, album(key)) for key in ("c", "a", "b")], source_blob="raw/p", fetched_at=None
-    )
+def test_when_equally_rich_records_differ_then_more_values_win_then_the_later_part_then_the_first_row(
+    tmp_path: Path,
+) -> None:
+    sparse, rich = album("al1", FULL, label="L"), album("al1", FULL, label="L", popularity=5)
+    late = album("al2", FULL, label="late")
+    early = album("al2", FULL, label="early")
+    first, second = album("al3", FULL, label="first"), album("al3", FULL, label="second")
 
-    result = list(tables.rows("albums", LINEAGE))
+    rows = built("albums", [(2, [sparse, late]), (0, [rich, early]), (1, [first, second])], tmp_path)
 
-    assert [r["album_id"] for r in result] == ["a", "b", "c"]
-    assert {(r["snapshot_date"], r["source_run_id"], r["source_blob"]) for r in result} == {
-        (date(2026, 11, 24), "run-1", "raw/p")
-    }
-
-
-def test_when_a_track_is_seen_twice_then_track_artists_follow_the_winning_record_only() -> None:
-    tables = CuratedTables()
-    simplified = Record("tracks", Richness.SIMPLIFIED, track("t1", ("a1", "a2", "a3")))
-    full = Record("tracks", Richness.FULL, track("t1", ("a1", None, "a2"), popularity=5, isrc="X"))
-    tables.add([simplified], source_blob="raw/album", fetched_at="1")
-    tables.add([full], source_blob="raw/tracks", fetched_at="1")
-    tables.add([Record("tracks", Richness.SIMPLIFIED, track("t0", ("a9",)))], source_blob="raw/album", fetched_at="1")
-
-    result = [
-        (r["track_id"], r["artist_id"], r["artist_position"], r["source_blob"])
-        for r in tables.rows("track_artists", LINEAGE)
-    ]
-
-    assert result == [
-        ("t0", "a9", 0, "raw/album"),
-        ("t1", "a1", 0, "raw/tracks"),
-        ("t1", "a2", 2, "raw/tracks"),  # the id-less artist keeps slot 1
-    ]
-    assert tables.count("track_artists") == 3
-    assert tables.count("tracks") == 2
+    assert [(r["album_id"], r["label"], r["popularity"]) for r in rows] == [
+        ("al1", "L", 5), ("al2", "late", None), ("al3", "first", None)]
 
 
-def test_when_the_same_key_appears_twice_in_one_part_then_the_first_occurrence_wins() -> None:
-    tables = CuratedTables()
-    tables.add(
-        [
-            Record("albums", Richness.SIMPLIFIED, album("al1", name="first")),
-            Record("albums", Richness.SIMPLIFIED, album("al1", name="second")),
-        ],
-        source_blob="raw/p",
-        fetched_at="1",
-    )
+def test_when_rows_span_many_buckets_and_flushes_then_output_is_sorted_by_key_with_lineage(tmp_path: Path) -> None:
+    ids = ["zz", "0a", "Ab", "ab", "Zz", "00", "b1"]
 
-    (row,) = tables.rows("albums", LINEAGE)
+    rows = built("albums", [(0, [album(i, SIMPLIFIED) for i in ids])], tmp_path)
 
-    assert row["name"] == "first"
+    assert [r["album_id"] for r in rows] == sorted(ids)
+    assert {(r["snapshot_date"], r["source_run_id"], r["source_blob"]) for r in rows} == {
+        (date(2026, 11, 24), "run-1", BLOBS[0])}
+
+
+def test_when_a_value_has_the_wrong_type_or_a_key_is_missing_then_the_row_is_quarantined_not_written(
+    tmp_path: Path,
+) -> None:
+    rows_in = [track("t1", FULL, popularity="85"), track(None, FULL), track("t3", FULL, duration=1.5),
+               track("t4", FULL, artists=[7]), track("t5", FULL, popularity=True), track("t6", FULL, popularity=40)]
+
+    spill, bad = spill_of("tracks", [(2, rows_in)], tmp_path)
+    written = [r["track_id"] for b in spill.buckets() for r in b.to_pylist()]
+
+    assert written == ["t6"]
+    assert [(b[0], b[2], b[3], b[5]) for b in bad] == [
+        ("tracks", "popularity", "t1", 2), ("tracks", "track_id", "", 2), ("tracks", "duration_ms", "t3", 2),
+        ("tracks", "_artist_ids", "t4", 2), ("tracks", "popularity", "t5", 2)]
+    assert bad[0][1] == "type change: expected an integer, got str '85'"
+    assert bad[1][1] == "missing track_id"
+    assert bad[0][4]["track_id"] == "t1"  # the record itself, for whoever fixes it
+
+
+def test_when_keys_are_bucketed_then_the_bucket_is_the_first_byte_of_the_key() -> None:
+    assert first_bytes(pa.array(["a", "", "Zq", None, "0"])).tolist() == [97, 0, 90, 0, 48]
+
+
+def test_when_a_track_wins_then_track_artists_follow_its_credits_and_skip_ids_that_are_missing(
+    tmp_path: Path,
+) -> None:
+    spill, _ = spill_of("tracks", [(0, [track("t1", SIMPLIFIED, artists=["x"])]),
+                                   (1, [track("t1", FULL, artists=["a1", None, "a3"], popularity=10)])], tmp_path)
+    (bucket,) = list(spill.buckets())
+    best = winners(bucket, ("track_id",))
+
+    pairs = bridge_table(SPECS["track_artists"], best, LINEAGE).to_pylist()
+    tracks = curated_table(SPECS["tracks"], best, LINEAGE).to_pylist()
+
+    assert [(p["track_id"], p["artist_id"], p["artist_position"], p["source_blob"]) for p in pairs] == [
+        ("t1", "a1", 0, BLOBS[1]), ("t1", "a3", 2, BLOBS[1])]
+    assert (tracks[0]["primary_artist_id"], tracks[0]["primary_artist_name"]) == ("a1", "Pitbull")
+
+
+def test_when_tracks_are_enriched_then_raw_values_stay_beside_minutes_buckets_and_tiers(tmp_path: Path) -> None:
+    rows = built("tracks", [(0, [track("t1", FULL, popularity=82, duration=185_000),
+                                 track("t2", FULL, popularity=None, duration=None)])], tmp_path)
+
+    assert [(r["duration_ms"], r["duration_minutes"], r["duration_bucket"], r["popularity"], r["popularity_tier"])
+            for r in rows] == [(185_000, pytest.approx(3.0833, abs=1e-4), "3-4 min", 82, "top"),
+                               (None, None, None, None, None)]
+
+
+def test_when_albums_are_enriched_then_decade_sits_beside_the_year(tmp_path: Path) -> None:
+    rows = built("albums", [(0, [album("a1", FULL, year=1999, popularity=24), album("a2", FULL, year=2000)])],
+                 tmp_path)
+
+    assert [(r["release_year"], r["release_decade"], r["popularity_tier"]) for r in rows] == [
+        (1999, 1990, "low"), (2000, 2000, None)]
+
+
+def test_when_artists_are_enriched_then_genres_get_families_and_the_bridge_keeps_their_order(tmp_path: Path) -> None:
+    artists = [("a1", "Pitbull", 10, 80, ["miami hip hop", "dance pop"], None, FULL),
+               ("a2", "Nobody", 0, 3, [], None, FULL), ("a3", "Credit", None, None, None, None, SIMPLIFIED),
+               ("a4", "Odd", 1, 50, ["vaporwave", "latin pop"], None, FULL)]
+    spill, _ = spill_of("artists", [(0, artists)], tmp_path)
+    best = [winners(bucket, ("artist_id",)) for bucket in spill.buckets()]
+
+    rows = [r for b in best for r in curated_table(SPECS["artists"], b, LINEAGE).to_pylist()]
+    genres = [r for b in best for r in bridge_table(SPECS["artist_genres"], b, LINEAGE).to_pylist()]
+
+    assert [(r["artist_id"], r["primary_genre"], r["genre_family"], r["popularity_tier"]) for r in rows] == [
+        ("a1", "miami hip hop", "hip hop", "top"), ("a2", None, None, "low"), ("a3", None, None, None),
+        ("a4", "vaporwave", "latin", "high")]
+    assert [(g["artist_id"], g["genre_position"], g["genre"], g["genre_family"]) for g in genres] == [
+        ("a1", 0, "miami hip hop", "hip hop"), ("a1", 1, "dance pop", "pop"),
+        ("a4", 0, "vaporwave", "other"), ("a4", 1, "latin pop", "latin")]
+
+
+@pytest.mark.parametrize(
+    ("genre", "family"),
+    [("dance pop", "pop"), ("k-pop", "pop"), ("latin pop", "latin"), ("trip hop", "electronic"),
+     ("uk drill", "hip hop"), ("indie folk", "folk"), ("post-punk", "punk"), ("doom metal", "metal"),
+     ("neo soul", "r&b/soul"), ("classic rock", "rock"), ("modern classical", "classical"), ("dubstep", "electronic"),
+     ("afrobeats", "african"), ("bossa nova", "latin"), ("polka", "other")],
+)
+def test_when_a_genre_is_classified_then_it_gets_its_family(genre: str, family: str) -> None:
+    assert genre_family(genre) == family
+
+
+def test_when_numbers_are_bucketed_then_edges_fall_in_the_upper_bucket() -> None:
+    assert popularity_tier(pa.array([0, 24, 25, 50, 75, 100, None], pa.int16())).to_pylist() == [
+        "low", "low", "medium", "high", "top", "top", None]
+    assert duration_bucket(pa.array([119_999, 120_000, 600_000], pa.int32())).to_pylist() == [
+        "under 2 min", "2-3 min", "10 min or more"]

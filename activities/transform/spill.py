@@ -1,0 +1,184 @@
+"""Buffer parsed rows per table and spill them to local disk in key-range buckets.
+
+Peak memory must not grow with the number of parts, and a dimension's dedupe needs every
+candidate row of a key together. So rows are not kept: each table's row tuples are buffered
+up to ``flush_rows``, turned into Arrow columns (type-checked; bad rows go to quarantine),
+and written to one Arrow IPC file per table as one record batch per *bucket*. A bucket is the
+first byte of the first natural-key column (Spotify ids are base62, so about 62 buckets of
+similar size); since buckets are byte ranges, reading them in order yields keys in sorted
+order. Later, ``buckets()`` reads one bucket at a time: memory holds one bucket's candidates,
+about 1/62 of the table, whatever the number of parts.
+
+Each spilled row carries what the dedupe ranks by (see ``dedupe.py``): ``_richness`` (full or
+simplified object), ``_filled`` (non-null parsed columns), ``_part`` (the part's rank in
+``(fetched_at, path)`` order; also the index of its blob name) and ``_seq`` (arrival order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from activities.transform.columns import to_array
+from activities.transform.schemas import TableSpec
+
+DEFAULT_FLUSH_ROWS = 20_000
+
+META_FIELDS: tuple[pa.Field, ...] = (
+    pa.field("_richness", pa.int8()),
+    pa.field("_filled", pa.int8()),
+    pa.field("_part", pa.int32()),
+    pa.field("_seq", pa.int64()),
+)
+
+# on_bad(table, reason, field, natural_key, record, part_rank)
+BadRow = Callable[[str, str, "str | None", "str | None", dict[str, Any], int], None]
+
+
+def spill_schema(spec: TableSpec) -> pa.Schema:
+    """Parsed columns (all nullable while spilled) followed by the ranking columns."""
+    return pa.schema([pa.field(f.name, f.type) for f in spec.parsed] + list(META_FIELDS))
+
+
+def first_bytes(keys: pa.Array) -> np.ndarray:
+    """First byte of each string (0 for an empty one), as the bucket number."""
+    if not (pa.types.is_string(keys.type) or pa.types.is_large_string(keys.type)):
+        return np.zeros(len(keys), dtype=np.uint8)
+    count = len(keys)
+    if count == 0:
+        return np.zeros(0, dtype=np.uint8)
+    offset_type = np.int64 if pa.types.is_large_string(keys.type) else np.int32
+    _, offsets_buffer, data_buffer = keys.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[keys.offset : keys.offset + count + 1]
+    if data_buffer is None or data_buffer.size == 0:
+        return np.zeros(count, dtype=np.uint8)
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    starts = offsets[:-1]
+    firsts = data[np.minimum(starts, data.size - 1)]
+    return np.where(offsets[1:] > starts, firsts, 0).astype(np.uint8)
+
+
+class TableSpill:
+    """One parsed table's row buffer and its bucketed spill file."""
+
+    def __init__(self, spec: TableSpec, directory: Path, on_bad: BadRow, *, flush_rows: int = DEFAULT_FLUSH_ROWS):
+        self.spec = spec
+        self.rows: list[tuple[Any, ...]] = []
+        self.append = self.rows.append
+        self._path = directory / f"{spec.name}.arrow"
+        self._schema = spill_schema(spec)
+        self._on_bad = on_bad
+        self._flush_rows = flush_rows
+        self._marks: list[tuple[int, int]] = []  # (end row in self.rows, part rank) per part
+        self._seq = 0
+        self._writer: pa.ipc.RecordBatchFileWriter | None = None
+        self._batches = 0
+        self._index: dict[int, list[int]] = {}  # bucket -> batch numbers in the spill file
+        self.spilled_rows = 0
+        self.bad_rows = 0
+        self._key_positions = tuple(spec.parsed_names.index(k) for k in spec.key)
+
+    def end_part(self, part_rank: int) -> None:
+        """Close the current part's rows (they all get ``part_rank``); flush when the buffer is full."""
+        count = len(self.rows)
+        if count > (self._marks[-1][0] if self._marks else 0):
+            self._marks.append((count, part_rank))
+            if count >= self._flush_rows:
+                self.flush()
+
+    def _part_ranks(self, count: int) -> np.ndarray:
+        ends = np.fromiter((end for end, _ in self._marks), dtype=np.int64, count=len(self._marks))
+        ranks = np.fromiter((rank for _, rank in self._marks), dtype=np.int32, count=len(self._marks))
+        lengths = np.diff(ends, prepend=0)
+        assert ends[-1] == count, "rows appended after the last end_part"
+        return np.repeat(ranks, lengths)
+
+    def flush(self) -> None:
+        """Convert the buffer to Arrow, quarantine bad rows, write one batch per bucket."""
+        rows = self.rows
+        count = len(rows)
+        if count == 0:
+            return
+        parts = self._part_ranks(count)
+        columns = list(zip(*rows, strict=True))
+        richness = pa.array(columns[-1], pa.int8())
+        fields = self.spec.parsed
+        arrays: list[pa.Array] = []
+        bad: dict[int, tuple[str, str]] = {}
+        for field, values in zip(fields, columns, strict=False):
+            array, problems = to_array(values, field.type)
+            arrays.append(array)
+            for index, reason in problems.items():
+                bad.setdefault(index, (f"type change: {reason}", field.name))
+        for position, key in zip(self._key_positions, self.spec.key, strict=True):
+            if arrays[position].null_count:
+                for index in np.flatnonzero(arrays[position].is_null().to_numpy(zero_copy_only=False)):
+                    bad.setdefault(int(index), (f"missing {key}", key))
+        filled = np.zeros(count, dtype=np.int8)
+        for array in arrays:
+            if array.null_count:
+                filled += array.is_valid().to_numpy(zero_copy_only=False)
+            else:
+                filled += 1
+        seq = np.arange(self._seq, self._seq + count, dtype=np.int64)
+        self._seq += count
+        batch = pa.RecordBatch.from_arrays(
+            [*arrays, richness, pa.array(filled), pa.array(parts), pa.array(seq)], schema=self._schema
+        )
+        if bad:
+            self._quarantine(rows, bad, parts)
+            keep = np.ones(count, dtype=bool)
+            keep[list(bad)] = False
+            batch = batch.filter(pa.array(keep))
+        rows.clear()
+        self._marks.clear()
+        self._write_buckets(batch)
+
+    def _quarantine(self, rows: list[tuple[Any, ...]], bad: dict[int, tuple[str, str]], parts: np.ndarray) -> None:
+        names = self.spec.parsed_names
+        for index in sorted(bad):
+            reason, field = bad[index]
+            values = rows[index]
+            record = dict(zip(names, values, strict=False))
+            key = "/".join("" if values[p] is None else str(values[p]) for p in self._key_positions)
+            self._on_bad(self.spec.name, reason, field, key, record, int(parts[index]))
+        self.bad_rows += len(bad)
+
+    def _write_buckets(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        buckets = first_bytes(batch.column(self._key_positions[0]))
+        order = np.argsort(buckets, kind="stable")
+        ordered = batch.take(pa.array(order))
+        sorted_buckets = buckets[order]
+        values, starts = np.unique(sorted_buckets, return_index=True)
+        ends = np.append(starts[1:], len(sorted_buckets))
+        if self._writer is None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pa.ipc.new_file(str(self._path), self._schema)
+        for bucket, start, end in zip(values.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            self._writer.write_batch(ordered.slice(start, end - start))
+            self._index.setdefault(bucket, []).append(self._batches)
+            self._batches += 1
+        self.spilled_rows += batch.num_rows
+
+    def buckets(self) -> Iterator[pa.Table]:
+        """Flush, then yield each bucket's candidate rows, in bucket (so key) order."""
+        self.flush()
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._writer = None
+        with pa.OSFile(str(self._path)) as source:
+            reader = pa.ipc.open_file(source)
+            for bucket in sorted(self._index):
+                yield pa.Table.from_batches([reader.get_batch(i) for i in self._index[bucket]], schema=self._schema)
+        self._path.unlink(missing_ok=True)
+        self._index.clear()
+
+
+__all__ = ["DEFAULT_FLUSH_ROWS", "META_FIELDS", "TableSpill", "first_bytes", "spill_schema"]
