@@ -374,3 +374,24 @@ def test_when_the_refresh_token_is_not_provisioned_then_user_sources_are_reporte
         {"source": "user_profile", "status": None, "endpoint": "secret `spotify-refresh-token`"},
     ]
     assert "set SPOTIFY_REFRESH_TOKEN" in result.stderr and outputs["counts"]["albums"] == 3
+
+
+def test_when_requests_per_second_is_set_then_the_whole_run_keeps_to_it(tmp_path: Path) -> None:
+    # Arrange
+    import time
+
+    with twin_server() as twin:
+        config = config_for(twin, "paced-run", requests_per_second=25.0, max_concurrency=8,
+                            sources=("new_releases", "albums", "tracks", "artists", "categories", "artist_top_tracks",
+                                     "search", "artist_albums"))
+
+        # Act
+        with client_for(config) as client:
+            started = time.monotonic()
+            extract_all(config, client, LocalFolderStorage(tmp_path))
+            elapsed = time.monotonic() - started
+            sent = client.request_count
+
+    # Assert: a burst of maxConcurrency, then 25 a second
+    assert sent >= 20
+    assert elapsed >= (sent - config.max_concurrency) / 25.0 * 0.95
