@@ -87,6 +87,9 @@ class LocalServerlessPool:
         self._lock = threading.RLock()
         self.database = database
         self.connection = duckdb.connect(":memory:")
+        # Serverless SQL reads a Parquet UTC timestamp into DATETIME2 as its UTC wall time; DuckDB would
+        # shift it to the machine's time zone when a view casts TIMESTAMPTZ to TIMESTAMP.
+        self.connection.execute("SET TimeZone = 'UTC'")
         if database is not None:
             # Attached under a fixed name: DuckDB names a catalog after its file (spotify.duckdb -> `spotify`),
             # which would make the `spotify` schema ambiguous.
