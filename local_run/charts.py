@@ -210,6 +210,10 @@ def gantt_chart(bars: Sequence[GanttBar], *, title: str, width: int = 960) -> st
     body.append(f'<line x1="{plot_left}" y1="{axis_y}" x2="{plot_right}" y2="{axis_y}" stroke="#888"/>'
                 f'<text x="{plot_right}" y="{axis_y + 30}" text-anchor="end" fill="#555">'
                 f'seconds since {_e(origin.isoformat(timespec="seconds"))}</text>')
+    for number, status in enumerate(dict.fromkeys(b.status for b in bars)):  # legend: statuses present, in order
+        lx = plot_right - 110 * (number + 1)
+        body.append(f'<rect x="{lx}" y="5" width="10" height="10" fill="{STATUS_COLOURS.get(status, "#8a8886")}"/>'
+                    f'<text x="{lx + 14}" y="14">{_e(status)}</text>')
     return _svg(width, height, title, body)
 
 
@@ -228,16 +232,18 @@ def gantt_bars_from_runs(runs: Mapping[str, Any]) -> list[GanttBar]:
     for activity in runs.get("activityRuns", []):
         activities.setdefault(activity["pipelineRunId"], []).append(activity)
     bars = []
-    for pipeline in sorted(runs.get("pipelineRuns", []), key=lambda p: _time(p["runStart"]) or datetime.min):
+    pipelines = [p for p in runs.get("pipelineRuns", []) if p.get("runStart")]
+    for pipeline in sorted(pipelines, key=lambda p: _time(p["runStart"])):  # type: ignore[arg-type,return-value]
         start = _time(pipeline["runStart"])
-        if start is None:
-            continue
+        assert start is not None
         invoked = pipeline.get("invokedBy") or {}
+        detail = f"triggered by {invoked.get('name', '?')}" + (f" · {pipeline['message']}" if pipeline.get("message") else "")
         bars.append(GanttBar(pipeline["pipelineName"], start, _time(pipeline.get("runEnd")), pipeline.get("status", ""),
-                             0, f"triggered by {invoked.get('name', '?')}" + (f" · {pipeline['message']}" if pipeline.get("message") else "")))
+                             0, detail))
         children = [a for a in activities.get(pipeline["runId"], []) if a.get("activityRunStart")]
-        for activity in sorted(children, key=lambda a: _time(a["activityRunStart"]) or start):
-            label = activity["activityName"] + (f" (attempt {activity['attempt']})" if activity.get("attempt", 1) > 1 else "")
+        for activity in sorted(children, key=lambda a: _time(a["activityRunStart"])):  # type: ignore[arg-type,return-value]
+            attempt = activity.get("attempt", 1)
+            label = activity["activityName"] + (f" (attempt {attempt})" if attempt > 1 else "")
             if activity.get("iteration") is not None:
                 label += f" [{activity['iteration']}]"
             error = activity.get("error") or {}

@@ -35,6 +35,7 @@ STYLE = (
     "th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}"
     ".error{color:#a4262c}.muted{color:#666}nav a{margin-right:1em}pre{background:#f6f6f6;padding:8px;overflow:auto}"
     "section.query{margin:2em 0}svg{max-width:100%;height:auto;display:block;margin:.5em 0}"
+    "td.w{overflow-wrap:anywhere;max-width:520px;font-size:12px}summary{cursor:pointer;margin:.5em 0}.scroll{overflow-x:auto}"
 )
 
 
@@ -54,9 +55,13 @@ class SchemaChange:
     added: tuple[tuple[str, str], ...] = ()
     removed: tuple[tuple[str, str], ...] = ()
     retyped: tuple[tuple[str, str, str], ...] = ()  # (column, old type, new type)
+    classification: str = ""  # the load stage's verdict when its schema file has one: new/unchanged/additive/breaking
+    notes: tuple[str, ...] = ()  # the load stage's own description of each change, breaking ones marked
 
     @property
     def changed(self) -> bool:
+        if self.classification:
+            return self.classification != "unchanged"
         return self.previous is None or bool(self.added or self.removed or self.retyped)
 
 
@@ -131,21 +136,33 @@ def schema_changes(storage: Storage, container: str, snapshot_date: date) -> lis
         if days[-1] != day:
             continue
 
-        def columns(of: str, table: str = table) -> dict[str, str]:
-            return _schema_columns(json.loads(storage.read_bytes(container, f"_schemas/{table}/{of}.json")))
+        def document(of: str, table: str = table) -> Any:
+            return json.loads(storage.read_bytes(container, f"_schemas/{table}/{of}.json"))
 
-        now = columns(day)
-        if len(days) == 1:
-            changes.append(SchemaChange(table, day, None, len(now)))
+        current = document(day)
+        now = _schema_columns(current)
+        verdict = current.get("classification", "") if isinstance(current, Mapping) else ""
+        notes = tuple(_note(c) for c in current.get("changes", []) if isinstance(c, Mapping)) if verdict else ()
+        previous = current.get("compared_with") if verdict else (days[-2] if len(days) > 1 else None)
+        if previous is None or previous not in days:
+            changes.append(SchemaChange(table, day, previous, len(now), classification=verdict, notes=notes))
             continue
-        before = columns(days[-2])
+        before = _schema_columns(document(previous))
         changes.append(SchemaChange(
-            table, day, days[-2], len(now),
+            table, day, previous, len(now),
             added=tuple((c, t) for c, t in now.items() if c not in before),
             removed=tuple((c, t) for c, t in before.items() if c not in now),
             retyped=tuple((c, before[c], t) for c, t in now.items() if c in before and before[c] != t),
+            classification=verdict, notes=notes,
         ))
     return changes
+
+
+def _note(change: Mapping[str, Any]) -> str:
+    """One change as the load stage records it: {"column", "change", "before", "after", "breaking"}."""
+    before, after = change.get("before"), change.get("after")
+    types = f" {before} → {after}" if before and after else f" {after or before}" if (after or before) else ""
+    return f"{change.get('change', '?')} {change.get('column', '?')}{types}" + (" (breaking)" if change.get("breaking") else "")
 
 
 # --- the page ---------------------------------------------------------------------------------------------
@@ -194,12 +211,15 @@ def _monitoring(runs: Mapping[str, Any]) -> str:
         outcome = error.get("message") if error else _short(output.get("customOutput") if isinstance(output, Mapping) else output)
         rows.append([a["pipelineName"], a["activityName"], a.get("activityType", ""), str(a.get("attempt", 1)),
                      _seconds(a.get("durationInMs")), a.get("status", ""), outcome])
+    parts.append(f"<details><summary>Activity runs ({len(rows)})</summary>")
     parts.append(_table(["Pipeline", "Activity", "Type", "Attempt", "Duration (s)", "Status", "Output / error"], rows,
-                        numeric={3, 4}))
+                        numeric={3, 4}, wrap={6}))
+    parts.append("</details>")
     return "".join(parts)
 
 
 def _tables(table_rows: Mapping[str, int]) -> str:
+    table_rows = {name: count for name, count in table_rows.items() if not name.startswith("_")}  # markers, not tables
     if not table_rows:
         return "<p class='muted'>No table was published for this snapshot.</p>"
     ordered = sorted(table_rows.items(), key=lambda item: (-item[1], item[0]))
@@ -221,17 +241,21 @@ def _schemas(schemas: Sequence[SchemaChange] | None) -> str:
     changed = [s for s in schemas if s.changed]
     rows = []
     for s in changed:
-        if s.previous is None:
+        if s.notes:
+            what = "; ".join(s.notes)
+        elif s.previous is None:
             what = f"first schema ({s.columns} columns)"
         else:
             what = "; ".join(
                 [f"+ {c} {t}" for c, t in s.added] + [f"− {c} {t}" for c, t in s.removed]
                 + [f"{c}: {old} → {new}" for c, old, new in s.retyped]
-            )
-        rows.append([s.table, s.previous or "", s.snapshot_date, what])
+            ) or "column details only (nullability)"
+        rows.append([s.table, s.classification or ("new" if s.previous is None else "changed"), s.previous or "",
+                     str(s.columns), what])
     unchanged = sorted(s.table for s in schemas if not s.changed)
-    note = f"<p class='muted'>Unchanged: {_e(', '.join(unchanged))}.</p>" if unchanged else ""
-    table = _table(["Table", "Compared with", "Snapshot", "Change"], rows) if rows else "<p>No schema changed.</p>"
+    note = f"<p class='muted'>Unchanged since the previous snapshot: {_e(', '.join(unchanged))}.</p>" if unchanged else ""
+    table = (_table(["Table", "Classification", "Compared with", "Columns", "Change"], rows, numeric={3}) if rows
+             else "<p>No schema changed.</p>")
     return table + note
 
 
@@ -254,6 +278,8 @@ def _queries(queries: Sequence[AnalystQuery]) -> str:
                     parts.append(query_chart(query.result, query.chart))
                 except ChartSpecError as exc:
                     parts.append(f"<p class='error'>{_e(exc)}</p>")
+            if not query.result.rows:
+                parts.append("<p class='muted'>No rows for this run's data.</p>")
             shown = query.result.rows[:25]
             more = len(query.result.rows) - len(shown)
             parts.append(_table(query.result.columns, [[_cell(v) for v in row] for row in shown]))
@@ -263,14 +289,18 @@ def _queries(queries: Sequence[AnalystQuery]) -> str:
     return "".join(parts)
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int] | None = None) -> str:
-    numeric = numeric or set()
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int] | None = None,
+           wrap: set[int] | None = None) -> str:
+    """An HTML table; `numeric` columns align right, `wrap` columns (long ids, JSON) may break anywhere."""
+    numeric, wrap = numeric or set(), wrap or set()
+
+    def cell(index: int, text: str) -> str:
+        css = " ".join(name for name, columns in (("n", numeric), ("w", wrap)) if index in columns)
+        return f"<td class='{css}'>{_e(text)}</td>" if css else f"<td>{_e(text)}</td>"
+
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td class='n'>{_e(c)}</td>" if i in numeric else f"<td>{_e(c)}</td>" for i, c in enumerate(row))
-        + "</tr>" for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def _invoked(invoked_by: Any) -> str:

@@ -123,3 +123,21 @@ def test_when_a_report_is_written_then_it_has_every_section_and_escapes_query_te
         assert f'id="{section}"' in page
     assert "<b>A</b>" not in page and "&lt;b&gt;A&lt;/b&gt;" in page
     assert "DuckDB could not run it" in page
+
+
+def test_when_the_load_stage_classified_a_schema_then_its_verdict_and_change_notes_are_shown(tmp_path: Path) -> None:
+    storage = LocalFolderStorage(tmp_path)
+    columns = [{"name": "id", "type": "string", "nullable": False}]
+    storage.write_bytes("serving", "_schemas/albums/2026-11-17.json", json.dumps(
+        {"classification": "new", "compared_with": None, "changes": [], "columns": columns}).encode())
+    storage.write_bytes("serving", "_schemas/albums/2026-11-24.json", json.dumps(
+        {"classification": "additive", "compared_with": "2026-11-17", "columns": [*columns, {"name": "tier", "type": "string"}],
+         "changes": [{"column": "tier", "change": "added", "before": None, "after": "string", "breaking": False}]}).encode())
+
+    (change,) = schema_changes(storage, "serving", DAY)
+    page = write_report(tmp_path / "r.html", title="Run", runs={}, table_rows={}, truth_check={}, queries=[],
+                        schemas=[change]).read_text()
+
+    assert (change.classification, change.previous, change.added) == ("additive", "2026-11-17", (("tier", "string"),))
+    assert change.notes == ("added tier string",)
+    assert "additive" in page and "added tier string" in page
