@@ -69,4 +69,5 @@ def factory_overrides(config: EnvironmentConfig) -> dict[str, dict[str, Any]]:
             ),
         },
         "TR_Raw_Landed": {"typeProperties.scope": config.storage_account_id},
+        "TR_Curated_Landed": {"typeProperties.scope": config.storage_account_id},
     }

@@ -2,7 +2,8 @@
 
 Starts the Spotify twin, lays out storage (a folder, or Azurite), publishes the activity code where
 Batch would download it, fires TR_Daily_Extract for --date through the local factory runner (which then
-follows the storage events), and finally runs the Synapse views and a query on DuckDB.
+follows the storage events: transform, then the load into serving and its Synapse views), and finally runs the
+analyst queries on the local Synapse pool (a DuckDB database in the workdir, holding the views the load created).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 
 from activities.common.errors import ActivityError
 from activities.common.storage import LocalFolderStorage, Storage
-from env_config import ConfigError, factory_overrides, global_parameters, load_config, sql_variables
+from env_config import ConfigError, EnvironmentConfig, factory_overrides, global_parameters, load_config, sql_variables
 from local_adf_runner import LocalFactoryRunner, RunnerError, RunnerOptions, load_factory, publish_package
 from local_run.azurite import Azurite
 from local_run.analyst import AnalystQuery, run_analyst_queries
@@ -95,8 +96,10 @@ def _run(args: argparse.Namespace) -> int:
         factory = load_factory(ROOT / "adf", overrides=overrides, global_parameters=params)
         publish_package(storage, ROOT / "activities", params["activitiesFolderPath"])
 
+        pool = _synapse_pool(config, workdir, storage, args.storage)
+        cleanups.append(pool.close)
         runner = LocalFactoryRunner(
-            factory, storage, workdir,
+            factory, storage, workdir, sql_opener=lambda linked_service, factory: pool,
             options=RunnerOptions(retry_interval_cap_seconds=args.retry_interval_cap, verbose=args.verbose,
                                   data_factory_name=config.factory.name),
         )
@@ -116,7 +119,7 @@ def _run(args: argparse.Namespace) -> int:
         local_root = _local_copy(storage, workdir, args.storage, config.storage.curated_container)
         tables = _curated_counts(local_root / config.storage.curated_container, args.date)
         truth_check = _truth_check(workdir, args, local_root / config.storage.curated_container)
-        queries = _queries(local_root, sql_variables(config))
+        queries = run_analyst_queries(pool, ROOT / "synapse" / "queries")
         _print_summary(tables, truth_check, queries)
         report = write_report(
             workdir / "report.html", title=f"Spotify pipeline, local run {args.date}", runs=runner.monitor.to_json(),
@@ -230,12 +233,35 @@ def _truth_check(workdir: Path, args: argparse.Namespace, curated: Path) -> dict
     return check
 
 
-def _queries(storage_root: Path, variables: dict[str, str]) -> list[QueryResult]:
-    synapse = ROOT / "synapse"
-    setup = "\n".join(p.read_text(encoding="utf-8") for p in sorted((synapse / "setup").glob("*.sql")))
-    pool = LocalServerlessPool(storage_root, data_sources_from_setup(setup, variables))
-    pool.create_views(synapse / "views")
-    return run_analyst_queries(pool, synapse / "queries")
+def _synapse_pool(config: EnvironmentConfig, workdir: Path, storage: Storage, kind: str) -> LocalServerlessPool:
+    """The local Synapse serverless pool, as deploy sets it up: a persistent DuckDB database in the workdir where
+    PL_Load_Spotify's Script activities create the views the summary then queries. DuckDB reads files: with
+    Azurite, the serving container is mirrored into the workdir before every statement."""
+    setup = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "synapse" / "setup").glob("*.sql")))
+    root = workdir / "storage" if kind == "local" else workdir / "azurite-mirror"
+    serving = config.storage.serving_container
+    pool = LocalServerlessPool(
+        root, data_sources_from_setup(setup, sql_variables(config)),
+        database=workdir / "synapse" / f"{config.synapse.database}.duckdb",
+        before_query=None if kind == "local" else lambda: _mirror(storage, root, serving),
+    )
+    pool.apply_setup(setup)
+    return pool
+
+
+def _mirror(storage: Storage, root: Path, container: str) -> None:
+    """Make `<root>/<container>` hold exactly the container's blobs (changed ones copied, gone ones deleted)."""
+    target = LocalFolderStorage(root)
+    folder = root / container
+    present = set()
+    for blob in storage.list_blobs(container):
+        present.add(blob.path)
+        local = folder / blob.path
+        if not local.is_file() or local.stat().st_size != blob.size:
+            target.write_bytes(container, blob.path, storage.read_bytes(container, blob.path))
+    for local in folder.rglob("*") if folder.is_dir() else ():
+        if local.is_file() and local.relative_to(folder).as_posix() not in present:
+            local.unlink()
 
 
 def _print_summary(tables: dict[str, int], truth_check: dict[str, Any], queries: list[AnalystQuery]) -> None:

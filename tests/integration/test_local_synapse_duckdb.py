@@ -18,8 +18,8 @@ from local_synapse.engine import data_sources_from_setup
 
 SYNAPSE = Path(__file__).resolve().parents[2] / "synapse"
 SETUP = "\n".join(p.read_text() for p in sorted((SYNAPSE / "setup").glob("*.sql")))
-# The container the committed views read.
-COMMITTED_VIEWS_CONTAINER = "curated"
+# The container the committed views read (data source spotify_serving).
+COMMITTED_VIEWS_CONTAINER = "serving"
 
 
 def _serving_schema(table: str) -> pa.Schema:

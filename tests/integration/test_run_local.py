@@ -68,8 +68,14 @@ def test_when_run_then_monitoring_view_query_result_and_records_are_produced(fir
     assert "PL_Extract_Spotify" in result.stdout and "PL_Transform_Spotify" in result.stdout
     assert "TR_Raw_Landed (BlobEventsTrigger)" in result.stdout
     assert "01_album_size_and_explicit_share" in result.stdout
+    assert "TR_Curated_Landed (BlobEventsTrigger)" in result.stdout
     record = json.loads((workdir / "runs" / f"{DAY}-runs.json").read_text())
-    assert [run["status"] for run in record["pipelineRuns"]] == ["Succeeded", "Succeeded"]
+    assert [(run["pipelineName"], run["status"]) for run in record["pipelineRuns"]] == [
+        ("PL_Extract_Spotify", "Succeeded"), ("PL_Transform_Spotify", "Succeeded"), ("PL_Load_Spotify", "Succeeded")]
+    serving = workdir / "storage" / "serving"
+    assert list((serving / "tracks" / f"snapshot_date={DAY}").glob("part-*.parquet"))
+    assert (serving / "_schemas" / "tracks" / f"{DAY}.json").exists()
+    assert (serving / "lineage" / f"{record['pipelineRuns'][2]['runId']}.json").exists()
     assert (workdir / "report.html").exists()
 
 

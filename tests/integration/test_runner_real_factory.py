@@ -1,5 +1,7 @@
 """The committed factory in the local runner: TR_Daily_Extract runs `python -m activities.extract` against the
-Spotify twin, the manifest it writes last fires TR_Raw_Landed, which runs `python -m activities.transform`.
+Spotify twin, the manifest it writes last fires TR_Raw_Landed, which runs `python -m activities.transform`; the
+curated snapshot marker the transform writes last fires TR_Curated_Landed, which runs PL_Load_Spotify (data flow,
+schema check, views on a local Synapse pool, lineage).
 
 This checks the runner against the real contract (activity.json, linkedServices.json, folderPath layout);
 the activities' own behaviour is tested in their packages."""
@@ -20,6 +22,7 @@ from local_adf_runner import (
     load_factory,
     publish_package,
 )
+from local_synapse import LocalServerlessPool
 from spotify_twin.server import TwinServer
 
 pytestmark = pytest.mark.integration
@@ -28,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 SECRET = "runner-test-secret"
 
 
-def test_when_daily_trigger_fires_then_extract_and_transform_run_as_a_chain(
+def test_when_daily_trigger_fires_then_extract_transform_and_load_run_as_a_chain(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = load_config("local")
@@ -42,14 +45,22 @@ def test_when_daily_trigger_fires_then_extract_and_transform_run_as_a_chain(
         factory = load_factory(REPO / "adf", overrides, parameters)
         storage = LocalFolderStorage(storage_root)
         publish_package(storage, REPO / "activities", parameters["activitiesFolderPath"])
-        runner = LocalFactoryRunner(factory, storage, tmp_path / "work", options=RunnerOptions(retry_interval_cap_seconds=0))
+        pool = LocalServerlessPool(storage_root, {"spotify_serving": "serving"}, database=tmp_path / "work" / "synapse.duckdb")
+        pool.apply_setup("EXEC ('CREATE SCHEMA spotify')")
+        runner = LocalFactoryRunner(factory, storage, tmp_path / "work", sql_opener=lambda ls, f: pool,
+                                    options=RunnerOptions(retry_interval_cap_seconds=0))
 
         result = runner.run_schedule_trigger("TR_Daily_Extract", date(2026, 11, 24))
 
+    # The load runs once the transform writes the curated snapshot marker (docs/architecture.md).
+    marker = any(storage.list_blobs("curated", "_snapshots/snapshot_date=2026-11-24/_SUCCESS"))
     assert [(r.pipelineName, r.status) for r in result.runs] == [
         ("PL_Extract_Spotify", "Succeeded"), ("PL_Transform_Spotify", "Succeeded")
-    ], [r.message for r in result.runs]
-    extract, transform = result.runs
+    ] + ([("PL_Load_Spotify", "Succeeded")] if marker else []), [r.message for r in result.runs]
+    extract, transform = result.runs[:2]
     assert transform.parameters["folderPath"] == f"raw/spotify/manifests/ingest_date=2026-11-24/run_id={extract.runId}"
     assert transform.parameters["fileName"] == "_manifest.json"
     assert any(storage.list_blobs("curated", "tracks/snapshot_date=2026-11-24/_SUCCESS"))
+    if marker:
+        assert any(storage.list_blobs("serving", "tracks/snapshot_date=2026-11-24/part-"))
+        assert pool.execute_script("SELECT COUNT(*) AS n FROM spotify.tracks").result_sets[0][0]["n"] > 0

@@ -1,0 +1,24 @@
+-- Serving table `artist_genres`, one row per row of each snapshot. Generated from its schema by
+-- activities.load.ddl (python -m activities.load.generate); do not edit by hand. `snapshot_date` comes
+-- from the folder name (filepath(1)), so a filter on it reads only that snapshot's files.
+CREATE OR ALTER VIEW spotify.artist_genres AS
+SELECT
+    CAST(r.filepath(1) AS DATE) AS snapshot_date,
+    r.artist_id,
+    r.genre_position,
+    r.genre,
+    r.genre_family,
+    r.source_run_id,
+    r.source_blob
+FROM OPENROWSET(
+    BULK 'artist_genres/snapshot_date=*/*.parquet',
+    DATA_SOURCE = 'spotify_serving',
+    FORMAT = 'PARQUET'
+) WITH (
+    artist_id VARCHAR(22) COLLATE Latin1_General_100_BIN2_UTF8,
+    genre_position SMALLINT,
+    genre VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    genre_family VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    source_run_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    source_blob VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8
+) AS r;

@@ -1,0 +1,22 @@
+-- Serving table `categories`, one row per row of each snapshot. Generated from its schema by
+-- activities.load.ddl (python -m activities.load.generate); do not edit by hand. `snapshot_date` comes
+-- from the folder name (filepath(1)), so a filter on it reads only that snapshot's files.
+CREATE OR ALTER VIEW spotify.categories AS
+SELECT
+    CAST(r.filepath(1) AS DATE) AS snapshot_date,
+    r.category_id,
+    r.name,
+    r.icon_url,
+    r.source_run_id,
+    r.source_blob
+FROM OPENROWSET(
+    BULK 'categories/snapshot_date=*/*.parquet',
+    DATA_SOURCE = 'spotify_serving',
+    FORMAT = 'PARQUET'
+) WITH (
+    category_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    name VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    icon_url VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    source_run_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    source_blob VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8
+) AS r;

@@ -1,0 +1,38 @@
+-- Serving table `playlists`, one row per row of each snapshot. Generated from its schema by
+-- activities.load.ddl (python -m activities.load.generate); do not edit by hand. `snapshot_date` comes
+-- from the folder name (filepath(1)), so a filter on it reads only that snapshot's files.
+CREATE OR ALTER VIEW spotify.playlists AS
+SELECT
+    CAST(r.filepath(1) AS DATE) AS snapshot_date,
+    r.playlist_id,
+    r.name,
+    r.description,
+    r.owner_id,
+    r.owner_display_name,
+    r.[public],
+    r.collaborative,
+    r.snapshot_id,
+    r.followers,
+    r.total_items,
+    r.image_url,
+    r.source_run_id,
+    r.source_blob
+FROM OPENROWSET(
+    BULK 'playlists/snapshot_date=*/*.parquet',
+    DATA_SOURCE = 'spotify_serving',
+    FORMAT = 'PARQUET'
+) WITH (
+    playlist_id VARCHAR(22) COLLATE Latin1_General_100_BIN2_UTF8,
+    name VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    description VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    owner_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    owner_display_name VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    [public] BIT,
+    collaborative BIT,
+    snapshot_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    followers BIGINT,
+    total_items INT,
+    image_url VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    source_run_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    source_blob VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8
+) AS r;

@@ -1,0 +1,26 @@
+-- Serving table `recently_played`, one row per row of each snapshot. Generated from its schema by
+-- activities.load.ddl (python -m activities.load.generate); do not edit by hand. `snapshot_date` comes
+-- from the folder name (filepath(1)), so a filter on it reads only that snapshot's files.
+CREATE OR ALTER VIEW spotify.recently_played AS
+SELECT
+    CAST(r.filepath(1) AS DATE) AS snapshot_date,
+    r.played_at,
+    r.track_id,
+    r.context_type,
+    r.context_uri,
+    r.played_date,
+    r.source_run_id,
+    r.source_blob
+FROM OPENROWSET(
+    BULK 'recently_played/snapshot_date=*/*.parquet',
+    DATA_SOURCE = 'spotify_serving',
+    FORMAT = 'PARQUET'
+) WITH (
+    played_at DATETIME2(7),
+    track_id VARCHAR(22) COLLATE Latin1_General_100_BIN2_UTF8,
+    context_type VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    context_uri VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    played_date DATE,
+    source_run_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    source_blob VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8
+) AS r;

@@ -1,0 +1,22 @@
+-- Serving table `track_artists`, one row per row of each snapshot. Generated from its schema by
+-- activities.load.ddl (python -m activities.load.generate); do not edit by hand. `snapshot_date` comes
+-- from the folder name (filepath(1)), so a filter on it reads only that snapshot's files.
+CREATE OR ALTER VIEW spotify.track_artists AS
+SELECT
+    CAST(r.filepath(1) AS DATE) AS snapshot_date,
+    r.track_id,
+    r.artist_id,
+    r.artist_position,
+    r.source_run_id,
+    r.source_blob
+FROM OPENROWSET(
+    BULK 'track_artists/snapshot_date=*/*.parquet',
+    DATA_SOURCE = 'spotify_serving',
+    FORMAT = 'PARQUET'
+) WITH (
+    track_id VARCHAR(22) COLLATE Latin1_General_100_BIN2_UTF8,
+    artist_id VARCHAR(22) COLLATE Latin1_General_100_BIN2_UTF8,
+    artist_position SMALLINT,
+    source_run_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    source_blob VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8
+) AS r;

@@ -1,0 +1,28 @@
+-- Serving table `users`, one row per row of each snapshot. Generated from its schema by
+-- activities.load.ddl (python -m activities.load.generate); do not edit by hand. `snapshot_date` comes
+-- from the folder name (filepath(1)), so a filter on it reads only that snapshot's files.
+CREATE OR ALTER VIEW spotify.users AS
+SELECT
+    CAST(r.filepath(1) AS DATE) AS snapshot_date,
+    r.user_id,
+    r.display_name,
+    r.country,
+    r.product,
+    r.followers,
+    r.image_url,
+    r.source_run_id,
+    r.source_blob
+FROM OPENROWSET(
+    BULK 'users/snapshot_date=*/*.parquet',
+    DATA_SOURCE = 'spotify_serving',
+    FORMAT = 'PARQUET'
+) WITH (
+    user_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    display_name VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    country VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    product VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    followers BIGINT,
+    image_url VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    source_run_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    source_blob VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8
+) AS r;

@@ -1,0 +1,129 @@
+"""PL_Load_Spotify in the local runner, fired by TR_Curated_Landed on a curated snapshot marker: the data flow
+stages every table, the schema check publishes it, the Script activity creates the views on the local Synapse
+pool, lineage is recorded; then a second snapshot with an additive and one with a breaking schema change."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from activities.transform.schemas import NATURAL_KEYS, TABLES
+from local_adf_runner.monitor import PipelineRun
+from tests.integration.load_fixtures import ROWS, LoadHarness, load_harness
+
+pytestmark = pytest.mark.integration
+
+FIRST, SECOND = "2026-11-23", "2026-11-24"
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[LoadHarness, list[PipelineRun]]:
+    harness = load_harness(tmp_path_factory.mktemp("load"))
+    return harness, harness.land(FIRST)
+
+
+def _json(harness: LoadHarness, container: str, path: str) -> Any:
+    return json.loads((harness.lake.root / container / path).read_text())
+
+
+def _activity_error(harness: LoadHarness, run: PipelineRun, name: str) -> str:
+    (activity,) = [a for a in harness.runner.monitor.activity_runs(run.runId) if a.activityName == name]
+    return activity.error.message if activity.error else ""
+
+
+def test_when_the_snapshot_marker_lands_then_every_table_is_served_with_its_schema_and_view(loaded) -> None:  # type: ignore[no-untyped-def]
+    harness, runs = loaded
+
+    assert [(r.pipelineName, r.status) for r in runs] == [("PL_Load_Spotify", "Succeeded")], [r.message for r in runs]
+    assert runs[0].invokedBy["name"] == "TR_Curated_Landed"
+    for table in TABLES:
+        partition = harness.lake.root / "serving" / table / f"snapshot_date={FIRST}"
+        assert sorted(p.name for p in partition.iterdir()) == ["part-00000.parquet"], table
+        schema = _json(harness, "serving", f"_schemas/{table}/{FIRST}.json")
+        assert schema["classification"] == "new" and schema["rows"] == ROWS
+        assert [c["name"] for c in schema["columns"]] == [n for n in TABLES[table].names if n != "snapshot_date"]
+        key = NATURAL_KEYS[table][0]
+        rows = harness.query(f"SELECT snapshot_date, {key} FROM spotify.{table} ORDER BY {key}")
+        assert len(rows) == ROWS and {str(r["snapshot_date"]) for r in rows} == {FIRST}, table
+    assert not list((harness.lake.root / "serving" / "_staging").rglob("*.parquet"))
+
+
+def test_when_the_load_succeeds_then_lineage_names_inputs_outputs_run_ids_and_row_counts(loaded) -> None:  # type: ignore[no-untyped-def]
+    harness, (run,) = loaded
+
+    lineage = _json(harness, "serving", f"lineage/{run.runId}.json")
+
+    assert lineage["pipeline"]["run_id"] == run.runId and lineage["pipeline"]["trigger"]["name"] == "TR_Curated_Landed"
+    assert lineage["upstream"] == {"snapshot_marker": f"curated/_snapshots/snapshot_date={FIRST}/_SUCCESS",
+                                   "run_id": f"transform-{FIRST}",
+                                   "manifest": f"raw/spotify/manifests/ingest_date={FIRST}/_manifest.json"}
+    tracks_in = next(i for i in lineage["inputs"] if i["table"] == "tracks")
+    tracks_out = next(o for o in lineage["outputs"] if o["table"] == "tracks")
+    assert tracks_in["files"] == [f"curated/tracks/snapshot_date={FIRST}/part-00000.parquet"]
+    assert (tracks_in["rows_read"], tracks_in["rows_in_marker"]) == (ROWS, ROWS)
+    assert tracks_out["files"] == [f"serving/tracks/snapshot_date={FIRST}/part-00000.parquet"]
+    assert (tracks_out["rows"], tracks_out["rows_written"], tracks_out["classification"]) == (ROWS, ROWS, "new")
+    assert "spotify.tracks" in lineage["views"]
+
+
+def _add_tempo(schema: pa.Schema) -> tuple[pa.Schema, Any]:
+    def change(rows: list[dict[str, Any]]) -> None:
+        for index, row in enumerate(rows):
+            row["tempo"] = 120.0 + index
+
+    return schema.append(pa.field("tempo", pa.float64())), change
+
+
+def test_when_a_snapshot_adds_a_nullable_column_then_it_is_additive_and_the_view_serves_it(tmp_path: Path) -> None:
+    harness = load_harness(tmp_path)
+    harness.land(FIRST)
+
+    (run,) = harness.land(SECOND, {"tracks": _add_tempo(TABLES["tracks"])})
+
+    assert run.status == "Succeeded", run.message
+    schema = _json(harness, "serving", f"_schemas/tracks/{SECOND}.json")
+    assert schema["classification"] == "additive"
+    assert schema["changes"] == [{"column": "tempo", "change": "added", "before": None, "after": "float64", "breaking": False}]
+    assert _json(harness, "serving", f"_schemas/albums/{SECOND}.json")["classification"] == "unchanged"
+    rows = harness.query("SELECT snapshot_date, tempo FROM spotify.tracks ORDER BY snapshot_date, tempo")
+    assert [(str(r["snapshot_date"]), r["tempo"]) for r in rows] == [(FIRST, None)] * ROWS + [
+        (SECOND, 120.0), (SECOND, 121.0), (SECOND, 122.0)]
+
+
+def test_when_a_snapshot_changes_a_column_type_then_the_load_fails_naming_it_and_the_last_good_data_stays(tmp_path: Path) -> None:
+    harness = load_harness(tmp_path)
+    harness.land(FIRST)
+    retyped = pa.schema([pa.field("popularity", pa.string()) if f.name == "popularity" else f for f in TABLES["tracks"]])
+
+    def to_text(rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            row["popularity"] = f"p{row['popularity']}"
+
+    (run,) = harness.land(SECOND, {"tracks": (retyped, to_text)})
+
+    assert run.status == "Failed"
+    message = _activity_error(harness, run, "Check serving schemas")
+    assert "breaking schema change in snapshot 2026-11-24: table `tracks`: column `popularity` changed type int16 -> string" in message
+    assert "Operation on target Check serving schemas failed" in run.message and "`popularity`" in run.message
+    assert not (harness.lake.root / "serving" / "tracks" / f"snapshot_date={SECOND}").exists()
+    assert not (harness.lake.root / "serving" / "albums" / f"snapshot_date={SECOND}").exists()
+    assert not (harness.lake.root / "serving" / "_schemas" / "tracks" / f"{SECOND}.json").exists()
+    rows = harness.query("SELECT snapshot_date, popularity FROM spotify.tracks ORDER BY popularity")
+    assert [(str(r["snapshot_date"]), r["popularity"]) for r in rows] == [(FIRST, i) for i in range(ROWS)]
+
+
+def test_when_the_same_snapshot_is_loaded_again_then_it_is_unchanged_and_no_view_is_touched(tmp_path: Path) -> None:
+    harness = load_harness(tmp_path)
+    harness.land(FIRST)
+
+    (run,) = harness.land(FIRST)
+
+    assert run.status == "Succeeded", run.message
+    (check,) = [a for a in harness.runner.monitor.activity_runs(run.runId) if a.activityName == "Check serving schemas"]
+    assert check.output["customOutput"]["views"] == []
+    assert {t["classification"] for t in check.output["customOutput"]["tables"].values()} == {"unchanged"}
+    assert len(harness.query("SELECT * FROM spotify.tracks")) == ROWS
