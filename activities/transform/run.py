@@ -42,7 +42,7 @@ from activities.transform.enrich import BRIDGES, Lineage, bridge_table, curated_
 from activities.transform.errors import ManifestNotFoundError, PartNotFoundError, PayloadShapeError
 from activities.transform.hooks import pause_at
 from activities.transform.manifest import Manifest, ManifestPart, inflate_part, loads_part, parse_manifest, processed_key
-from activities.transform.parse import PARSERS, PRIMARY_TABLE, DriftRecorder, Emitter, request_context
+from activities.transform.parse import PARSERS, PRIMARY_TABLE, DriftRecorder, Emitter, needs_context, request_context
 from activities.transform.parse.emitter import SHAPE_ERRORS
 from activities.transform.publish import (
     PublishedPartition,
@@ -334,9 +334,10 @@ def transform(context: ActivityContext) -> dict[str, Any]:
     config = TransformConfig.from_context(context)
     storage = open_run_storage(context, config)
     data = read_manifest_bytes(storage, config)
-    manifest = parse_manifest(data, config.manifest_blob)
     manifest_sha = hashlib.sha256(data).hexdigest()
-    marker_key = processed_key(manifest.blob, data)
+    manifest = parse_manifest(data, config.manifest_blob, keep_url=needs_context)
+    del data
+    marker_key = processed_key(manifest.blob, manifest_sha)
     skipped = _skip(storage, config, manifest, processed_marker_path(marker_key))
     if skipped is not None:
         return skipped

@@ -74,6 +74,7 @@ class TableSpill:
         self._on_bad = on_bad
         self._flush_rows = flush_rows
         self._marks: list[tuple[int, int]] = []  # (end row in self.rows, part rank) per part
+        self._marked = 0  # rows covered by _marks
         self._seq = 0
         self._writer: pa.ipc.RecordBatchFileWriter | None = None
         self._batches = 0
@@ -85,10 +86,12 @@ class TableSpill:
     def end_part(self, part_rank: int) -> None:
         """Close the current part's rows (they all get ``part_rank``); flush when the buffer is full."""
         count = len(self.rows)
-        if count > (self._marks[-1][0] if self._marks else 0):
-            self._marks.append((count, part_rank))
-            if count >= self._flush_rows:
-                self.flush()
+        if count == self._marked:
+            return
+        self._marks.append((count, part_rank))
+        self._marked = count
+        if count >= self._flush_rows:
+            self.flush()
 
     def _part_ranks(self, count: int) -> np.ndarray:
         ends = np.fromiter((end for end, _ in self._marks), dtype=np.int64, count=len(self._marks))
@@ -136,6 +139,7 @@ class TableSpill:
             batch = batch.filter(pa.array(keep))
         rows.clear()
         self._marks.clear()
+        self._marked = 0
         self._write_buckets(batch)
 
     def _quarantine(self, rows: list[tuple[Any, ...]], bad: dict[int, tuple[str, str]], parts: np.ndarray) -> None:

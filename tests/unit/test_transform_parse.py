@@ -319,3 +319,23 @@ def test_when_the_registry_is_read_then_every_raw_entity_of_the_contract_has_a_p
     assert set(PARSERS) == entities
     assert set(PRIMARY_TABLE) == entities
     assert set(PRIMARY_TABLE.values()) <= set(SPECS)
+
+
+def test_when_drift_field_sets_are_compared_with_the_openapi_description_then_they_are_its_properties() -> None:
+    from activities.transform.parse.drift import KNOWN_FIELDS
+    from tests.unit.test_transform_payloads import openapi
+
+    schemas = openapi()["components"]["schemas"]
+
+    def properties(name: str) -> set[str]:
+        found: set[str] = set()
+        stack = [schemas[name]]
+        while stack:
+            node = stack.pop()
+            if "$ref" in node:
+                stack.append(schemas[node["$ref"].rsplit("/", 1)[-1]])
+            stack.extend(node.get("allOf", []))
+            found.update(node.get("properties", {}))
+        return found
+
+    assert {kind: set(fields) for kind, fields in KNOWN_FIELDS.items()} == {kind: properties(kind) for kind in KNOWN_FIELDS}

@@ -82,7 +82,17 @@ PRIMARY_TABLE: Mapping[str, str] = {
     "user_playlists": "playlists",
 }
 
+# Entities whose parser reads the part's request_url (the others are ids= lookups whose URLs are only long).
+_CONTEXT_FREE = frozenset({"albums", "tracks", "artists"})
+
+
+def needs_context(entity: str) -> bool:
+    """Whether the parser of ``entity`` reads its part's ``request_url``."""
+    return entity not in _CONTEXT_FREE
+
+
 __all__ = [
+    "needs_context",
     "FULL",
     "KNOWN_FIELDS",
     "PARSERS",

@@ -29,7 +29,7 @@ def album_id_from_url(url: str | None) -> str | None:
 def parse_new_releases(body: Any, context: RequestContext, em: Emitter) -> None:
     """GET /browse/new-releases -> simplified ``albums`` + ``new_releases`` facts (1-based list position)."""
     page = field_object(body, "albums")
-    em.drift.check_paging(em.entity, page)
+    em.sample_paging(page)
     offset = page_offset(page, context)
     # The endpoint lost its `country` parameter; a request that still names one is recorded.
     market = context.param("country") or context.param("market")
@@ -61,7 +61,7 @@ def parse_album_tracks(body: Any, context: RequestContext, em: Emitter) -> None:
     album_id = album_id_from_url(page.get("href")) or album_id_from_url(context.url)
     if album_id is None:
         raise PayloadShapeError("$.href", "no /albums/{id}/tracks URL in the page href or the part's request_url")
-    em.drift.check_paging(em.entity, page)
+    em.sample_paging(page)
     em.items(
         "tracks", page_items(page, "$"), lambda item, _: em.track(item, SIMPLIFIED, album_id),
         kind="SimplifiedTrackObject",
@@ -81,7 +81,7 @@ def parse_artists(body: Any, context: RequestContext, em: Emitter) -> None:
 def parse_artist_albums(body: Any, context: RequestContext, em: Emitter) -> None:
     """GET /artists/{id}/albums -> simplified ``albums`` (album_group is the artist's relation, not the album's)."""
     page = as_object(body, "$")
-    em.drift.check_paging(em.entity, page)
+    em.sample_paging(page)
     em.items(
         "albums", page_items(page, "$"), lambda item, _: em.album(item, SIMPLIFIED),
         kind="ArtistDiscographyAlbumObject",
@@ -105,7 +105,7 @@ def parse_artist_top_tracks(body: Any, context: RequestContext, em: Emitter) -> 
 def parse_categories(body: Any, context: RequestContext, em: Emitter) -> None:
     """GET /browse/categories -> ``categories``."""
     page = field_object(body, "categories")
-    em.drift.check_paging(em.entity, page)
+    em.sample_paging(page)
 
     def emit(item: Any, index: int) -> None:
         em.append("categories", (item.get("id"), item.get("name"), widest_image_url(item.get("icons")), FULL))

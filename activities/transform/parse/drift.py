@@ -77,6 +77,15 @@ KNOWN_FIELDS: Mapping[str, frozenset[str]] = {
     "CursorPagingObject": frozenset(['cursors', 'href', 'limit', 'next', 'total']),
 }
 
+# Fields the live API (and the twin) send that the OpenAPI description leaves out: albums carry
+# `is_playable` when the request names a market, as tracks do. Known, so not reported as drift.
+ALSO_SENT: Mapping[str, frozenset[str]] = {
+    "AlbumObject": frozenset({"is_playable"}),
+    "SimplifiedAlbumObject": frozenset({"is_playable"}),
+    "ArtistDiscographyAlbumObject": frozenset({"is_playable"}),
+}
+_KNOWN = {kind: fields | ALSO_SENT.get(kind, frozenset()) for kind, fields in KNOWN_FIELDS.items()}
+
 # Nested objects the parsers read: field -> schema name ("[]" suffix: an array of them, first one sampled).
 _NESTED: Mapping[str, Mapping[str, str]] = {
     "TrackObject": {"album": "SimplifiedAlbumObject", "artists": "SimplifiedArtistObject[]",
@@ -109,8 +118,7 @@ class DriftRecorder:
         """Record fields of ``obj`` (a ``kind`` object) and its nested objects that ``kind`` does not define."""
         if not isinstance(obj, Mapping):
             return  # a wrong type is the parser's (quarantine's) business, not drift's
-        known = KNOWN_FIELDS[kind]
-        unknown = obj.keys() - known
+        unknown = obj.keys() - _KNOWN[kind]
         if unknown:
             self._new.setdefault(entity, set()).update(f"{kind}.{name}" for name in unknown)
         for field, nested_kind in _NESTED.get(kind, {}).items():
@@ -139,4 +147,4 @@ class DriftRecorder:
         return {entity: {"new_fields": sorted(fields)} for entity, fields in sorted(self._new.items())}
 
 
-__all__ = ["KNOWN_FIELDS", "DriftRecorder"]
+__all__ = ["ALSO_SENT", "KNOWN_FIELDS", "DriftRecorder"]

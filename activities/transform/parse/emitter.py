@@ -29,6 +29,8 @@ from activities.transform.parse.values import ItemError, parse_release_date, par
 
 SIMPLIFIED = 1
 FULL = 2
+DRIFT_FIRST_PAGES = 8
+DRIFT_EVERY = 64
 
 Append = Callable[[tuple[Any, ...]], None]
 # quarantine(table, reason, field, record)
@@ -54,10 +56,15 @@ class Emitter:
         self._seen_albums: set[Any] = set()
         self._seen_artists: set[Any] = set()
         self._seen_users: set[Any] = set()
+        self._pages: dict[str, int] = {}
+        self._sampling = True
 
     def begin_part(self, entity: str) -> None:
-        """Start a new part: reset the per-part memory of embedded references."""
+        """Start a new part: reset the per-part memory of embedded references, decide on drift sampling."""
         self.entity = entity
+        pages = self._pages[entity] = self._pages.get(entity, 0) + 1
+        # Drift is checked on the first pages of every entity, then on every 64th.
+        self._sampling = pages <= DRIFT_FIRST_PAGES or pages % DRIFT_EVERY == 0
         self._seen_albums.clear()
         self._seen_artists.clear()
         self._seen_users.clear()
@@ -67,8 +74,14 @@ class Emitter:
         self._append[table](row)
 
     def sample(self, kind: str, obj: Any) -> None:
-        """Check one object of a page for fields the model does not know (schema drift)."""
-        self.drift.check(self.entity, kind, obj)
+        """Check one object of a page for fields the model does not know (schema drift), on sampled pages."""
+        if self._sampling:
+            self.drift.check(self.entity, kind, obj)
+
+    def sample_paging(self, page: Any, *, cursor: bool = False) -> None:
+        """Check a paging object's own fields, on sampled pages."""
+        if self._sampling:
+            self.drift.check_paging(self.entity, page, cursor=cursor)
 
     def items(
         self, table: str, items: Iterable[Any], emit: Callable[[Any, int], object], *, kind: str | None

@@ -29,7 +29,7 @@ def playlist_id_from_url(url: Any) -> str | None:
 
 def _items_page(em: Emitter, playlist_id: Any, page: Any, context: RequestContext, where: str) -> None:
     page = as_object(page, where)
-    em.drift.check_paging(em.entity, page)
+    em.sample_paging(page)
     offset = page_offset(page, context)
     em.items(
         "playlist_items",
@@ -72,7 +72,7 @@ def parse_playlist_items(body: Any, context: RequestContext, em: Emitter) -> Non
 def parse_user_playlists(body: Any, context: RequestContext, em: Emitter) -> None:
     """GET /me/playlists page -> simplified ``playlists`` (and their owners)."""
     page = as_object(body, "$")
-    em.drift.check_paging(em.entity, page)
+    em.sample_paging(page)
     em.items(
         "playlists", page_items(page, "$"), lambda item, _: em.playlist(item, SIMPLIFIED),
         kind="SimplifiedPlaylistObject",

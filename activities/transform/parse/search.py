@@ -44,7 +44,7 @@ def parse_search(body: Any, context: RequestContext, em: Emitter) -> None:
             continue
         item_type, kind, to_dimension = _TYPES[key]
         page = as_object(value, f"$.{key}")
-        em.drift.check_paging(em.entity, page)
+        em.sample_paging(page)
         offset = page_offset(page, context)
         total = page.get("total")
 

@@ -30,7 +30,7 @@ def parse_user_profile(body: Any, context: RequestContext, em: Emitter) -> None:
 
 def _top(body: Any, context: RequestContext, em: Emitter, item_type: str) -> None:
     page = as_object(body, "$")
-    em.drift.check_paging(em.entity, page)
+    em.sample_paging(page)
     offset = page_offset(page, context)
     time_range = context.param("time_range") or DEFAULT_TIME_RANGE
     to_dimension = em.artist if item_type == "artist" else em.track
@@ -56,7 +56,7 @@ def parse_user_top_tracks(body: Any, context: RequestContext, em: Emitter) -> No
 def parse_recently_played(body: Any, context: RequestContext, em: Emitter) -> None:
     """GET /me/player/recently-played (cursor paging) -> ``recently_played`` + full ``tracks``."""
     page = as_object(body, "$")
-    em.drift.check_paging(em.entity, page, cursor=True)
+    em.sample_paging(page, cursor=True)
 
     def emit(item: Any, index: int) -> None:
         played_at = parse_timestamp(item.get("played_at"), "played_at")
@@ -72,7 +72,7 @@ def parse_recently_played(body: Any, context: RequestContext, em: Emitter) -> No
 def parse_saved_tracks(body: Any, context: RequestContext, em: Emitter) -> None:
     """GET /me/tracks -> ``saved_tracks`` + full ``tracks``."""
     page = as_object(body, "$")
-    em.drift.check_paging(em.entity, page)
+    em.sample_paging(page)
 
     def emit(item: Any, index: int) -> None:
         added_at = parse_timestamp(item.get("added_at"), "added_at")
@@ -85,7 +85,7 @@ def parse_saved_tracks(body: Any, context: RequestContext, em: Emitter) -> None:
 def parse_followed_artists(body: Any, context: RequestContext, em: Emitter) -> None:
     """GET /me/following?type=artist (cursor paging under ``artists``) -> ``followed_artists`` + full ``artists``."""
     page = field_object(body, "artists")
-    em.drift.check_paging(em.entity, page, cursor=True)
+    em.sample_paging(page, cursor=True)
 
     def emit(item: Any, index: int) -> None:
         artist_id = em.artist(item, FULL)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -109,13 +108,38 @@ def widest_image_url(images: Any) -> str | None:
     return best_url
 
 
-@dataclass(frozen=True)
 class RequestContext:
-    """What a part's ``request_url`` says: path segments and query parameters (last value wins)."""
+    """What a part's ``request_url`` says: path segments and query parameters (last value wins).
 
-    url: str | None
-    segments: tuple[str, ...] = ()
-    params: Mapping[str, str] = field(default_factory=dict)
+    Parsed on first use: most parsers never ask.
+    """
+
+    __slots__ = ("_params", "_segments", "url")
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self._segments: tuple[str, ...] | None = None
+        self._params: dict[str, str] | None = None
+
+    def _parse(self) -> None:
+        if not self.url:
+            self._segments, self._params = (), {}
+            return
+        parts = urlsplit(self.url)
+        self._params = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        self._segments = tuple(s for s in parts.path.split("/") if s)
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        if self._segments is None:
+            self._parse()
+        return self._segments  # type: ignore[return-value]
+
+    @property
+    def params(self) -> Mapping[str, str]:
+        if self._params is None:
+            self._parse()
+        return self._params  # type: ignore[return-value]
 
     def param(self, name: str) -> str | None:
         value = self.params.get(name)
@@ -127,19 +151,16 @@ class RequestContext:
 
     def after(self, segment: str) -> str | None:
         """The path segment after ``segment`` (``after("artists")`` of ``/v1/artists/X/albums`` is ``X``)."""
-        for index in range(len(self.segments) - 1):
-            if self.segments[index] == segment:
-                return self.segments[index + 1]
+        segments = self.segments
+        for index in range(len(segments) - 1):
+            if segments[index] == segment:
+                return segments[index + 1]
         return None
 
 
 def request_context(url: str | None) -> RequestContext:
-    """Parse a part's ``request_url`` (may be None: then every lookup is None)."""
-    if not url:
-        return RequestContext(url)
-    parts = urlsplit(url)
-    params = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
-    return RequestContext(url, tuple(s for s in parts.path.split("/") if s), params)
+    """The context of a part's ``request_url`` (may be None: then every lookup is None)."""
+    return RequestContext(url)
 
 
 __all__ = [
