@@ -31,7 +31,11 @@ from activities.load.arrow_types import parquet_footer, schema_from_arrow
 from activities.load.classify import BREAKING, Classification, classify
 from activities.load.config import LoadConfig
 from activities.load.ddl import view_ddl, view_name
-from activities.load.errors import BreakingSchemaChangeError, SchemaHistoryError, StagingError
+from activities.load.errors import (
+    BreakingSchemaChangeError,
+    SchemaHistoryError,
+    StagingError,
+)
 from activities.load.generate import DATAFLOW_NAME
 from activities.load.layout import (
     PARTITION_KEY,

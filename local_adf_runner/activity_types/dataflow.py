@@ -16,7 +16,11 @@ from local_adf_runner.activity_types.base import ActivityCall, ActivityType
 from local_adf_runner.batch import slug
 from local_adf_runner.dataflow import load_dataflow, run_dataflow
 from local_adf_runner.dataflow.engine import DATAFLOW_FAILED
-from local_adf_runner.errors import ActivityFailed, RunnerError, UnsupportedDataFlowFeatureError
+from local_adf_runner.errors import (
+    ActivityFailed,
+    RunnerError,
+    UnsupportedDataFlowFeatureError,
+)
 from local_adf_runner.factory import Activity, Factory, Pipeline
 
 __all__ = ["ExecuteDataFlowActivity"]

@@ -9,12 +9,17 @@ validated. The output mirrors ADF's: ``resultSetCount``, ``recordsAffected``, ``
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, time as clock_time
+from datetime import date, datetime
+from datetime import time as clock_time
 from decimal import Decimal
 from typing import Any
 
 from local_adf_runner.activity_types.base import ActivityCall, ActivityType
-from local_adf_runner.errors import ActivityFailed, RunnerError, UnsupportedLinkedServiceError
+from local_adf_runner.errors import (
+    ActivityFailed,
+    RunnerError,
+    UnsupportedLinkedServiceError,
+)
 from local_adf_runner.factory import Activity, Factory, Pipeline
 
 __all__ = ["SCRIPT_FAILED", "SQL_LINKED_SERVICE_TYPES", "ScriptActivity"]

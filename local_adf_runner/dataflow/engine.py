@@ -171,9 +171,9 @@ def _check_positionals(name: str, t: Transformation) -> None:
     positionals = t.positionals()
     if t.kind == "filter" and len(positionals) != 1:
         raise UnsupportedDataFlowFeatureError(name, t.name, f"a filter with {len(positionals)} conditions", "exactly one")
-    if t.kind == "select":
-        if len(positionals) != 1 or not (isinstance(positionals[0], Call) and positionals[0].name == "mapColumn"):
-            raise UnsupportedDataFlowFeatureError(name, t.name, "a select without one mapColumn(...)")
+    is_map_column = len(positionals) == 1 and isinstance(positionals[0], Call) and positionals[0].name == "mapColumn"
+    if t.kind == "select" and not is_map_column:
+        raise UnsupportedDataFlowFeatureError(name, t.name, "a select without one mapColumn(...)")
     if t.kind == "source" and any(not (isinstance(p, Call) and p.name == "output") for p in positionals):
         raise UnsupportedDataFlowFeatureError(name, t.name, "source arguments other than output(...) and options")
     if t.kind == "sink":
@@ -231,7 +231,7 @@ class _Run:
         try:
             self.connection.execute(f"CREATE TEMP VIEW {view} AS {select_sql}")
             return _Stream(view, self.describe(view), sources)
-        except Exception as exc:  # noqa: BLE001 - DuckDB's errors (binder, conversion) are all the script's fault here
+        except Exception as exc:
             raise self.fail(t.name, f"DuckDB refused the transformation: {exc}") from exc
 
 
@@ -320,8 +320,8 @@ def _source(run: _Run, t: Transformation) -> _Stream:
         run.rows_read[t.name] = 0
         if not projection:
             return _Stream(None, [], frozenset({t.name}))
-        columns = ", ".join(f"CAST(NULL AS {kind}) AS {_quote(name)}" for name, kind in projection)
-        return run.create_view(t, f"SELECT {columns} WHERE FALSE", frozenset({t.name}))
+        empty = ", ".join(f"CAST(NULL AS {kind}) AS {_quote(name)}" for name, kind in projection)
+        return run.create_view(t, f"SELECT {empty} WHERE FALSE", frozenset({t.name}))
     local = []
     folder_path = run.scratch / f"source_{t.name}"
     folder_path.mkdir(parents=True, exist_ok=True)

@@ -33,8 +33,18 @@ from local_adf_runner.dataflow.script import (
 )
 
 __all__ = [
-    "FUNCTIONS", "Compiled", "ExpressionFailure", "SqlEnv", "ValueEnv", "cast_value", "compile_sql", "duckdb_type",
-    "dfs_type", "evaluate", "sql_literal", "unknown_functions",
+    "FUNCTIONS",
+    "Compiled",
+    "ExpressionFailure",
+    "SqlEnv",
+    "ValueEnv",
+    "cast_value",
+    "compile_sql",
+    "dfs_type",
+    "duckdb_type",
+    "evaluate",
+    "sql_literal",
+    "unknown_functions",
 ]
 
 # Calls that are structure of a transformation, not functions (checked by the transformation itself).
@@ -129,7 +139,7 @@ def cast_value(value: Any, type_ref: TypeRef, what: str) -> Any:
         if name == "date":
             return value if isinstance(value, date) else date.fromisoformat(str(value))
         if name == "timestamp":
-            return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     except (TypeError, ValueError, ArithmeticError) as exc:
         raise ExpressionFailure(f"{what}: {value!r} is not a {type_ref}") from exc
     raise ExpressionFailure(f"{what}: type `{type_ref}` is not supported by the local runner")

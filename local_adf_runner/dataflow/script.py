@@ -216,8 +216,8 @@ def _tokenize(text: str, where: str) -> list[_Token]:
             index = match.end()
             continue
         if char in "'\"":
-            value, index = _string(text, index, where)
-            tokens.append(_Token("string", value, index))
+            text_value, index = _string(text, index, where)
+            tokens.append(_Token("string", text_value, index))
             continue
         if char == "{" and not (tokens and tokens[-1].kind == "ident" and tokens[-1].value == "parameters"):
             end = text.find("}", index)

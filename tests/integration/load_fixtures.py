@@ -17,7 +17,12 @@ import pyarrow.parquet as pq
 from activities.common.storage import LocalFolderStorage
 from activities.transform.schemas import TABLES
 from env_config import factory_overrides, global_parameters, load_config, sql_variables
-from local_adf_runner import LocalFactoryRunner, RunnerOptions, load_factory, publish_package
+from local_adf_runner import (
+    LocalFactoryRunner,
+    RunnerOptions,
+    load_factory,
+    publish_package,
+)
 from local_adf_runner.monitor import PipelineRun
 from local_adf_runner.storage_events import StorageWatcher
 from local_synapse import LocalServerlessPool

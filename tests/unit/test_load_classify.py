@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from activities.load.classify import ADDITIVE, BREAKING, NEW, UNCHANGED, classify, widens
+from activities.load.classify import (
+    ADDITIVE,
+    BREAKING,
+    NEW,
+    UNCHANGED,
+    classify,
+    widens,
+)
 from activities.load.schema import Column, SchemaFormatError, TableSchema
 
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from activities.load.generate import DATAFLOW_NAME, curated_tables, expected_files, stale_views
+from activities.load.generate import (
+    DATAFLOW_NAME,
+    curated_tables,
+    expected_files,
+    stale_views,
+)
 from local_synapse.translate import translate_view
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +41,11 @@ def test_when_each_committed_view_is_translated_for_duckdb_then_it_reads_the_ser
     for path in sorted((ROOT / "synapse" / "views").glob("*.sql")):
         located: list[tuple[str | None, str]] = []
 
-        view = translate_view(path.read_text(), lambda ds, bulk: located.append((ds, bulk)) or f"/s/{bulk}")
+        def locate(data_source: str | None, bulk: str, located: list[tuple[str | None, str]] = located) -> str:
+            located.append((data_source, bulk))
+            return f"/s/{bulk}"
+
+        view = translate_view(path.read_text(), locate)
 
         assert view.name == path.stem
         assert located == [("spotify_serving", f"{path.stem.split('.', 1)[1]}/snapshot_date=*/*.parquet")]
