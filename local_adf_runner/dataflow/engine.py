@@ -244,6 +244,8 @@ def run_dataflow(
     parameters = _parameters(definition, given)
     scratch.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect()
+    # Spark runs data flows in UTC; DuckDB would label timestamps with the machine's zone.
+    connection.execute("SET TimeZone = 'UTC'")
     run = _Run(definition, parameters, open_storage, scratch, connection)
     metrics: dict[str, Any] = {}
     try:

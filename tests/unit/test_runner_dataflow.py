@@ -3,6 +3,8 @@ storage folder (tests/fixtures/adf_dataflow), and T-SQL batches on a local_synap
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,26 @@ def test_when_the_data_flow_runs_then_filter_derive_select_shape_the_rows_the_si
     assert all(field.nullable for field in table.schema)  # as Spark writes Parquet
     metrics = activities["Run data flow"].output["runStatus"]["metrics"]
     assert (metrics["Output"]["rowsWritten"], metrics["Output"]["sources"]) == (2, {"Tracks": {"rowsRead": 4}})
+
+
+def test_when_the_machine_is_not_on_utc_then_timestamps_keep_their_utc_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write_input_tracks(tmp_path)
+    folder = tmp_path / "storage" / "input" / "tracks" / f"day={DAY}"
+    table = pq.read_table(folder / "part-00000.parquet")
+    stamps = pa.array([datetime(2026, 11, 24, 5, tzinfo=UTC)] * table.num_rows, pa.timestamp("us", tz="UTC"))
+    pq.write_table(table.append_column("played_at", stamps), folder / "part-00000.parquet")
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        run, _ = _run(_runner(tmp_path), "PL_Shape_Tracks", {"day": DAY})
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+    assert run.status == "Succeeded", run.message
+    out = pq.read_table(tmp_path / "storage" / "output" / "tracks" / f"day={DAY}" / "part-00000.parquet")
+    assert out.schema.field("played_at").type == pa.timestamp("us", tz="UTC")
+    assert out.column("played_at")[0].as_py() == datetime(2026, 11, 24, 5, tzinfo=UTC)
 
 
 def test_when_a_source_finds_no_files_and_may_not_then_the_activity_fails_naming_the_path(tmp_path: Path) -> None:
