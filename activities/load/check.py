@@ -13,7 +13,8 @@ stored as ``_schemas/<table>/<date>.json``, and the staging folder is emptied. O
 naming each table and column, and publishes nothing, so serving and its views keep the last good snapshot.
 
 customOutput ``views`` holds the DDL (activities.load.ddl) of every table whose view must be created or
-altered: new tables, and additive changes in the newest snapshot. The pipeline's Script activity runs it.
+altered: new tables and additive changes in the newest snapshot, and tables whose previous load stopped before
+recording its lineage (its view refresh may have failed). The pipeline's Script activity runs it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from activities.load.generate import DATAFLOW_NAME
 from activities.load.layout import (
     PARTITION_KEY,
     SCHEMAS_FOLDER,
+    lineage_path,
     part_file_name,
     partition_prefix,
     schema_date,
@@ -64,6 +66,7 @@ class PreviousSchema:
     schema: TableSchema | None
     path: str | None  # serving-container path of the stored schema compared with
     newer_exists: bool  # a later snapshot has been published: it, not this one, defines the view
+    load_run_id: str | None = None  # the load that stored it
 
 
 def staged_files(storage: Storage, config: LoadConfig) -> dict[str, list[str]]:
@@ -118,7 +121,8 @@ def previous_schema(storage: Storage, container: str, table: str, snapshot_date:
     where = f"{container}/{path}"
     try:
         document = json.loads(storage.read_bytes(container, path).decode("utf-8"))
-        return PreviousSchema(TableSchema.from_json(document, where), path, newer)
+        run_id = document.get("load_run_id") if isinstance(document, dict) else None
+        return PreviousSchema(TableSchema.from_json(document, where), path, newer, run_id if isinstance(run_id, str) else None)
     except (UnicodeDecodeError, json.JSONDecodeError, SchemaFormatError) as exc:
         raise SchemaHistoryError(f"stored schema {where} cannot be read: {exc}; fix or delete it") from exc
 
@@ -197,7 +201,7 @@ def check_and_publish(context: ActivityContext) -> dict[str, Any]:
     views: list[dict[str, str]] = []
     for staged, classification, previous in checked:
         tables[staged.table] = publish_table(storage, config, staged, classification, previous.path)
-        if classification.regenerates_view and not previous.newer_exists:
+        if (classification.regenerates_view or _unfinished(storage, config, previous)) and not previous.newer_exists:
             views.append({
                 "table": staged.table,
                 "view": view_name(staged.table, config.view_schema),
@@ -212,6 +216,14 @@ def check_and_publish(context: ActivityContext) -> dict[str, Any]:
         "tables": tables,
         "views": views,
     }
+
+
+def _unfinished(storage: Storage, config: LoadConfig, previous: PreviousSchema) -> bool:
+    """Whether the load that stored the previous schema stopped before its lineage (written after the views were
+    refreshed): its views may never have been created or altered, so this load regenerates them."""
+    if previous.schema is None or previous.load_run_id is None:
+        return False
+    return not storage.exists(config.serving_container, lineage_path(previous.load_run_id))
 
 
 def _columns(schema: TableSchema) -> str:

@@ -127,3 +127,19 @@ def test_when_the_same_snapshot_is_loaded_again_then_it_is_unchanged_and_no_view
     assert check.output["customOutput"]["views"] == []
     assert {t["classification"] for t in check.output["customOutput"]["tables"].values()} == {"unchanged"}
     assert len(harness.query("SELECT * FROM spotify.tracks")) == ROWS
+
+
+def test_when_the_previous_load_stopped_before_its_lineage_then_the_next_load_recreates_the_views(tmp_path: Path) -> None:
+    harness = load_harness(tmp_path)
+    (first,) = harness.land(FIRST)
+    # As if its view refresh had failed: no lineage record, and the view is gone.
+    (harness.lake.root / "serving" / "lineage" / f"{first.runId}.json").unlink()
+    harness.pool.execute_script("DROP VIEW spotify.tracks")
+
+    (run,) = harness.land(FIRST)
+
+    assert run.status == "Succeeded", run.message
+    (check,) = [a for a in harness.runner.monitor.activity_runs(run.runId) if a.activityName == "Check serving schemas"]
+    views = check.output["customOutput"]["views"]
+    assert {v["table"] for v in views} == set(TABLES) and {v["classification"] for v in views} == {"unchanged"}
+    assert len(harness.query("SELECT * FROM spotify.tracks")) == ROWS
