@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from activities.common import LocalFolderStorage, SecureString
+from activities.extract.checkpoint import progress_path, read_state
 from activities.extract.config import RESTRICTED_SOURCES, SOURCES, ExtractConfig
 from activities.extract.errors import RetriesExhaustedError
 from activities.extract.run import (
@@ -296,6 +297,43 @@ def test_when_a_run_fails_then_no_manifest_and_its_retry_resumes_without_refetch
     on_disk = {blob.path for blob in storage.list_blobs("raw", "spotify/")
                if not blob.path.startswith(("spotify/_progress/", "spotify/manifests/"))}
     assert listed == on_disk  # parts stored after the last checkpoint of the failed attempt were removed
+
+
+def test_when_a_run_under_the_fault_profile_fails_then_no_manifest_and_its_retry_stores_each_id_once(
+    tmp_path: Path,
+) -> None:
+    # Arrange: the fault profile with a single attempt per request: the first fault ends the run
+    storage = LocalFolderStorage(tmp_path)
+    run_id = "faulty-retried-run"
+    with twin_server(FAULTS) as twin:
+        config = config_for(twin, run_id, http_max_attempts=1)
+        with client_for(config) as client, pytest.raises(RetriesExhaustedError):
+            extract_all(config, client, storage)
+    manifest_after_failure = storage.exists("raw", MANIFEST % run_id)
+    kept = {key for worker in ("discover", "shard=0")
+            if (state := read_state(storage, "raw", progress_path(DAY, run_id, worker))) is not None
+            for key in state.parts}
+
+    # Act: the retry (same run id), under the same faults, with the usual retry budget
+    with twin_server(FAULTS) as twin:
+        config = config_for(twin, run_id)
+        with client_for(config) as client:
+            extract_all(config, client, storage)
+        asked = {path for method, path, _ in twin.request_log if method == "GET"}
+        truth = twin.truth()
+
+    # Assert
+    assert not manifest_after_failure
+    assert kept and not {"/v1" + key for key in kept} & asked  # what the failed attempt stored was not asked again
+    raw = Raw.read(storage, run_id)
+    stored = [part["request_url"] for part in raw.manifest["parts"]]
+    assert len(stored) == len(set(stored))
+    first = expected_first_slice(truth, NEW_RELEASES)
+    for entity in ("albums", "tracks", "artists"):
+        counted = raw.ids(entity, entity)
+        assert sorted(counted) == first[entity] and set(counted.values()) == {1}, entity
+    played = Counter(entry["played_at"] for entry in raw.page_ids("recently_played"))
+    assert len(played) == len(truth["user"]["recently_played"]) and set(played.values()) == {1}
 
 
 def test_when_restricted_sources_are_configured_then_refusals_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
