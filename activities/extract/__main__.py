@@ -1,4 +1,5 @@
-"""``python -m activities.extract``: the command of the "Extract Spotify" Custom activity."""
+"""``python -m activities.extract``: the command of the "Extract Spotify" (mode ``discover``) and "Extract Spotify
+shard" (mode ``shard``) Custom activities; mode ``all`` (the default) runs discovery, one shard and the manifest."""
 
 from activities.common.entrypoint import run_activity
 from activities.extract.run import main
