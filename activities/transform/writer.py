@@ -14,8 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-DEFAULT_ROWS_PER_FILE = 500_000
-DEFAULT_ROWS_PER_GROUP = 65_536
+DEFAULT_ROWS_PER_FILE = 250_000
+DEFAULT_ROWS_PER_GROUP = 32_768
 COMPRESSION = "zstd"
 
 

@@ -31,7 +31,7 @@ _RELEASE_DATE_SHAPES: Mapping[str, re.Pattern[str]] = {
 }
 _NO_DATE: tuple[date | None, int | None] = (None, None)
 _RELEASE_CACHE: dict[tuple[str, str | None], tuple[date | None, int | None] | str] = {}
-_CACHE_LIMIT = 100_000
+_CACHE_LIMIT = 16_384
 
 
 def _parse_release(raw: str, precision: str | None) -> tuple[date | None, int | None] | str:
