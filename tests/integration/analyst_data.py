@@ -93,6 +93,9 @@ def catalogue(seed: int = 7) -> Rows:
                      "popularity_tier": _tier(track_popularity), "primary_artist_name": performer["name"]}
             tracks.append(track)
             rows["track_artists"].append({"track_id": track["track_id"], "artist_id": performer["artist_id"], "artist_position": 0})
+            if number % 3 == 0:  # a featured artist
+                guest = artists[(int(performer["artist_id"][2:]) + 7) % len(artists)]
+                rows["track_artists"].append({"track_id": track["track_id"], "artist_id": guest["artist_id"], "artist_position": 1})
     rows["albums"], rows["tracks"] = albums, tracks
     rows["new_releases"] = [{"album_id": a["album_id"], "market": MARKETS[i % len(MARKETS)] if i != 5 else None,
                              "list_position": i} for i, a in enumerate(albums[:24])]
@@ -101,6 +104,11 @@ def catalogue(seed: int = 7) -> Rows:
         for market in (MARKETS[n % 4], MARKETS[(n + 1) % 4]):
             rows["artist_top_tracks"] += [{"artist_id": artist["artist_id"], "market": market, "rank": rank, "track_id": t["track_id"]}
                                           for rank, t in enumerate(own, start=1)]
+    for rank, artist in enumerate(rng.sample(artists, 6), start=1):
+        rows["search_results"].append({"query": "summer", "item_type": "artist", "rank": rank, "item_id": artist["artist_id"],
+                                       "market": "US" if rank % 3 else None, "total_results": 6})
+    rows["search_results"] += [{"query": "summer", "item_type": "track", "rank": rank, "item_id": t["track_id"], "market": "GB",
+                                "total_results": 3} for rank, t in enumerate(tracks[:3], start=1)]
     moment = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
     for n in range(6):
         rows["playlists"].append({"playlist_id": f"pl{n}", "name": f"Playlist {n}", "owner_id": "owner", "public": True,

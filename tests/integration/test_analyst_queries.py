@@ -109,10 +109,13 @@ def test_when_running_each_query_then_it_returns_rows_and_its_chart_draws(pool: 
 
 def test_when_ranking_artists_per_market_then_the_top_five_match_pandas(pool: LocalServerlessPool, root: Path) -> None:
     artists = _latest(root, "artists")
-    top = _latest(root, "artist_top_tracks")[["market", "artist_id"]]
+    top = _latest(root, "artist_top_tracks")[["market", "track_id"]].merge(_latest(root, "track_artists"), on="track_id")
+    search = _latest(root, "search_results")
+    found = search[(search["item_type"] == "artist") & search["market"].notna()].rename(columns={"item_id": "artist_id"})
     releases = _latest(root, "new_releases").dropna(subset=["market"])
-    credited = releases.merge(_latest(root, "album_artists"), on=["album_id", "snapshot_date"])[["market", "artist_id"]]
-    present = pd.concat([top, credited]).drop_duplicates().merge(artists, on="artist_id")
+    credited = releases.merge(_latest(root, "album_artists"), on=["album_id", "snapshot_date"])
+    present = pd.concat([frame[["market", "artist_id"]] for frame in (top, found, credited)])
+    present = present.drop_duplicates().merge(artists, on="artist_id")
     present = present.assign(f=present["followers"].fillna(-1), p=present["popularity"].fillna(-1))
     present = present.sort_values(["market", "f", "p", "artist_id"], ascending=[True, False, False, True])
     present["market_rank"] = present.groupby("market").cumcount() + 1
