@@ -105,12 +105,14 @@ def query_chart(result: QueryResult, spec: ChartSpec) -> str:
     x_labels: list[str] = _distinct(str(row[x]) for row in result.rows)
     firsts = {str(row[x]): row[x] for row in reversed(result.rows)}
     names = _distinct(str(row[series]) for row in result.rows) if series is not None else [spec.value]
-    names = names[: spec.top]
     lines: dict[str, list[float | None]] = {name: [None] * len(x_labels) for name in names}
     for row in result.rows:
         name = str(row[series]) if series is not None else spec.value
-        if name in lines and row[value] is not None:
+        if row[value] is not None:
             lines[name][x_labels.index(str(row[x]))] = _number(row[value])
+    if len(lines) > spec.top:  # keep the series with the largest totals, in their order of appearance
+        totals = sorted(lines, key=lambda n: -sum(v for v in lines[n] if v is not None))[: spec.top]
+        lines = {name: points for name, points in lines.items() if name in totals}
     return line_chart(x_labels, lines, title=title, y_label=spec.value,
                       x_positions=_positions([firsts[label] for label in x_labels]))
 

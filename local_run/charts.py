@@ -137,10 +137,11 @@ def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | No
                     f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" fill="#555">{_e(_fmt(tick))}</text>')
     last_label = -math.inf
     for index, label in enumerate(x_labels):
-        if px(index) - last_label >= 56:  # labels never overlap, however the points cluster
+        shown = _clip(str(label), 12)
+        if px(index) - last_label >= 7 * len(shown) + 10:  # labels never overlap, however the points cluster
             last_label = px(index)
             body.append(f'<text x="{px(index):.1f}" y="{bottom + 16}" text-anchor="middle" fill="#555">'
-                        f'{_e(_clip(str(label), 12))}</text>')
+                        f'{_e(shown)}</text>')
     for number, (name, points) in enumerate(series.items()):
         colour = PALETTE[number % len(PALETTE)]
         coords = [(px(i), py(float(v)), v, x_labels[i]) for i, v in enumerate(points) if v is not None and i < count]

@@ -128,6 +128,20 @@ def test_when_ranking_artists_per_market_then_the_top_five_match_pandas(pool: Lo
     assert actual["followers"].fillna(-1).tolist() == expected["f"].tolist()
 
 
+def test_when_computing_genre_shares_per_decade_then_they_match_pandas(pool: LocalServerlessPool, root: Path) -> None:
+    albums = _latest(root, "albums").dropna(subset=["release_decade"])
+    albums = albums.merge(_latest(root, "artists")[["artist_id", "genre_family"]], left_on="primary_artist_id",
+                          right_on="artist_id", how="left")
+    albums["family"] = _family(albums)
+    expected = albums.groupby("release_decade")["family"].value_counts(normalize=True)
+
+    actual = _run(pool, "03_")
+
+    assert {(d, f): v for d, f, v in actual[["release_decade", "genre_family", "share"]].itertuples(index=False)} == \
+        pytest.approx({(d, f): v for (d, f), v in expected.items()})
+    assert actual.groupby("release_decade")["share"].sum().tolist() == pytest.approx([1.0] * actual["release_decade"].nunique())
+
+
 def test_when_computing_explicit_share_per_genre_family_then_it_matches_pandas(pool: LocalServerlessPool, root: Path) -> None:
     tracks = _latest(root, "tracks").merge(_latest(root, "artists")[["artist_id", "genre_family"]],
                                            left_on="primary_artist_id", right_on="artist_id", how="left")

@@ -57,6 +57,16 @@ def test_when_charting_a_line_spec_with_series_then_each_series_is_one_line() ->
     assert _classes(svg, "point") == 4
 
 
+def test_when_there_are_more_series_than_top_then_the_largest_series_are_kept() -> None:
+    rows = [("1990", name, share) for name, share in (("a", 0.1), ("b", 0.5), ("c", 0.4))]
+    result = QueryResult("q", "Mix", ["decade", "family", "share"], rows)
+
+    svg = query_chart(result, ChartSpec("line", ("decade",), "share", series="family", top=2))
+
+    assert _classes(svg, "point") == 2
+    assert ">b<" in svg and ">c<" in svg and ">a<" not in svg
+
+
 def test_when_a_chart_names_a_missing_column_then_the_error_names_query_and_column() -> None:
     result = QueryResult("q07", "?", ["a"], [(1,)])
 

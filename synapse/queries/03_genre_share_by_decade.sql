@@ -1,22 +1,22 @@
--- Question: How has the genre mix changed over time: what share of each release year's albums belongs to each genre family?
--- Chart: line x=release_year value=share series=genre_family top=8
+-- Question: How has the genre mix changed over time: what share of each release decade's albums belongs to each genre family?
+-- Chart: line x=release_decade value=share series=genre_family top=8
 -- An album's genre family is its primary artist's; albums whose artist has no genre count as `unclassified`.
 WITH album_genres AS (
     SELECT
         al.album_id,
-        al.release_year,
+        al.release_decade,
         COALESCE(ar.genre_family, 'unclassified') AS genre_family
     FROM spotify.albums AS al
     LEFT JOIN spotify.artists AS ar
         ON ar.artist_id = al.primary_artist_id AND ar.snapshot_date = al.snapshot_date
     WHERE al.snapshot_date = (SELECT MAX(snapshot_date) FROM spotify.albums)
-      AND al.release_year IS NOT NULL
+      AND al.release_decade IS NOT NULL
 )
 SELECT
-    release_year,
+    release_decade,
     genre_family,
     COUNT(*) AS albums,
-    CAST(COUNT(*) AS FLOAT) / SUM(COUNT(*)) OVER (PARTITION BY release_year) AS share
+    CAST(COUNT(*) AS FLOAT) / SUM(COUNT(*)) OVER (PARTITION BY release_decade) AS share
 FROM album_genres
-GROUP BY release_year, genre_family
-ORDER BY release_year, albums DESC, genre_family;
+GROUP BY release_decade, genre_family
+ORDER BY release_decade, albums DESC, genre_family;
