@@ -208,7 +208,8 @@ def _curated_counts(curated: Path, day: date) -> dict[str, int]:
     import pyarrow.parquet as pq
 
     counts = {}
-    for table_dir in sorted(p for p in curated.iterdir() if p.is_dir()):
+    # Folders starting with `_` hold markers and staging, not tables.
+    for table_dir in sorted(p for p in curated.iterdir() if p.is_dir() and not p.name.startswith("_")):
         partition = table_dir / f"snapshot_date={day.isoformat()}"
         if (partition / "_SUCCESS").exists():
             counts[table_dir.name] = sum(pq.ParquetFile(f).metadata.num_rows for f in partition.glob("*.parquet"))
