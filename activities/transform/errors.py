@@ -64,8 +64,8 @@ class PartDecodeError(TransformError):
 class PayloadShapeError(TransformError):
     """A response body does not have the shape of the Spotify response it claims to be.
 
-    Raised by the pure parse modules, which do not know which blob they read; ``run`` turns it
-    into a ``PartPayloadError`` that names the blob.
+    Raised by the pure parse modules, which do not know which blob they read; ``run`` quarantines
+    the whole part under its entity's table, naming the blob (the run goes on).
     """
 
     def __init__(self, where: str, detail: str) -> None:
@@ -74,22 +74,12 @@ class PayloadShapeError(TransformError):
         self.detail = detail
 
 
-class PartPayloadError(TransformError):
-    """A part decoded as JSON but its body is not shaped like the entity's Spotify response."""
-
-    def __init__(self, blob: str, entity: str, cause: PayloadShapeError) -> None:
-        super().__init__(f"part {blob} ({entity}) has an unexpected shape at {cause}")
-        self.blob = blob
-        self.entity = entity
-
-
 __all__ = [
     "ManifestInvalidError",
     "ManifestNotFoundError",
     "PartDecodeError",
     "PartIntegrityError",
     "PartNotFoundError",
-    "PartPayloadError",
     "PayloadShapeError",
     "TransformError",
 ]

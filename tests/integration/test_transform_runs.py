@@ -96,6 +96,7 @@ def raw_parts() -> list[tuple[str, str, Any]]:
          {"artists": cursor_paging(f"{API}/me/following?type=artist", [full_artist(NEYO["id"], "Ne-Yo")])}),
         ("user_playlists", f"{API}/me/playlists?limit=50", paging(f"{API}/me/playlists", [
             playlist("p1", "Road trip", [], full=False), playlist("p2", "Other", [], full=False)])),
+        ("tracks", f"{API}/tracks?ids=x", {"tracks": {"items": []}}),  # an envelope that is not the documented one
         ("podcasts", f"{API}/shows?ids=s1", {"shows": []}),  # an entity this version does not model
     ]
 
@@ -223,8 +224,9 @@ def test_when_records_are_bad_then_they_go_to_quarantine_with_reason_and_blob_an
     assert quarantined == [
         ("recently_played", "'23 Nov 2026 20:00' is not an ISO 8601 timestamp", None, "recently_played"),
         ("tracks", "type change: expected an integer, got str '85'", BAD_POPULARITY["id"], "tracks"),
+        ("tracks", "unexpected response shape at $.tracks: expected an array, got dict", None, "tracks"),
     ]
-    assert outputs["quarantinedRows"] == 2
+    assert outputs["quarantinedRows"] == 3
     assert set(outputs["quarantine"]) == {"tracks", "recently_played"}
     assert outputs["schemaDrift"] == {"tracks": {"new_fields": ["TrackObject.tempo"]}}
     assert BAD_POPULARITY["id"] not in {r["track_id"] for r in table(zone.storage_root, "tracks")}
