@@ -57,7 +57,7 @@ def _build(cls: type, raw: Any, path: Path, where: str) -> Any:
 
 
 def _convert(hint: Any, value: Any, path: Path, dotted: str) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, path, dotted)
     origin = typing.get_origin(hint)
     if origin is tuple:

@@ -31,12 +31,12 @@ def publish_factory(
 ) -> None:
     from azure.core.exceptions import AzureError, ResourceNotFoundError
     from azure.identity import DefaultAzureCredential
-    from azure.mgmt.datafactory import DataFactoryManagementClient
+    from azure.mgmt.datafactory import DataFactoryManagementClient, models
 
     client = DataFactoryManagementClient(DefaultAzureCredential(), config.factory.subscription_id)
     group, factory = config.factory.resource_group, config.factory.name
     try:
-        client.factories.create_or_update(group, factory, factory_body)
+        client.factories.create_or_update(group, factory, models.Factory(factory_body))
         triggers = [r for r in resources if r.folder == "triggers"]
         for trigger in triggers:  # ADF refuses to update a started trigger
             try:

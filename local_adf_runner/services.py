@@ -21,7 +21,8 @@ StorageOpener = Callable[[LinkedService, Factory], "Storage"]
 
 
 class SqlScriptOutcome(Protocol):
-    result_sets: list[list[dict[str, Any]]]
+    @property
+    def result_sets(self) -> list[list[dict[str, Any]]]: ...
 
 
 class SqlEngine(Protocol):

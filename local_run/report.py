@@ -97,8 +97,10 @@ def quarantine_counts(storage: Storage, container: str, snapshot_date: date,
     if counts or runs is None:
         return counts
     for activity in runs.get("activityRuns", []):
-        output = activity.get("output") if isinstance(activity.get("output"), Mapping) else {}
-        custom = output.get("customOutput") if isinstance(output.get("customOutput"), Mapping) else {}
+        output = activity.get("output")
+        output = output if isinstance(output, Mapping) else {}
+        custom = output.get("customOutput")
+        custom = custom if isinstance(custom, Mapping) else {}
         for table, value in (custom.get("quarantine") or {}).items():
             rows = value.get("rows", 0) if isinstance(value, Mapping) else int(value)
             reasons = value.get("reasons", {}) if isinstance(value, Mapping) else {}
