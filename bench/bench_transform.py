@@ -425,8 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu_ratio = results[("floor", largest)].cpu_seconds / results[("transform", largest)].cpu_seconds
     print()
     print(f"transform vs floor at {largest:,} tracks: {floor_ratio:.2f} of the floor's rows/s (target >= 0.50); "
-          f"by CPU time {cpu_ratio:.2f} (wall time suffers from other load on the machine; the transform also "
-          "reads, checksums and gunzips in 2 threads, which only helps when a core is free)")
+          f"by CPU time {cpu_ratio:.2f} (wall time also counts other load on the machine)")
     speedup = None
     if pandas_size is not None:
         speedup = results[("transform", pandas_size)].rows_per_second / results[("pandas", pandas_size)].rows_per_second
