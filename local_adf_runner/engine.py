@@ -434,12 +434,22 @@ class PipelineEngine:
         )
         run_id = str(uuid.uuid4())
         now = self.clock.now()
-        error = ActivityRunError("Inactive", f"activity `{activity.name}` is inactive", "UserError", activity.name) if status == FAILED else None
+        error = None
+        if status == FAILED:
+            error = ActivityRunError("Inactive", f"activity `{activity.name}` is inactive", "UserError", activity.name)
         self.monitor.activity_started(
             ActivityRun(
-                activityRunId=run_id, activityName=activity.name, activityType=activity.type,
-                pipelineRunId=scope.run.run_id, pipelineName=scope.run.pipeline.name, status=status,
-                activityRunStart=now, activityRunEnd=now, durationInMs=0, error=error, iteration=scope.iteration,
+                activityRunId=run_id,
+                activityName=activity.name,
+                activityType=activity.type,
+                pipelineRunId=scope.run.run_id,
+                pipelineName=scope.run.pipeline.name,
+                status=status,
+                activityRunStart=now,
+                activityRunEnd=now,
+                durationInMs=0,
+                error=error,
+                iteration=scope.iteration,
             )
         )
         return ActivityResult(activity.name, status, None, error, run_id)

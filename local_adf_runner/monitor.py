@@ -177,7 +177,9 @@ class Monitor:
                     str(a.attempt),
                     _summary(a),
                 ]
-                for a in sorted(self.activity_runs(run.runId), key=lambda a: (a.activityRunStart is None, a.activityRunStart or run.runStart))
+                for a in sorted(
+                    self.activity_runs(run.runId), key=lambda a: (a.activityRunStart is None, a.activityRunStart or run.runStart)
+                )
             ]
             _table(stream, ["Activity name", "Type", "Run start", "Duration", "Status", "Attempt", "Output / error"], activity_rows)
 

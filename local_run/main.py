@@ -24,8 +24,8 @@ from activities.common.errors import ActivityError
 from activities.common.storage import LocalFolderStorage, Storage
 from env_config import ConfigError, EnvironmentConfig, factory_overrides, global_parameters, load_config, sql_variables
 from local_adf_runner import LocalFactoryRunner, RunnerError, RunnerOptions, load_factory, publish_package
-from local_run.azurite import Azurite
 from local_run.analyst import AnalystQuery, run_analyst_queries
+from local_run.azurite import Azurite
 from local_run.report import quarantine_counts, schema_changes, write_report
 from local_run.twin_process import TwinProcess, start_twin
 from local_synapse import LocalServerlessPool, SqlTranslationError

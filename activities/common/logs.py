@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TextIO
 
 from activities.common.context import SecureString
@@ -78,7 +78,7 @@ class RedactingFilter(logging.Filter):
 
 class _OneLineFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        moment = datetime.fromtimestamp(record.created, tz=timezone.utc)
+        moment = datetime.fromtimestamp(record.created, tz=UTC)
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
@@ -210,7 +210,7 @@ class LocalFolderStorage:
 
 
 def _mtime(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
 def _storage_error(operation: str, container: str, path: str, exc: OSError) -> StorageError:
@@ -283,7 +283,7 @@ class AzureBlobStorage:
                 with suppress(ResourceExistsError):
                     self._service.create_container(container)
                 result = blob.upload_blob(data, overwrite=True, metadata=meta)
-        last_modified = result.get("last_modified") or datetime.now(timezone.utc)
+        last_modified = result.get("last_modified") or datetime.now(UTC)
         return BlobInfo(container, path, len(data), last_modified)
 
     def read_bytes(self, container: str, path: str) -> bytes:

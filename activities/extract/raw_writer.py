@@ -15,7 +15,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from activities.common.storage import Storage
@@ -45,7 +45,7 @@ def shard_writer(index: int) -> str:
 
 def format_timestamp(moment: datetime) -> str:
     """``2026-11-24T05:00:12.345678Z``: UTC, microseconds, ``Z`` as in the manifest example."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def part_folder(entity: str, ingest_date: date, run_id: str) -> str:
@@ -103,7 +103,7 @@ class RawWriter:
         run_id: str,
         *,
         writer: str = DISCOVER_WRITER,
-        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._storage = storage
         self.container = container
@@ -202,7 +202,7 @@ def write_manifest(
     run_id: str,
     parts: Iterable[PartRecord],
     *,
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> str:
     """Write ``_manifest.json`` (after every part: its presence means the run is complete); return its path.
 

@@ -7,10 +7,13 @@ Rules, column by column (names compared exactly; column order is ignored, views 
 | new column, nullable | ``added`` | no: older snapshots read it as NULL |
 | new column, NOT NULL | ``added`` | yes: older snapshots have no value for it |
 | column gone | ``dropped`` | yes: views and queries name it |
-| type widened (int16 → int32, float32 → float64, int32 → float64, decimal(p,s) → wider, timestamp unit finer, null → any, list<T> → list<wider T>) | ``widened`` | no |
+| type widened (see below) | ``widened`` | no |
 | type narrowed (the reverse of a widening) | ``narrowed`` | yes: older values may not fit |
 | any other type change (int16 → string, date → timestamp, ...) | ``retyped`` | yes |
 | NOT NULL → nullable, nullable → NOT NULL | ``nullable`` / ``required`` | no |
+
+Widenings: int16 → int32, float32 → float64, int32 → float64, decimal(p,s) → wider, timestamp unit finer,
+null → any, list<T> → list<wider T>.
 
 The table's verdict: ``new`` (no previous schema), ``unchanged`` (no change), ``additive`` (only
 non-breaking changes: the pipeline publishes and regenerates the view) or ``breaking`` (at least one

@@ -229,7 +229,8 @@ def _tokenize(text: str, where: str) -> list[_Token]:
         number = _NUMBER.match(text, index)
         if number:
             literal = number.group(0).rstrip("lLdDfF")
-            value: Any = float(literal) if ("." in literal or "e" in literal.lower() or number.group(3) in ("d", "D", "f", "F")) else int(literal)
+            is_float = "." in literal or "e" in literal.lower() or number.group(3) in ("d", "D", "f", "F")
+            value: Any = float(literal) if is_float else int(literal)
             tokens.append(_Token("number", value, index))
             index = number.end()
             continue
@@ -419,7 +420,12 @@ class _Parser:
         return self.binary(0)
 
     _LEVELS: tuple[tuple[str, ...], ...] = (
-        ("||",), ("&&",), ("==", "!=", "===", "!==", "<=>"), ("<", "<=", ">", ">="), ("+", "-"), ("*", "/", "%"),
+        ("||",),
+        ("&&",),
+        ("==", "!=", "===", "!==", "<=>"),
+        ("<", "<=", ">", ">="),
+        ("+", "-"),
+        ("*", "/", "%"),
     )
 
     def binary(self, level: int) -> Expr:

@@ -10,7 +10,7 @@ and plays in different genre families, and nulls where the curated model allows 
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,7 @@ def catalogue(seed: int = 7) -> Rows:
                                        "market": "US" if rank % 3 else None, "total_results": 6})
     rows["search_results"] += [{"query": "summer", "item_type": "track", "rank": rank, "item_id": t["track_id"], "market": "GB",
                                 "total_results": 3} for rank, t in enumerate(tracks[:3], start=1)]
-    moment = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+    moment = datetime(2026, 11, 23, 12, tzinfo=UTC)
     for n in range(6):
         rows["playlists"].append({"playlist_id": f"pl{n}", "name": f"Playlist {n}", "owner_id": "owner", "public": True,
                                   "collaborative": False, "snapshot_id": "s", "followers": rng.randint(0, 90_000),

@@ -80,7 +80,9 @@ class Lake:
                        compression="zstd")
         (folder / "_SUCCESS").write_text(json.dumps({"table": table, "rows": len(records)}))
 
-    def write_snapshot(self, snapshot: str, overrides: Mapping[str, tuple[pa.Schema, Callable[[list[dict[str, Any]]], None]]] | None = None) -> None:
+    def write_snapshot(
+        self, snapshot: str, overrides: Mapping[str, tuple[pa.Schema, Callable[[list[dict[str, Any]]], None]]] | None = None
+    ) -> None:
         """Every curated table (``overrides``: table -> (schema, change of the rows)), then the marker."""
         overrides = overrides or {}
         for table in TABLES:
@@ -88,8 +90,12 @@ class Lake:
             self.write_table(table, snapshot, schema, change)
 
     def write_marker(self, snapshot: str) -> None:
-        marker = {"run_id": f"transform-{snapshot}", "manifest": f"raw/spotify/manifests/ingest_date={snapshot}/_manifest.json",
-                  "snapshot_date": snapshot, "tables": {t: {"rows": ROWS, "files": []} for t in TABLES}}
+        marker = {
+            "run_id": f"transform-{snapshot}",
+            "manifest": f"raw/spotify/manifests/ingest_date={snapshot}/_manifest.json",
+            "snapshot_date": snapshot,
+            "tables": {t: {"rows": ROWS, "files": []} for t in TABLES},
+        }
         self.storage.write_bytes("curated", f"_snapshots/snapshot_date={snapshot}/_SUCCESS", json.dumps(marker).encode())
 
 
@@ -122,9 +128,11 @@ def load_harness(tmp_path: Path) -> LoadHarness:
     parameters = global_parameters(config)
     factory = load_factory(REPO / "adf", overrides, parameters)
     publish_package(storage, REPO / "activities", parameters["activitiesFolderPath"])
-    pool = LocalServerlessPool(root, data_sources_from_setup(SETUP, sql_variables(config)),
-                               database=tmp_path / "work" / "synapse" / "spotify.duckdb")
+    pool = LocalServerlessPool(
+        root, data_sources_from_setup(SETUP, sql_variables(config)), database=tmp_path / "work" / "synapse" / "spotify.duckdb"
+    )
     pool.apply_setup(SETUP)
-    runner = LocalFactoryRunner(factory, storage, tmp_path / "work", sql_opener=lambda ls, f: pool,
-                                options=RunnerOptions(retry_interval_cap_seconds=0))
+    runner = LocalFactoryRunner(
+        factory, storage, tmp_path / "work", sql_opener=lambda ls, f: pool, options=RunnerOptions(retry_interval_cap_seconds=0)
+    )
     return LoadHarness(Lake(root, storage), runner, pool)

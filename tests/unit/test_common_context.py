@@ -227,7 +227,8 @@ def test_when_a_linked_service_is_not_referenced_then_the_error_lists_what_is_th
     context = load_context(write_context(tmp_path))
 
     # Act / Assert
-    with pytest.raises(ActivityConfigError, match=r"`Ls_Other` is not in linkedServices\.json \(it has: Ls_KeyVault, Ls_Storage\); add it to .*referenceObjects"):
+    expected = r"`Ls_Other` is not in linkedServices\.json \(it has: Ls_KeyVault, Ls_Storage\); add it to .*referenceObjects"
+    with pytest.raises(ActivityConfigError, match=expected):
         context.linked_service("Ls_Other")
 
 

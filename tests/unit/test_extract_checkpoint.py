@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ def test_when_parts_are_recorded_then_the_blob_lists_them_and_a_retry_reads_them
     storage = LocalFolderStorage(tmp_path)
     first = checkpoint(storage, "shard=0")
     writer = RawWriter(storage, "raw", DAY, "run-1", writer="000")
-    response = ApiResponse("https://api/v1/tracks?ids=a", 200, b"{}", datetime(2026, 11, 24, tzinfo=timezone.utc))
+    response = ApiResponse("https://api/v1/tracks?ids=a", 200, b"{}", datetime(2026, 11, 24, tzinfo=UTC))
     records = [writer.write_part("tracks", response, items=1) for _ in range(3)]
 
     # Act

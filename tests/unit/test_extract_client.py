@@ -11,7 +11,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -22,7 +22,7 @@ from activities.extract.client import SpotifyClient
 from activities.extract.errors import AuthError, FatalError, RetriesExhaustedError
 
 SECRET = "client-test-s3cret"
-FIXED_NOW = datetime(2026, 11, 24, 5, 0, 1, 200000, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 11, 24, 5, 0, 1, 200000, tzinfo=UTC)
 
 
 @dataclass

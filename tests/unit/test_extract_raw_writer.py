@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from activities.common import LocalFolderStorage
@@ -13,7 +13,7 @@ from activities.extract.client import ApiResponse
 from activities.extract.raw_writer import RawWriter, write_manifest
 
 DAY = date(2026, 11, 24)
-FETCHED = datetime(2026, 11, 24, 5, 0, 1, 200000, tzinfo=timezone.utc)
+FETCHED = datetime(2026, 11, 24, 5, 0, 1, 200000, tzinfo=UTC)
 
 
 def response(body: bytes, url: str = "https://api.spotify.com/v1/albums?ids=a,b") -> ApiResponse:
@@ -53,7 +53,7 @@ def test_when_the_manifest_is_written_then_it_lists_every_part_sorted_and_the_co
 
     # Act
     path = write_manifest(storage, "raw", DAY, "run-1", parts,
-                          now=lambda: datetime(2026, 11, 24, 5, 0, 12, 345678, timezone.utc))
+                          now=lambda: datetime(2026, 11, 24, 5, 0, 12, 345678, UTC))
 
     # Assert
     assert path == "spotify/manifests/ingest_date=2026-11-24/run_id=run-1/_manifest.json"

@@ -1,14 +1,14 @@
 """The report's SVG builders: data in, one standalone <svg> string out."""
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from local_run.charts import GanttBar, bar_chart, gantt_bars_from_runs, gantt_chart, line_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
-T0 = datetime(2026, 11, 24, 5, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, 5, 0, 0, tzinfo=UTC)
 
 
 def _parse(svg: str) -> ET.Element:

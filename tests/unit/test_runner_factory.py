@@ -127,8 +127,14 @@ def test_when_two_files_differ_only_by_case_then_duplicate_error(tmp_path: Path)
 
 
 def test_when_trigger_references_missing_pipeline_then_error_names_both(tmp_path: Path) -> None:
-    trigger = {"name": "TR_Y", "properties": {"type": "ScheduleTrigger", "typeProperties": {},
-                                               "pipelines": [{"pipelineReference": {"referenceName": "PL_X", "type": "PipelineReference"}}]}}
+    trigger = {
+        "name": "TR_Y",
+        "properties": {
+            "type": "ScheduleTrigger",
+            "typeProperties": {},
+            "pipelines": [{"pipelineReference": {"referenceName": "PL_X", "type": "PipelineReference"}}],
+        },
+    }
     root = _write(tmp_path / "adf", {"triggers/TR_Y.json": trigger})
 
     with pytest.raises(UnknownReferenceError) as caught:
@@ -138,11 +144,16 @@ def test_when_trigger_references_missing_pipeline_then_error_names_both(tmp_path
 
 
 def test_when_activity_references_missing_dataset_then_error_names_the_activity(tmp_path: Path) -> None:
-    custom = {"name": "Run", "type": "Custom", "typeProperties": {
-        "command": "x", "referenceObjects": {"datasets": [{"referenceName": "Ds_Nope", "type": "DatasetReference"}]}}}
+    custom = {
+        "name": "Run",
+        "type": "Custom",
+        "typeProperties": {"command": "x", "referenceObjects": {"datasets": [{"referenceName": "Ds_Nope", "type": "DatasetReference"}]}},
+    }
     root = _write(tmp_path / "adf", {"pipelines/PL_A.json": _pipeline("PL_A", [custom])})
 
-    with pytest.raises(UnknownReferenceError, match=r"Dataset `Ds_Nope` referenced by pipeline `PL_A` \(activity `Run`\) not found in adf/datasets"):
+    with pytest.raises(
+        UnknownReferenceError, match=r"Dataset `Ds_Nope` referenced by pipeline `PL_A` \(activity `Run`\) not found in adf/datasets"
+    ):
         load_factory(root)
 
 

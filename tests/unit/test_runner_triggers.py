@@ -65,9 +65,18 @@ def test_when_schedule_has_several_hours_then_each_fires_in_time_order() -> None
 
 def test_when_trigger_parameters_use_trigger_times_then_they_are_evaluated() -> None:
     trigger = _schedule(
-        {"frequency": "Day", "interval": 1, "startTime": "2026-01-01T00:00:00Z", "timeZone": "UTC", "schedule": {"hours": [5], "minutes": [0]}},
-        {"day": "@formatDateTime(trigger().scheduledTime, 'yyyy-MM-dd')", "start": "@trigger().startTime",
-         "yesterday": "@addDays(trigger().scheduledTime, -1, 'yyyyMMdd')"},
+        {
+            "frequency": "Day",
+            "interval": 1,
+            "startTime": "2026-01-01T00:00:00Z",
+            "timeZone": "UTC",
+            "schedule": {"hours": [5], "minutes": [0]},
+        },
+        {
+            "day": "@formatDateTime(trigger().scheduledTime, 'yyyy-MM-dd')",
+            "start": "@trigger().startTime",
+            "yesterday": "@addDays(trigger().scheduledTime, -1, 'yyyyMMdd')",
+        },
     )
 
     (firing,) = fire_schedule(trigger, date(2026, 3, 1))
@@ -76,8 +85,14 @@ def test_when_trigger_parameters_use_trigger_times_then_they_are_evaluated() -> 
 
 
 def test_when_schedule_is_in_another_time_zone_then_times_convert_to_utc() -> None:
-    trigger = _schedule({"frequency": "Day", "timeZone": "W. Europe Standard Time", "startTime": "2026-01-01T00:00:00",
-                         "schedule": {"hours": [5], "minutes": [0]}})
+    trigger = _schedule(
+        {
+            "frequency": "Day",
+            "timeZone": "W. Europe Standard Time",
+            "startTime": "2026-01-01T00:00:00",
+            "schedule": {"hours": [5], "minutes": [0]},
+        }
+    )
 
     assert scheduled_times(trigger, date(2026, 11, 24)) == [datetime(2026, 11, 24, 4, 0, tzinfo=UTC)]
     assert scheduled_times(trigger, date(2026, 7, 1)) == [datetime(2026, 7, 1, 3, 0, tzinfo=UTC)]
@@ -85,8 +100,9 @@ def test_when_schedule_is_in_another_time_zone_then_times_convert_to_utc() -> No
 
 def test_when_day_is_before_start_or_not_a_scheduled_weekday_then_no_firing() -> None:
     later = _schedule({"frequency": "Day", "startTime": "2027-01-01T05:00:00Z", "schedule": {"hours": [5], "minutes": [0]}})
-    mondays = _schedule({"frequency": "Week", "startTime": "2026-01-01T00:00:00Z",
-                         "schedule": {"weekDays": ["Monday"], "hours": [5], "minutes": [0]}})
+    mondays = _schedule(
+        {"frequency": "Week", "startTime": "2026-01-01T00:00:00Z", "schedule": {"weekDays": ["Monday"], "hours": [5], "minutes": [0]}}
+    )
 
     assert scheduled_times(later, date(2026, 11, 24)) == []
     assert scheduled_times(mondays, date(2026, 11, 24)) == []  # a Tuesday
@@ -173,9 +189,7 @@ def test_when_blobs_appear_after_snapshot_then_each_is_one_event_in_path_order(t
     storage.write_bytes("other", "new.json", b"{}")
     events = watcher.changes()
 
-    assert [(e.container, e.path, e.size) for e in events] == [
-        ("curated", "t/_SUCCESS", 0), ("raw", "a/1.json", 1), ("raw", "b/2.json", 2)
-    ]
+    assert [(e.container, e.path, e.size) for e in events] == [("curated", "t/_SUCCESS", 0), ("raw", "a/1.json", 1), ("raw", "b/2.json", 2)]
     assert watcher.changes() == []
 
 
