@@ -7,7 +7,7 @@ AZURITE := .tools/node_modules/.bin/azurite-blob
 DATE ?= $(shell date -u +%F)
 WORKDIR ?= .local/run
 
-.PHONY: run test install clean bench-transform
+.PHONY: run test lint install clean bench-extract bench-transform
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,17 @@ install: $(STAMP) $(AZURITE)
 run: $(STAMP)
 	$(PY) scripts/run_local.py --date $(DATE) --workdir $(WORKDIR)
 
-test: $(STAMP) $(AZURITE)
+# Lint first: it takes seconds and names the file and line, where a test failure would be indirect.
+test: lint $(AZURITE)
 	$(PY) -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) .tools .local
 
-.PHONY: bench-extract
 # Extraction client vs a sequential requests loop against the twin at 30 ms latency; last line speedup_vs_baseline.
 bench-extract: $(STAMP)
 	$(PY) bench/bench_extract.py
