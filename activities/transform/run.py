@@ -282,11 +282,11 @@ def publish(
                  published[table].rows, len(published[table].files))
     quarantined: dict[str, PublishedPartition] = {}
     for table in SPECS:
-        files = built.quarantine.get(table)
-        if files:
+        bad_files = built.quarantine.get(table)
+        if bad_files:
             quarantined[table] = publish_partition(
                 storage, staging_container=curated, container=config.quarantine_container, table=table,
-                snapshot_date=snapshot, files=files, run_id=manifest.run_id, manifest_blob=manifest.blob,
+                snapshot_date=snapshot, files=bad_files, run_id=manifest.run_id, manifest_blob=manifest.blob,
             )
             log.warning("quarantined %d %s record(s) in %s/%s", quarantined[table].rows, table,
                         config.quarantine_container, quarantined[table].prefix)

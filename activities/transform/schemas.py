@@ -54,7 +54,10 @@ def _f(name: str, type_: pa.DataType, nullable: bool = True) -> pa.Field:
     return pa.field(name, type_, nullable=nullable)
 
 
-def _key(name: str, type_: pa.DataType = pa.string()) -> pa.Field:
+_STRING = pa.string()
+
+
+def _key(name: str, type_: pa.DataType = _STRING) -> pa.Field:
     return pa.field(name, type_, nullable=False)
 
 

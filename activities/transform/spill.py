@@ -53,7 +53,7 @@ def first_bytes(keys: pa.Array) -> np.ndarray:
         return np.zeros(0, dtype=np.uint8)
     offset_type = np.int64 if pa.types.is_large_string(keys.type) else np.int32
     _, offsets_buffer, data_buffer = keys.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[keys.offset : keys.offset + count + 1]
+    offsets: np.ndarray = np.frombuffer(offsets_buffer, dtype=offset_type)[keys.offset : keys.offset + count + 1]
     if data_buffer is None or data_buffer.size == 0:
         return np.zeros(count, dtype=np.uint8)
     data = np.frombuffer(data_buffer, dtype=np.uint8)
@@ -119,8 +119,8 @@ class TableSpill:
                 bad.setdefault(index, (f"type change: {reason}", field.name))
         for position, key in zip(self._key_positions, self.spec.key, strict=True):
             if arrays[position].null_count:
-                for index in np.flatnonzero(arrays[position].is_null().to_numpy(zero_copy_only=False)):
-                    bad.setdefault(int(index), (f"missing {key}", key))
+                for missing in np.flatnonzero(arrays[position].is_null().to_numpy(zero_copy_only=False)).tolist():
+                    bad.setdefault(missing, (f"missing {key}", key))
         filled = np.zeros(count, dtype=np.int8)
         for array in arrays:
             if array.null_count:

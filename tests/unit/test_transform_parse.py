@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -60,7 +60,7 @@ def parse(entity: str, body: Any, url: str | None = None) -> Parsed:
     lists: dict[str, list[tuple[Any, ...]]] = {name: [] for name in PARSED_TABLES}
     bad: list[tuple[str, str, str | None, Any]] = []
     drift = DriftRecorder()
-    emitter = Emitter({n: l.append for n, l in lists.items()}, lambda *args: bad.append(args), drift)
+    emitter = Emitter({n: rows.append for n, rows in lists.items()}, lambda *args: bad.append(args), drift)
     emitter.begin_part(entity)
     PARSERS[entity](body, request_context(url), emitter)
     rows = {
@@ -184,7 +184,7 @@ def test_when_a_playlist_is_parsed_then_its_items_keep_episodes_and_local_files_
     assert items == [("p1", 0, "track", T1["id"], None, False, "curator"),
                      ("p1", 1, "episode", None, "e1", False, "curator"),
                      ("p1", 2, "track", None, None, True, "curator")]
-    assert parsed.rows["playlist_items"][0]["added_at"] == datetime(2026, 11, 1, 10, tzinfo=timezone.utc)
+    assert parsed.rows["playlist_items"][0]["added_at"] == datetime(2026, 11, 1, 10, tzinfo=UTC)
     assert [t["track_id"] for t in parsed.rows["tracks"]] == [T1["id"]]  # no dimension row for the local file
     assert {u["user_id"] for u in parsed.rows["users"]} == {"curator"}
 
@@ -226,7 +226,7 @@ def test_when_user_sources_are_parsed_then_facts_carry_ranks_times_and_tracks() 
     assert [(r["time_range"], r["rank"]) for r in top_artists.rows["user_top_items"]] == [("medium_term", 1)]
     (played,) = recent.rows["recently_played"]
     assert (played["played_at"], played["track_id"], played["context_type"], played["context_uri"]) == (
-        datetime(2026, 11, 23, 21, 4, 5, 123000, tzinfo=timezone.utc), T1["id"], "playlist", "spotify:playlist:p1")
+        datetime(2026, 11, 23, 21, 4, 5, 123000, tzinfo=UTC), T1["id"], "playlist", "spotify:playlist:p1")
     assert [(r["track_id"], r["added_at"].month) for r in saved.rows["saved_tracks"]] == [(T1["id"], 10)]
     assert [r["artist_id"] for r in followed.rows["followed_artists"]] == [NEYO["id"]]
     assert recent.rows["tracks"][0]["_richness"] == FULL

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ def _sample(field: pa.Field) -> Any:
     """A non-null value of a column's type."""
     samples = {pa.string(): "x", pa.int16(): 7, pa.int32(): 7, pa.int64(): 10_000_000_000, pa.bool_(): True,
                pa.float64(): 3.5, pa.date32(): date(2012, 11, 16), STRING_LIST: ["dance pop"],
-               TIMESTAMP: datetime(2026, 11, 24, 5, tzinfo=timezone.utc)}
+               TIMESTAMP: datetime(2026, 11, 24, 5, tzinfo=UTC)}
     return samples[field.type]
 
 

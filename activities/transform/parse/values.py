@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -90,8 +90,8 @@ def parse_timestamp(raw: Any, field_name: str) -> datetime | None:
     except ValueError:
         raise ItemError(field_name, f"{raw!r} is not an ISO 8601 timestamp") from None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def widest_image_url(images: Any) -> str | None:
