@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.truth_out is not None:
             write_truth(twin.truth(), args.truth_out)
+        if args.served_out is not None:
+            twin.track_served()
         twin.start()
     except TwinStartupError as exc:
         _fail(str(exc), EXIT_STARTUP)

@@ -54,7 +54,7 @@ class _App:
         self.lock = threading.Lock()
         self.request_log: list[RequestLogEntry] = []
         self.connections: set[socket.socket] = set()
-        self.served = ServedIds()
+        self.served: ServedIds | None = None  # on request only: walking every body costs CPU the twin's callers share
 
     def pause(self, seconds: float) -> bool:
         """Sleep unless the server stops first; True when the full time passed."""
@@ -176,8 +176,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, response: ApiResponse) -> None:
         payload = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        if response.status == 200:
-            self.server.app.served.collect(response.body)
+        served = self.server.app.served
+        if served is not None and response.status == 200:
+            served.collect(response.body)
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -329,8 +330,16 @@ class TwinServer:
     def truth(self) -> Truth:
         return export_truth(self.catalog)
 
+    def track_served(self) -> TwinServer:
+        """Record the ids of every object returned from now on (see `served`)."""
+        if self._app.served is None:
+            self._app.served = ServedIds()
+        return self
+
     def served(self) -> dict[str, list[str]]:
-        """Sorted ids of every track, album, artist, playlist and episode object this server returned."""
+        """Sorted ids of every track, album, artist, playlist and episode object returned since `track_served`."""
+        if self._app.served is None:
+            raise TwinError("served ids were not recorded: call track_served() before the requests")
         return self._app.served.export()
 
     def listening_event(self, pid: int) -> Mapping[str, Any]:
