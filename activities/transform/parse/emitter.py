@@ -232,13 +232,7 @@ class Emitter:
             if album_artists:
                 self._credits(album_artists)
         if artists:
-            # _credits inlined: this is the hottest loop of the transform (one call per track).
-            seen = self._seen_artists
-            for artist in artists:
-                artist_id = artist.get("id")
-                if artist_id.__class__ is str and artist_id not in seen:
-                    seen.add(artist_id)
-                    self._artists((artist_id, artist.get("name"), None, None, None, None, SIMPLIFIED))
+            self._credits(artists)
         return track_id
 
     # -- users and playlists ---------------------------------------------------------------------
