@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from activities.common.errors import ActivityConfigError
+
+_Named = TypeVar("_Named", "LinkedService", "Dataset")
 
 ACTIVITY_FILE = "activity.json"
 LINKED_SERVICES_FILE = "linkedServices.json"
@@ -252,23 +254,8 @@ def load_context(working_dir: Path | None = None) -> ActivityContext:
         "`typeProperties.extendedProperties`",
     )
 
-    linked_raw = _read_json(working_dir, LINKED_SERVICES_FILE, required=False)
-    if linked_raw is None:
-        missing.add(LINKED_SERVICES_FILE)
-        linked_raw = []
-    linked_services: dict[str, LinkedService] = {}
-    for index, entry in enumerate(_expect_array(linked_raw, LINKED_SERVICES_FILE)):
-        service = _parse_linked_service(entry, index)
-        linked_services[service.name] = service
-
-    datasets_raw = _read_json(working_dir, DATASETS_FILE, required=False)
-    if datasets_raw is None:
-        missing.add(DATASETS_FILE)
-        datasets_raw = []
-    datasets: dict[str, Dataset] = {}
-    for index, entry in enumerate(_expect_array(datasets_raw, DATASETS_FILE)):
-        dataset = _parse_dataset(entry, index)
-        datasets[dataset.name] = dataset
+    linked_services = _read_resources(working_dir, LINKED_SERVICES_FILE, _parse_linked_service, missing)
+    datasets = _read_resources(working_dir, DATASETS_FILE, _parse_dataset, missing)
 
     return ActivityContext(
         working_dir=working_dir,
@@ -282,6 +269,24 @@ def load_context(working_dir: Path | None = None) -> ActivityContext:
 
 
 # -- parsing helpers -----------------------------------------------------------------------
+
+
+def _read_resources(
+    working_dir: Path, file_name: str, parse: Callable[[Any, int], _Named], missing: set[str]
+) -> dict[str, _Named]:
+    """Name -> parsed resource of an optional array file (linkedServices.json, datasets.json).
+
+    A missing file reads as empty and is recorded in `missing`, so a later lookup can say why it failed.
+    """
+    raw = _read_json(working_dir, file_name, required=False)
+    if raw is None:
+        missing.add(file_name)
+        raw = []
+    resources: dict[str, _Named] = {}
+    for index, entry in enumerate(_expect_array(raw, file_name)):
+        resource = parse(entry, index)
+        resources[resource.name] = resource
+    return resources
 
 
 def _read_json(working_dir: Path, file_name: str, *, required: bool) -> Any:
