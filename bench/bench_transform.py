@@ -7,7 +7,10 @@ dir), then measures, in the same run and each in its own subprocess (peak RSS fr
 - ``transform``: ``python -m activities.transform`` run as Azure Batch runs it (task dir,
   activity.json, local folder storage), the whole activity: manifest, checksums, parse,
   dedupe, enrichment, Parquet, staging, publishing, markers;
-- ``floor``: read every part, gunzip it, ``orjson.loads`` it, nothing else;
+- ``floor``: read every part, gunzip it, ``orjson.loads`` it, nothing else. (The transform
+  does not call orjson: it validates each part with simdjson and reads only the fields the
+  model keeps, see activities/transform/parse/document.py, so building every value of a page
+  as a Python object, most of the floor's time, is work it skips rather than a bound on it);
 - ``pandas``: a naive baseline: ``orjson.loads`` + ``pandas.json_normalize`` per page, concat
   per entity, ``drop_duplicates`` by id, ``to_parquet``.
 

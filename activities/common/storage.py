@@ -116,6 +116,11 @@ class LocalFolderStorage:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        # Folders whose resolved path was seen inside their container: a run reads thousands of
+        # blobs from a few folders, and resolving every path twice cost more than reading it.
+        # (A folder swapped for a symlink while this object lives is not noticed: the check is
+        # against mistakes in a local stand-in, not against an attacker on this machine.)
+        self._checked_folders: set[Path] = set()
 
     def __repr__(self) -> str:
         return f"LocalFolderStorage({str(self.root)!r})"
@@ -125,6 +130,8 @@ class LocalFolderStorage:
         check_path(container, path, operation)
         target = self.root / container / path
         # Symlinks inside the root could still lead out of it; the resolved path must stay inside.
+        if target.parent in self._checked_folders and not target.is_symlink():
+            return target
         base = (self.root / container).resolve()
         if not target.resolve().is_relative_to(base):
             raise StorageError(
@@ -133,6 +140,8 @@ class LocalFolderStorage:
                 container=container,
                 path=path,
             )
+        if target.parent.is_dir():
+            self._checked_folders.add(target.parent)
         return target
 
     def write_bytes(

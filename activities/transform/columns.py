@@ -15,6 +15,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from activities.transform.parse.document import describe
+
 _INT_BOUNDS = {
     pa.int8(): (-(2**7), 2**7 - 1),
     pa.int16(): (-(2**15), 2**15 - 1),
@@ -26,11 +28,6 @@ _CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeErr
 
 class _Mismatch(Exception):
     """The inferred type is not the declared one."""
-
-
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def _fast(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
@@ -56,20 +53,20 @@ def _problem(value: Any, type_: pa.DataType) -> str | None:
     if value is None:
         return None
     if pa.types.is_string(type_):
-        return None if value.__class__ is str else f"expected a string, got {_describe(value)}"
+        return None if value.__class__ is str else f"expected a string, got {describe(value)}"
     if pa.types.is_boolean(type_):
-        return None if value.__class__ is bool else f"expected a boolean, got {_describe(value)}"
+        return None if value.__class__ is bool else f"expected a boolean, got {describe(value)}"
     if pa.types.is_integer(type_):
         if value.__class__ is not int:
-            return f"expected an integer, got {_describe(value)}"
+            return f"expected an integer, got {describe(value)}"
         low, high = _INT_BOUNDS[type_]
         return None if low <= value <= high else f"{value} does not fit in {type_}"
     if pa.types.is_floating(type_):
         ok = value.__class__ in (int, float)
-        return None if ok else f"expected a number, got {_describe(value)}"
+        return None if ok else f"expected a number, got {describe(value)}"
     if pa.types.is_list(type_):
         if value.__class__ is not list:
-            return f"expected an array, got {_describe(value)}"
+            return f"expected an array, got {describe(value)}"
         for element in value:
             problem = _problem(element, type_.value_type)
             if problem is not None:

@@ -215,23 +215,6 @@ def inflate_part(part: ManifestPart, data: bytes, blob: str) -> bytes:
     return body
 
 
-def loads_part(body: bytes, blob: str) -> Any:
-    """Parse a part's JSON body (orjson).
-
-    Raises:
-        PartDecodeError: not UTF-8 JSON.
-    """
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise PartDecodeError(blob, f"not valid JSON ({exc})") from exc
-
-
-def decode_part(part: ManifestPart, data: bytes, blob: str) -> Any:
-    """Verify, gunzip and parse one part (``inflate_part`` then ``loads_part``)."""
-    return loads_part(inflate_part(part, data, blob), blob)
-
-
 def processed_key(manifest_blob: str, content_sha256: str) -> str:
     """Identity of one manifest for "already processed": sha256 of its ``<container>/<path>`` and its bytes' sha256.
 
@@ -245,9 +228,7 @@ def processed_key(manifest_blob: str, content_sha256: str) -> str:
 __all__ = [
     "Manifest",
     "ManifestPart",
-    "decode_part",
     "inflate_part",
-    "loads_part",
     "parse_manifest",
     "processed_key",
     "verify_part",

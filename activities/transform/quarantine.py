@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from activities.transform.parse.document import is_proxy, plain
 from activities.transform.schemas import QUARANTINE
 from activities.transform.writer import LocalFile, TableWriter
 
@@ -28,6 +29,8 @@ def _json(record: Any) -> str:
     def fallback(value: Any) -> Any:
         if isinstance(value, (date, datetime)):
             return value.isoformat()
+        if is_proxy(value):
+            return plain(value)
         return repr(value)
 
     try:

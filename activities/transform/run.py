@@ -41,8 +41,9 @@ from activities.transform.dedupe import winners
 from activities.transform.enrich import BRIDGES, Lineage, bridge_table, curated_table
 from activities.transform.errors import ManifestNotFoundError, PartNotFoundError, PayloadShapeError
 from activities.transform.hooks import pause_at
-from activities.transform.manifest import Manifest, ManifestPart, inflate_part, loads_part, parse_manifest, processed_key
+from activities.transform.manifest import Manifest, ManifestPart, inflate_part, parse_manifest, processed_key
 from activities.transform.parse import PARSERS, PRIMARY_TABLE, DriftRecorder, Emitter, needs_context, request_context
+from activities.transform.parse.document import PartDocument, is_object
 from activities.transform.parse.emitter import SHAPE_ERRORS
 from activities.transform.publish import (
     PublishedPartition,
@@ -174,7 +175,7 @@ def load(storage: Storage, manifest: Manifest, work: Path, *, flush_rows: int = 
         quarantine.add(table, reason, field_, key, record, rank)
 
     def bad_item(table: str, reason: str, field_: str | None, record: Any) -> None:
-        key = record.get("id") if isinstance(record, Mapping) else None
+        key = record.get("id") if is_object(record) else None
         quarantine.add(table, reason, field_, key if isinstance(key, str) else None, record, current[0])
 
     (work / "spill").mkdir(parents=True, exist_ok=True)
@@ -197,8 +198,9 @@ def load(storage: Storage, manifest: Manifest, work: Path, *, flush_rows: int = 
                             manifest.part_blob(part), part.entity)
                 loaded.ignored[part.entity] = loaded.ignored.get(part.entity, 0) + 1
         for part, blob, raw in read_parts(storage, manifest, wanted, workers=READ_AHEAD_WORKERS):
-            body = loads_part(raw, blob)
+            document = PartDocument(raw, blob)
             del raw
+            body = document.root
             parser = PARSERS[part.entity]
             rank = current[0] = ranks[part.path]
             emitter.begin_part(part.entity)
@@ -213,6 +215,10 @@ def load(storage: Storage, manifest: Manifest, work: Path, *, flush_rows: int = 
                 quarantine.add(PRIMARY_TABLE[part.entity], f"unexpected response shape: {type(exc).__name__}: {exc}",
                                None, None, body, rank)
             del body
+            if document.close():
+                # A row kept a raw object or array (a field whose type changed): copy it out of the document.
+                for spill in spills.values():
+                    spill.detach_open_rows()
             for spill in spills.values():
                 spill.end_part(rank)
             loaded.parts_read += 1

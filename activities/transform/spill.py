@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from activities.transform.columns import to_array
+from activities.transform.parse.document import is_proxy, plain
 from activities.transform.schemas import TableSpec
 
 DEFAULT_FLUSH_ROWS = 20_000
@@ -82,6 +83,18 @@ class TableSpill:
         self.spilled_rows = 0
         self.bad_rows = 0
         self._key_positions = tuple(spec.parsed_names.index(k) for k in spec.key)
+
+    def detach_open_rows(self) -> None:
+        """Replace document objects and arrays in the current part's rows by plain dicts and lists.
+
+        Only a field whose type changed (an object where a string was promised) puts one in a row;
+        it is checked, and quarantined, at the next flush, after its document is gone.
+        """
+        rows = self.rows
+        for index in range(self._marked, len(rows)):
+            row = rows[index]
+            if any(is_proxy(value) for value in row):
+                rows[index] = tuple(plain(value) for value in row)
 
     def end_part(self, part_rank: int) -> None:
         """Close the current part's rows (they all get ``part_rank``); flush when the buffer is full."""

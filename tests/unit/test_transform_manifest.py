@@ -13,7 +13,8 @@ import pytest
 
 from activities.common.errors import ActivityError
 from activities.transform.errors import ManifestInvalidError, PartDecodeError, PartIntegrityError
-from activities.transform.manifest import ManifestPart, decode_part, parse_manifest
+from activities.transform.manifest import ManifestPart, inflate_part, parse_manifest
+from activities.transform.parse.document import PartDocument, plain
 
 RUN_ID = "5f2a8c1e-0000-4000-8000-000000000001"
 BLOB = f"raw/spotify/manifests/ingest_date=2026-11-24/run_id={RUN_ID}/_manifest.json"
@@ -150,6 +151,10 @@ def _part(data: bytes, **overrides: Any) -> ManifestPart:
     }
     fields.update(overrides)
     return ManifestPart(**fields)
+
+
+def decode_part(part: ManifestPart, data: bytes, blob: str) -> Any:
+    return plain(PartDocument(inflate_part(part, data, blob), blob).root)
 
 
 def test_when_part_bytes_match_the_manifest_then_the_body_is_decoded() -> None:

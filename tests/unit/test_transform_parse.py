@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 import pytest
 
 from activities.transform.errors import PayloadShapeError
@@ -25,6 +26,7 @@ from activities.transform.parse import (
     parse_release_date,
     request_context,
 )
+from activities.transform.parse.document import PartDocument, plain
 from activities.transform.schemas import PARSED_TABLES, SPECS
 from tests.unit.test_transform_payloads import (
     A1,
@@ -56,19 +58,28 @@ class Parsed:
     drift: dict[str, dict[str, list[str]]]
 
 
-def parse(entity: str, body: Any, url: str | None = None) -> Parsed:
+def _parse_once(entity: str, body: Any, url: str | None) -> Parsed:
     lists: dict[str, list[tuple[Any, ...]]] = {name: [] for name in PARSED_TABLES}
     bad: list[tuple[str, str, str | None, Any]] = []
     drift = DriftRecorder()
-    emitter = Emitter({n: rows.append for n, rows in lists.items()}, lambda *args: bad.append(args), drift)
+    emitter = Emitter({n: rows.append for n, rows in lists.items()},
+                      lambda table, reason, field, record: bad.append((table, reason, field, plain(record))), drift)
     emitter.begin_part(entity)
     PARSERS[entity](body, request_context(url), emitter)
     rows = {
-        name: [dict(zip((*SPECS[name].parsed_names, "_richness"), row, strict=True)) for row in found]
+        name: [dict(zip((*SPECS[name].parsed_names, "_richness"), map(plain, row), strict=True)) for row in found]
         for name, found in lists.items()
         if found
     }
     return Parsed(rows, bad, drift.report())
+
+
+def parse(entity: str, body: Any, url: str | None = None) -> Parsed:
+    """Parse ``body`` as a dict and as the document the run reads (simdjson): both must give the same."""
+    parsed = _parse_once(entity, body, url)
+    document = PartDocument(orjson.dumps(body), "raw/part.json")
+    assert _parse_once(entity, document.root, url) == parsed
+    return parsed
 
 
 # -- catalog sources -------------------------------------------------------------------------------

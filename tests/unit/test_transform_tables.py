@@ -20,6 +20,7 @@ from activities.transform.enrich import (
     popularity_tier,
 )
 from activities.transform.parse import FULL, SIMPLIFIED
+from activities.transform.parse.document import PartDocument
 from activities.transform.schemas import SPECS
 from activities.transform.spill import TableSpill, first_bytes
 
@@ -108,6 +109,25 @@ def test_when_a_value_has_the_wrong_type_or_a_key_is_missing_then_the_row_is_qua
     assert bad[0][1] == "type change: expected an integer, got str '85'"
     assert bad[1][1] == "missing track_id"
     assert bad[0][4]["track_id"] == "t1"  # the record itself, for whoever fixes it
+
+
+def test_when_a_row_keeps_an_object_of_its_part_document_then_it_is_copied_out_and_quarantined(
+    tmp_path: Path,
+) -> None:
+    # A field whose type changed (an object where a string was promised) lands in a row as a document proxy.
+    document = PartDocument(b'{"name": {"text": "Feel This Moment"}}', "raw/part.json")
+    bad: list[Any] = []
+    spill = TableSpill(SPECS["tracks"], tmp_path, lambda *args: bad.append(args))
+    spill.append(track("t1", FULL)[:1] + (document.root.get("name"),) + track("t1", FULL)[2:])
+
+    assert document.close() is True  # the row still refers to the document
+    spill.detach_open_rows()
+    spill.end_part(0)
+
+    assert document.close() is False
+    assert [r["track_id"] for b in spill.buckets() for r in b.to_pylist()] == []
+    assert bad[0][1] == "type change: expected a string, got dict {'text': 'Feel This Moment'}"
+    assert bad[0][4]["name"] == {"text": "Feel This Moment"}
 
 
 def test_when_keys_are_bucketed_then_the_bucket_is_the_first_byte_of_the_key() -> None:

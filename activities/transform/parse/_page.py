@@ -10,23 +10,28 @@ from collections.abc import Mapping
 from typing import Any
 
 from activities.transform.errors import PayloadShapeError
+from activities.transform.parse.document import is_array, is_object
 from activities.transform.parse.values import RequestContext
 
 
 def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
+    if value is None:
+        return "null"
+    if is_object(value):
+        return "dict"
+    return "list" if is_array(value) else type(value).__name__
 
 
 def as_object(value: Any, where: str) -> Mapping[str, Any]:
     """``value`` if it is a JSON object, else raise."""
-    if not isinstance(value, Mapping):
+    if not is_object(value):
         raise PayloadShapeError(where, f"expected an object, got {_type_name(value)}")
     return value
 
 
 def as_list(value: Any, where: str) -> list[Any]:
     """``value`` if it is a JSON array, else raise."""
-    if not isinstance(value, list):
+    if not is_array(value):
         raise PayloadShapeError(where, f"expected an array, got {_type_name(value)}")
     return value
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from activities.transform.parse.document import is_array, is_object
+
 KNOWN_FIELDS: Mapping[str, frozenset[str]] = {
     "TrackObject": frozenset(
         ['album', 'artists', 'available_markets', 'disc_number', 'duration_ms', 'explicit', 'external_ids',
@@ -116,15 +118,16 @@ class DriftRecorder:
 
     def check(self, entity: str, kind: str, obj: Any) -> None:
         """Record fields of ``obj`` (a ``kind`` object) and its nested objects that ``kind`` does not define."""
-        if not isinstance(obj, Mapping):
+        if not is_object(obj):
             return  # a wrong type is the parser's (quarantine's) business, not drift's
-        unknown = obj.keys() - _KNOWN[kind]
+        known = _KNOWN[kind]
+        unknown = [name for name in obj if name not in known]
         if unknown:
             self._new.setdefault(entity, set()).update(f"{kind}.{name}" for name in unknown)
         for field, nested_kind in _NESTED.get(kind, {}).items():
             value = obj.get(field)
             if nested_kind.endswith("[]"):
-                if isinstance(value, list) and value:
+                if is_array(value) and value:
                     self.check(entity, nested_kind[:-2], value[0])
             elif value is not None:
                 self.check(entity, nested_kind, value)
@@ -135,10 +138,11 @@ class DriftRecorder:
 
     def check_paging(self, entity: str, page: Any, *, cursor: bool = False) -> None:
         """Record unknown fields of a paging object (``items`` itself is checked by the item's kind)."""
-        if not isinstance(page, Mapping):
+        if not is_object(page):
             return
         kind = "CursorPagingObject" if cursor else "PagingObject"
-        unknown = page.keys() - KNOWN_FIELDS[kind] - _PAGING_EXTRA
+        known = KNOWN_FIELDS[kind] | _PAGING_EXTRA
+        unknown = [name for name in page if name not in known]
         if unknown:
             self._new.setdefault(entity, set()).update(f"{kind}.{name}" for name in unknown)
 

@@ -5,7 +5,9 @@ tuple per record, in the column order of ``TableSpec.parsed`` followed by the re
 richness. Nothing here builds dicts or per-row objects beyond that tuple: this is the hot
 loop of the transform.
 
-Values are taken as they come; their types are checked in bulk when the buffers are turned
+Objects come from a lazy document (``document.py``): only the fields read here become Python
+values, and a JSON array kept as a value (genres) is copied out with ``plain``. Values are taken
+as they come; their types are checked in bulk when the buffers are turned
 into Arrow arrays, and a record with a wrong type is quarantined there. What can only be
 checked here (dates, timestamps, nested shapes) raises ``ItemError`` or a Python error
 (``AttributeError``/``TypeError`` when an object is not an object), which ``items()``
@@ -24,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from activities.transform.parse.document import plain
 from activities.transform.parse.drift import DriftRecorder
 from activities.transform.parse.values import ItemError, parse_release_date, parse_timestamp, widest_image_url
 
@@ -117,7 +120,7 @@ class Emitter:
                 g("name"),
                 followers.get("total") if followers is not None else None,
                 g("popularity"),
-                g("genres"),
+                plain(g("genres")),
                 widest_image_url(g("images")),
                 richness,
             )
@@ -156,8 +159,9 @@ class Emitter:
             precision,
             release_year,
             g("total_tracks"),
-            g("label"),
-            g("popularity"),
+            # Only the full AlbumObject has these; asking a document object for a key it lacks is slow.
+            g("label") if richness == FULL else None,
+            g("popularity") if richness == FULL else None,
             widest_image_url(g("images")),
             primary_name,
             ids,
@@ -199,7 +203,11 @@ class Emitter:
             primary_name = first.get("name")
         else:
             ids, primary_name = [], None
-        external_ids = g("external_ids")
+        # Only the full TrackObject has these (see _album_row).
+        if richness == FULL:
+            external_ids, popularity = g("external_ids"), g("popularity")
+        else:
+            external_ids = popularity = None
         album = album_row = None
         if album_id is None:
             album = g("album")
@@ -215,7 +223,7 @@ class Emitter:
                 album_id,
                 g("duration_ms"),
                 g("explicit"),
-                g("popularity"),
+                popularity,
                 external_ids.get("isrc") if external_ids is not None else None,
                 g("track_number"),
                 g("disc_number"),
@@ -300,8 +308,9 @@ class Emitter:
         added_by = g("added_by")
         added_by_id = added_by.get("id") if added_by is not None else None
         is_local = g("is_local")
-        # Spotify renamed `track` to `item` (2025); either may be present.
-        item = g("item")
+        # Spotify renamed `track` to `item` (2025); either may be present. The key set is read once
+        # because asking a document object for a key it lacks is slow.
+        item = g("item") if "item" in (obj if obj.__class__ is dict else set(obj)) else None
         if item is None:
             item = g("track")
         item_type = track_id = episode_id = uri = name = duration = None

@@ -13,6 +13,7 @@ from typing import Any
 
 from activities.transform.errors import PayloadShapeError
 from activities.transform.parse._page import as_object, page_items, page_offset
+from activities.transform.parse.document import is_array, is_object
 from activities.transform.parse.emitter import FULL, SIMPLIFIED, Emitter
 from activities.transform.parse.values import RequestContext
 
@@ -43,7 +44,7 @@ def _embedded_page(playlist: Any) -> tuple[str, Any] | None:
     """The first page of items inside a PlaylistObject (under `items`, formerly `tracks`), if it has one."""
     for key in ("items", "tracks"):
         contents = playlist.get(key)
-        if isinstance(contents, dict) and isinstance(contents.get("items"), list):
+        if is_object(contents) and is_array(contents.get("items")):
             return key, contents
     return None
 

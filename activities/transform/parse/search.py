@@ -38,7 +38,9 @@ def parse_search(body: Any, context: RequestContext, em: Emitter) -> None:
     if query is None:
         raise PayloadShapeError("request_url", "no q= in the part's request_url")
     market = context.param("market")
-    for key, value in as_object(body, "$").items():
+    body = as_object(body, "$")
+    for key in body:  # not .items(): that would copy every page out of the document
+        value = body[key]
         if key not in _TYPES:
             em.drift.note(em.entity, f"SearchItems.{key}")
             continue

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from activities.transform.parse.document import describe
+
 
 class ItemError(Exception):
     """One record cannot be curated: ``field`` (a JSON path inside the record) and why."""
@@ -63,7 +65,7 @@ def parse_release_date(raw: Any, precision: Any) -> tuple[date | None, int | Non
     if raw is None:
         return _NO_DATE
     if raw.__class__ is not str:
-        raise ItemError("release_date", f"expected a string, got {type(raw).__name__} {raw!r}")
+        raise ItemError("release_date", f"expected a string, got {describe(raw)}")
     key = (raw, precision if precision.__class__ is str else repr(precision))
     cached = _RELEASE_CACHE.get(key)
     if cached is None:
@@ -84,7 +86,7 @@ def parse_timestamp(raw: Any, field_name: str) -> datetime | None:
     if raw is None:
         return None
     if raw.__class__ is not str:
-        raise ItemError(field_name, f"expected an ISO 8601 timestamp string, got {type(raw).__name__} {raw!r}")
+        raise ItemError(field_name, f"expected an ISO 8601 timestamp string, got {describe(raw)}")
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
