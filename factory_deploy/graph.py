@@ -8,19 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FOLDERS = {
-    "linkedServices": "LinkedServiceReference",
-    "datasets": "DatasetReference",
-    "dataflows": "DataFlowReference",
-    "pipelines": "PipelineReference",
-    "triggers": None,
-}
-_REFERENCE_FOLDER = {kind: folder for folder, kind in FOLDERS.items() if kind}
+from factory_deploy.references import KINDS, dangling_references, edges
+
 _PARAM_USE = re.compile(r"pipeline\(\)\s*\.\s*parameters\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 _GLOBAL_USE = re.compile(r"pipeline\(\)\s*\.\s*globalParameters\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 _DATASET_PARAM_USE = re.compile(r"dataset\(\)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
@@ -46,7 +39,7 @@ class FactoryGraphError(Exception):
 def load_resources(adf_dir: Path) -> dict[tuple[str, str], Resource]:
     resources: dict[tuple[str, str], Resource] = {}
     problems: list[str] = []
-    for folder in FOLDERS:
+    for folder in KINDS:
         for path in sorted((adf_dir / folder).glob("*.json")):
             try:
                 body = json.loads(path.read_text(encoding="utf-8"))
@@ -60,7 +53,7 @@ def load_resources(adf_dir: Path) -> dict[tuple[str, str], Resource]:
             if name != path.stem:
                 problems.append(f"{path}: resource name `{name}` differs from the file name; rename one so they match")
                 continue
-            needs = frozenset((_REFERENCE_FOLDER[kind], ref) for kind, ref in _references(body["properties"]))
+            needs = frozenset((edge.folder, edge.name) for edge in edges(body["properties"]))
             resources[(folder, name)] = Resource(folder, name, path, body, needs)
     if problems:
         raise FactoryGraphError("\n".join(problems))
@@ -71,9 +64,8 @@ def check_references(resources: dict[tuple[str, str], Resource], global_paramete
     """Every reference that does not resolve: resources, pipeline/dataset parameters, global parameters."""
     problems: list[str] = []
     for resource in resources.values():
-        for folder, name in sorted(resource.needs):
-            if (folder, name) not in resources:
-                problems.append(f"{resource.path}: references `{name}`, which is not in adf/{folder}")
+        for dangling in dangling_references(resource.folder, resource.name, resource.body["properties"], resources):
+            problems.append(f"{resource.path}: {dangling.message(resource.path.parent.parent.name)}")
         text = json.dumps(resource.body)
         for used in sorted(set(_GLOBAL_USE.findall(text)) - global_parameters):
             problems.append(f"{resource.path}: uses global parameter `{used}`, which config/<env>.json does not define")
@@ -106,50 +98,22 @@ def publish_order(resources: dict[tuple[str, str], Resource]) -> list[Resource]:
         state[key] = "done"
         ordered.append(resources[key])
 
-    for key in sorted(resources, key=lambda k: (list(FOLDERS).index(k[0]), k[1])):
+    for key in sorted(resources, key=lambda k: (list(KINDS).index(k[0]), k[1])):
         visit(key, ())
     return ordered
-
-
-def _references(node: Any) -> Iterator[tuple[str, str]]:
-    if isinstance(node, dict):
-        kind, name = node.get("type"), node.get("referenceName")
-        if isinstance(name, str) and kind in _REFERENCE_FOLDER:
-            yield kind, name
-        for value in node.values():
-            yield from _references(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _references(value)
 
 
 def _check_call_parameters(resources: dict[tuple[str, str], Resource], caller: Resource) -> list[str]:
     """Parameters passed to a pipeline or dataset must be declared there, and required ones passed."""
     problems: list[str] = []
-    for target_folder, name, passed in _calls(caller.body["properties"]):
-        target = resources.get((target_folder, name))
+    for edge in edges(caller.body["properties"]):
+        target = resources.get((edge.folder, edge.name)) if edge.folder in ("pipelines", "datasets") else None
         if target is None:
             continue
         declared = target.body["properties"].get("parameters", {}) or {}
-        for extra in sorted(set(passed) - set(declared)):
-            problems.append(f"{caller.path}: passes parameter `{extra}` to `{name}`, which does not declare it")
+        for extra in sorted(set(edge.parameters) - set(declared)):
+            problems.append(f"{caller.path}: passes parameter `{extra}` to `{edge.name}`, which does not declare it")
         required = {p for p, spec in declared.items() if isinstance(spec, dict) and "defaultValue" not in spec}
-        for missing in sorted(required - set(passed)):
-            problems.append(f"{caller.path}: does not pass required parameter `{missing}` to `{name}`")
+        for missing in sorted(required - set(edge.parameters)):
+            problems.append(f"{caller.path}: does not pass required parameter `{missing}` to `{edge.name}`")
     return problems
-
-
-def _calls(node: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(folder, name, parameters) for every pipeline or dataset reference that can carry parameters."""
-    if isinstance(node, dict):
-        pipeline_ref = node.get("pipelineReference")
-        if isinstance(pipeline_ref, dict):  # trigger pipelines[] and ExecutePipeline typeProperties
-            yield "pipelines", pipeline_ref.get("referenceName", ""), node.get("parameters", {}) or {}
-        elif node.get("type") == "DatasetReference" and isinstance(node.get("referenceName"), str):
-            yield "datasets", node["referenceName"], node.get("parameters", {}) or {}
-        for key, value in node.items():
-            if key != "pipelineReference":
-                yield from _calls(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _calls(value)

@@ -86,7 +86,23 @@ def test_when_trigger_references_missing_pipeline_then_reference_check_names_it(
 
     problems = check_references(load_resources(adf_copy), set(global_parameters(load_config("dev"))))
 
-    assert any("references `PL_Missing`, which is not in adf/pipelines" in p for p in problems)
+    assert any(
+        p.endswith("adf/triggers/TR_Daily_Extract.json: Trigger `TR_Daily_Extract` references pipeline `PL_Missing`, "
+                   "which is not in adf/pipelines")
+        for p in problems
+    )
+
+
+def test_when_activity_references_missing_dataset_then_reference_check_names_the_activity(adf_copy: Path) -> None:
+    (adf_copy / "datasets" / "Ds_Raw_Zone.json").unlink()
+
+    problems = check_references(load_resources(adf_copy), set(global_parameters(load_config("dev"))))
+
+    assert any(
+        p.endswith("Pipeline `PL_Extract_Spotify` activity `Extract Spotify shard` references dataset `Ds_Raw_Zone`, "
+                   "which is not in adf/datasets")
+        for p in problems
+    )
 
 
 def test_when_pipeline_uses_undeclared_parameter_then_reference_check_names_it(adf_copy: Path) -> None:
