@@ -13,6 +13,8 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from factory_deploy.references import KINDS, DanglingReference
+
 
 class RunnerError(Exception):
     """Base of every error the local runner raises to its caller."""
@@ -81,9 +83,14 @@ class DependencyError(FactoryError):
 
 
 class UnknownReferenceError(FactoryError):
-    def __init__(self, kind: str, name: str, referenced_by: str, folder: str) -> None:
-        self.kind, self.name, self.referenced_by, self.folder = kind, name, referenced_by, folder
-        super().__init__(f"{kind} `{name}` referenced by {referenced_by} not found in {folder}")
+    """A `referenceName` points at no resource; worded as deploy words it (one message for one problem)."""
+
+    def __init__(self, reference: DanglingReference, factory_folder: str) -> None:
+        self.reference = reference
+        self.kind, self.name = KINDS[reference.edge.folder].label, reference.edge.name
+        self.referenced_by = reference.referenced_by
+        self.folder = f"{factory_folder}/{reference.edge.folder}"
+        super().__init__(reference.message(factory_folder))
 
 
 class OverrideError(FactoryError):

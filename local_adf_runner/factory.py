@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from factory_deploy.references import KINDS, dangling_references
 from local_adf_runner.errors import (
     DependencyError,
     DuplicateActivityError,
@@ -52,16 +53,6 @@ __all__ = [
     "load_factory",
     "parse_timespan",
 ]
-
-# Folder name -> (kind shown in messages, reference `type` that points at this kind).
-FOLDERS: dict[str, tuple[str, str]] = {
-    "pipelines": ("Pipeline", "PipelineReference"),
-    "datasets": ("Dataset", "DatasetReference"),
-    "linkedServices": ("Linked service", "LinkedServiceReference"),
-    "triggers": ("Trigger", "TriggerReference"),
-    "dataflows": ("Data flow", "DataFlowReference"),
-}
-_FOLDER_OF_REFERENCE = {ref: folder for folder, (_, ref) in FOLDERS.items()}
 
 # ADF's default activity timeout when policy.timeout is omitted: 7 days.
 DEFAULT_TIMEOUT = timedelta(days=7)
@@ -190,6 +181,9 @@ class DataFlow:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+_R = TypeVar("_R")
+
+
 @dataclass(frozen=True)
 class Factory:
     root: Path
@@ -201,32 +195,25 @@ class Factory:
     global_parameters: Mapping[str, Any] = field(default_factory=dict)
 
     def pipeline(self, name: str) -> Pipeline:
-        return _get(self.pipelines, name, "Pipeline", self._folder("pipelines"))
+        return self._get(self.pipelines, name, "pipelines")
 
     def dataset(self, name: str) -> Dataset:
-        return _get(self.datasets, name, "Dataset", self._folder("datasets"))
+        return self._get(self.datasets, name, "datasets")
 
     def linked_service(self, name: str) -> LinkedService:
-        return _get(self.linked_services, name, "Linked service", self._folder("linkedServices"))
+        return self._get(self.linked_services, name, "linkedServices")
 
     def trigger(self, name: str) -> Trigger:
-        return _get(self.triggers, name, "Trigger", self._folder("triggers"))
+        return self._get(self.triggers, name, "triggers")
 
     def dataflow(self, name: str) -> DataFlow:
-        return _get(self.dataflows, name, "Data flow", self._folder("dataflows"))
+        return self._get(self.dataflows, name, "dataflows")
 
-    def _folder(self, folder: str) -> str:
-        return f"{self.root.name}/{folder}"
-
-
-_R = TypeVar("_R")
-
-
-def _get(resources: Mapping[str, _R], name: str, kind: str, folder: str) -> _R:
-    try:
-        return resources[name]
-    except KeyError:
-        raise ResourceNotFoundError(kind, name, folder) from None
+    def _get(self, resources: Mapping[str, _R], name: str, folder: str) -> _R:
+        try:
+            return resources[name]
+        except KeyError:
+            raise ResourceNotFoundError(KINDS[folder].label, name, f"{self.root.name}/{folder}") from None
 
 
 def _walk(activities: tuple[Activity, ...]) -> Iterator[Activity]:
@@ -249,7 +236,7 @@ def load_factory(
     if not root.is_dir():
         raise FactoryFolderNotFoundError(root)
     documents: dict[str, dict[str, tuple[Path, dict[str, Any]]]] = {}
-    for folder in FOLDERS:
+    for folder in KINDS:
         documents[folder] = _read_folder(root, folder)
     _apply_overrides(documents, overrides or {})
     factory = Factory(
@@ -266,7 +253,7 @@ def load_factory(
 
 
 def _read_folder(root: Path, folder: str) -> dict[str, tuple[Path, dict[str, Any]]]:
-    kind = FOLDERS[folder][0]
+    kind = KINDS[folder].label
     found: dict[str, tuple[Path, dict[str, Any]]] = {}
     seen_lower: dict[str, Path] = {}
     directory = root / folder
@@ -558,32 +545,10 @@ def _parse_dataflow(path: Path, document: dict[str, Any]) -> DataFlow:
 
 
 def _check_references(root: Path, documents: dict[str, dict[str, tuple[Path, dict[str, Any]]]]) -> None:
-    names = {folder: set(found) for folder, found in documents.items()}
+    existing = {(folder, name) for folder, found in documents.items() for name in found}
     for folder, found in documents.items():
-        kind = FOLDERS[folder][0].lower()
         for name, (_, document) in found.items():
-            for ref_name, ref_type, activity in _references(document["properties"], None):
-                target_folder = _FOLDER_OF_REFERENCE.get(ref_type)
-                if target_folder is None or ref_name in names[target_folder]:
-                    continue
+            for dangling in dangling_references(folder, name, document["properties"], existing):
                 # Expressions as reference names (`@pipeline().parameters.x`) are resolved at run time.
-                if ref_name.startswith("@"):
-                    continue
-                by = f"{kind} `{name}`" + (f" (activity `{activity}`)" if activity else "")
-                raise UnknownReferenceError(FOLDERS[target_folder][0], ref_name, by, f"{root.name}/{target_folder}")
-
-
-def _references(node: Any, activity: str | None) -> Iterator[tuple[str, str, str | None]]:
-    if isinstance(node, dict):
-        if isinstance(node.get("referenceName"), str) and isinstance(node.get("type"), str):
-            yield node["referenceName"], node["type"], activity
-        # Activities are objects with name + type + typeProperties/dependsOn; remember the innermost one.
-        if isinstance(node.get("name"), str) and isinstance(node.get("type"), str) and (
-            "typeProperties" in node or "dependsOn" in node
-        ):
-            activity = node["name"]
-        for value in node.values():
-            yield from _references(value, activity)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _references(value, activity)
+                if not dangling.edge.dynamic:
+                    raise UnknownReferenceError(dangling, root.name)

@@ -140,7 +140,7 @@ def test_when_trigger_references_missing_pipeline_then_error_names_both(tmp_path
     with pytest.raises(UnknownReferenceError) as caught:
         load_factory(root)
 
-    assert str(caught.value) == "Pipeline `PL_X` referenced by trigger `TR_Y` not found in adf/pipelines"
+    assert str(caught.value) == "Trigger `TR_Y` references pipeline `PL_X`, which is not in adf/pipelines"
 
 
 def test_when_activity_references_missing_dataset_then_error_names_the_activity(tmp_path: Path) -> None:
@@ -152,7 +152,7 @@ def test_when_activity_references_missing_dataset_then_error_names_the_activity(
     root = _write(tmp_path / "adf", {"pipelines/PL_A.json": _pipeline("PL_A", [custom])})
 
     with pytest.raises(
-        UnknownReferenceError, match=r"Dataset `Ds_Nope` referenced by pipeline `PL_A` \(activity `Run`\) not found in adf/datasets"
+        UnknownReferenceError, match="Pipeline `PL_A` activity `Run` references dataset `Ds_Nope`, which is not in adf/datasets"
     ):
         load_factory(root)
 
