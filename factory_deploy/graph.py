@@ -17,6 +17,8 @@ from factory_deploy.references import KINDS, dangling_references, edges
 _PARAM_USE = re.compile(r"pipeline\(\)\s*\.\s*parameters\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 _GLOBAL_USE = re.compile(r"pipeline\(\)\s*\.\s*globalParameters\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 _DATASET_PARAM_USE = re.compile(r"dataset\(\)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+# Folder -> (how its expressions use its own parameters, what messages call it).
+_OWN_PARAMETER_USE = {"pipelines": (_PARAM_USE, "pipeline"), "datasets": (_DATASET_PARAM_USE, "dataset")}
 
 
 @dataclass(frozen=True)
@@ -69,15 +71,11 @@ def check_references(resources: dict[tuple[str, str], Resource], global_paramete
         text = json.dumps(resource.body)
         for used in sorted(set(_GLOBAL_USE.findall(text)) - global_parameters):
             problems.append(f"{resource.path}: uses global parameter `{used}`, which config/<env>.json does not define")
-        props = resource.body["properties"]
-        if resource.folder == "pipelines":
-            declared = set(props.get("parameters", {}) or {})
-            for used in sorted(set(_PARAM_USE.findall(text)) - declared):
-                problems.append(f"{resource.path}: uses pipeline parameter `{used}`, which the pipeline does not declare")
-        if resource.folder == "datasets":
-            declared = set(props.get("parameters", {}) or {})
-            for used in sorted(set(_DATASET_PARAM_USE.findall(text)) - declared):
-                problems.append(f"{resource.path}: uses dataset parameter `{used}`, which the dataset does not declare")
+        if resource.folder in _OWN_PARAMETER_USE:
+            use, kind = _OWN_PARAMETER_USE[resource.folder]
+            declared = set(resource.body["properties"].get("parameters", {}) or {})
+            for used in sorted(set(use.findall(text)) - declared):
+                problems.append(f"{resource.path}: uses {kind} parameter `{used}`, which the {kind} does not declare")
         problems += _check_call_parameters(resources, resource)
     return problems
 
