@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import orjson
+import simdjson
 
 from activities.transform.errors import ManifestInvalidError, PartDecodeError, PartIntegrityError
+from activities.transform.parse.document import is_array, is_object, plain
 
 SUPPORTED_MANIFEST_VERSION = 1
 SUPPORTED_SOURCE = "spotify"
@@ -29,7 +30,7 @@ _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a big run lists tens of thousands of parts
 class ManifestPart:
     """One raw part: one API response body, gzip-compressed, at ``<container>/<path>``."""
 
@@ -65,20 +66,28 @@ class _InvalidError(Exception):
     """Internal: one validation failure; ``parse_manifest`` adds the blob name."""
 
 
-def _get(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str, *, required: bool = True) -> Any:
+def _is_kind(value: Any, kind: type) -> bool:
+    if kind is list:
+        return is_array(value)
+    if kind is dict:
+        return is_object(value)
+    # bool is an int in Python but never a valid size/count/version in the manifest.
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def _get(obj: Any, key: str, kind: type, where: str, *, required: bool = True) -> Any:
     value = obj.get(key)
     if value is None and not required:
         return None
-    # bool is an int in Python but never a valid size/count/version in the manifest.
-    if value is None or isinstance(value, bool) or not isinstance(value, kind):
-        expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-        raise _InvalidError(f"`{where}{key}` must be {expected}, got {json.dumps(value)[:80]}")
+    if value is None or not _is_kind(value, kind):
+        expected = "array" if kind is list else "object" if kind is dict else kind.__name__
+        raise _InvalidError(f"`{where}{key}` must be {expected}, got {json.dumps(plain(value))[:80]}")
     return value
 
 
 def _parse_part(raw: Any, index: int, keep_url: Callable[[str], bool]) -> ManifestPart:
     where = f"parts[{index}]."
-    if not isinstance(raw, Mapping):
+    if not is_object(raw):
         raise _InvalidError(f"`parts[{index}]` must be an object")
     entity = _get(raw, "entity", str, where)
     path = _get(raw, "path", str, where)
@@ -116,7 +125,7 @@ def _keep_every_url(entity: str) -> bool:
 
 
 def _validate(doc: Any, blob: str, keep_url: Callable[[str], bool] = _keep_every_url) -> Manifest:
-    if not isinstance(doc, Mapping):
+    if not is_object(doc):
         raise _InvalidError("the document must be a JSON object")
     version = _get(doc, "manifest_version", int, "")
     if version != SUPPORTED_MANIFEST_VERSION:
@@ -148,7 +157,7 @@ def _validate(doc: Any, blob: str, keep_url: Callable[[str], bool] = _keep_every
         if part.path in seen:
             raise _InvalidError(f"part {part.path} is listed twice")
         seen.add(part.path)
-    counts = _get(doc, "counts", Mapping, "", required=False) or {}
+    counts = plain(_get(doc, "counts", dict, "", required=False)) or {}
     return Manifest(
         blob=blob,
         manifest_version=version,
@@ -171,10 +180,11 @@ def parse_manifest(data: bytes, blob: str, *, keep_url: Callable[[str], bool] = 
     Raises:
         ManifestInvalidError: not UTF-8 JSON, or not the contract's shape; names the blob.
     """
+    # Read in place (simdjson), like the parts: the dropped URLs are never built as strings.
     try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise ManifestInvalidError(blob, f"not valid JSON ({exc})") from exc
+        doc = simdjson.Parser().parse(data)
+    except (ValueError, RuntimeError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ManifestInvalidError(blob, f"not valid JSON ({exc})") from None
     try:
         return _validate(doc, blob, keep_url)
     except _InvalidError as exc:

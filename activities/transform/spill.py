@@ -7,7 +7,9 @@ and written to one Arrow IPC file per table as one record batch per *bucket*. A 
 first byte of the first natural-key column (Spotify ids are base62, so about 62 buckets of
 similar size); since buckets are byte ranges, reading them in order yields keys in sorted
 order. Later, ``buckets()`` reads one bucket at a time: memory holds one bucket's candidates,
-about 1/62 of the table, whatever the number of parts.
+whatever the number of parts. A bucket is about 1/62 of its table, so a big table's buckets are
+split again before they are read: one more pass re-spills a bucket of more than
+``max_bucket_rows`` rows into ranges of its keys' second byte, and those are read one at a time.
 
 Each spilled row carries what the dedupe ranks by (see ``dedupe.py``): ``_richness`` (full or
 simplified object), ``_filled`` (non-null parsed columns), ``_part`` (the part's rank in
@@ -45,8 +47,11 @@ def spill_schema(spec: TableSpec) -> pa.Schema:
     return pa.schema([pa.field(f.name, f.type) for f in spec.parsed] + list(META_FIELDS))
 
 
-def first_bytes(keys: pa.Array) -> np.ndarray:
-    """First byte of each string (0 for an empty one), as the bucket number."""
+DEFAULT_MAX_BUCKET_ROWS = 32_768
+
+
+def key_bytes(keys: pa.Array, position: int = 0) -> np.ndarray:
+    """Byte ``position`` of each string (0 where the string is shorter), e.g. the first byte as the bucket number."""
     if not (pa.types.is_string(keys.type) or pa.types.is_large_string(keys.type)):
         return np.zeros(len(keys), dtype=np.uint8)
     count = len(keys)
@@ -58,15 +63,84 @@ def first_bytes(keys: pa.Array) -> np.ndarray:
     if data_buffer is None or data_buffer.size == 0:
         return np.zeros(count, dtype=np.uint8)
     data = np.frombuffer(data_buffer, dtype=np.uint8)
-    starts = offsets[:-1]
-    firsts = data[np.minimum(starts, data.size - 1)]
-    return np.where(offsets[1:] > starts, firsts, 0).astype(np.uint8)
+    starts = offsets[:-1] + position
+    found = data[np.minimum(starts, data.size - 1)]
+    return np.where(offsets[1:] > starts, found, 0).astype(np.uint8)
+
+
+def _byte_classes() -> np.ndarray:
+    """A non-decreasing map of bytes to classes: each ASCII letter and digit its own, each run of other bytes one."""
+    classes = np.zeros(256, dtype=np.int64)
+    current, in_gap = 0, False
+    for byte in range(1, 256):
+        alphanumeric = chr(byte).isascii() and chr(byte).isalnum()
+        if alphanumeric or not in_gap:
+            current += 1
+        in_gap = not alphanumeric
+        classes[byte] = current
+    return classes
+
+
+_BYTE_CLASSES = _byte_classes()
+
+
+def key_ranges(keys: pa.Array, position: int, ranges: int) -> np.ndarray:
+    """Which of ``ranges`` ordered ranges the byte ``position`` of each key falls in (base62 ids spread evenly)."""
+    return _BYTE_CLASSES[key_bytes(keys, position)] * ranges // (int(_BYTE_CLASSES[-1]) + 1)
+
+
+class BucketFile:
+    """Record batches of one schema in a local Arrow IPC file, grouped by bucket number."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path = path
+        self.schema = schema
+        self._writer: pa.ipc.RecordBatchFileWriter | None = None
+        self._batches = 0
+        self._index: dict[int, list[int]] = {}  # bucket -> batch numbers in the file
+        self.rows: dict[int, int] = {}  # bucket -> rows
+
+    def write(self, batch: pa.RecordBatch, buckets: np.ndarray) -> None:
+        """Write ``batch``'s rows, row ``i`` into bucket ``buckets[i]`` (one record batch per bucket present)."""
+        if batch.num_rows == 0:
+            return
+        order = np.argsort(buckets, kind="stable")
+        ordered = batch.take(pa.array(order))
+        values, starts = np.unique(buckets[order], return_index=True)
+        ends = np.append(starts[1:], batch.num_rows)
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pa.ipc.new_file(str(self.path), self.schema)
+        for bucket, start, end in zip(values.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            self._writer.write_batch(ordered.slice(start, end - start))
+            self._index.setdefault(bucket, []).append(self._batches)
+            self._batches += 1
+            self.rows[bucket] = self.rows.get(bucket, 0) + end - start
+
+    def read(self) -> Iterator[tuple[int, Iterator[pa.RecordBatch]]]:
+        """``(bucket, its batches)`` in bucket order; the file is deleted after the last one."""
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._writer = None
+        try:
+            with pa.OSFile(str(self.path)) as source:
+                reader = pa.ipc.open_file(source)
+                for bucket in sorted(self._index):
+                    yield bucket, (reader.get_batch(i) for i in self._index[bucket])
+        finally:
+            self.path.unlink(missing_ok=True)
+            self._index.clear()
+            self.rows.clear()
 
 
 class TableSpill:
     """One parsed table's row buffer and its bucketed spill file."""
 
-    def __init__(self, spec: TableSpec, directory: Path, on_bad: BadRow, *, flush_rows: int = DEFAULT_FLUSH_ROWS):
+    def __init__(
+        self, spec: TableSpec, directory: Path, on_bad: BadRow, *, flush_rows: int = DEFAULT_FLUSH_ROWS,
+        max_bucket_rows: int = DEFAULT_MAX_BUCKET_ROWS,
+    ):
         self.spec = spec
         self.rows: list[tuple[Any, ...]] = []
         self.append = self.rows.append
@@ -74,12 +148,11 @@ class TableSpill:
         self._schema = spill_schema(spec)
         self._on_bad = on_bad
         self._flush_rows = flush_rows
+        self._max_bucket_rows = max_bucket_rows
         self._marks: list[tuple[int, int]] = []  # (end row in self.rows, part rank) per part
         self._marked = 0  # rows covered by _marks
         self._seq = 0
-        self._writer: pa.ipc.RecordBatchFileWriter | None = None
-        self._batches = 0
-        self._index: dict[int, list[int]] = {}  # bucket -> batch numbers in the spill file
+        self._file = BucketFile(self._path, self._schema)
         self.spilled_rows = 0
         self.bad_rows = 0
         self._key_positions = tuple(spec.parsed_names.index(k) for k in spec.key)
@@ -166,36 +239,33 @@ class TableSpill:
         self.bad_rows += len(bad)
 
     def _write_buckets(self, batch: pa.RecordBatch) -> None:
-        if batch.num_rows == 0:
-            return
-        buckets = first_bytes(batch.column(self._key_positions[0]))
-        order = np.argsort(buckets, kind="stable")
-        ordered = batch.take(pa.array(order))
-        sorted_buckets = buckets[order]
-        values, starts = np.unique(sorted_buckets, return_index=True)
-        ends = np.append(starts[1:], len(sorted_buckets))
-        if self._writer is None:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = pa.ipc.new_file(str(self._path), self._schema)
-        for bucket, start, end in zip(values.tolist(), starts.tolist(), ends.tolist(), strict=True):
-            self._writer.write_batch(ordered.slice(start, end - start))
-            self._index.setdefault(bucket, []).append(self._batches)
-            self._batches += 1
+        self._file.write(batch, key_bytes(batch.column(self._key_positions[0])))
         self.spilled_rows += batch.num_rows
 
     def buckets(self) -> Iterator[pa.Table]:
         """Flush, then yield each bucket's candidate rows, in bucket (so key) order."""
         self.flush()
-        if self._writer is None:
-            return
-        self._writer.close()
-        self._writer = None
-        with pa.OSFile(str(self._path)) as source:
-            reader = pa.ipc.open_file(source)
-            for bucket in sorted(self._index):
-                yield pa.Table.from_batches([reader.get_batch(i) for i in self._index[bucket]], schema=self._schema)
-        self._path.unlink(missing_ok=True)
-        self._index.clear()
+        for bucket, batches in self._file.read():
+            rows = self._file.rows[bucket]
+            if rows <= self._max_bucket_rows:
+                yield pa.Table.from_batches(list(batches), schema=self._schema)
+                continue
+            # Every key here shares its first byte: ranges of the second byte keep the key order.
+            ranges = -(-rows // self._max_bucket_rows)
+            split = BucketFile(self._path.with_name(f"{self._path.stem}-{bucket}.arrow"), self._schema)
+            for batch in batches:
+                split.write(batch, key_ranges(batch.column(self._key_positions[0]), 1, ranges))
+            for _, parts in split.read():
+                yield pa.Table.from_batches(list(parts), schema=self._schema)
 
 
-__all__ = ["DEFAULT_FLUSH_ROWS", "META_FIELDS", "TableSpill", "first_bytes", "spill_schema"]
+__all__ = [
+    "DEFAULT_FLUSH_ROWS",
+    "DEFAULT_MAX_BUCKET_ROWS",
+    "META_FIELDS",
+    "BucketFile",
+    "TableSpill",
+    "key_bytes",
+    "key_ranges",
+    "spill_schema",
+]

@@ -96,7 +96,7 @@ _DELETE = object()
         (_edit("ingest_date", "2026-11-25"), "the manifest sits in folder ingest_date=2026-11-24"),
         (_edit("run_id", "another-run"), f"the manifest sits in folder run_id={RUN_ID}"),
         (_edit("run_id", _DELETE), "`run_id` must be str"),
-        (_edit("parts", {"albums": []}), "`parts` must be list"),
+        (_edit("parts", {"albums": []}), "`parts` must be array"),
         (_edit("parts.0.size", "12"), "`parts[0].size` must be int"),
         (_edit("parts.0.size", True), "`parts[0].size` must be int"),
         (_edit("parts.0.size", -1), "`parts[0].size` must be >= 0"),

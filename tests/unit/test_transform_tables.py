@@ -22,7 +22,7 @@ from activities.transform.enrich import (
 from activities.transform.parse import FULL, SIMPLIFIED
 from activities.transform.parse.document import PartDocument
 from activities.transform.schemas import SPECS
-from activities.transform.spill import TableSpill, first_bytes
+from activities.transform.spill import TableSpill, key_bytes, key_ranges
 
 BLOBS = ["raw/spotify/new_releases/part-00000.json.gz", "raw/spotify/albums/part-00000.json.gz",
          "raw/spotify/tracks/part-00000.json.gz"]
@@ -42,9 +42,11 @@ def track(track_id: str, richness: int, *, artists: list[Any] | None = None, pop
             artists, richness)
 
 
-def spill_of(table: str, parts: list[tuple[int, list[tuple[Any, ...]]]], tmp: Path) -> tuple[TableSpill, list[Any]]:
+def spill_of(
+    table: str, parts: list[tuple[int, list[tuple[Any, ...]]]], tmp: Path, **limits: int
+) -> tuple[TableSpill, list[Any]]:
     bad: list[Any] = []
-    spill = TableSpill(SPECS[table], tmp, lambda *args: bad.append(args), flush_rows=3)
+    spill = TableSpill(SPECS[table], tmp, lambda *args: bad.append(args), flush_rows=3, **limits)
     for rank, rows in parts:
         for row in rows:
             spill.append(row)
@@ -131,7 +133,37 @@ def test_when_a_row_keeps_an_object_of_its_part_document_then_it_is_copied_out_a
 
 
 def test_when_keys_are_bucketed_then_the_bucket_is_the_first_byte_of_the_key() -> None:
-    assert first_bytes(pa.array(["a", "", "Zq", None, "0"])).tolist() == [97, 0, 90, 0, 48]
+    assert key_bytes(pa.array(["a", "", "Zq", None, "0"])).tolist() == [97, 0, 90, 0, 48]
+    assert key_bytes(pa.array(["a", "", "Zq", None, "0"]), 1).tolist() == [0, 0, 113, 0, 0]
+
+
+def test_when_key_ranges_are_taken_then_they_follow_the_byte_order_and_spread_base62_evenly() -> None:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    ranges = key_ranges(pa.array([f"x{c}" for c in alphabet]), 1, 4).tolist()
+
+    assert ranges == sorted(ranges)
+    assert sorted(set(ranges)) == [0, 1, 2, 3]
+    assert max(ranges.count(r) for r in range(4)) - min(ranges.count(r) for r in range(4)) <= 4
+
+
+def test_when_a_bucket_is_bigger_than_the_limit_then_it_is_read_in_smaller_ranges_with_the_same_rows(
+    tmp_path: Path,
+) -> None:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    ids = [f"a{c}{d}" for c in alphabet for d in "xy"] + ["a", "b0", "b1"]  # one big bucket "a", a small one "b"
+    parts = [(0, [album(i, SIMPLIFIED) for i in ids]), (1, [album(i, FULL, label="L") for i in ids[::3]])]
+    whole, _ = spill_of("albums", parts, tmp_path / "whole")
+    split, _ = spill_of("albums", parts, tmp_path / "split", max_bucket_rows=40)
+
+    whole_buckets = list(whole.buckets())
+    split_buckets = list(split.buckets())
+
+    assert len(whole_buckets) == 2
+    assert len(split_buckets) > 3 and all(b.num_rows <= 40 for b in split_buckets[:-1])
+    rows = [r for b in split_buckets for r in winners(b, ("album_id",)).to_pylist()]
+    assert rows == [r for b in whole_buckets for r in winners(b, ("album_id",)).to_pylist()]
+    assert [r["album_id"] for r in rows] == sorted(ids)
+    assert not list(tmp_path.glob("*/*.arrow"))  # spill files are gone once read
 
 
 def test_when_a_track_wins_then_track_artists_follow_its_credits_and_skip_ids_that_are_missing(
