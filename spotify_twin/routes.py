@@ -9,8 +9,9 @@ and query helpers they share are in `api`. Adding an endpoint is one handler fun
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from spotify_twin import objects, routes_catalog, routes_restricted, routes_user
 from spotify_twin.api import (
@@ -59,24 +60,41 @@ def get_new_releases(request: ApiRequest) -> ApiResponse:
     return ok(objects.new_releases_page(request.catalog, request.base_url, offset, limit))
 
 
-def get_several_albums(request: ApiRequest) -> ApiResponse:
-    wanted = ids(request, MAX_ALBUM_IDS)
-    country = market(request)
-    catalog = request.catalog
+@dataclass(frozen=True)
+class _Lookup:
+    """GET /v1/<kind>?ids= and GET /v1/<kind>/{id} of one catalog object kind (albums, tracks, artists)."""
 
-    def lookup(album_id: str) -> objects.JsonObject | None:
-        album = catalog.album_by_id.get(album_id)
-        return objects.full_album(album, catalog, request.base_url, country) if album else None
+    key: str  # the several-ids body's key, e.g. "albums"
+    max_ids: int
+    index: Callable[[Catalog], Mapping[str, Any]]
+    render: Callable[[Any, ApiRequest, str | None], objects.JsonObject]
+    takes_market: bool = True
 
-    return ok(objects.many("albums", wanted, lookup))
+    def several(self, request: ApiRequest) -> ApiResponse:
+        wanted = ids(request, self.max_ids)
+        country = market(request) if self.takes_market else None
+        found = self.index(request.catalog)
+
+        def lookup(object_id: str) -> objects.JsonObject | None:
+            obj = found.get(object_id)
+            return self.render(obj, request, country) if obj is not None else None
+
+        return ok(objects.many(self.key, wanted, lookup))
+
+    def one(self, request: ApiRequest) -> ApiResponse:
+        obj = self.index(request.catalog).get(path_id(request))
+        country = market(request) if self.takes_market else None  # a bad market is a 400 even for a missing id
+        if obj is None:
+            raise not_found()
+        return ok(self.render(obj, request, country))
 
 
-def get_album(request: ApiRequest) -> ApiResponse:
-    album = request.catalog.album_by_id.get(path_id(request))
-    country = market(request)
-    if album is None:
-        raise not_found()
-    return ok(objects.full_album(album, request.catalog, request.base_url, country))
+_ALBUMS = _Lookup("albums", MAX_ALBUM_IDS, lambda c: c.album_by_id,
+                  lambda album, r, country: objects.full_album(album, r.catalog, r.base_url, country))
+_TRACKS = _Lookup("tracks", MAX_TRACK_IDS, lambda c: c.track_by_id,
+                  lambda track, r, country: objects.full_track(track, r.catalog, r.base_url, country))
+_ARTISTS = _Lookup("artists", MAX_ARTIST_IDS, lambda c: c.artist_by_id,
+                   lambda artist, r, _: objects.full_artist(artist, r.base_url), takes_market=False)
 
 
 def get_album_tracks(request: ApiRequest) -> ApiResponse:
@@ -88,54 +106,16 @@ def get_album_tracks(request: ApiRequest) -> ApiResponse:
     return ok(objects.album_tracks_page(album, request.catalog, request.base_url, offset, limit, country))
 
 
-def get_several_tracks(request: ApiRequest) -> ApiResponse:
-    wanted = ids(request, MAX_TRACK_IDS)
-    country = market(request)
-    catalog = request.catalog
-
-    def lookup(track_id: str) -> objects.JsonObject | None:
-        track = catalog.track_by_id.get(track_id)
-        return objects.full_track(track, catalog, request.base_url, country) if track else None
-
-    return ok(objects.many("tracks", wanted, lookup))
-
-
-def get_track(request: ApiRequest) -> ApiResponse:
-    track = request.catalog.track_by_id.get(path_id(request))
-    country = market(request)
-    if track is None:
-        raise not_found()
-    return ok(objects.full_track(track, request.catalog, request.base_url, country))
-
-
-def get_several_artists(request: ApiRequest) -> ApiResponse:
-    wanted = ids(request, MAX_ARTIST_IDS)
-    catalog = request.catalog
-
-    def lookup(artist_id: str) -> objects.JsonObject | None:
-        artist = catalog.artist_by_id.get(artist_id)
-        return objects.full_artist(artist, request.base_url) if artist else None
-
-    return ok(objects.many("artists", wanted, lookup))
-
-
-def get_artist(request: ApiRequest) -> ApiResponse:
-    artist = request.catalog.artist_by_id.get(path_id(request))
-    if artist is None:
-        raise not_found()
-    return ok(objects.full_artist(artist, request.base_url))
-
-
 ROUTES: tuple[Route, ...] = (
     # first slice
     Route("GET", "/v1/browse/new-releases", get_new_releases),
-    Route("GET", "/v1/albums", get_several_albums),
-    Route("GET", "/v1/albums/{id}", get_album),
+    Route("GET", "/v1/albums", _ALBUMS.several),
+    Route("GET", "/v1/albums/{id}", _ALBUMS.one),
     Route("GET", "/v1/albums/{id}/tracks", get_album_tracks),
-    Route("GET", "/v1/tracks", get_several_tracks),
-    Route("GET", "/v1/tracks/{id}", get_track),
-    Route("GET", "/v1/artists", get_several_artists),
-    Route("GET", "/v1/artists/{id}", get_artist),
+    Route("GET", "/v1/tracks", _TRACKS.several),
+    Route("GET", "/v1/tracks/{id}", _TRACKS.one),
+    Route("GET", "/v1/artists", _ARTISTS.several),
+    Route("GET", "/v1/artists/{id}", _ARTISTS.one),
     # further catalog sources
     Route("GET", "/v1/artists/{id}/albums", routes_catalog.get_artist_albums),
     Route("GET", "/v1/artists/{id}/top-tracks", routes_catalog.get_artist_top_tracks),
