@@ -2,8 +2,9 @@
 
 Enrichment keeps the raw value beside what is derived from it (``popularity`` and
 ``popularity_tier``, ``duration_ms`` and ``duration_minutes``/``duration_bucket``,
-``release_year`` and ``release_decade``, ``genres`` and ``genre_family``). The buckets and
-the genre families are documented in docs/data-model.md. Everything is vectorised over one
+``release_year`` and ``release_decade``, ``genres`` and ``genre_family``, ``market`` and
+``country_name``). The buckets, the genre families and the country names (``countries.py``)
+are documented in docs/data-model.md. Everything is vectorised over one
 bucket of winning rows at a time.
 
 Bridges (``track_artists``, ``album_artists``, ``artist_genres``) are exploded from a list
@@ -23,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from activities.transform.countries import country_names
 from activities.transform.schemas import SPECS, TableSpec
 
 # -- buckets ---------------------------------------------------------------------------------------
@@ -151,6 +153,9 @@ ENRICHMENT: Mapping[str, Mapping[str, Enrichment]] = {
         "duration_bucket": lambda t: duration_bucket(t["duration_ms"]),
         "popularity_tier": lambda t: popularity_tier(t["popularity"]),
         "primary_artist_id": lambda t: first_element(t["_artist_ids"]),
+    },
+    "markets": {
+        "country_name": lambda t: country_names(t["market"]),
     },
     "recently_played": {
         "played_date": lambda t: pc.cast(t["played_at"], pa.date32()),

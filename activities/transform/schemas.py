@@ -231,6 +231,14 @@ CATEGORIES_SPEC = _spec(
     parsed=("category_id", "name", "icon_url"),
 )
 
+MARKETS_SPEC = _spec(
+    "markets",
+    "dimension",
+    ("market",),
+    (_key("market"), _f("country_name", pa.string()), _f("is_spotify_market", pa.bool_())),
+    parsed=("market", "is_spotify_market"),
+)
+
 # -- bridges (built from the winning rows of their base table) ------------------------------------
 
 TRACK_ARTISTS_SPEC = _spec(
@@ -373,6 +381,7 @@ SPECS: Mapping[str, TableSpec] = {
         PLAYLISTS_SPEC,
         USERS_SPEC,
         CATEGORIES_SPEC,
+        MARKETS_SPEC,
         NEW_RELEASES_SPEC,
         ARTIST_TOP_TRACKS_SPEC,
         SEARCH_RESULTS_SPEC,

@@ -82,6 +82,7 @@ def raw_parts() -> list[tuple[str, str, Any]]:
          paging(f"{API}/playlists/p1/items?offset=3&limit=100", [playlist_entry(T2)], offset=3)),
         ("categories", f"{API}/browse/categories?limit=50",
          {"categories": paging(f"{API}/browse/categories", [category("pop", "Pop"), category("rock", "Rock")])}),
+        ("markets", f"{API}/markets", {"markets": ["GB", "se"]}),  # a code not as Spotify writes them
         ("user_profile", f"{API}/me", private_user("listener")),
         ("user_top_artists", f"{API}/me/top/artists?time_range=long_term&limit=50",
          paging(f"{API}/me/top/artists", [full_artist(NEYO["id"], "Ne-Yo")])),
@@ -194,7 +195,7 @@ def test_when_every_source_is_transformed_then_each_table_gets_its_rows(zone: Zo
     rows = {name: t["rows"] for name, t in outputs["tables"].items()}
 
     assert rows == {"albums": 2, "tracks": 2, "artists": 2, "track_artists": 3, "album_artists": 2,
-                    "artist_genres": 4, "playlists": 2, "users": 2, "categories": 2, "new_releases": 1,
+                    "artist_genres": 4, "playlists": 2, "users": 2, "categories": 2, "markets": 2, "new_releases": 1,
                     "artist_top_tracks": 2, "search_results": 2, "user_top_items": 3, "recently_played": 1,
                     "saved_tracks": 1, "playlist_items": 4, "followed_artists": 1}
     assert outputs["ignoredParts"] == {"podcasts": 1}
@@ -207,6 +208,8 @@ def test_when_every_source_is_transformed_then_each_table_gets_its_rows(zone: Zo
                      (3, "track", T2["id"], False)]
     playlists = {r["playlist_id"]: r for r in table(zone.storage_root, "playlists")}
     assert (playlists["p1"]["followers"], playlists["p2"]["followers"]) == (321, None)  # full over simplified
+    markets = [(r["market"], r["country_name"], r["is_spotify_market"]) for r in table(zone.storage_root, "markets")]
+    assert markets == [("GB", "United Kingdom", True), ("US", "United States", None)]  # US: from artist top tracks
     marker = json.loads((zone.storage_root / "curated" / "_snapshots" / f"snapshot_date={INGEST_DATE}"
                          / "_SUCCESS").read_text())
     assert (marker["run_id"], marker["tables"]) == (RUN_ID, outputs["tables"])
@@ -219,15 +222,16 @@ def test_when_records_are_bad_then_they_go_to_quarantine_with_reason_and_blob_an
     assert outputs is not None
     quarantined = sorted(
         (r["table"], r["reason"], r["natural_key"], r["source_blob"].split("/")[2])
-        for name in ("tracks", "recently_played") for r in table(zone.storage_root, name, "bad-records"))
+        for name in ("tracks", "recently_played", "markets") for r in table(zone.storage_root, name, "bad-records"))
 
     assert quarantined == [
+        ("markets", "'se' is not an ISO 3166-1 alpha-2 market code (two upper-case letters)", None, "markets"),
         ("recently_played", "'23 Nov 2026 20:00' is not an ISO 8601 timestamp", None, "recently_played"),
         ("tracks", "type change: expected an integer, got str '85'", BAD_POPULARITY["id"], "tracks"),
         ("tracks", "unexpected response shape at $.tracks: expected an array, got dict", None, "tracks"),
     ]
-    assert outputs["quarantinedRows"] == 3
-    assert set(outputs["quarantine"]) == {"tracks", "recently_played"}
+    assert outputs["quarantinedRows"] == 4
+    assert set(outputs["quarantine"]) == {"tracks", "recently_played", "markets"}
     assert outputs["schemaDrift"] == {"tracks": {"new_fields": ["TrackObject.tempo"]}}
     assert BAD_POPULARITY["id"] not in {r["track_id"] for r in table(zone.storage_root, "tracks")}
 

@@ -324,7 +324,7 @@ def test_when_release_date_is_bad_then_item_error_names_release_date(raw: Any, p
 
 def test_when_the_registry_is_read_then_every_raw_entity_of_the_contract_has_a_parser_and_a_table() -> None:
     entities = {"new_releases", "albums", "album_tracks", "tracks", "artists", "artist_albums", "artist_top_tracks",
-                "search", "playlists", "playlist_items", "categories", "user_profile", "user_top_artists",
+                "search", "playlists", "playlist_items", "categories", "markets", "user_profile", "user_top_artists",
                 "user_top_tracks", "recently_played", "saved_tracks", "followed_artists", "user_playlists"}
 
     assert set(PARSERS) == entities

@@ -252,6 +252,7 @@ BODIES: list[tuple[str, Any]] = [
     ("/playlists/{playlist_id}", playlist("p1", "P", [playlist_entry(T1), playlist_entry(episode("e1", "E"))])),
     ("/playlists/{playlist_id}/items", paging(f"{API}/playlists/p1/items", [playlist_entry(T1)])),
     ("/browse/categories", {"categories": paging(f"{API}/browse/categories", [category("pop", "Pop")])}),
+    ("/markets", {"markets": ["CA", "BR", "IT", "XK"]}),
     ("/me", private_user("listener")),
     ("/me/top/artists", paging(f"{API}/me/top/artists", [full_artist(PITBULL["id"], "Pitbull")])),
     ("/me/top/tracks", paging(f"{API}/me/top/tracks", [T1])),

@@ -21,6 +21,7 @@ from activities.transform.parse.catalog import (
     parse_artist_top_tracks,
     parse_artists,
     parse_categories,
+    parse_markets,
     parse_new_releases,
     parse_tracks,
 )
@@ -52,6 +53,7 @@ PARSERS: Mapping[str, Parser] = {
     "playlists": parse_playlists,
     "playlist_items": parse_playlist_items,
     "categories": parse_categories,
+    "markets": parse_markets,
     "user_profile": parse_user_profile,
     "user_top_artists": parse_user_top_artists,
     "user_top_tracks": parse_user_top_tracks,
@@ -73,6 +75,7 @@ PRIMARY_TABLE: Mapping[str, str] = {
     "playlists": "playlists",
     "playlist_items": "playlist_items",
     "categories": "categories",
+    "markets": "markets",
     "user_profile": "users",
     "user_top_artists": "user_top_items",
     "user_top_tracks": "user_top_items",

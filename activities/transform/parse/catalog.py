@@ -27,7 +27,8 @@ def album_id_from_url(url: str | None) -> str | None:
 
 
 def parse_new_releases(body: Any, context: RequestContext, em: Emitter) -> None:
-    """GET /browse/new-releases -> simplified ``albums`` + ``new_releases`` facts (1-based list position)."""
+    """GET /browse/new-releases -> simplified ``albums`` + ``new_releases`` facts (1-based list position),
+    and the request's market (if it named one) -> ``markets``."""
     page = field_object(body, "albums")
     em.sample_paging(page)
     offset = page_offset(page, context)
@@ -37,6 +38,7 @@ def parse_new_releases(body: Any, context: RequestContext, em: Emitter) -> None:
     def emit(item: Any, index: int) -> None:
         album_id = em.album(item, SIMPLIFIED)
         em.append("new_releases", (album_id, market, offset + index + 1, SIMPLIFIED))
+        em.market_ref(market)
 
     em.items("new_releases", page_items(page, "$.albums"), emit, kind="SimplifiedAlbumObject")
 
@@ -89,7 +91,7 @@ def parse_artist_albums(body: Any, context: RequestContext, em: Emitter) -> None
 
 
 def parse_artist_top_tracks(body: Any, context: RequestContext, em: Emitter) -> None:
-    """GET /artists/{id}/top-tracks?market=XX -> full ``tracks`` + ``artist_top_tracks`` (1-based rank)."""
+    """GET /artists/{id}/top-tracks?market=XX -> full ``tracks`` + ``artist_top_tracks`` (1-based rank) + ``markets``."""
     artist_id = context.after("artists")
     market = context.param("market")
     if artist_id is None or market is None:
@@ -98,6 +100,7 @@ def parse_artist_top_tracks(body: Any, context: RequestContext, em: Emitter) -> 
     def emit(item: Any, index: int) -> None:
         track_id = em.track(item, FULL)
         em.append("artist_top_tracks", (artist_id, market, index + 1, track_id, SIMPLIFIED))
+        em.market_ref(market)
 
     em.items("artist_top_tracks", field_list(body, "tracks"), emit, kind="TrackObject")
 
@@ -113,6 +116,15 @@ def parse_categories(body: Any, context: RequestContext, em: Emitter) -> None:
     em.items("categories", page_items(page, "$.categories"), emit, kind="CategoryObject")
 
 
+def parse_markets(body: Any, context: RequestContext, em: Emitter) -> None:
+    """GET /markets (``{"markets": ["AD", …]}``) -> full ``markets`` rows; a bad code is quarantined."""
+    body = as_object(body, "$")
+    for key in body:  # one small body per run: its top-level fields are all checked for drift
+        if key != "markets":
+            em.drift.note(em.entity, f"Markets.{key}")
+    em.items("markets", field_list(body, "markets"), lambda item, _: em.market(item), kind=None)
+
+
 __all__ = [
     "album_id_from_url",
     "parse_album_tracks",
@@ -121,6 +133,7 @@ __all__ = [
     "parse_artist_top_tracks",
     "parse_artists",
     "parse_categories",
+    "parse_markets",
     "parse_new_releases",
     "parse_tracks",
 ]

@@ -17,8 +17,9 @@ Atomicity: an item's rows are computed first and appended last, so an item that 
 way leaves nothing behind.
 
 Embedded references (the simplified album inside a track, the credited artists, playlist
-owners) repeat a lot inside one part; only the first copy of an id in a part is emitted (the
-copies are the same object). Full objects are always emitted; the dedupe picks the winner.
+owners, the market of a fact) repeat a lot inside one part; only the first copy of an id in a
+part is emitted (the copies are the same object). Full objects are always emitted; the dedupe
+picks the winner.
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ from typing import Any
 
 from activities.transform.parse.document import plain
 from activities.transform.parse.drift import DriftRecorder
-from activities.transform.parse.values import ItemError, parse_release_date, parse_timestamp, widest_image_url
+from activities.transform.parse.values import (
+    ItemError,
+    market_code,
+    parse_release_date,
+    parse_timestamp,
+    widest_image_url,
+)
 
 SIMPLIFIED = 1
 FULL = 2
@@ -53,12 +60,14 @@ class Emitter:
         self._artists = appenders["artists"]
         self._users = appenders["users"]
         self._playlists = appenders["playlists"]
+        self._markets = appenders["markets"]
         self.quarantine = quarantine
         self.drift = drift
         self.entity = ""
         self._seen_albums: set[Any] = set()
         self._seen_artists: set[Any] = set()
         self._seen_users: set[Any] = set()
+        self._seen_markets: set[Any] = set()
         self._pages: dict[str, int] = {}
         self._sampling = True
 
@@ -71,6 +80,7 @@ class Emitter:
         self._seen_albums.clear()
         self._seen_artists.clear()
         self._seen_users.clear()
+        self._seen_markets.clear()
 
     def append(self, table: str, row: tuple[Any, ...]) -> None:
         """Append a row to a table without a dedicated method (facts, categories)."""
@@ -242,6 +252,35 @@ class Emitter:
         if artists:
             self._credits(artists)
         return track_id
+
+    # -- markets ---------------------------------------------------------------------------------
+
+    def market(self, code: Any) -> str:
+        """A code GET /markets listed -> a full ``markets`` row (``is_spotify_market`` true); returns it.
+
+        Raises:
+            ItemError: the code is not two upper-case letters (``items()`` quarantines it in ``markets``).
+        """
+        code = market_code(code)
+        self._markets((code, True, FULL))
+        return code
+
+    def market_ref(self, code: Any) -> None:
+        """The market a fact was requested for -> a ``markets`` row with the code only, once per part.
+
+        ``is_spotify_market`` stays null: a fact's market says nothing about GET /markets. A code
+        that is not two upper-case letters is quarantined in ``markets`` (once per part); the fact
+        keeps its value. None (a request without a market) is no market.
+        """
+        if code is None or code in self._seen_markets:
+            return
+        self._seen_markets.add(code)
+        try:
+            code = market_code(code)
+        except ItemError as exc:
+            self.quarantine("markets", exc.reason, exc.field, {"market": code, "source": self.entity})
+            return
+        self._markets((code, None, SIMPLIFIED))
 
     # -- users and playlists ---------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 Every result becomes a ``search_results`` fact (query, item type, 1-based rank over the whole
 result list, the item's id) and feeds its dimension when there is one: tracks and artists
 (full objects), albums and playlists (simplified). Shows, episodes and audiobooks are facts only.
+The request's ``market`` (when it names one) feeds ``markets``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def parse_search(body: Any, context: RequestContext, em: Emitter) -> None:
         ) -> None:
             item_id = to_dimension(em, item)
             em.append("search_results", (query, item_type, offset + index + 1, item_id, market, total, SIMPLIFIED))
+            em.market_ref(market)
 
         em.items("search_results", page_items(page, f"$.{key}"), emit, kind=kind)
 

@@ -1,4 +1,4 @@
-"""Parse the few raw values that are not stored as they come: release dates, timestamps, request URLs.
+"""Parse the few raw values that are not stored as they come: release dates, timestamps, market codes, request URLs.
 
 Pure. A value that cannot be parsed raises ``ItemError`` naming the field, and the record it
 belongs to goes to quarantine. Release dates repeat a lot (every track of an album carries
@@ -96,6 +96,22 @@ def parse_timestamp(raw: Any, field_name: str) -> datetime | None:
     return value.astimezone(UTC)
 
 
+_MARKET_CODE = re.compile(r"[A-Z]{2}")
+
+
+def market_code(raw: Any, field_name: str = "market") -> str:
+    """An ISO 3166-1 alpha-2 market code exactly as Spotify writes it: two upper-case letters (``US``).
+
+    Raises:
+        ItemError: not a string, or not two upper-case letters (``us``, ``USA``, ``from_token``).
+    """
+    if raw.__class__ is not str:
+        raise ItemError(field_name, f"expected an ISO 3166-1 alpha-2 market code string, got {describe(raw)}")
+    if _MARKET_CODE.fullmatch(raw) is None:
+        raise ItemError(field_name, f"{raw!r} is not an ISO 3166-1 alpha-2 market code (two upper-case letters)")
+    return raw
+
+
 def widest_image_url(images: Any) -> str | None:
     """URL of the widest image; ties (and missing widths) keep the earlier image."""
     best_url = None
@@ -168,6 +184,7 @@ def request_context(url: str | None) -> RequestContext:
 __all__ = [
     "ItemError",
     "RequestContext",
+    "market_code",
     "parse_release_date",
     "parse_timestamp",
     "request_context",

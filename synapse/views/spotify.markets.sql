@@ -1,0 +1,22 @@
+-- Serving table `markets`, one row per row of each snapshot. Generated from its schema by
+-- activities.load.ddl (python -m activities.load.generate); do not edit by hand. `snapshot_date` comes
+-- from the folder name (filepath(1)), so a filter on it reads only that snapshot's files.
+CREATE OR ALTER VIEW spotify.markets AS
+SELECT
+    CAST(r.filepath(1) AS DATE) AS snapshot_date,
+    r.market,
+    r.country_name,
+    r.is_spotify_market,
+    r.source_run_id,
+    r.source_blob
+FROM OPENROWSET(
+    BULK 'markets/snapshot_date=*/*.parquet',
+    DATA_SOURCE = 'spotify_serving',
+    FORMAT = 'PARQUET'
+) WITH (
+    market VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    country_name VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    is_spotify_market BIT,
+    source_run_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    source_blob VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8
+) AS r;
