@@ -21,7 +21,8 @@ MAX_SHARDS = 50  # ADF's ForEach batchCount maximum: every shard must run at onc
 
 # Sources by how they run (docs/architecture.md, extract section).
 DISCOVERY_SOURCES = (
-    "new_releases", "search", "categories", "playlists", "playlist_items", "artist_albums", "artist_top_tracks",
+    "new_releases", "search", "categories", "markets", "playlists", "playlist_items", "artist_albums",
+    "artist_top_tracks",
 )
 USER_SOURCES = (
     "user_profile", "user_top_artists", "user_top_tracks", "recently_played", "saved_tracks", "followed_artists",

@@ -28,7 +28,7 @@ ENTITIES = (
     # first slice
     "new_releases", "albums", "album_tracks", "tracks", "artists",
     # further catalog sources (app token)
-    "artist_albums", "artist_top_tracks", "search", "playlists", "playlist_items", "categories",
+    "artist_albums", "artist_top_tracks", "search", "playlists", "playlist_items", "categories", "markets",
     # user sources (user token)
     "user_profile", "user_top_artists", "user_top_tracks", "recently_played", "saved_tracks",
     "followed_artists", "user_playlists",

@@ -2,7 +2,7 @@
 
 Modes (extended property ``mode``; the pipeline runs them as three activities):
 
-- ``discover`` ("Extract Spotify"): every discovery source (new releases, search, categories,
+- ``discover`` ("Extract Spotify"): every discovery source (new releases, search, categories, markets,
   playlists, artist albums and top tracks, the user sources, configured restricted ones) in one task;
   the ids they reveal are its published result (level 0);
 - ``shard`` ("Extract Spotify shard", one per ForEach item): the batch lookups of the ids it owns
@@ -316,6 +316,8 @@ def discovery_tasks(config: ExtractConfig, fetcher: Fetcher) -> list[Task]:
                                               config.search_limit)))
     if config.runs("categories"):
         plan.append(("categories", catalog.categories(fetcher)))
+    if config.runs("markets"):
+        plan.append(("markets", catalog.markets(fetcher)))
     if config.runs("artist_albums"):
         plan.append(("artist_albums", [fetcher.optional("artist_albums", task) for task in catalog.artist_albums(
             fetcher, config.artist_ids, market, config.include_groups)]))

@@ -150,6 +150,7 @@ def test_when_faults_are_injected_then_every_ground_truth_id_is_in_the_raw_zone_
             assert sorted(hits) == sorted(expected_search(truth, q, kind, "US")[:SEARCH_LIMIT]), (q, kind)
             assert len(hits) == len(set(hits))
     assert sorted(raw.page_ids("categories", key="categories", item=lambda c: c["id"])) == sorted(truth["categories"])
+    assert [body["markets"] for _, body in raw.parts["markets"]] == [truth["markets"]]  # one request
     crawled = sorted(body["id"] for _, body in raw.parts["playlists"])
     expected_playlists = {truth["playlists"][0], *user["playlists"],
                           *(p for q in QUERIES for p in expected_search(truth, q, "playlist", "US")[:SEARCH_LIMIT])}

@@ -34,7 +34,7 @@ INGEST_DATE = "2026-11-24"
 RUN_ID = "7d3f0c52-8a51-4b8e-9c43-2f1b5e6a7777"
 NEW_RELEASES_LIMIT = 20
 SOURCES = ["new_releases", "albums", "album_tracks", "tracks", "artists", "artist_albums", "artist_top_tracks",
-           "search", "playlists", "playlist_items", "categories", "user_profile", "user_top_artists",
+           "search", "playlists", "playlist_items", "categories", "markets", "user_profile", "user_top_artists",
            "user_top_tracks", "recently_played", "saved_tracks", "followed_artists", "user_playlists"]
 
 
@@ -130,6 +130,24 @@ def test_when_a_twin_run_is_transformed_then_the_dimensions_hold_what_the_twin_s
     assert [r["category_id"] for r in twin_run.table("categories")] == sorted(truth["categories"])
     assert truth["user"]["id"] in {r["user_id"] for r in twin_run.table("users")}
     assert all(row["primary_artist_id"] == truth["track_artists"][tid][0] for tid, row in tracks.items())
+
+
+def test_when_a_twin_run_is_transformed_then_markets_are_the_twins_list_plus_every_market_a_fact_used(
+    twin_run: TwinRun,
+) -> None:
+    from activities.transform.countries import country_name
+
+    listed = twin_run.truth["markets"]
+    used = {r["market"] for table in ("new_releases", "artist_top_tracks", "search_results")
+            for r in twin_run.table(table) if r["market"] is not None}
+    markets = {r["market"]: r for r in twin_run.table("markets")}
+
+    assert used == {"US", "GB"}  # top tracks per configured market, search in the first one
+    assert sorted(markets) == sorted(set(listed) | used)
+    assert all(markets[code]["is_spotify_market"] is True for code in listed)
+    assert all(markets[code]["is_spotify_market"] is None for code in used - set(listed))
+    assert all(row["country_name"] == country_name(code) and row["country_name"] for code, row in markets.items())
+    assert all(row["source_blob"].startswith("raw/spotify/markets/") for code, row in markets.items() if code in listed)
 
 
 def test_when_a_twin_run_is_transformed_then_the_bridges_match_the_twins_credits(twin_run: TwinRun) -> None:

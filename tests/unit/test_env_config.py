@@ -136,7 +136,7 @@ def test_when_local_config_is_read_then_every_non_restricted_source_runs_at_smal
     spotify = load_config("local").spotify
 
     every = {"new_releases", "albums", "album_tracks", "tracks", "artists", "artist_albums", "artist_top_tracks",
-             "search", "playlists", "playlist_items", "categories", "user_profile", "user_top_artists",
+             "search", "playlists", "playlist_items", "categories", "markets", "user_profile", "user_top_artists",
              "user_top_tracks", "recently_played", "saved_tracks", "followed_artists", "user_playlists"}
     assert set(spotify.sources) == every and spotify.restricted_sources == ()
     # every id any source serves is looked up, so curated tables hold all the twin served

@@ -1,4 +1,4 @@
-"""Further catalog sources (app token): artist albums, artist top tracks, search, categories,
+"""Further catalog sources (app token): artist albums, artist top tracks, search, categories, markets,
 playlists and their items. Each function returns the tasks of one source; parsers are pure."""
 
 from __future__ import annotations
@@ -141,6 +141,29 @@ def categories(fetcher: Fetcher) -> list[Task]:
                          next_of=next_at("categories"))]
 
 
+# -- markets ---------------------------------------------------------------------------------------
+
+
+def markets_count(payload: Any) -> int:
+    """How many codes GET /markets listed (``{"markets": ["AD", …]}``); a body of another shape raises."""
+    return len(_array(_object(payload, "GET /markets"), "markets", "GET /markets"))
+
+
+def markets(fetcher: Fetcher) -> list[Task]:
+    """GET /markets (entity ``markets``): one request, the country codes where Spotify is available.
+
+    The OpenAPI description marks the endpoint deprecated, so it is wrapped like a restricted source:
+    a 403/404 records ``markets`` under ``unavailable`` and the run goes on (the curated ``markets``
+    table then holds the codes the facts use, with ``is_spotify_market`` null).
+    """
+
+    def run() -> Step:
+        fetcher.get("markets", "/markets", count=markets_count)
+        return Step()
+
+    return [fetcher.restricted("markets", run)]
+
+
 # -- playlists -------------------------------------------------------------------------------------
 
 
@@ -199,6 +222,7 @@ __all__ = [
     "artist_albums",
     "artist_top_tracks",
     "categories",
+    "markets",
     "playlist_items",
     "playlists",
     "search",
