@@ -17,10 +17,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from activities.transform.countries import country_name
 from activities.transform.schemas import TABLES
 
 PREVIOUS, LATEST = date(2026, 11, 17), date(2026, 11, 24)
 MARKETS = ("US", "GB", "DE", "SE")
+LISTED_MARKETS = ("US", "GB", "DE", "FR", "JP")  # what GET /markets "listed": SE is only known from facts
 FAMILIES = ("pop", "rock", "hip hop", "electronic", "jazz", None)
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -134,7 +136,16 @@ def catalogue(seed: int = 7) -> Rows:
         rows["recently_played"].append({"played_at": played, "track_id": track_id, "context_type": "playlist",
                                         "context_uri": "spotify:playlist:pl0", "played_date": played.date()})
     rows["saved_tracks"] = [{"track_id": t["track_id"], "added_at": moment - timedelta(days=i)} for i, t in enumerate(tracks[:12])]
+    rows["markets"] = markets_of(rows)
     return rows
+
+
+def markets_of(rows: Rows) -> list[dict[str, Any]]:
+    """The markets dimension as the transform builds it: the listed codes, and every code a fact used."""
+    used = {r["market"] for table in ("new_releases", "artist_top_tracks", "search_results") for r in rows[table]
+            if r["market"] is not None}
+    return [{"market": code, "country_name": country_name(code), "is_spotify_market": True if code in LISTED_MARKETS else None}
+            for code in sorted(used | set(LISTED_MARKETS))]
 
 
 def previous_snapshot(latest: Rows, seed: int = 8) -> Rows:
@@ -152,6 +163,7 @@ def previous_snapshot(latest: Rows, seed: int = 8) -> Rows:
     rows["playlist_items"] = [r for r in rows["playlist_items"] if r["position"] % 3 != 1]
     rows["tracks"] = [dict(t, explicit=not t["explicit"]) for t in rows["tracks"]]
     rows["new_releases"] = [dict(r, market="FR") for r in rows["new_releases"]]
+    rows["markets"] = markets_of(rows)
     return rows
 
 

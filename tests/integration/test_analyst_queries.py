@@ -128,6 +128,28 @@ def test_when_ranking_artists_per_market_then_the_top_five_match_pandas(pool: Lo
     assert actual["followers"].fillna(-1).tolist() == expected["f"].tolist()
 
 
+def test_when_counting_facts_per_country_then_names_and_counts_match_pandas(pool: LocalServerlessPool, root: Path) -> None:
+    frames = {"new_releases": _latest(root, "new_releases"), "top_tracks": _latest(root, "artist_top_tracks"),
+              "search_results": _latest(root, "search_results")}
+    counts = pd.DataFrame({name: frame.dropna(subset=["market"]).groupby("market").size()
+                           for name, frame in frames.items()}).fillna(0).astype(int)
+    counts["facts"] = counts.sum(axis=1)
+    markets = _latest(root, "markets").set_index("market")
+    expected = counts.join(markets).reset_index().rename(columns={"index": "market"})
+    expected = expected.sort_values(["facts", "market"], ascending=[False, True])
+
+    actual = _run(pool, "12_")
+
+    assert actual["market"].tolist() == expected["market"].tolist()
+    assert actual["country"].tolist() == expected["country_name"].tolist()
+    for column in ("new_releases", "top_tracks", "search_results", "facts"):
+        assert actual[column].astype(int).tolist() == expected[column].tolist(), column
+    listed = dict(zip(actual["market"], actual["listed_by_spotify"]))
+    assert listed["US"] is True or listed["US"] == 1
+    assert pd.isna(listed["SE"])  # only the facts name SE: whether Spotify lists it is not known
+    assert "FR" not in listed  # the previous snapshot's market is not mixed in
+
+
 def test_when_computing_genre_shares_per_decade_then_they_match_pandas(pool: LocalServerlessPool, root: Path) -> None:
     albums = _latest(root, "albums").dropna(subset=["release_decade"])
     albums = albums.merge(_latest(root, "artists")[["artist_id", "genre_family"]], left_on="primary_artist_id",
