@@ -53,6 +53,8 @@ class _App:
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.request_log: list[RequestLogEntry] = []
+        self.in_flight = 0  # requests being handled (a timeout fault's answer may still be on its way)
+        self.idle = threading.Condition(self.lock)
         self.connections: set[socket.socket] = set()
         self.served: ServedIds | None = None  # on request only: walking every body costs CPU the twin's callers share
 
@@ -121,6 +123,17 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # one line per request is written by _App.record, which knows the final status
 
     def _handle(self, method: str) -> None:
+        app = self.server.app
+        with app.lock:
+            app.in_flight += 1
+        try:
+            self._answer(method)
+        finally:
+            with app.lock:
+                app.in_flight -= 1
+                app.idle.notify_all()
+
+    def _answer(self, method: str) -> None:
         app = self.server.app
         started = time.perf_counter()
         body = self._read_body()
@@ -320,6 +333,15 @@ class TwinServer:
     @property
     def token_url(self) -> str:
         return self.origin + TOKEN_PATH
+
+    def wait_idle(self, timeout_s: float = 30.0) -> None:
+        """Wait until no request is being handled, so `request_log` holds every request made so far.
+
+        A client that gave up on a slow (timeout fault) answer has moved on while the twin still works on it.
+        """
+        with self._app.idle:
+            if not self._app.idle.wait_for(lambda: self._app.in_flight == 0, timeout_s):
+                raise TwinError(f"the twin still handles {self._app.in_flight} request(s) after {timeout_s:g}s")
 
     @property
     def request_log(self) -> list[RequestLogEntry]:

@@ -118,6 +118,7 @@ def faulty_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TwinS
         config = config_for(twin, "faulty-run")
         with client_for(config) as client:
             summary = extract_all(config, client, storage)
+        twin.wait_idle()  # a timeout fault's late answer is logged only when the twin is done with it
         yield twin, config, Raw.read(storage, config.run_id), summary
 
 
