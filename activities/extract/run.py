@@ -70,59 +70,54 @@ _log = get_logger("activities.extract")
 DISCOVERY_LEVEL = "0"
 
 
-@dataclass
-class WorkerSummary:
-    """What one worker (the discovery step or a shard) did, over every attempt."""
+@dataclass(kw_only=True)
+class _Summary:
+    """What a step of the run did: the fields every extract customOutput shares (the contract's names)."""
 
     run_id: str
     ingest_date: str
-    worker: str
-    parts: int
-    requests: int
-    resumed_parts: int
-    counts: dict[str, int] = field(default_factory=dict)
-    unavailable: list[dict[str, Any]] = field(default_factory=list)
-    missing: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_outputs(self) -> dict[str, Any]:
-        return {
-            "runId": self.run_id,
-            "ingestDate": self.ingest_date,
-            "worker": self.worker,
-            "parts": self.parts,
-            "requests": self.requests,
-            "resumedParts": self.resumed_parts,
-            "counts": dict(self.counts),
-            "unavailable": list(self.unavailable),
-            "missing": list(self.missing),
-        }
-
-
-@dataclass
-class ExtractSummary:
-    """The whole run, as the manifest step reports it (customOutput per the contract)."""
-
-    run_id: str
-    ingest_date: str
-    manifest: str  # "<container>/<path>"
     parts: int
     requests: int
     counts: dict[str, int] = field(default_factory=dict)
     unavailable: list[dict[str, Any]] = field(default_factory=list)
     missing: list[dict[str, Any]] = field(default_factory=list)
+
+    def _own_outputs(self) -> dict[str, Any]:
+        return {}
 
     def to_outputs(self) -> dict[str, Any]:
         """customOutput per the contract (the entrypoint adds durationSeconds)."""
         return {
             "runId": self.run_id,
             "ingestDate": self.ingest_date,
-            "manifest": self.manifest,
+            **self._own_outputs(),
             "parts": self.parts,
             "requests": self.requests,
             "counts": dict(self.counts),
             "unavailable": list(self.unavailable),
             "missing": list(self.missing),
         }
+
+
+@dataclass(kw_only=True)
+class WorkerSummary(_Summary):
+    """What one worker (the discovery step or a shard) did, over every attempt."""
+
+    worker: str
+    resumed_parts: int
+
+    def _own_outputs(self) -> dict[str, Any]:
+        return {"worker": self.worker, "resumedParts": self.resumed_parts}
+
+
+@dataclass(kw_only=True)
+class ExtractSummary(_Summary):
+    """The whole run, as the manifest step reports it."""
+
+    manifest: str  # "<container>/<path>"
+
+    def _own_outputs(self) -> dict[str, Any]:
+        return {"manifest": self.manifest}
 
 
 def main(context: ActivityContext) -> dict[str, Any]:
