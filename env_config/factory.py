@@ -40,6 +40,9 @@ def global_parameters(config: EnvironmentConfig) -> dict[str, Any]:
         "curatedContainer": config.storage.curated_container,
         "servingContainer": config.storage.serving_container,
         "activitiesFolderPath": f"{config.storage.code_container}/{ACTIVITIES_FOLDER}",
+        # Lineage registration: "" (no Purview account) skips it; the storage account scopes the qualifiedNames.
+        "purviewEndpoint": config.purview.endpoint,
+        "storageAccount": config.storage.account,
     }
 
 

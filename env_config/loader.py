@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from env_config.errors import ConfigError
-from env_config.model import EnvironmentConfig
+from env_config.model import MAY_BE_EMPTY, EnvironmentConfig
 
 ENVIRONMENTS = ("local", "dev", "prod")
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -47,7 +47,7 @@ def _build(cls: type, raw: Any, path: Path, where: str) -> Any:
         dotted = f"{where}.{key}" if where else key
         if key not in raw:
             raise ConfigError(f"{path}: key `{dotted}` is missing; add it (see config/dev.json for an example)")
-        values[field.name] = _convert(hints[field.name], raw[key], path, dotted)
+        values[field.name] = _convert(hints[field.name], raw[key], path, dotted, may_be_empty=MAY_BE_EMPTY in field.metadata)
     unknown = sorted(set(raw) - {_camel(f.name) for f in dataclasses.fields(cls)})
     if unknown:
         prefix = f"{where}." if where else ""
@@ -56,7 +56,7 @@ def _build(cls: type, raw: Any, path: Path, where: str) -> Any:
     return cls(**values)
 
 
-def _convert(hint: Any, value: Any, path: Path, dotted: str) -> Any:
+def _convert(hint: Any, value: Any, path: Path, dotted: str, *, may_be_empty: bool = False) -> Any:
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, path, dotted)
     origin = typing.get_origin(hint)
@@ -67,7 +67,7 @@ def _convert(hint: Any, value: Any, path: Path, dotted: str) -> Any:
         return tuple(value)
     if isinstance(hint, type) and not _is(hint, value):
         raise ConfigError(f"{path}: key `{dotted}` must be {hint.__name__}, got {_kind(value)}")
-    if hint is str and not value.strip():
+    if hint is str and not value.strip() and not may_be_empty:
         raise ConfigError(f"{path}: key `{dotted}` is empty")
     return value
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from env_config.errors import ConfigError
 
@@ -64,9 +65,27 @@ class SynapseConfig:
         return f"{self.workspace}-ondemand.sql.azuresynapse.net"
 
 
+# A config key whose field carries this metadata may be "" (the loader refuses empty strings elsewhere).
+MAY_BE_EMPTY = "may_be_empty"
+_PURVIEW_ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,61}[A-Za-z0-9]$")
+
+
 @dataclass(frozen=True)
 class PurviewConfig:
-    account: str
+    # "" = no Purview account: deploy publishes nothing to Purview and the load records lineage only in storage.
+    account: str = field(metadata={MAY_BE_EMPTY: "no Purview account: nothing is registered in Purview"})
+
+    def __post_init__(self) -> None:
+        if self.account and not _PURVIEW_ACCOUNT.match(self.account):
+            raise ConfigError(
+                f"key `purview.account` is {self.account!r}: give the Purview account name (3-63 letters, digits or "
+                "hyphens), or \"\" for none"
+            )
+
+    @property
+    def endpoint(self) -> str:
+        """The data plane endpoint, ``https://<account>.purview.azure.com``; "" when no account is configured."""
+        return f"https://{self.account}.purview.azure.com" if self.account else ""
 
 
 @dataclass(frozen=True)
