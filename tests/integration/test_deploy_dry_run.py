@@ -48,3 +48,24 @@ def test_when_a_factory_file_is_broken_then_deploy_refuses_with_the_file_named(t
     assert "key `comand` is unknown to CustomActivityTypeProperties" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_when_dry_running_prod_then_the_purview_requests_are_written_and_counted_without_sending_any(tmp_path: Path) -> None:
+    result = _deploy("--env", "prod", "--dry-run", "--out", str(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    requests = json.loads((tmp_path / "purview" / "requests.json").read_text())
+    writes = [r for r in requests if r["method"] != "GET"]
+    assert f"{len(requests)} Purview requests ({len(writes)} writes, as to an empty account) planned for " \
+           "`https://pv-spotify-prod.purview.azure.com`" in result.stdout
+    assert json.loads((tmp_path / "plan.json").read_text())["purviewRequests"] == len(requests)
+    assert all(r["path"].startswith("/datamap/api/atlas/v2/") for r in requests)
+    typedefs = json.loads((ROOT / "purview" / "typedefs.json").read_text())
+    (create_types,) = [r for r in writes if r["path"].endswith("/types/typedefs")]
+    assert sorted(d["name"] for group in create_types["body"].values() for d in group) == sorted(
+        d["name"] for group in typedefs.values() for d in group)
+    glossary = json.loads((ROOT / "purview" / "glossary.json").read_text())
+    assert [r["body"]["name"] for r in writes if r["path"].endswith("/glossary/term")] == [t["name"] for t in glossary["terms"]]
+    created = [e["attributes"]["qualifiedName"] for r in writes if r["path"].endswith("/entity/bulk") for e in r["body"]["entities"]]
+    assert "spotify://stspotifyprod/curated/tracks#popularity" in created  # namespaced by prod's storage account
+    assert any(r["path"].endswith("/assignedEntities") for r in writes)
