@@ -47,3 +47,7 @@ def test_when_another_key_is_empty_then_it_is_still_refused(tmp_path: Path) -> N
 
     with pytest.raises(ConfigError, match=r"key `synapse.database` is empty"):
         load_config("dev", tmp_path)
+
+
+def test_when_running_locally_then_no_purview_account_is_configured() -> None:
+    assert global_parameters(load_config("local"))["purviewEndpoint"] == ""
