@@ -45,4 +45,11 @@ class SchemaHistoryError(LoadError):
     """A stored schema under serving/_schemas cannot be read."""
 
 
-__all__ = ["BreakingSchemaChangeError", "LoadError", "SchemaHistoryError", "SnapshotMarkerError", "StagingError"]
+class PurviewRegistrationError(LoadError):
+    """The lineage document is written, but mirroring it in Purview failed (the message says why and what to do)."""
+
+
+__all__ = [
+    "BreakingSchemaChangeError", "LoadError", "PurviewRegistrationError", "SchemaHistoryError", "SnapshotMarkerError",
+    "StagingError",
+]

@@ -17,6 +17,11 @@ the serving container::
 Extended properties beyond the load's common ones: ``pipelineName``, ``triggerName``, ``triggerTime``,
 ``dataFlowMetrics`` (the data flow's ``runStatus.metrics``), ``published`` (the schema check's
 customOutput ``tables``) and ``views`` (its customOutput ``views``); each JSON or a JSON string.
+
+Then, if ``purviewEndpoint`` is set (``storageAccount`` names the qualifiedNames' namespace), the document's
+tables, columns and run are registered in Purview (``activities.load.purview``) and customOutput reports their
+guids under ``purview``; an empty ``purviewEndpoint`` skips it with one log line. A Purview failure fails the
+activity, naming the lineage blob that is already written (storage holds the record; Purview mirrors it).
 """
 
 from __future__ import annotations
@@ -26,13 +31,18 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from activities.common.atlas import AtlasClient
 from activities.common.context import ActivityContext
 from activities.common.entrypoint import run_activity
-from activities.common.errors import ActivityConfigError
+from activities.common.errors import ActivityConfigError, ActivityError
 from activities.common.logs import get_logger
+from activities.common.storage import Storage
 from activities.load.config import LoadConfig
-from activities.load.generate import DATAFLOW_NAME, stream_suffix
+from activities.load.errors import PurviewRegistrationError
+from activities.load.generate import DATAFLOW_NAME, curated_tables, natural_keys, stream_suffix
 from activities.load.layout import lineage_path, partition_prefix
+from activities.load.purview import SKIPPED, PurviewTarget, lineage_tables, register_lineage
+from activities.load.schema import SchemaFormatError, TableSchema
 from activities.load.storage_io import marker_tables, open_load_storage, read_marker
 
 LINEAGE_VERSION = 1
@@ -132,10 +142,54 @@ def record_lineage(context: ActivityContext) -> dict[str, Any]:
     )
     path = lineage_path(config.run_id)
     storage.write_bytes(config.serving_container, path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
-    log.info("lineage of run %s: %d inputs, %d outputs -> %s/%s", config.run_id, len(document["inputs"]),
-             len(document["outputs"]), config.serving_container, path)
-    return {"lineage": f"{config.serving_container}/{path}", "inputs": len(document["inputs"]),
-            "outputs": len(document["outputs"])}
+    blob = f"{config.serving_container}/{path}"
+    log.info("lineage of run %s: %d inputs, %d outputs -> %s", config.run_id, len(document["inputs"]),
+             len(document["outputs"]), blob)
+    outputs: dict[str, Any] = {"lineage": blob, "inputs": len(document["inputs"]), "outputs": len(document["outputs"])}
+    outputs["purview"] = register_in_purview(context, storage, document, blob)
+    return outputs
+
+
+def register_in_purview(context: ActivityContext, storage: Storage, document: Mapping[str, Any], blob: str) -> Any:
+    """Mirror the written lineage document in Purview; the customOutput entry ``purview``.
+
+    Raises:
+        PurviewRegistrationError: anything that stopped the registration (configuration, a stored schema, Purview).
+    """
+    try:
+        target = PurviewTarget.from_context(context)
+        if target is None:
+            log.info("Purview: %s (extended property `purviewEndpoint` is empty); lineage is only in %s", SKIPPED, blob)
+            return SKIPPED
+        inputs, outputs = lineage_tables(document, curated_tables(), published_schemas(storage, document), natural_keys())
+        with AtlasClient.connect(target.endpoint) as client:
+            registered = register_lineage(client, target.namespace, document, inputs, outputs)
+    except (ActivityError, SchemaFormatError) as exc:
+        raise PurviewRegistrationError(
+            f"lineage {blob} is written, but registering it in Purview failed: {exc}. Storage keeps the record; "
+            "rerun this activity to register it (entities are upserted by qualifiedName, so nothing is duplicated)"
+        ) from exc
+    log.info("Purview %s: run %s (%s) with %d tables and %d columns: %d entities created, %d updated, %d unchanged",
+             target.endpoint, registered["process"]["qualifiedName"], registered["process"]["guid"],
+             len(registered["tables"]), registered["columns"], registered["created"], registered["updated"],
+             registered["unchanged"])
+    return {"account": target.endpoint, **registered}
+
+
+def published_schemas(storage: Storage, document: Mapping[str, Any]) -> dict[str, TableSchema]:
+    """The serving schema the check stored for each output (``schema``: ``<container>/_schemas/<table>/<date>.json``)."""
+    schemas = {}
+    for entry in document.get("outputs", []):
+        where = entry.get("schema") if isinstance(entry, Mapping) else None
+        if not isinstance(where, str) or "/" not in where:
+            continue
+        container, _, path = where.partition("/")
+        try:
+            stored = json.loads(storage.read_bytes(container, path).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SchemaFormatError(f"stored schema {where} is not JSON: {exc}") from exc
+        schemas[entry["table"]] = TableSchema.from_json(stored, where)
+    return schemas
 
 
 __all__ = ["LINEAGE_VERSION", "build_lineage", "record_lineage"]

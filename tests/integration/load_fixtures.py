@@ -118,14 +118,15 @@ class LoadHarness:
         return rows
 
 
-def load_harness(tmp_path: Path) -> LoadHarness:
+def load_harness(tmp_path: Path, parameters: Mapping[str, Any] | None = None) -> LoadHarness:
+    """The committed factory with the local config; ``parameters`` overrides global parameters (e.g. purviewEndpoint)."""
     config = load_config("local")
     root = tmp_path / "storage"
     root.mkdir()
     storage = LocalFolderStorage(root)
     overrides = factory_overrides(config)
     overrides["Ls_Blob_Storage"] = {"typeProperties.serviceEndpoint": root.as_uri()}
-    parameters = global_parameters(config)
+    parameters = {**global_parameters(config), **(parameters or {})}
     factory = load_factory(REPO / "adf", overrides, parameters)
     publish_package(storage, REPO / "activities", parameters["activitiesFolderPath"])
     pool = LocalServerlessPool(
