@@ -26,7 +26,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
@@ -42,6 +41,7 @@ from activities.common.errors import (
     AtlasRetriesExhaustedError,
 )
 from activities.common.logs import get_logger, redact, register_secret
+from activities.common.retry_after import retry_after_seconds
 
 API_PATH = "/datamap/api/atlas/v2"
 API_VERSION = "2023-09-01"
@@ -496,20 +496,7 @@ class AtlasClient:
                     return max(0.0, float(value) / 1000.0)
                 except ValueError:
                     pass
-        value = response.headers.get("Retry-After")
-        if not value:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - datetime.fromtimestamp(self._clock(), tz=UTC)).total_seconds())
+        return retry_after_seconds(response.headers.get("Retry-After"), datetime.fromtimestamp(self._clock(), tz=UTC))
 
 
 def _error_detail(response: requests.Response) -> str:

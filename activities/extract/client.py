@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -33,6 +32,7 @@ from requests.adapters import HTTPAdapter
 
 from activities.common.context import SecureString
 from activities.common.logs import get_logger, register_secret
+from activities.common.retry_after import retry_after_seconds
 from activities.extract.errors import (
     AuthError,
     FatalError,
@@ -377,20 +377,7 @@ class SpotifyClient:
 
     def _retry_after(self, response: requests.Response) -> float | None:
         """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent or unreadable."""
-        value = response.headers.get("Retry-After")
-        if not value:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - self._now()).total_seconds())
+        return retry_after_seconds(response.headers.get("Retry-After"), self._now())
 
 
 def _transport_error(method: str, path: str, exc: requests.RequestException) -> Exception:
