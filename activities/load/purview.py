@@ -49,6 +49,10 @@ SERVING_ZONE = "serving"
 SCHEME = "spotify://"
 MAX_ENTITIES_PER_REQUEST = 200  # a table always travels with all its columns, so a request may hold more
 SKIPPED = "skipped: no Purview account configured"
+# Tables holding one Spotify user's own listening data (personal data under GDPR): classified
+# `spotify_user_data` (purview/typedefs.json) so Purview's sensitivity views and policies find them.
+USER_DATA_CLASSIFICATION = "spotify_user_data"
+USER_DATA_TABLES = frozenset({"users", "user_top_items", "recently_played", "saved_tracks", "followed_artists"})
 ENDPOINT_PROPERTY = "purviewEndpoint"
 NAMESPACE_PROPERTY = "storageAccount"
 
@@ -128,6 +132,9 @@ def table_entity(namespace: str, ref: TableRef, guid: str | None = None) -> dict
     if ref.natural_key:
         attributes["naturalKey"] = list(ref.natural_key)
     entity: dict[str, Any] = {"typeName": TABLE_TYPE, "attributes": attributes}
+    if ref.table in USER_DATA_TABLES:
+        # Atlas applies an entity's classifications when it creates it; an update leaves them as they are.
+        entity["classifications"] = [{"typeName": USER_DATA_CLASSIFICATION}]
     if guid is not None:
         entity["guid"] = guid
     return entity

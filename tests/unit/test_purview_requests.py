@@ -16,6 +16,8 @@ from activities.load.purview import (
     RUN_TYPE,
     SKIPPED,
     TABLE_TYPE,
+    USER_DATA_CLASSIFICATION,
+    USER_DATA_TABLES,
     PurviewTarget,
     TableRef,
     batches,
@@ -58,6 +60,18 @@ def test_when_a_table_is_grouped_then_its_columns_point_at_its_placeholder_guid(
     assert {json.dumps(c["relationshipAttributes"]) for c in columns} == {json.dumps({"table": {"typeName": TABLE_TYPE, "guid": "-1"}})}
     assert columns[0]["attributes"] | {} == {"qualifiedName": "spotify://stspotifytest/curated/tracks#track_id",
                                              "name": "track_id", "dataType": "string", "nullable": False}
+
+
+def test_when_a_table_holds_one_users_listening_data_then_it_is_classified_as_user_data() -> None:
+    typedefs = json.loads((PURVIEW / "typedefs.json").read_text())
+    played = TableRef("curated", "curated", "recently_played", (Column("played_at", "timestamp", False),), ("played_at",))
+
+    (table, _) = table_group(NS, played, placeholders())
+
+    assert USER_DATA_CLASSIFICATION in {c["name"] for c in typedefs["classificationDefs"]}
+    assert USER_DATA_TABLES <= set(TABLES)
+    assert table["classifications"] == [{"typeName": USER_DATA_CLASSIFICATION}]
+    assert "classifications" not in table_group(NS, TRACKS, placeholders())[0]
 
 
 def test_when_groups_are_packed_then_no_request_passes_the_limit_and_no_table_is_split_from_its_columns() -> None:
