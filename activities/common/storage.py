@@ -89,6 +89,16 @@ def check_path(container: str, path: str, operation: str = "access") -> str:
     return path
 
 
+def check_prefix(container: str, prefix: str) -> str:
+    """Return ``prefix`` if it is a safe listing prefix (a blob path whose last segment may be partial), else raise."""
+    problem = _path_problem(prefix, allow_partial_last=True)
+    if problem:
+        raise StorageError(
+            f"cannot list {container}/{prefix!r}: {problem}", operation="list", container=container, path=prefix
+        )
+    return prefix
+
+
 def _path_problem(path: str, *, allow_partial_last: bool) -> str | None:
     if not isinstance(path, str):
         return "a blob path must be a string"
@@ -183,11 +193,7 @@ class LocalFolderStorage:
 
     def list_blobs(self, container: str, prefix: str = "") -> Iterator[BlobInfo]:
         check_container(container, "list")
-        problem = _path_problem(prefix, allow_partial_last=True)
-        if problem:
-            raise StorageError(
-                f"cannot list {container}/{prefix!r}: {problem}", operation="list", container=container, path=prefix
-            )
+        check_prefix(container, prefix)
         base = self.root / container
         # A prefix is a string prefix (as in Azure), not a folder: walk only the folder it fully names.
         folder, _, _ = prefix.rpartition("/")
@@ -312,11 +318,7 @@ class AzureBlobStorage:
         from azure.core.exceptions import ResourceNotFoundError
 
         check_container(container, "list")
-        problem = _path_problem(prefix, allow_partial_last=True)
-        if problem:
-            raise StorageError(
-                f"cannot list {container}/{prefix!r}: {problem}", operation="list", container=container, path=prefix
-            )
+        check_prefix(container, prefix)
         client = self._service.get_container_client(container)
         # The service lists in name order (UTF-8 binary), the order Storage promises; pages are
         # fetched lazily as the caller iterates.
@@ -455,5 +457,6 @@ __all__ = [
     "Storage",
     "check_container",
     "check_path",
+    "check_prefix",
     "open_storage",
 ]
