@@ -25,6 +25,7 @@ from activities.common.logs import get_logger, redact, register_secret
 from activities.common.outputs import write_outputs
 from activities.common.secrets import (
     EnvironmentSecretStore,
+    FolderSecretStore,
     KeyVaultSecretStore,
     SecretStore,
     open_secret_store,
@@ -46,6 +47,7 @@ __all__ = [
     "BlobNotFoundError",
     "Dataset",
     "EnvironmentSecretStore",
+    "FolderSecretStore",
     "KeyVaultSecretStore",
     "LinkedService",
     "LocalFolderStorage",

@@ -1,25 +1,37 @@
 """Secret stores behind the AzureKeyVault linked service.
 
 ``baseUrl`` ``https://<vault>.vault.azure.net/`` → Key Vault with ``DefaultAzureCredential`` (the Batch
-pool's managed identity); ``env:`` → environment variables (local runs only). Every secret read is
-registered with the log redactor before it is returned, so it can never be logged afterwards.
+pool's managed identity); ``file:///<folder>/`` → a folder holding one file per secret (the local stand-in:
+a Batch task gets a minimal environment, and a rotated refresh token must be written back where the next
+run reads it); ``env:`` → environment variables (read-only, tests). Every secret read or written is
+registered with the log redactor, so it can never be logged afterwards.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
 
 from activities.common.context import LinkedService, SecureString
 from activities.common.errors import ActivityConfigError, SecretNotFoundError, SecretStoreError
 from activities.common.logs import register_secret
 
 ENV_SCHEME = "env:"
+FILE_SCHEME = "file://"
+# Key Vault secret names: 1-127 letters, digits and dashes (Microsoft Learn, "About keys, secrets and
+# certificates", object names); the folder store enforces the same so a name is always a safe file name.
+_SECRET_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 
 
 class SecretStore(Protocol):
     def get(self, name: str) -> SecureString: ...
+
+    def set(self, name: str, value: SecureString) -> None: ...
 
 
 def env_var_name(secret_name: str) -> str:
@@ -45,8 +57,68 @@ class EnvironmentSecretStore:
         register_secret(value)
         return SecureString(value)
 
+    def set(self, name: str, value: SecureString) -> None:
+        register_secret(value)
+        raise SecretStoreError(
+            f"cannot store secret `{name}`: the `env:` stand-in is read-only (a task cannot change its parent's "
+            "environment); point the Key Vault linked service at a folder (file:///<folder>/) instead"
+        )
+
     def __repr__(self) -> str:
         return "EnvironmentSecretStore()"
+
+
+class FolderSecretStore:
+    """The local Key Vault stand-in: secret ``a-b`` is the file ``<folder>/a-b`` (mode 0600).
+
+    Writes are atomic (a temporary file renamed over the old one), so a reader sees the old or the new
+    value, never half of one.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, name: str) -> Path:
+        if not _SECRET_NAME.match(name):
+            raise ActivityConfigError(
+                f"secret name {name!r} is not a Key Vault secret name (1-127 letters, digits and dashes); fix it "
+                "in the config"
+            )
+        return self.folder / name
+
+    def get(self, name: str) -> SecureString:
+        path = self._path(name)
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            value = ""
+        except OSError as exc:
+            raise SecretStoreError(f"cannot read secret `{name}` from {path}: {exc.strerror or exc}") from exc
+        if not value:
+            raise SecretNotFoundError(f"secret `{name}` not found: create {path} holding it", name=name)
+        register_secret(value)
+        return SecureString(value)
+
+    def set(self, name: str, value: SecureString) -> None:
+        path = self._path(name)
+        register_secret(value)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=self.folder)
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as file:
+                    file.write(value.reveal())
+                os.chmod(temporary, 0o600)
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise SecretStoreError(f"cannot store secret `{name}` in {self.folder}: {exc.strerror or exc}; "
+                                   "check the folder is writable and the disk not full") from exc
+
+    def __repr__(self) -> str:
+        return f"FolderSecretStore({str(self.folder)!r})"
 
 
 class KeyVaultSecretStore:
@@ -90,6 +162,19 @@ class KeyVaultSecretStore:
         register_secret(secret.value)
         return SecureString(secret.value)
 
+    def set(self, name: str, value: SecureString) -> None:
+        """Store a new version of ``name`` (needs the identity's 'set' permission on secrets)."""
+        from azure.core.exceptions import AzureError
+
+        register_secret(value)
+        try:
+            self._secret_client().set_secret(name, value.reveal())
+        except AzureError as exc:
+            raise SecretStoreError(
+                f"cannot store secret `{name}` in Key Vault {self.vault_url}: {type(exc).__name__}: "
+                f"{_first_line(exc)}; check the identity has 'set' permission on secrets"
+            ) from exc
+
     def __repr__(self) -> str:
         return f"KeyVaultSecretStore({self.vault_url!r})"
 
@@ -104,15 +189,17 @@ def open_secret_store(linked_service: LinkedService) -> SecretStore:
     if not isinstance(base_url, str) or not base_url:
         raise ActivityConfigError(
             f"linked service `{linked_service.name}` needs typeProperties.baseUrl "
-            "(https://<vault>.vault.azure.net/ or env:)"
+            "(https://<vault>.vault.azure.net/, file:///<folder>/ or env:)"
         )
     if base_url.strip() == ENV_SCHEME:
         return EnvironmentSecretStore()
+    if base_url.startswith(FILE_SCHEME):
+        return FolderSecretStore(Path(unquote(urlsplit(base_url).path)))
     if base_url.startswith("https://"):
         return KeyVaultSecretStore(base_url)
     raise ActivityConfigError(
         f"linked service `{linked_service.name}` has baseUrl {base_url!r}; "
-        "use https://<vault>.vault.azure.net/ or env:"
+        "use https://<vault>.vault.azure.net/, file:///<folder>/ or env:"
     )
 
 
@@ -122,6 +209,7 @@ def _first_line(exc: BaseException) -> str:
 
 __all__ = [
     "EnvironmentSecretStore",
+    "FolderSecretStore",
     "KeyVaultSecretStore",
     "SecretStore",
     "env_var_name",

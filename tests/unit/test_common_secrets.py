@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from activities.common import (
@@ -78,3 +80,38 @@ def test_when_the_key_vault_linked_service_is_unusable_then_the_error_names_it(s
     # Act / Assert
     with pytest.raises(ActivityConfigError, match=f"`Ls_KeyVault`.*{message}"):
         open_secret_store(service)
+
+
+def test_when_the_base_url_is_a_folder_then_secrets_are_files_and_a_written_one_is_read_back(tmp_path: Path) -> None:
+    # Arrange
+    from activities.common import FolderSecretStore
+
+    store = open_secret_store(LinkedService("Ls_KeyVault", "AzureKeyVault", {"baseUrl": (tmp_path / "kv").as_uri()}))
+    assert isinstance(store, FolderSecretStore)
+
+    # Act
+    store.set("spotify-refresh-token", SecureString("folder-store-secret-1"))
+    secret = store.get("spotify-refresh-token")
+
+    # Assert
+    assert secret.reveal() == "folder-store-secret-1"
+    assert (tmp_path / "kv" / "spotify-refresh-token").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in (tmp_path / "kv").iterdir()] == ["spotify-refresh-token"]  # no temporary left
+    assert redact("folder-store-secret-1") == "***"
+
+
+def test_when_a_folder_secret_is_missing_or_badly_named_then_the_error_names_the_file_or_the_rule(tmp_path: Path) -> None:
+    from activities.common import FolderSecretStore
+
+    store = FolderSecretStore(tmp_path)
+    with pytest.raises(SecretNotFoundError, match=f"secret `nope` not found: create {tmp_path}/nope"):
+        store.get("nope")
+    with pytest.raises(ActivityConfigError, match="not a Key Vault secret name"):
+        store.get("../etc/passwd")
+
+
+def test_when_the_env_store_is_asked_to_store_then_it_refuses_naming_the_folder_store() -> None:
+    from activities.common import SecretStoreError
+
+    with pytest.raises(SecretStoreError, match="read-only.*file:///<folder>/"):
+        EnvironmentSecretStore({}).set("spotify-refresh-token", SecureString("env-store-secret-3"))
