@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import socket
 import sys
@@ -20,7 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from activities.common.errors import ActivityError
+from activities.common.context import SecureString
+from activities.common.errors import ActivityError, SecretNotFoundError
+from activities.common.secrets import FolderSecretStore
 from activities.common.storage import LocalFolderStorage, Storage
 from env_config import ConfigError, EnvironmentConfig, factory_overrides, global_parameters, load_config, sql_variables
 from local_adf_runner import LocalFactoryRunner, RunnerError, RunnerOptions, load_factory, publish_package
@@ -35,8 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # The analyst queries whose results the terminal summary prints (the report shows them all).
 SUMMARY_QUERIES = ("01_album_size_and_explicit_share", "02_top_artists_per_market")
 QUARANTINE_CONTAINER = "quarantine"
-# The local stand-in for Key Vault: activities read secret `storage-connection-string` from this variable.
+# Secrets the local Key Vault stand-in (<workdir>/keyvault/, one file per secret) holds for Azurite runs.
 STORAGE_SECRET = "storage-connection-string"
+BATCH_STORAGE_SECRET = "batch-storage-connection-string"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -76,12 +78,12 @@ def _run(args: argparse.Namespace) -> int:
     workdir = args.workdir.resolve()
     for folder in ("storage", "truth", "runs", "logs"):
         (workdir / folder).mkdir(parents=True, exist_ok=True)
-    # A fresh secret per run, shared by the twin and the activities through the environment only,
-    # exactly where Key Vault would hand it over on Azure.
-    client_secret = secrets.token_urlsafe(24)
-    refresh_token = secrets.token_urlsafe(32)
-    os.environ[_secret_variable(config.spotify.client_secret_name)] = client_secret
-    os.environ[_secret_variable(config.spotify.refresh_token_secret_name)] = refresh_token
+    # The Key Vault stand-in: a folder of the workdir (never the repo), read and written by the activities as
+    # Key Vault would be (a rotated refresh token is written back there, and the next run of this workdir
+    # presents it). Secrets are made once per workdir and handed to the twin through its environment only.
+    vault = FolderSecretStore(workdir / "keyvault")
+    client_secret = _secret(vault, config.spotify.client_secret_name, 24)
+    refresh_token = _secret(vault, config.spotify.refresh_token_secret_name, 32)
 
     cleanups: list[Any] = []
     try:
@@ -89,10 +91,11 @@ def _run(args: argparse.Namespace) -> int:
             args, config.spotify.client_id, (client_secret, refresh_token), workdir
         )
         cleanups.append(stop_twin)
-        storage, blob_overrides = _storage(args, workdir, cleanups)
+        storage, blob_overrides = _storage(args, workdir, cleanups, vault)
         params = global_parameters(config) | {"spotifyApiBaseUrl": api_base_url, "spotifyTokenUrl": token_url}
         overrides = factory_overrides(config)
         overrides["Ls_Blob_Storage"] = blob_overrides
+        overrides["Ls_KeyVault"] = {"typeProperties.baseUrl": vault.folder.as_uri() + "/"}
         factory = load_factory(ROOT / "adf", overrides=overrides, global_parameters=params)
         publish_package(storage, ROOT / "activities", params["activitiesFolderPath"])
 
@@ -134,9 +137,13 @@ def _run(args: argparse.Namespace) -> int:
             cleanup()
 
 
-def _secret_variable(secret_name: str) -> str:
-    """The environment variable the local Key Vault stand-in reads a secret from (activities.common.secrets)."""
-    return secret_name.upper().replace("-", "_")
+def _secret(vault: FolderSecretStore, name: str, size: int) -> str:
+    """The secret ``name`` of this workdir's Key Vault stand-in, made (random) on first use."""
+    try:
+        return vault.get(name).reveal()
+    except SecretNotFoundError:
+        vault.set(name, SecureString(secrets.token_urlsafe(size)))
+        return vault.get(name).reveal()
 
 
 def _spotify_endpoint(
@@ -178,7 +185,9 @@ def _served_path(workdir: Path, args: argparse.Namespace) -> Path:
     return workdir / "truth" / f"{args.date.isoformat()}-served.json"
 
 
-def _storage(args: argparse.Namespace, workdir: Path, cleanups: list[Any]) -> tuple[Storage, dict[str, Any]]:
+def _storage(
+    args: argparse.Namespace, workdir: Path, cleanups: list[Any], vault: FolderSecretStore
+) -> tuple[Storage, dict[str, Any]]:
     """The storage the pipelines write to, and how Ls_Blob_Storage must point at it."""
     if args.storage == "local":
         root = workdir / "storage"
@@ -187,7 +196,8 @@ def _storage(args: argparse.Namespace, workdir: Path, cleanups: list[Any]) -> tu
 
     azurite = Azurite(workdir / "azurite").start()
     cleanups.append(azurite.stop)
-    os.environ[_secret_variable(STORAGE_SECRET)] = azurite.connection_string
+    for name in (STORAGE_SECRET, BATCH_STORAGE_SECRET):
+        vault.set(name, SecureString(azurite.connection_string))
     reference = {"type": "AzureKeyVaultSecret", "secretName": STORAGE_SECRET,
                  "store": {"referenceName": "Ls_KeyVault", "type": "LinkedServiceReference"}}
     return AzureBlobStorage.from_connection_string(azurite.connection_string), {"typeProperties": {"connectionString": reference}}
