@@ -117,7 +117,7 @@ def _twin(scale: float, latency_ms: float) -> Iterator[_Twin]:
         env = {**os.environ, "SPOTIFY_TWIN_CLIENT_SECRET": SECRET, "SPOTIFY_TWIN_REFRESH_TOKEN": REFRESH}
         process = subprocess.Popen(
             [sys.executable, "-m", "spotify_twin", "--scale", f"{scale:g}", "--faults", f"latency_ms={latency_ms:g}",
-             "--client-id", CLIENT_ID, "--truth-out", str(truth_file)],
+             "--client-id", CLIENT_ID, "--truth-out", str(truth_file), "--access-mode", "extended"],
             cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True,
         )

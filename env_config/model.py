@@ -88,6 +88,9 @@ class PurviewConfig:
         return f"https://{self.account}.purview.azure.com" if self.account else ""
 
 
+SPOTIFY_ACCESS_MODES = ("development", "extended")
+
+
 @dataclass(frozen=True)
 class SpotifyConfig:
     api_base_url: str
@@ -105,6 +108,15 @@ class SpotifyConfig:
     playlist_ids: tuple[str, ...]
     playlist_discovery: tuple[str, ...]
     refresh_token_secret_name: str
+    # What Spotify lets the app call: "development" (a new app in 2026, the default) or "extended" (extended
+    # quota granted before the February 2026 changes). run_local starts the twin in this mode.
+    access_mode: str
+
+    def __post_init__(self) -> None:
+        if self.access_mode not in SPOTIFY_ACCESS_MODES:
+            raise ConfigError(
+                f"key `spotify.accessMode` must be one of {', '.join(SPOTIFY_ACCESS_MODES)}, got {self.access_mode!r}"
+            )
 
 
 @dataclass(frozen=True)

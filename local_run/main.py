@@ -24,6 +24,7 @@ from activities.common.errors import ActivityError, SecretNotFoundError
 from activities.common.secrets import FolderSecretStore
 from activities.common.storage import LocalFolderStorage, Storage
 from env_config import ConfigError, EnvironmentConfig, factory_overrides, global_parameters, load_config, sql_variables
+from env_config.model import SpotifyConfig
 from local_adf_runner import LocalFactoryRunner, RunnerError, RunnerOptions, load_factory, publish_package
 from local_run.analyst import AnalystQuery, run_analyst_queries
 from local_run.azurite import Azurite
@@ -49,12 +50,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42, help="Spotify twin catalog seed (default 42)")
     parser.add_argument("--scale", type=float, default=1.0, help="twin catalog size, 1.0 ~ 9000 tracks (default 1.0)")
     parser.add_argument("--faults", default="", help='twin fault profile, e.g. "429=0.05,500=0.02,latency_ms=30"')
+    parser.add_argument("--access-mode", choices=("development", "extended"), default=None,
+                        help="what the twin lets the app call (default: spotify.accessMode of config/local.json)")
+    parser.add_argument("--daily-quota", type=_quota, default=None,
+                        help="the twin's daily request quota: past it, 429 QUOTA_EXCEEDED (default: none)")
     parser.add_argument("--storage", choices=("local", "azurite"), default="local", help="storage stand-in")
     parser.add_argument("--twin-url", help="use a Spotify API twin already running at this /v1 base URL instead of starting one")
     parser.add_argument("--retry-interval-cap", type=float, default=2.0,
                         help="cap on policy.retryIntervalInSeconds for local speed (default 2 s; ADF waits the full interval)")
     parser.add_argument("--verbose", action="store_true", help="stream the activities' stdout/stderr")
     return parser.parse_args(argv)
+
+
+def _quota(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"--daily-quota must be a whole number >= 0, got {text!r}")
+    return int(text)
 
 
 def _date(text: str) -> date:
@@ -88,7 +99,7 @@ def _run(args: argparse.Namespace) -> int:
     cleanups: list[Any] = []
     try:
         api_base_url, token_url, stop_twin = _spotify_endpoint(
-            args, config.spotify.client_id, (client_secret, refresh_token), workdir
+            args, config.spotify, (client_secret, refresh_token), workdir
         )
         cleanups.append(stop_twin)
         storage, blob_overrides = _storage(args, workdir, cleanups, vault)
@@ -147,7 +158,7 @@ def _secret(vault: FolderSecretStore, name: str, size: int) -> str:
 
 
 def _spotify_endpoint(
-    args: argparse.Namespace, client_id: str, credentials: tuple[str, str], workdir: Path
+    args: argparse.Namespace, spotify: SpotifyConfig, credentials: tuple[str, str], workdir: Path
 ) -> tuple[str, str, Callable[[], None]]:
     """API base URL, token URL, and how to stop the twin (idempotent; a no-op for --twin-url)."""
     if args.twin_url:
@@ -155,8 +166,9 @@ def _spotify_endpoint(
         _check_reachable(base)
         return base, base.removesuffix("/v1") + "/api/token", lambda: None
     twin: TwinProcess = start_twin(
-        seed=args.seed, scale=args.scale, faults=args.faults, client_id=client_id, client_secret=credentials[0],
-        refresh_token=credentials[1],
+        seed=args.seed, scale=args.scale, faults=args.faults, client_id=spotify.client_id,
+        client_secret=credentials[0], refresh_token=credentials[1],
+        access_mode=args.access_mode or spotify.access_mode, daily_quota=args.daily_quota,
         truth_out=_truth_path(workdir, args), served_out=_served_path(workdir, args),
         log_file=workdir / "logs" / "spotify_twin.log",
     )

@@ -30,13 +30,15 @@ class TwinProcess:
 
 def start_twin(
     *, seed: int, scale: float, faults: str, client_id: str, client_secret: str, refresh_token: str, truth_out: Path,
-    served_out: Path, log_file: Path,
+    served_out: Path, log_file: Path, access_mode: str, daily_quota: int | None = None,
 ) -> TwinProcess:
     command = [
         sys.executable, "-m", "spotify_twin", "--port", "0", "--seed", str(seed), "--scale", str(scale),
         "--faults", faults, "--client-id", client_id, "--truth-out", str(truth_out),
-        "--served-out", str(served_out),
+        "--served-out", str(served_out), "--access-mode", access_mode,
     ]
+    if daily_quota is not None:
+        command += ["--daily-quota", str(daily_quota)]
     # Secrets reach the twin through its environment only, never its command line.
     env = {**os.environ, "SPOTIFY_TWIN_CLIENT_SECRET": client_secret, "SPOTIFY_TWIN_REFRESH_TOKEN": refresh_token}
     log = log_file.open("w", encoding="utf-8")

@@ -3,6 +3,7 @@
 Local only; `activities/` never imports it.
 """
 
+from spotify_twin.access import AccessMode
 from spotify_twin.auth import Secret
 from spotify_twin.catalog import Catalog, build_catalog
 from spotify_twin.errors import ApiError, CatalogError, FaultSpecError, TwinError, TwinStartupError
@@ -11,6 +12,7 @@ from spotify_twin.server import TwinServer
 from spotify_twin.truth import expected_artist_albums, expected_first_slice, expected_search, export_truth
 
 __all__ = [
+    "AccessMode",
     "ApiError",
     "Catalog",
     "CatalogError",

@@ -1,5 +1,5 @@
-"""CLI: ``python -m spotify_twin --port 0 --seed 42 --scale 1.0 [--faults SPEC] [--client-id ID] [--truth-out PATH]
-[--served-out PATH] [--legacy-app]``.
+"""CLI: ``python -m spotify_twin --port 0 --seed 42 --scale 1.0 [--access-mode development|extended]
+[--daily-quota N] [--faults SPEC] [--client-id ID] [--truth-out PATH] [--served-out PATH] [--legacy-app]``.
 
 The client secret comes only from ``SPOTIFY_TWIN_CLIENT_SECRET`` and the listener's refresh token only from
 ``SPOTIFY_TWIN_REFRESH_TOKEN`` (optional: unset, every refresh-token grant answers ``invalid_grant``), so
@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
+from spotify_twin.access import AccessMode
 from spotify_twin.errors import TwinError, TwinStartupError
 from spotify_twin.faults import FaultSpec, parse_faults
 from spotify_twin.server import DEFAULT_CLIENT_ID, TwinServer
@@ -66,6 +67,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _quota(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--daily-quota must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"--daily-quota must be >= 0, got {text!r}")
+    return value
+
+
 def _faults(text: str) -> FaultSpec:
     try:
         return parse_faults(text)
@@ -89,8 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="on exit, write the ids of every object the twin returned (the run's ground truth) here as JSON",
     )
     parser.add_argument(
+        "--access-mode", choices=[m.value for m in AccessMode], default=AccessMode.DEVELOPMENT.value,
+        help="development (default: a new app in 2026) or extended (extended quota granted before Feb 2026)",
+    )
+    parser.add_argument(
+        "--daily-quota", type=_quota, default=None,
+        help="authenticated API requests this run may make before 429 QUOTA_EXCEEDED (default: no quota)",
+    )
+    parser.add_argument(
         "--legacy-app", action="store_true",
-        help="serve the endpoints Spotify restricted for new apps on 2024-11-27 (audio features, recommendations, ...)",
+        help="with --access-mode extended: serve the endpoints Spotify restricted for new apps on 2024-11-27",
     )
     return parser
 
@@ -115,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed, scale=args.scale, faults=args.faults, client_id=args.client_id,
             client_secret=secret, host=args.host, port=args.port,
             refresh_token=os.environ.get(REFRESH_TOKEN_ENV) or None, legacy_app=args.legacy_app,
+            access_mode=args.access_mode, daily_quota=args.daily_quota,
         )
         if args.truth_out is not None:
             write_truth(twin.truth(), args.truth_out)

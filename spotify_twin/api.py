@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spotify_twin import objects
+from spotify_twin.access import AccessMode
 from spotify_twin.catalog import Catalog
 from spotify_twin.errors import ApiError
 from spotify_twin.rows import ListenerRow
@@ -32,6 +33,11 @@ class ApiRequest:
     base_url: str  # absolute, e.g. http://127.0.0.1:PORT/v1, so paging links point back at this twin
     user: ListenerRow | None = None  # set when the bearer came from the refresh-token grant
     legacy_app: bool = False  # serve endpoints Spotify restricted for new apps on 2024-11-27
+    access_mode: AccessMode = AccessMode.DEVELOPMENT
+
+    @property
+    def development(self) -> bool:
+        return self.access_mode is AccessMode.DEVELOPMENT
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,10 @@ class ApiResponse:
 Handler = Callable[[ApiRequest], ApiResponse]
 
 
-def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> ApiResponse:
-    return ApiResponse(status, objects.error_body(status, message), dict(headers or {}))
+def error_response(
+    status: int, message: str, headers: Mapping[str, str] | None = None, reason: str | None = None
+) -> ApiResponse:
+    return ApiResponse(status, objects.error_body(status, message, reason), dict(headers or {}))
 
 
 def ok(body: Any) -> ApiResponse:

@@ -15,7 +15,7 @@ import base64
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 
 from spotify_twin.rows import (
@@ -104,6 +104,18 @@ def build_social(
     return _SocialBuilder(seed, scale, artists, albums, tracks, new_id).build()
 
 
+def _join_collaborations(playlists: Sequence[PlaylistRow], listener: ListenerRow) -> list[PlaylistRow]:
+    """A listener following someone else's collaborative playlist has joined it: a collaborator."""
+    followed = set(listener.playlist_ids)
+    me = listener.user.id
+    return [
+        replace(p, collaborator_ids=(*p.collaborator_ids, me))
+        if p.collaborative and p.id in followed and p.owner_id != me and me not in p.collaborator_ids
+        else p
+        for p in playlists
+    ]
+
+
 def _scaled(base: int, scale: float, minimum: int) -> int:
     return max(minimum, round(base * scale))
 
@@ -147,6 +159,7 @@ class _SocialBuilder:
         owned_count = math.ceil(listener_count * 0.6)
         playlists = self._playlists(playlist_count, owned_count, owners, listener_user, episodes, categories)
         listener = self._listener(listener_user, playlists, owned_count, listener_count)
+        playlists = _join_collaborations(playlists, listener)
         users = (owners[0], listener_user, *owners[1:])
         return SocialRows(users, tuple(shows), tuple(episodes), tuple(playlists), tuple(categories), listener)
 
@@ -310,6 +323,7 @@ class _SocialBuilder:
                         if editorial
                         else ()
                     ),
+                    collaborator_ids=tuple(adders[1:]),
                 )
             )
         return playlists

@@ -8,6 +8,9 @@ Spec: comma-separated `key=value` pairs, e.g. ``"429=0.05,500=0.02,reset=0.01,ti
 - ``timeout_s``: that delay in seconds.
 - ``latency_ms``: fixed delay added to every response (the token endpoint included).
 - ``expire_token_after``: tokens stop working after this many API requests each.
+- ``premium_lapse_after``: the app owner's Premium lapses after this many API requests (0: from the start);
+  from then on every API request answers 403 "Active premium subscription required for the owner of the app"
+  (February 2026 migration guide: Development Mode apps need an owner with Premium). Development mode only.
 
 Probabilities add up to at most 1 because one uniform draw per request picks at most one fault.
 """
@@ -48,7 +51,8 @@ FAULT_MESSAGES: dict[Fault, str] = {
 }
 
 _PROBABILITY_KEYS = {f.value: f for f in Fault}
-_ALL_KEYS = (*_PROBABILITY_KEYS, "latency_ms", "timeout_s", "expire_token_after")
+_COUNT_KEYS = {"expire_token_after": 1, "premium_lapse_after": 0}  # whole numbers, with their minimum
+_ALL_KEYS = (*_PROBABILITY_KEYS, "latency_ms", "timeout_s", *_COUNT_KEYS)
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,14 @@ class FaultSpec:
     latency_ms: float = 0.0
     timeout_s: float = DEFAULT_TIMEOUT_S
     expire_token_after: int | None = None
+    premium_lapse_after: int | None = None
 
     @property
     def is_empty(self) -> bool:
-        return not self.probabilities and self.latency_ms == 0 and self.expire_token_after is None
+        return (
+            not self.probabilities and self.latency_ms == 0 and self.expire_token_after is None
+            and self.premium_lapse_after is None
+        )
 
 
 def parse_faults(spec: str | None) -> FaultSpec:
@@ -91,9 +99,9 @@ def parse_faults(spec: str | None) -> FaultSpec:
             if not 0.0 <= number <= 1.0:
                 raise FaultSpecError(key, value, "probability must be between 0 and 1")
             probabilities[_PROBABILITY_KEYS[key]] = number
-        elif key == "expire_token_after":
-            if not number.is_integer() or number < 1:
-                raise FaultSpecError(key, value, "must be a whole number >= 1")
+        elif key in _COUNT_KEYS:
+            if not number.is_integer() or number < _COUNT_KEYS[key]:
+                raise FaultSpecError(key, value, f"must be a whole number >= {_COUNT_KEYS[key]}")
             options[key] = number
         else:
             if number < 0:
@@ -103,12 +111,14 @@ def parse_faults(spec: str | None) -> FaultSpec:
     if total > 1.0 + 1e-9:
         raise FaultSpecError("probabilities", f"{total:g}", "fault probabilities add up to more than 1")
     expire = options.get("expire_token_after")
+    lapse = options.get("premium_lapse_after")
     return FaultSpec(
         # Fixed order (enum order) so the same seed maps draws to the same faults however the spec is written.
         probabilities=tuple((f, probabilities[f]) for f in Fault if probabilities.get(f, 0.0) > 0.0),
         latency_ms=options.get("latency_ms", 0.0),
         timeout_s=options.get("timeout_s", DEFAULT_TIMEOUT_S),
         expire_token_after=int(expire) if expire is not None else None,
+        premium_lapse_after=int(lapse) if lapse is not None else None,
     )
 
 

@@ -470,8 +470,12 @@ def cursor_paging(
     return page
 
 
-def error_body(status: int, message: str) -> JsonObject:
-    return {"error": {"status": status, "message": message}}
+def error_body(status: int, message: str, reason: str | None = None) -> JsonObject:
+    """Spotify's ErrorObject envelope; `reason` only where Spotify adds one (the quota 429)."""
+    error: JsonObject = {"status": status, "message": message}
+    if reason is not None:
+        error["reason"] = reason
+    return {"error": error}
 
 
 def accounts_error_body(error: str, description: str) -> JsonObject:

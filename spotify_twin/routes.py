@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spotify_twin import objects, routes_catalog, routes_restricted, routes_user
+from spotify_twin.access import FORBIDDEN, AccessMode, refused_in_development, strip_removed_fields
 from spotify_twin.api import (
     USER_AUTH_REQUIRED,
     ApiRequest,
@@ -154,11 +155,17 @@ def dispatch(
     *,
     user: ListenerRow | None = None,
     legacy_app: bool = False,
+    access_mode: AccessMode = AccessMode.DEVELOPMENT,
 ) -> ApiResponse:
     """Find the route for `method path` and run it; every failure becomes Spotify's error JSON.
 
-    `user` is the listener when the bearer is a user token, None for an app token.
+    `user` is the listener when the bearer is a user token, None for an app token. In development mode the
+    operations Spotify closed answer 403 "Forbidden" whether or not the twin implements them, and every
+    body loses the fields Spotify no longer sends (`spotify_twin.access`).
     """
+    development = access_mode is AccessMode.DEVELOPMENT
+    if development and refused_in_development(method, path):
+        return error_response(403, FORBIDDEN)
     path_matched = False
     for route in routes:
         match = route.regex.fullmatch(path)
@@ -171,12 +178,15 @@ def dispatch(
             return error_response(403, USER_AUTH_REQUIRED)
         request = ApiRequest(
             path_params=match.groupdict(), query=query, catalog=catalog, base_url=base_url, user=user,
-            legacy_app=legacy_app,
+            legacy_app=legacy_app, access_mode=access_mode,
         )
         try:
-            return route.handler(request)
+            response = route.handler(request)
         except ApiError as exc:
             return error_response(exc.status, exc.message)
+        if development and response.status == 200:
+            strip_removed_fields(response.body)
+        return response
     if path_matched:
         return error_response(405, "Method not allowed")
     return error_response(404, "Service not found")

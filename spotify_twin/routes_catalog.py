@@ -9,6 +9,7 @@ playlist items default 20 / max 50 (the deprecated /tracks alias: max 100).
 from __future__ import annotations
 
 from spotify_twin import objects
+from spotify_twin.access import FORBIDDEN
 from spotify_twin.api import (
     ApiRequest,
     ApiResponse,
@@ -22,8 +23,9 @@ from spotify_twin.api import (
 )
 from spotify_twin.catalog import ALBUM_GROUP_ORDER
 from spotify_twin.errors import ApiError
+from spotify_twin.rows import PlaylistRow
 from spotify_twin.search import MAX_REACH, RESULT_ORDER, SEARCH_TYPES, search_ids
-from spotify_twin.vocabulary import MARKETS
+from spotify_twin.vocabulary import MARKETS, SPOTIFY_USER_ID
 
 ARTIST_ALBUMS_DEFAULT_LIMIT = 5
 ARTIST_ALBUMS_MAX_LIMIT = 10
@@ -133,23 +135,47 @@ def get_search(request: ApiRequest) -> ApiResponse:
     return ok(body)
 
 
-def get_playlist(request: ApiRequest) -> ApiResponse:
-    """`fields` and `additional_types` are accepted and ignored: the whole object, episodes as episodes."""
-    playlist_id = path_id(request)
-    country = market(request)
-    playlist = request.catalog.playlist_by_id.get(playlist_id)
+def _playlist(request: ApiRequest) -> PlaylistRow:
+    playlist = request.catalog.playlist_by_id.get(path_id(request))
     if playlist is None:
         raise not_found()
-    return ok(objects.full_playlist(playlist, request.catalog, request.base_url, country))
+    if request.development and playlist.owner_id == SPOTIFY_USER_ID:
+        # 2024-11-27 blog, item 8: Spotify-owned editorial playlists are gone for new apps (clients report 404).
+        raise not_found()
+    return playlist
+
+
+def may_read_items(playlist: PlaylistRow, request: ApiRequest) -> bool:
+    """Development Mode: items only for the owner or a collaborator, with a user token (February 2026
+    changelog; OpenAPI GET /playlists/{id}/items: "403 Forbidden ... neither the owner nor a collaborator").
+    Extended mode: any token."""
+    if not request.development:
+        return True
+    user = request.user
+    return user is not None and (user.user.id == playlist.owner_id or user.user.id in playlist.collaborator_ids)
+
+
+def get_playlist(request: ApiRequest) -> ApiResponse:
+    """`fields` and `additional_types` are accepted and ignored: the whole object, episodes as episodes.
+
+    Development Mode: a playlist the user neither owns nor collaborates on comes back without `items`
+    (OpenAPI PlaylistObject.items: "only available for playlists owned by the current user or playlists the
+    user is a collaborator of").
+    """
+    country = market(request)
+    playlist = _playlist(request)
+    body = objects.full_playlist(playlist, request.catalog, request.base_url, country)
+    if not may_read_items(playlist, request):
+        del body["items"]
+    return ok(body)
 
 
 def _items_page(request: ApiRequest, collection: str, maximum: int) -> ApiResponse:
-    playlist_id = path_id(request)
     country = market(request)
     limit, offset = limit_offset(request, maximum=maximum)
-    playlist = request.catalog.playlist_by_id.get(playlist_id)
-    if playlist is None:
-        raise not_found()
+    playlist = _playlist(request)
+    if not may_read_items(playlist, request):
+        raise ApiError(403, FORBIDDEN)
     return ok(
         objects.playlist_items_page(
             playlist, request.catalog, request.base_url, offset, limit, country, collection=collection
@@ -162,7 +188,7 @@ def get_playlist_items(request: ApiRequest) -> ApiResponse:
 
 
 def get_playlist_tracks(request: ApiRequest) -> ApiResponse:
-    """The deprecated alias of /items that the `tracks` fields still link to."""
+    """The deprecated alias of /items that the `tracks` fields still link to (extended mode only)."""
     return _items_page(request, "tracks", objects.PLAYLIST_TRACKS_MAX_LIMIT)
 
 

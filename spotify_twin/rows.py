@@ -161,6 +161,9 @@ class PlaylistRow:
     images: tuple[Image, ...]
     items: tuple[PlaylistItemRow, ...]
     category_ids: tuple[str, ...]  # browse categories listing it (editorial playlists only)
+    # Users besides the owner who joined a collaborative playlist: with the owner, the only ones a Development
+    # Mode app may read its items for (February 2026 changelog; OpenAPI GET /playlists/{id}/items).
+    collaborator_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

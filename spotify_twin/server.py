@@ -21,6 +21,13 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from spotify_twin import routes
+from spotify_twin.access import (
+    PREMIUM_REQUIRED,
+    QUOTA_EXCEEDED_MESSAGE,
+    QUOTA_EXCEEDED_REASON,
+    QUOTA_RETRY_AFTER_S,
+    AccessMode,
+)
 from spotify_twin.auth import Secret, TokenKind, TokenStore
 from spotify_twin.catalog import Catalog, build_catalog
 from spotify_twin.errors import TwinError, TwinStartupError
@@ -44,11 +51,23 @@ RequestLogEntry = tuple[str, str, int]
 class _App:
     """State shared by all handler threads of one server."""
 
-    def __init__(self, catalog: Catalog, tokens: TokenStore, faults: FaultInjector, legacy_app: bool) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        tokens: TokenStore,
+        faults: FaultInjector,
+        *,
+        legacy_app: bool,
+        access_mode: AccessMode,
+        daily_quota: int | None,
+    ) -> None:
         self.catalog = catalog
         self.tokens = tokens
         self.faults = faults
         self.legacy_app = legacy_app
+        self.access_mode = access_mode
+        self.daily_quota = daily_quota
+        self.api_requests = 0  # authenticated /v1 requests: what the daily quota and the Premium lapse count
         self.base_url = ""  # set once the port is known
         self.stopping = threading.Event()
         self.lock = threading.Lock()
@@ -57,6 +76,21 @@ class _App:
         self.idle = threading.Condition(self.lock)
         self.connections: set[socket.socket] = set()
         self.served: ServedIds | None = None  # on request only: walking every body costs CPU the twin's callers share
+
+    def standing(self) -> ApiResponse | None:
+        """Count one authenticated API request; the refusal when the app may no longer call the API."""
+        with self.lock:
+            self.api_requests += 1
+            count = self.api_requests
+        lapse_after = self.faults.spec.premium_lapse_after
+        if lapse_after is not None and count > lapse_after:
+            return routes.error_response(403, PREMIUM_REQUIRED)
+        if self.daily_quota is not None and count > self.daily_quota:
+            # July 2026 changelog: the daily quota's 429 names its reason and asks to wait many hours.
+            return routes.error_response(
+                429, QUOTA_EXCEEDED_MESSAGE, {"Retry-After": str(QUOTA_RETRY_AFTER_S)}, reason=QUOTA_EXCEEDED_REASON
+            )
+        return None
 
     def pause(self, seconds: float) -> bool:
         """Sleep unless the server stops first; True when the full time passed."""
@@ -162,11 +196,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _api(self, method: str, path: str, query_string: str) -> ApiResponse | None:
-        """Auth, then faults, then the route table. None means: drop the connection without answering."""
+        """Auth, the app's standing (Premium, daily quota), faults, then the route table.
+
+        None means: drop the connection without answering.
+        """
         app = self.server.app
         bearer = app.tokens.check_bearer(self.headers.get("Authorization"))
         if bearer.rejection is not None:
             return bearer.rejection
+        standing = app.standing()
+        if standing is not None:
+            return standing
         fault = app.faults.draw()
         if fault is Fault.RESET:
             return None
@@ -178,7 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(query_string, keep_blank_values=True)
         user = app.catalog.listener if bearer.kind is TokenKind.USER else None
         return routes.dispatch(
-            method, path, query, app.catalog, app.base_url, user=user, legacy_app=app.legacy_app
+            method, path, query, app.catalog, app.base_url, user=user, legacy_app=app.legacy_app,
+            access_mode=app.access_mode,
         )
 
     def _read_body(self) -> bytes:
@@ -235,7 +276,9 @@ class TwinServer:
             requests.post(twin.token_url, data={"grant_type": "client_credentials"}, auth=(twin.client_id, "s3cret"))
 
     `refresh_token` is the one refresh token the `refresh_token` grant accepts (None: user endpoints are
-    out of reach). `legacy_app=True` serves the endpoints Spotify restricted for new apps on 2024-11-27.
+    out of reach). `access_mode` is "development" (default: a new app in 2026) or "extended" (`spotify_twin.access`).
+    `legacy_app=True` (extended mode only) serves the endpoints Spotify restricted for new apps on 2024-11-27.
+    `daily_quota` caps the authenticated API requests of this twin's run (one twin run stands for one day).
     """
 
     def __init__(
@@ -251,9 +294,23 @@ class TwinServer:
         fault_seed: int | None = None,
         refresh_token: str | Secret | None = None,
         legacy_app: bool = False,
+        access_mode: str | AccessMode = AccessMode.DEVELOPMENT,
+        daily_quota: int | None = None,
     ) -> None:
+        try:
+            mode = AccessMode.parse(access_mode)
+        except ValueError as exc:
+            raise TwinError(str(exc)) from None
+        if legacy_app and mode is not AccessMode.EXTENDED:
+            raise TwinError("legacy_app (--legacy-app) needs access mode extended: only apps granted extended "
+                            "quota before 2024-11-27 kept those endpoints")
+        if daily_quota is not None and daily_quota < 0:
+            raise TwinError(f"daily_quota (--daily-quota) must be >= 0, got {daily_quota}")
         self.catalog = build_catalog(seed, scale)
         self.fault_spec = faults if isinstance(faults, FaultSpec) else parse_faults(faults)
+        if self.fault_spec.premium_lapse_after is not None and mode is not AccessMode.DEVELOPMENT:
+            raise TwinError("fault premium_lapse_after needs access mode development: only Development Mode apps "
+                            "need an owner with Premium (February 2026 migration guide)")
         self.client_id = client_id
         secret = client_secret if isinstance(client_secret, Secret) else Secret(client_secret)
         self.host = host
@@ -268,7 +325,11 @@ class TwinServer:
         )
         injector = FaultInjector(self.fault_spec, seed if fault_seed is None else fault_seed)
         self.legacy_app = legacy_app
-        self._app = _App(self.catalog, tokens, injector, legacy_app)
+        self.access_mode = mode
+        self.daily_quota = daily_quota
+        self._app = _App(
+            self.catalog, tokens, injector, legacy_app=legacy_app, access_mode=mode, daily_quota=daily_quota
+        )
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -365,4 +426,13 @@ class TwinServer:
         return self._app.served.export()
 
     def listening_event(self, pid: int) -> Mapping[str, Any]:
-        return {"event": "listening", "api_base_url": self.api_base_url, "token_url": self.token_url, "pid": pid}
+        return {
+            "event": "listening", "api_base_url": self.api_base_url, "token_url": self.token_url, "pid": pid,
+            "access_mode": self.access_mode.value,
+        }
+
+    @property
+    def api_requests(self) -> int:
+        """Authenticated API requests so far: what the daily quota counts."""
+        with self._app.lock:
+            return self._app.api_requests

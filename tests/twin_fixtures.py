@@ -6,9 +6,9 @@ helpers, so nothing twin-specific lands in a shared conftest.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +17,8 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 
 from spotify_twin import TwinServer
+from spotify_twin.openapi import OPENAPI_PATH
 
-OPENAPI_PATH = Path("/work/shared/spotify-web-api/openapi.yaml")
 TWIN_CLIENT_ID = "twin-test-client"
 TWIN_SECRET = "twin-test-secret"
 TWIN_REFRESH_TOKEN = "twin-test-refresh-token"
@@ -27,18 +27,10 @@ TWIN_SCALE = 0.3  # small enough to start fast, large enough for >50-track album
 HTTP_TIMEOUT_S = 5.0
 
 
-def _openapi_path() -> Path:
-    # CI runs on a copy of shared/ beside the clone; fall back to that layout.
-    if OPENAPI_PATH.exists():
-        return OPENAPI_PATH
-    local = Path(__file__).resolve().parents[2] / "shared" / "spotify-web-api" / "openapi.yaml"
-    return local
-
-
 @lru_cache(maxsize=1)
 def openapi_spec() -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with _openapi_path().open(encoding="utf-8") as handle:
+    with OPENAPI_PATH.open(encoding="utf-8") as handle:
         spec: dict[str, Any] = yaml.load(handle, Loader=loader)
     _drop_unmapped_discriminators(spec)
     return spec
@@ -59,6 +51,49 @@ def _drop_unmapped_discriminators(node: Any) -> None:
             _drop_unmapped_discriminators(value)
 
 
+@lru_cache(maxsize=1)
+def development_components() -> dict[str, Any]:
+    """The spec's components as a Development Mode app meets them: a property marked `deprecated: true` is
+    optional. The OpenAPI file still lists some removed fields as required (AlbumBase.available_markets,
+    AlbumObject.label/popularity, ArtistDiscographyAlbumObject.album_group) while marking them deprecated; the
+    February 2026 changelog says they are no longer sent, so their absence is what must validate."""
+    spec = {"components": copy.deepcopy(openapi_spec()["components"])}
+    _relax_required(spec, spec["components"])
+    components: dict[str, Any] = spec["components"]
+    return components
+
+
+def _deprecated_properties(spec: dict[str, Any], schema: dict[str, Any]) -> set[str]:
+    """Names of the deprecated properties of `schema`, its own and those of its allOf parts."""
+    schema = _resolve(spec, schema)
+    found = {k for k, v in (schema.get("properties") or {}).items() if isinstance(v, dict) and v.get("deprecated")}
+    for part in schema.get("allOf") or ():
+        found |= _deprecated_properties(spec, part)
+    return found
+
+
+def _relax_required(spec: dict[str, Any], node: Any) -> None:
+    if isinstance(node, dict):
+        if isinstance(node.get("required"), list):
+            deprecated = _deprecated_properties(spec, node)
+            node["required"] = [name for name in node["required"] if name not in deprecated]
+        for value in node.values():
+            _relax_required(spec, value)
+    elif isinstance(node, list):
+        for value in node:
+            _relax_required(spec, value)
+
+
+def deprecated_operations() -> set[tuple[str, str]]:
+    """(METHOD, path) of every operation the OpenAPI file marks `deprecated: true`."""
+    return {
+        (method.upper(), path)
+        for path, operations in openapi_spec()["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and operation.get("deprecated")
+    }
+
+
 def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in node:
         target: Any = spec
@@ -76,6 +111,32 @@ def response_schema(path: str, status: int, method: str = "get") -> dict[str, An
     return schema
 
 
+def request_errors(method: str, path: str, query: dict[str, str]) -> list[str]:
+    """What is wrong with a request's query by the OpenAPI operation `method path`: unknown parameters, missing
+    required ones, values outside their schema (integers parsed first, as the server does)."""
+    spec = openapi_spec()
+    operation = spec["paths"][path][method.lower()]
+    parameters = [_resolve(spec, p) for p in operation.get("parameters", [])]
+    in_query = {p["name"]: p for p in parameters if p["in"] == "query"}
+    errors = [f"unknown query parameter {name}" for name in query if name not in in_query]
+    errors += [f"missing required {name}" for name, p in in_query.items() if p.get("required") and name not in query]
+    for name, raw in query.items():
+        if name not in in_query:
+            continue
+        schema = in_query[name].get("schema", {})
+        value: Any = raw
+        if schema.get("type") == "array":  # form style, explode false: comma-separated
+            value = raw.split(",")
+        elif schema.get("type") == "integer":
+            try:
+                value = int(raw)
+            except ValueError:
+                errors.append(f"{name}={raw!r}: not an integer")
+                continue
+        errors += [f"{name}={raw!r}: {e}" for e in schema_errors(value, schema)]
+    return errors
+
+
 def named_response_schema(name: str) -> dict[str, Any]:
     """Schema of a shared response in `components/responses` (BadRequest, NotFound, Unauthorized, ...)."""
     schema: dict[str, Any] = openapi_spec()["components"]["responses"][name]["content"]["application/json"]["schema"]
@@ -86,14 +147,17 @@ def component_schema(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def schema_errors(body: Any, schema: dict[str, Any]) -> list[str]:
+def schema_errors(body: Any, schema: dict[str, Any], *, development: bool = False) -> list[str]:
+    """Validation errors of `body`; `development=True` reads the spec as for a Development Mode app
+    (`development_components`)."""
+    components = development_components() if development else openapi_spec()["components"]
     # The components ride along in the root document so every `#/components/...` ref resolves.
-    validator = OAS30Validator({**schema, "components": openapi_spec()["components"]})
+    validator = OAS30Validator({**schema, "components": components})
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in validator.iter_errors(body)]
 
 
-def assert_matches_schema(body: Any, schema: dict[str, Any]) -> None:
-    errors = schema_errors(body, schema)
+def assert_matches_schema(body: Any, schema: dict[str, Any], *, development: bool = False) -> None:
+    errors = schema_errors(body, schema, development=development)
     assert not errors, "response does not match the OpenAPI schema:\n" + "\n".join(errors[:20])
 
 
@@ -160,7 +224,9 @@ def without_null_fields(obj: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 def start_twin(faults: str | None = None, **overrides: Any) -> TwinServer:
+    """A started twin in development mode (a new app in 2026) unless `access_mode="extended"` is given."""
     options: dict[str, Any] = {
+        "access_mode": "development",
         "seed": TWIN_SEED,
         "scale": TWIN_SCALE,
         "faults": faults,
@@ -173,9 +239,10 @@ def start_twin(faults: str | None = None, **overrides: Any) -> TwinServer:
 
 
 @pytest.fixture(scope="module")
-def twin() -> Iterator[TwinServer]:
-    """A fault-free twin shared by one test module."""
-    server = start_twin()
+def twin(request: pytest.FixtureRequest) -> Iterator[TwinServer]:
+    """A fault-free twin shared by one test module: development mode, unless the module sets
+    `TWIN_ACCESS_MODE = "extended"` because it pins the extended-quota behaviour."""
+    server = start_twin(access_mode=getattr(request.module, "TWIN_ACCESS_MODE", "development"))
     try:
         yield server
     finally:

@@ -100,7 +100,8 @@ def good_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActivityRun]:
     """One successful run against a fault-free twin, into local folder storage."""
     base = tmp_path_factory.mktemp("extract")
     storage_root = base / "storage"
-    with TwinServer(seed=42, scale=TWIN_SCALE, faults="", client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as twin:
+    with TwinServer(seed=42, scale=TWIN_SCALE, faults="", client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                    access_mode="extended") as twin:
         workdir = make_workdir(base, twin, {"serviceEndpoint": storage_root.as_uri()}, "raw")
         result = run_extract(workdir)
         yield ActivityRun(workdir, LocalFolderStorage(storage_root), "raw", result.returncode,
@@ -204,7 +205,8 @@ def test_when_the_run_succeeds_then_the_secret_is_nowhere_on_disk_or_in_output(g
 def test_when_every_api_call_fails_with_500_then_exit_1_with_one_error_line_and_no_manifest(tmp_path: Path) -> None:
     # Arrange
     storage_root = tmp_path / "storage"
-    with TwinServer(seed=42, scale=0.2, faults="500=1.0", client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as twin:
+    with TwinServer(seed=42, scale=0.2, faults="500=1.0", client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                    access_mode="extended") as twin:
         # A short retry budget keeps the test fast; the retry path itself is what is being exercised.
         workdir = make_workdir(tmp_path, twin, {"serviceEndpoint": storage_root.as_uri()}, "raw",
                                httpMaxAttempts=3, httpBackoffSeconds=0.01)
@@ -226,7 +228,8 @@ def test_when_every_api_call_fails_with_500_then_exit_1_with_one_error_line_and_
 
 def test_when_the_secret_is_not_set_then_exit_1_naming_the_variable(tmp_path: Path) -> None:
     # Arrange
-    with TwinServer(seed=42, scale=0.2, faults="", client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as twin:
+    with TwinServer(seed=42, scale=0.2, faults="", client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                    access_mode="extended") as twin:
         workdir = make_workdir(tmp_path, twin, {"serviceEndpoint": (tmp_path / "s").as_uri()}, "raw")
 
         # Act
@@ -246,7 +249,8 @@ def test_when_storage_is_azurite_via_a_key_vault_connection_string_then_the_run_
     storage_service = {"connectionString": {
         "type": "AzureKeyVaultSecret", "secretName": "storage-connection-string",
         "store": {"referenceName": "Ls_KeyVault", "type": "LinkedServiceReference"}}}
-    with TwinServer(seed=42, scale=0.2, faults="", client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as twin:
+    with TwinServer(seed=42, scale=0.2, faults="", client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                    access_mode="extended") as twin:
         workdir = make_workdir(tmp_path, twin, storage_service, container, newReleasesLimit=5)
 
         # Act

@@ -67,6 +67,8 @@ def config_for(twin: TwinServer, run_id: str, **changes: Any) -> ExtractConfig:
 
 
 def twin_server(faults: str = "", **options: Any) -> TwinServer:
+    # The extraction still runs the extended plan; the extract engineer moves it to development mode.
+    options.setdefault("access_mode", "extended")
     return TwinServer(seed=42, scale=SCALE, faults=faults, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                       refresh_token=REFRESH_TOKEN, **options)
 

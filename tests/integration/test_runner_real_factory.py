@@ -38,7 +38,8 @@ def test_when_daily_trigger_fires_then_extract_transform_and_load_run_as_a_chain
     storage_root = tmp_path / "storage"
     storage_root.mkdir()
     monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", SECRET)  # the `env:` Key Vault of the local config
-    with TwinServer(seed=7, scale=0.1, client_id=config.spotify.client_id, client_secret=SECRET) as twin:
+    with TwinServer(seed=7, scale=0.1, client_id=config.spotify.client_id, client_secret=SECRET,
+                    access_mode="extended") as twin:
         overrides = factory_overrides(config)
         overrides["Ls_Blob_Storage"] = {"typeProperties.serviceEndpoint": storage_root.as_uri()}
         parameters = {**global_parameters(config), "spotifyApiBaseUrl": twin.api_base_url, "spotifyTokenUrl": twin.token_url}

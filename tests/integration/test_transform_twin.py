@@ -80,7 +80,7 @@ def twin_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwinRun]:
     base = tmp_path_factory.mktemp("transform-twin")
     storage_root = base / "storage"
     with TwinServer(seed=42, scale=0.3, faults="", client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-                    refresh_token=REFRESH_TOKEN) as twin:
+                    refresh_token=REFRESH_TOKEN, access_mode="extended") as twin:
         truth = twin.truth()
         artist_ids = truth["artists"][:2]
         extract = _task(base / "extract", "Extract Spotify", "python -m activities.extract", {

@@ -72,7 +72,7 @@ def test_when_started_then_prints_listening_line_serves_and_stops_cleanly_on_sig
         event = _listening_line(process)
         token = fetch_token(event["token_url"])
         response = requests.get(
-            f"{event['api_base_url']}/browse/new-releases", headers={"Authorization": f"Bearer {token}"},
+            f"{event['api_base_url']}/search?q=night&type=album", headers={"Authorization": f"Bearer {token}"},
             timeout=HTTP_TIMEOUT_S,
         )
         refresh = refresh_grant(event["token_url"])  # no SPOTIFY_TWIN_REFRESH_TOKEN: user endpoints are closed
@@ -80,8 +80,9 @@ def test_when_started_then_prints_listening_line_serves_and_stops_cleanly_on_sig
         process.send_signal(stop_signal)
         _, stderr = process.communicate(timeout=10)
 
-    assert set(event) == {"event", "api_base_url", "token_url", "pid"}
+    assert set(event) == {"event", "api_base_url", "token_url", "pid", "access_mode"}
     assert event["event"] == "listening" and event["pid"] == process.pid
+    assert event["access_mode"] == "development"  # the default: a new app in 2026
     assert event["api_base_url"].startswith("http://127.0.0.1:") and event["api_base_url"].endswith("/v1")
     assert response.status_code == 200
     assert refresh.status_code == 400 and refresh.json()["error"] == "invalid_grant"
@@ -92,7 +93,7 @@ def test_when_started_then_prints_listening_line_serves_and_stops_cleanly_on_sig
 
 
 def test_when_refresh_token_env_and_legacy_app_are_given_then_user_and_restricted_endpoints_answer() -> None:
-    process = _start("--scale", "0.1", "--legacy-app", refresh_token=TWIN_REFRESH_TOKEN)
+    process = _start("--scale", "0.1", "--access-mode", "extended", "--legacy-app", refresh_token=TWIN_REFRESH_TOKEN)
     try:
         event = _listening_line(process)
         user_token = refresh_grant(event["token_url"]).json()["access_token"]
@@ -145,7 +146,7 @@ def test_when_stopped_with_served_out_then_every_returned_object_id_is_written(t
     env = {**os.environ, "SPOTIFY_TWIN_CLIENT_SECRET": "s3cret"}
     process = subprocess.Popen(
         [sys.executable, "-m", "spotify_twin", "--port", "0", "--scale", "0.1", "--client-id", "cid",
-         "--served-out", str(served_file)],
+         "--access-mode", "extended", "--served-out", str(served_file)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
     )
     try:

@@ -23,13 +23,16 @@ from tests.twin_fixtures import (
 
 pytestmark = pytest.mark.integration
 
+# Faults hit every route in either access mode; this one answers 200 in both (the default is development).
+PROBE = "/search?q=night&type=album&limit=1"
+
 
 def test_when_429_probability_is_one_then_every_api_call_is_429_with_retry_after() -> None:
     with start_twin("429=1.0") as twin:
         session = bearer_session(twin.token_url)  # the token endpoint is never faulted
         truth = twin.truth()
         urls = [
-            f"{twin.api_base_url}/browse/new-releases",
+            f"{twin.api_base_url}{PROBE}",
             f"{twin.api_base_url}/albums?ids={truth['albums'][0]}",
             f"{twin.api_base_url}/albums/{truth['albums'][0]}/tracks",
             f"{twin.api_base_url}/tracks/{truth['tracks'][0]}",
@@ -46,7 +49,7 @@ def test_when_429_probability_is_one_then_every_api_call_is_429_with_retry_after
 
 def test_when_token_expires_after_3_requests_then_4th_call_is_401_and_a_new_token_works() -> None:
     with start_twin("expire_token_after=3") as twin:
-        url = f"{twin.api_base_url}/browse/new-releases?limit=1"
+        url = f"{twin.api_base_url}{PROBE}"
         session = bearer_session(twin.token_url)
 
         statuses = [session.get(url, timeout=HTTP_TIMEOUT_S).status_code for _ in range(3)]
@@ -63,7 +66,7 @@ def test_when_token_expires_after_3_requests_then_4th_call_is_401_and_a_new_toke
 def test_when_500_probability_is_one_then_server_error_json() -> None:
     with start_twin("500=1.0") as twin:
         session = bearer_session(twin.token_url)
-        response = session.get(f"{twin.api_base_url}/browse/new-releases", timeout=HTTP_TIMEOUT_S)
+        response = session.get(f"{twin.api_base_url}{PROBE}", timeout=HTTP_TIMEOUT_S)
 
     assert_spotify_error(response, 500)
 
@@ -73,10 +76,10 @@ def test_when_reset_probability_is_one_then_connection_drops_without_response() 
         session = bearer_session(twin.token_url)
 
         with pytest.raises(requests.ConnectionError):
-            session.get(f"{twin.api_base_url}/browse/new-releases", timeout=HTTP_TIMEOUT_S)
+            session.get(f"{twin.api_base_url}{PROBE}", timeout=HTTP_TIMEOUT_S)
         log = twin.request_log
 
-    assert log[-1] == ("GET", "/v1/browse/new-releases", RESET_STATUS)
+    assert log[-1] == ("GET", "/v1" + PROBE, RESET_STATUS)
 
 
 def test_when_timeout_fault_hits_then_client_read_times_out() -> None:
@@ -84,14 +87,14 @@ def test_when_timeout_fault_hits_then_client_read_times_out() -> None:
         session = bearer_session(twin.token_url)
 
         with pytest.raises(requests.ReadTimeout):
-            session.get(f"{twin.api_base_url}/browse/new-releases", timeout=0.3)
+            session.get(f"{twin.api_base_url}{PROBE}", timeout=0.3)
 
 
 def test_when_latency_is_set_then_every_response_including_token_is_delayed() -> None:
     with start_twin("latency_ms=150") as twin:
         started = time.perf_counter()
         session = bearer_session(twin.token_url)
-        response = session.get(f"{twin.api_base_url}/browse/new-releases", timeout=HTTP_TIMEOUT_S)
+        response = session.get(f"{twin.api_base_url}{PROBE}", timeout=HTTP_TIMEOUT_S)
         elapsed = time.perf_counter() - started
 
     assert response.status_code == 200
@@ -102,7 +105,7 @@ def test_when_same_seed_and_faults_then_same_status_sequence() -> None:
     def statuses(fault_seed: int) -> list[int]:
         with start_twin("429=0.3,503=0.2", fault_seed=fault_seed) as twin:
             session = bearer_session(twin.token_url)
-            url = f"{twin.api_base_url}/browse/new-releases?limit=1"
+            url = f"{twin.api_base_url}{PROBE}"
             return [session.get(url, timeout=HTTP_TIMEOUT_S).status_code for _ in range(25)]
 
     first, second, other = statuses(5), statuses(5), statuses(6)

@@ -21,6 +21,9 @@ from tests.twin_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     without_null_fields,
 )
 
+# Pins the extended-quota behaviour (the pre-2026 endpoints and fields); development mode: test_twin_development.py.
+TWIN_ACCESS_MODE = "extended"
+
 pytestmark = pytest.mark.integration
 
 
@@ -42,7 +45,7 @@ def _restricted_urls(server: TwinServer) -> list[tuple[str, str, int]]:
 
 @pytest.fixture(scope="module")
 def legacy_twin() -> Iterator[TwinServer]:
-    server = start_twin(legacy_app=True)
+    server = start_twin(legacy_app=True, access_mode=TWIN_ACCESS_MODE)
     try:
         yield server
     finally:

@@ -26,6 +26,9 @@ from tests.twin_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     without_null_fields,
 )
 
+# Pins the extended-quota behaviour (the pre-2026 endpoints and fields); development mode: test_twin_development.py.
+TWIN_ACCESS_MODE = "extended"
+
 pytestmark = pytest.mark.integration
 
 USER_PATHS = (
@@ -79,7 +82,7 @@ def test_when_refresh_grant_lacks_token_or_client_is_wrong_then_accounts_errors(
 
 
 def test_when_twin_has_no_refresh_token_then_every_refresh_is_invalid_grant() -> None:
-    with start_twin(refresh_token=None) as server:
+    with start_twin(refresh_token=None, access_mode=TWIN_ACCESS_MODE) as server:
         response = refresh_grant(server.token_url)
 
     assert response.status_code == 400

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from spotify_twin.access import AccessMode
 from spotify_twin.catalog import build_catalog
 from spotify_twin.routes import ROUTES, ApiResponse, dispatch
 
 BASE = "http://127.0.0.1:9/v1"
 CATALOG = build_catalog(42, 0.3)
 
+EXTENDED = AccessMode.EXTENDED  # these tests pin the extended (pre-2026) behaviour
+
 
 def _get(path: str, **query: str) -> ApiResponse:
-    return dispatch("GET", path, {k: [v] for k, v in query.items()}, CATALOG, BASE)
+    return dispatch("GET", path, {k: [v] for k, v in query.items()}, CATALOG, BASE, access_mode=EXTENDED)
 
 
 def test_when_route_table_is_read_then_each_pattern_is_unique() -> None:
@@ -95,13 +98,13 @@ def test_when_market_given_then_is_playable_tells_whether_it_is_available_there(
 
 def test_when_path_unknown_then_404_and_wrong_method_then_405() -> None:
     assert _get("/v1/shows").status == 404
-    assert dispatch("POST", "/v1/albums", {}, CATALOG, BASE).status == 405
+    assert dispatch("POST", "/v1/albums", {}, CATALOG, BASE, access_mode=EXTENDED).status == 405
     assert _get(f"/v1/artists/{'1' * 22}").status == 404
 
 
 def test_when_user_route_is_called_without_a_user_then_403_and_with_one_then_200() -> None:
     app = _get("/v1/me")
-    user = dispatch("GET", "/v1/me", {}, CATALOG, BASE, user=CATALOG.listener)
+    user = dispatch("GET", "/v1/me", {}, CATALOG, BASE, access_mode=EXTENDED, user=CATALOG.listener)
 
     assert app.status == 403
     assert app.body == {"error": {"status": 403, "message": "This request requires user authentication."}}
@@ -115,14 +118,14 @@ def test_when_restricted_routes_are_called_then_new_app_gets_403_or_404_and_lega
 
     for path, status in cases.items():
         assert _get(path).status == status
-        assert dispatch("GET", path, {}, CATALOG, BASE, legacy_app=True).status == 200
+        assert dispatch("GET", path, {}, CATALOG, BASE, access_mode=EXTENDED, legacy_app=True).status == 200
 
 
 def test_when_market_is_from_token_then_users_country_else_no_market() -> None:
     album = next(a for a in CATALOG.albums if CATALOG.listener.country not in a.available_markets)
 
     query = {"market": ["from_token"]}
-    as_user = dispatch("GET", f"/v1/albums/{album.id}", query, CATALOG, BASE, user=CATALOG.listener)
+    as_user = dispatch("GET", f"/v1/albums/{album.id}", query, CATALOG, BASE, access_mode=EXTENDED, user=CATALOG.listener)
     as_app = _get(f"/v1/albums/{album.id}", market="from_token")
 
     assert as_user.body["is_playable"] is False
