@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import re
 import threading
 from collections.abc import Callable
@@ -10,9 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from local_synapse.errors import SqlExecutionError, SqlTranslationError
-from local_synapse.translate import is_view_script, strip_comments, translate_batch, translate_query, translate_view
+from local_synapse.rewrite import Session
+from local_synapse.translate import (
+    Catalog,
+    is_view_script,
+    strip_comments,
+    translate_batch,
+    translate_query,
+    translate_view,
+)
+from local_synapse.tsql_types import SqlType, from_text
 
 _DATA_SOURCE = re.compile(
     r"CREATE\s+EXTERNAL\s+DATA\s+SOURCE\s+(\w+)\s+WITH\s*\(\s*LOCATION\s*=\s*'([^']+)'", re.IGNORECASE
@@ -86,7 +98,11 @@ class LocalServerlessPool:
         self._before_query = before_query
         self._lock = threading.RLock()
         self.database = database
+        self.session = Session()
         self.connection = duckdb.connect(":memory:")
+        # Safety net for `/` whose operand types the translation cannot tell: integer / integer stays an
+        # integer, as in T-SQL (learn.DIVIDE); typed divisions are translated explicitly.
+        self.connection.execute("SET integer_division = true")
         # Serverless SQL reads a Parquet UTC timestamp into DATETIME2 as its UTC wall time; DuckDB would
         # shift it to the machine's time zone when a view casts TIMESTAMPTZ to TIMESTAMP.
         self.connection.execute("SET TimeZone = 'UTC'")
@@ -115,6 +131,29 @@ class LocalServerlessPool:
         if self._before_query is not None:
             self._before_query()
 
+    def catalog(self) -> Catalog:
+        """Every view's columns with their T-SQL types: what statements bind to, case-sensitively."""
+        rows = self.connection.execute(
+            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_schema NOT IN ('information_schema', 'pg_catalog')"
+        ).fetchall()
+        catalog: dict[str, dict[str, SqlType]] = {}
+        for schema, table, column, data_type in rows:
+            catalog.setdefault(f"{schema}.{table}", {})[column] = from_text(data_type, dialect="duckdb")
+        return catalog
+
+    def _file_columns(self, pattern: str) -> dict[str, pa.DataType]:
+        """The Parquet columns under a glob (footers only), as serverless binds WITH columns to them."""
+        columns: dict[str, pa.DataType] = {}
+        for path in sorted(set(glob.glob(pattern, recursive=True))):
+            try:
+                schema = pq.read_schema(path)
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise SqlExecutionError(f"cannot read the Parquet footer of {path}: {exc}") from exc
+            for field_ in schema:
+                columns.setdefault(field_.name, field_.type)
+        return columns
+
     def apply_setup(self, setup_sql: str) -> list[str]:
         """What the setup scripts mean locally: their schemas. (Databases, keys, credentials and file formats
         have no DuckDB counterpart; data sources are given to the constructor.) Returns the schemas."""
@@ -126,10 +165,10 @@ class LocalServerlessPool:
 
     def create_view(self, tsql: str) -> str:
         """Run one `CREATE OR ALTER VIEW` script; returns the view's name."""
-        view = translate_view(tsql, self._locate)
-        schema = view.name.split(".")[0] if "." in view.name else None
         with self._lock:
             self._prepare()
+            view = translate_view(tsql, self._locate, self._file_columns, self.catalog())
+            schema = view.name.split(".")[0] if "." in view.name else None
             if schema:
                 self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             try:
@@ -149,7 +188,8 @@ class LocalServerlessPool:
             try:
                 names.append(self.create_view(path.read_text(encoding="utf-8")))
             except SqlTranslationError as exc:
-                raise type(exc)(f"{path}: {exc}") from exc
+                exc.args = (f"{path}: {exc}",)
+                raise
         return names
 
     def execute_script(self, tsql: str) -> ScriptResult:
@@ -161,7 +201,7 @@ class LocalServerlessPool:
         result = ScriptResult()
         with self._lock:
             self._prepare()
-            for sql in translate_batch(tsql):
+            for sql in translate_batch(tsql, self.catalog(), self.session):
                 try:
                     cursor = self.connection.execute(sql)
                 except duckdb.Error as exc:
@@ -174,12 +214,13 @@ class LocalServerlessPool:
     def run_file(self, path: Path) -> QueryResult:
         text = path.read_text(encoding="utf-8")
         question = _QUESTION.search(text)
-        try:
-            sql = translate_query(text)
-        except SqlTranslationError as exc:
-            raise SqlTranslationError(f"{path}: {exc}") from exc
         with self._lock:
             self._prepare()
+            try:
+                sql = translate_query(text, self.catalog(), self.session)
+            except SqlTranslationError as exc:
+                exc.args = (f"{path}: {exc}",)  # keeps the class (refused by serverless, locally, ...)
+                raise
             try:
                 cursor = self.connection.execute(sql)
             except duckdb.Error as exc:

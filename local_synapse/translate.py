@@ -1,27 +1,51 @@
 """Translate the project's T-SQL (serverless SQL pool dialect) into DuckDB SQL (pure functions).
 
-OPENROWSET over Parquet becomes `read_parquet` with Hive partitioning, so `r.filepath(n)` over a
-`key=*` folder maps to the partition column and DuckDB prunes files exactly as Synapse does; the
-rest of the statement goes through sqlglot's tsql -> duckdb transpiler.
+Each statement goes through four steps, so the local pool either matches serverless or refuses:
+1. refusals.check: features serverless refuses (or the stand-in cannot reproduce) fail by name;
+2. binding: sqlglot qualifies every column against the catalog with case-sensitive identifiers, as the
+   database's Latin1_General_100_BIN2_UTF8 collation makes them (a name differing in case is an
+   "Invalid column name" / "Invalid object name");
+3. typing (tsql_types) and the rewrite passes, one module per concern: tabular (OPENJSON, TOP WITH TIES),
+   dates, arithmetic, strings;
+4. DuckDB SQL from sqlglot's generator.
+
+OPENROWSET over Parquet becomes `read_parquet` with Hive partitioning (openrowset_sql), so
+`r.filepath(n)` over a `key=*` folder is the partition column and DuckDB prunes files as serverless does.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.schema import MappingSchema
 
-from local_synapse.errors import SqlTranslationError
-from local_synapse.openrowset import OpenRowset, find_openrowsets
+from local_synapse import arithmetic, dates, learn, refusals, strings, tabular
+from local_synapse.errors import SqlTranslationError, TsqlError
+from local_synapse.openrowset import find_openrowsets
+from local_synapse.openrowset_sql import FILE_COLUMNS, FileColumns, Locator, read_parquet
+from local_synapse.rewrite import Context, Pass, Session
+from local_synapse.tsql_types import SqlType, Typer, from_text, to_duckdb
 
 _CREATE_VIEW = re.compile(r"^\s*CREATE\s+(?:OR\s+ALTER\s+)?VIEW\s+([\w.\[\]]+)\s+AS\s+(.*)$", re.IGNORECASE | re.DOTALL)
-_FILEPATH = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*filepath\s*\(\s*(\d+)\s*\)", re.IGNORECASE)
+_FILEPATH = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*(filepath|filename)\s*\(\s*(\d*)\s*\)", re.IGNORECASE)
+_TYPED_FILEPATH = re.compile(
+    r"\bCAST\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*filepath\s*\(\s*(\d+)\s*\)\s+AS\s+(DATE|INT|BIGINT|SMALLINT)\s*\)",
+    re.IGNORECASE,
+)
+_SET_DATEFIRST = re.compile(r"^\s*SET\s+DATEFIRST\s+(\S+)\s*;?\s*$", re.IGNORECASE)
+# Identifiers are case-sensitive under the BIN2 database collation (synapse/setup/01_database.sql).
+_TSQL = Dialect.get_or_raise("tsql, normalization_strategy = case_sensitive")
+_PASSES: tuple[Pass, ...] = (tabular.rewrite, dates.rewrite, arithmetic.rewrite, strings.rewrite)
+_PLACEHOLDER_SCHEMA = "__local"
 
-# Locates an OPENROWSET's files: (data source name, BULK path) -> local glob.
-Locator = Callable[[str | None, str], str]
+# "schema.table" -> column -> T-SQL type: what the statement may reference.
+Catalog = Mapping[str, Mapping[str, SqlType]]
 
 
 @dataclass(frozen=True)
@@ -34,106 +58,163 @@ def strip_comments(sql: str) -> str:
     return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
 
 
-def translate_view(tsql: str, locate: Locator) -> ViewSql:
+def translate_view(
+    tsql: str, locate: Locator, file_columns: FileColumns | None = None, catalog: Catalog | None = None
+) -> ViewSql:
+    """A `CREATE OR ALTER VIEW` over OPENROWSET as DuckDB SQL. `file_columns` gives the Parquet columns
+    under a glob (name -> Arrow type), so WITH types and names bind as serverless binds them."""
     match = _CREATE_VIEW.match(strip_comments(tsql))
     if match is None:
         raise SqlTranslationError("a view script must be one `CREATE OR ALTER VIEW <schema>.<name> AS SELECT …` statement")
     name = match.group(1).replace("[", "").replace("]", "")
     body = match.group(2).strip().rstrip(";")
     rowsets = find_openrowsets(body)
-    placeholders: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    scoped: dict[str, Mapping[str, SqlType]] = dict(catalog or {})
     for index, rowset in reversed(list(enumerate(rowsets))):
-        placeholder = f"__openrowset_{index}"
-        placeholders[placeholder] = _read_parquet(rowset, locate)
+        placeholder = f"{_PLACEHOLDER_SCHEMA}.__openrowset_{index}"
+        typed = {int(n): t for alias, n, t in _TYPED_FILEPATH.findall(body) if alias == rowset.alias}
+        source = read_parquet(rowset, locate, file_columns, typed)
+        sources[placeholder] = source.sql
+        scoped[placeholder] = {**{c.name: from_text(c.sql_type) for c in rowset.columns}, **{
+            column: from_text(sql_type) for column, sql_type in source.metadata_columns.items()}}
         body = f"{body[: rowset.start]}{placeholder} AS {rowset.alias}{body[rowset.end :]}"
-    body = _FILEPATH.sub(lambda m: f"{m.group(1)}.__filepath_{m.group(2)}", body)
-    select = translate_query(body)
-    for placeholder, source in placeholders.items():
-        select = re.sub(rf"\b{placeholder}\b", source, select)
+    body = _TYPED_FILEPATH.sub(lambda m: f"{m.group(1)}.__filepath_{m.group(2)}_typed", body)
+    body = _FILEPATH.sub(_metadata_column, body)
+    select = translate_query(body, scoped)
+    for placeholder, source_sql in sources.items():
+        select = select.replace(placeholder, source_sql)
     return ViewSql(name=name, sql=f"CREATE OR REPLACE VIEW {name} AS\n{select}")
 
 
-def translate_query(tsql: str) -> str:
-    statements = translate_batch(tsql)
+def _metadata_column(match: re.Match[str]) -> str:
+    alias, function, number = match.group(1), match.group(2).lower(), match.group(3)
+    if function == "filename":
+        return f"{alias}.{FILE_COLUMNS['filename']}"
+    return f"{alias}.__filepath_{number or 0}"
+
+
+def translate_query(tsql: str, catalog: Catalog | None = None, session: Session | None = None) -> str:
+    statements = translate_batch(tsql, catalog, session)
     if len(statements) != 1:
         raise SqlTranslationError(f"expected one statement, found {len(statements)}")
     return statements[0]
 
 
-def translate_batch(tsql: str) -> list[str]:
-    """Every statement of a T-SQL batch (not a view: see translate_view) as DuckDB SQL."""
+def translate_batch(tsql: str, catalog: Catalog | None = None, session: Session | None = None) -> list[str]:
+    """Every statement of a T-SQL batch (not a view: see translate_view) as DuckDB SQL. `SET DATEFIRST n`
+    changes `session` for the statements after it and emits nothing."""
+    session = session if session is not None else Session()
+    text = strip_comments(tsql)
+    dates.check_format_patterns(text)
+    translated = []
+    for statement_text in _statements(text):
+        datefirst = _SET_DATEFIRST.match(statement_text)
+        if datefirst:
+            session.datefirst = _datefirst(datefirst.group(1))
+            continue
+        try:
+            statements = sqlglot.parse(statement_text, read="tsql")
+        except sqlglot.errors.ParseError as exc:
+            raise SqlTranslationError(f"T-SQL does not parse: {exc}") from exc
+        translated += [_statement(s, catalog or {}, session) for s in statements if s is not None]
+    return translated
+
+
+def _statements(text: str) -> list[str]:
+    """The batch split so `SET DATEFIRST` stands alone (everything else is parsed together)."""
+    parts = re.split(r"(?im)^(\s*SET\s+DATEFIRST\s+\S+\s*;?\s*)$", text)
+    return [p for p in parts if p.strip()]
+
+
+def _datefirst(value: str) -> int:
+    number = value.rstrip(";")
+    if not number.isdigit() or not 1 <= int(number) <= 7:
+        raise TsqlError(f"SET DATEFIRST {number}: the value must be 1 to 7 ({learn.DATEFIRST})")
+    return int(number)
+
+
+def _statement(statement: exp.Expr, catalog: Catalog, session: Session) -> str:
+    refusals.check(statement)
+    if isinstance(statement, exp.Query):
+        statement = _bind(statement, catalog)
+    typer = Typer(statement, catalog)
+    context = Context(typer, session)
+    for node in reversed(list(statement.walk())):
+        _rewrite(node, context)
+    return statement.transform(to_duckdb).sql(dialect="duckdb", pretty=True)
+
+
+def _rewrite(node: exp.Expr, context: Context) -> None:
+    for _ in range(2):  # a replacement (CONVERT -> CAST) gets the passes once more
+        replacement = None
+        for rewrite in _PASSES:
+            replacement = rewrite(node, context)
+            if replacement is not None:
+                break
+        if replacement is None:
+            return
+        if node.parent is not None:
+            node.replace(replacement)
+        node = replacement
+
+
+def _bind(query: exp.Query, catalog: Catalog) -> exp.Query:
+    nested: dict[str, object] = {}
+    for table, columns in catalog.items():
+        schema, _, name = table.rpartition(".")
+        tables = nested.setdefault(schema, {})
+        assert isinstance(tables, dict)
+        tables[name] = {column: "INT" for column in columns}
+    _check_table_names(query, catalog)
     try:
-        statements = sqlglot.parse(strip_comments(tsql), read="tsql")
-    except sqlglot.errors.ParseError as exc:
-        raise SqlTranslationError(f"T-SQL does not parse: {exc}") from exc
-    return [
-        s.transform(_tsql_types_to_duckdb).sql(dialect="duckdb", pretty=True) for s in statements if s is not None
-    ]
+        bound = qualify(
+            query, schema=MappingSchema(nested, dialect=_TSQL, normalize=False) if nested else None, dialect=_TSQL,
+            identify=False, quote_identifiers=False, validate_qualify_columns=_all_tables_known(query, catalog),
+        )
+    except sqlglot.errors.OptimizeError as exc:
+        raise _binding_error(str(exc), catalog) from exc
+    assert isinstance(bound, exp.Query)
+    return bound
+
+
+def _all_tables_known(query: exp.Query, catalog: Catalog) -> bool:
+    """Columns are validated only when every table's columns are known (DuckDB reports the rest)."""
+    ctes = {cte.alias for cte in query.find_all(exp.CTE)}
+    return all(
+        f"{t.db}.{t.name}" in catalog if t.db else t.name in ctes for t in query.find_all(exp.Table)
+    )
+
+
+def _check_table_names(query: exp.Query, catalog: Catalog) -> None:
+    folded = {name.lower(): name for name in catalog}
+    for table in query.find_all(exp.Table):
+        if not table.db:
+            continue
+        name = f"{table.db}.{table.name}"
+        if name not in catalog and name.lower() in folded:
+            raise TsqlError(
+                f"Invalid object name '{name}' (the database collation Latin1_General_100_BIN2_UTF8 makes names "
+                f"case-sensitive: did you mean '{folded[name.lower()]}'? {learn.COLLATION})"
+            )
+
+
+def _binding_error(message: str, catalog: Catalog) -> SqlTranslationError:
+    missing = re.search(r"Column '\"?([^'\"]+)\"?' could not be resolved", message)
+    if missing is None:
+        return SqlTranslationError(f"cannot bind the query's columns locally: {message}")
+    name = missing.group(1)
+    same_but_case = sorted({c for columns in catalog.values() for c in columns if c.lower() == name.lower() and c != name})
+    hint = (
+        f" (the database collation Latin1_General_100_BIN2_UTF8 makes names case-sensitive: did you mean "
+        f"'{same_but_case[0]}'? {learn.COLLATION})" if same_but_case else ""
+    )
+    return TsqlError(f"Invalid column name '{name}'.{hint}")
 
 
 def is_view_script(tsql: str) -> bool:
     return _CREATE_VIEW.match(strip_comments(tsql)) is not None
 
 
-def _tsql_types_to_duckdb(node: exp.Expression) -> exp.Expression:
-    # T-SQL FLOAT is 8 bytes (DuckDB DOUBLE; sqlglot would give 4-byte REAL) and BIT is a boolean
-    # (DuckDB BIT is a bit string).
-    if isinstance(node, exp.DataType):
-        if node.this == exp.DataType.Type.FLOAT:
-            return exp.DataType.build("DOUBLE")
-        if node.this == exp.DataType.Type.BIT:
-            return exp.DataType.build("BOOLEAN")
-    return node
-
-
-def _duckdb_type(tsql_type: str) -> str:
-    try:
-        data_type = exp.DataType.build(tsql_type, dialect="tsql")
-    except (sqlglot.errors.ParseError, ValueError) as exc:
-        raise SqlTranslationError(f"unknown column type `{tsql_type}` in an OPENROWSET WITH list") from exc
-    return _tsql_types_to_duckdb(data_type).sql(dialect="duckdb")
-
-
-def _read_parquet(rowset: OpenRowset, locate: Locator) -> str:
-    glob = locate(rowset.data_source, rowset.bulk)
-    columns = [f"{_column_value(c.name, c.sql_type)} AS {_quote(c.name)}" for c in rowset.columns]
-    columns += [f"{expr} AS __filepath_{n}" for n, expr in enumerate(_wildcards(rowset.bulk), start=1)]
-    path = glob.replace("'", "''")
-    # Hive types stay auto-detected: with them DuckDB prunes partitions through the view's projections
-    # (with string-typed partition columns it does not), and CAST(filepath(n) AS DATE) stays a no-op.
-    return (
-        f"(SELECT {', '.join(columns)} FROM read_parquet('{path}', hive_partitioning = true, "
-        f"union_by_name = true, filename = true))"
-    )
-
-
-_TEXT_TYPES = re.compile(r"^\s*N?(VAR)?CHAR\b", re.IGNORECASE)
-
-
-def _column_value(name: str, tsql_type: str) -> str:
-    """The file column cast to its WITH type. A nested Parquet column (list, struct, map) read as text is
-    its JSON, as serverless SQL returns it (DuckDB's plain cast would give `[a, b]`)."""
-    column = _quote(name)
-    duckdb_type = _duckdb_type(tsql_type)
-    if not _TEXT_TYPES.match(tsql_type):
-        return f"CAST({column} AS {duckdb_type})"
-    nested = f"typeof({column}) LIKE '%[]' OR typeof({column}) LIKE 'STRUCT%' OR typeof({column}) LIKE 'MAP%'"
-    return f"CASE WHEN {nested} THEN CAST(to_json({column}) AS {duckdb_type}) ELSE CAST({column} AS {duckdb_type}) END"
-
-
-def _wildcards(bulk: str) -> list[str]:
-    """A DuckDB expression for each `*` in the BULK path, in order (what `filepath(n)` returns)."""
-    expressions = []
-    for segment in bulk.split("/"):
-        for _ in range(segment.count("*")):
-            key = segment[:-2] if segment.endswith("=*") and segment.count("*") == 1 else None
-            if key:
-                expressions.append(_quote(key))  # Hive partition column: keeps pruning
-            else:
-                pattern = re.escape(segment).replace(r"\*", "([^/]*)")
-                expressions.append(f"regexp_extract(filename, '{pattern}$', {len(expressions) + 1})")
-    return expressions
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+__all__ = ["Catalog", "ViewSql", "is_view_script", "strip_comments", "translate_batch",
+           "translate_query", "translate_view"]

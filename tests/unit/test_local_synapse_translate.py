@@ -40,7 +40,7 @@ def test_when_view_is_translated_then_it_reads_parquet_with_hive_partitions_and_
     assert 'CAST("flag" AS BOOLEAN)' in view.sql
     assert 'CAST("ratio" AS DOUBLE)' in view.sql
     assert '"snapshot_date" AS __filepath_1' in view.sql
-    assert "regexp_extract(filename, '([^/]*)\\.parquet$', 2)" in view.sql
+    assert "regexp_extract(filename, 'things/snapshot_date=([^/]*)/([^/]*)\\.parquet$', 2)" in view.sql
 
 
 def test_when_openrowset_has_no_with_list_then_error_asks_for_one() -> None:
