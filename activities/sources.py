@@ -65,7 +65,7 @@ class Source:
     modes: frozenset[str]  # access modes that serve it
     requests: Mapping[str, tuple[Request, ...]]  # access mode -> the endpoints it calls there
     user_scoped: bool  # needs a user token; its manifest parts carry ``user_id``
-    tables: tuple[str, ...]  # curated tables its parser writes
+    tables: tuple[str, ...]  # curated tables its parser writes; the first is where a bad part is quarantined
     parser: str  # ``module:function`` of the transform's parser of ``entity``
     fetch: str = ""  # ``module:function`` of the extract's plan builder (``activities.extract.plan``)
 
@@ -106,7 +106,8 @@ SOURCES: tuple[Source, ...] = (
                                                                              "artist_genres"),
            f"{_PARSE}.user:parse_followed_artists", f"{_PLAN}:followed_artists"),
     Source("user_playlists", "user_playlists", USER, BOTH, _both(_req("/me/playlists", OFFSET, 50, 50)), True,
-           ("playlists", "users"), f"{_PARSE}.playlists:parse_user_playlists", f"{_PLAN}:user_playlists"),
+           ("user_playlists", "playlists", "users"), f"{_PARSE}.playlists:parse_user_playlists",
+           f"{_PLAN}:user_playlists"),
     # -- catalog sources seeded by configuration (app token; playlist items need the owner's token) --
     Source("search", "search", DISCOVERY, BOTH, _both(_req("/search", OFFSET, 10, 10)), False,
            ("search_results", "playlists") + _CATALOG_TABLES, f"{_PARSE}.search:parse_search", f"{_PLAN}:search"),
@@ -137,7 +138,7 @@ SOURCES: tuple[Source, ...] = (
            ("tracks", "track_artists"), f"{_PARSE}.catalog:parse_album_tracks", f"{_PLAN}:albums"),
     Source("tracks", "tracks", LOOKUP, BOTH,
            {DEVELOPMENT: (_req("/tracks/{id}", SINGLE),), EXTENDED: (_req("/tracks", IDS, extended=50),)}, False,
-           _CATALOG_TABLES, f"{_PARSE}.catalog:parse_tracks", f"{_PLAN}:tracks"),
+           ("tracks", "albums", *_CATALOG_TABLES[2:]), f"{_PARSE}.catalog:parse_tracks", f"{_PLAN}:tracks"),
     Source("artists", "artists", LOOKUP, BOTH,
            {DEVELOPMENT: (_req("/artists/{id}", SINGLE),), EXTENDED: (_req("/artists", IDS, extended=50),)}, False,
            ("artists", "artist_genres"), f"{_PARSE}.catalog:parse_artists", f"{_PLAN}:artists"),

@@ -165,18 +165,23 @@ ENRICHMENT: Mapping[str, Mapping[str, Enrichment]] = {
 
 @dataclass(frozen=True)
 class Lineage:
-    """Lineage of one run: every row's ``source_blob`` is ``blobs[_part]``."""
+    """Lineage of one run: every row's ``source_blob`` is ``blobs[_part]``, its ``source_run_id``
+    ``run_ids[_part]`` (None: every blob is this run's). Rows carried over from the earlier snapshot
+    keep the blob and run they came from (their ``_part`` indexes past this run's parts)."""
 
     snapshot_date: date
     source_run_id: str
-    blobs: pa.Array  # string, indexed by part rank
+    blobs: pa.Array  # string, indexed by _part
+    run_ids: pa.Array | None = None  # string, indexed by _part
 
 
 def _lineage_columns(lineage: Lineage, parts: pa.ChunkedArray | pa.Array, count: int) -> list[pa.Array]:
     part_indices = parts.combine_chunks() if isinstance(parts, pa.ChunkedArray) else parts
+    run_ids = (pa.repeat(pa.scalar(lineage.source_run_id, pa.string()), count) if lineage.run_ids is None
+               else lineage.run_ids.take(part_indices))
     return [
         pa.repeat(pa.scalar(lineage.snapshot_date, pa.date32()), count),
-        pa.repeat(pa.scalar(lineage.source_run_id, pa.string()), count),
+        run_ids,
         lineage.blobs.take(part_indices),
     ]
 

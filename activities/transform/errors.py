@@ -74,6 +74,21 @@ class PayloadShapeError(TransformError):
         self.detail = detail
 
 
+class PreviousSnapshotError(TransformError):
+    """A file of the earlier snapshot a run builds on cannot be read as that table's rows.
+
+    Raised before anything is written, so the earlier snapshot and this date's stay as they were.
+    """
+
+    def __init__(self, blob: str, detail: str) -> None:
+        super().__init__(
+            f"earlier snapshot file {blob} cannot be carried into this snapshot: {detail}; "
+            "rerun the transform of that snapshot's date (force true) to rewrite it"
+        )
+        self.blob = blob
+        self.detail = detail
+
+
 __all__ = [
     "ManifestInvalidError",
     "ManifestNotFoundError",
@@ -81,5 +96,6 @@ __all__ = [
     "PartIntegrityError",
     "PartNotFoundError",
     "PayloadShapeError",
+    "PreviousSnapshotError",
     "TransformError",
 ]

@@ -41,6 +41,7 @@ class ManifestPart:
     request_url: str | None = None
     fetched_at: str | None = None
     items: int | None = None
+    user_id: str | None = None  # user sources: the Spotify user whose token fetched the part
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,19 @@ def _parse_part(raw: Any, index: int, keep_url: Callable[[str], bool]) -> Manife
         path=path,
         size=size,
         sha256=sha256.lower(),
-        # Only kept where a parser needs its context: ids= lookups carry long URLs nobody reads.
-        request_url=_get(raw, "request_url", str, where, required=False) if keep_url(entity) else None,
+        request_url=_request_url(_get(raw, "request_url", str, where, required=False), keep_url(entity)),
         fetched_at=_get(raw, "fetched_at", str, where, required=False),
         items=items,
+        user_id=_get(raw, "user_id", str, where, required=False) or None,
     )
+
+
+def _request_url(url: str | None, whole: bool) -> str | None:
+    # ids= lookups carry long URLs of which the parser reads only the path (memory: a manifest
+    # of 25,000 lookups would hold 30 MB of URLs).
+    if url is None or whole:
+        return url
+    return url.split("?", 1)[0]
 
 
 def _partition_values(blob: str) -> dict[str, str]:
@@ -174,13 +183,13 @@ def _validate(doc: Any, blob: str, keep_url: Callable[[str], bool] = _keep_every
 def parse_manifest(data: bytes, blob: str, *, keep_url: Callable[[str], bool] = _keep_every_url) -> Manifest:
     """Parse and validate ``_manifest.json`` bytes read from ``blob`` (``<container>/<path>``).
 
-    ``keep_url(entity)`` false drops the parts' ``request_url`` of that entity (memory: a manifest
-    of 25,000 id lookups holds 30 MB of URLs).
+    ``keep_url(entity)`` false keeps only the path of the parts' ``request_url`` of that entity
+    (memory: a manifest of 25,000 id lookups holds 30 MB of URLs).
 
     Raises:
         ManifestInvalidError: not UTF-8 JSON, or not the contract's shape; names the blob.
     """
-    # Read in place (simdjson), like the parts: the dropped URLs are never built as strings.
+    # Read in place (simdjson), like the parts: only the values kept become Python strings.
     try:
         doc = simdjson.Parser().parse(data)
     except (ValueError, RuntimeError) as exc:  # UnicodeDecodeError is a ValueError

@@ -9,8 +9,10 @@ are the pure modules. The run, in order:
    spill to local disk in key-range buckets (``spill.py``); bad records go to quarantine.
    A part that is missing, fails its checksum, or is not gzip/JSON fails the run here,
    before anything is written to storage;
-3. **build**: per table, bucket by bucket: dedupe (``dedupe.py``), enrich and derive bridges
-   (``enrich.py``), write local Parquet (``writer.py``) and upload it to the staging prefix;
+3. **build**: per table, the earlier snapshot's rows join this run's in the spill
+   (``incremental.py``: a snapshot is the full state as of its date), then bucket by bucket:
+   dedupe (``dedupe.py``), enrich and derive bridges (``enrich.py``), write local Parquet
+   (``writer.py``) and upload it to the staging prefix;
 4. **publish** every partition, the snapshot marker, the processed marker (``publish.py``).
 """
 
@@ -26,10 +28,9 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
 
 from activities.common.context import ActivityContext, LinkedService
 from activities.common.errors import BlobNotFoundError
@@ -38,11 +39,19 @@ from activities.common.secrets import SecretStore, open_secret_store
 from activities.common.storage import Storage, open_storage
 from activities.transform.config import TransformConfig
 from activities.transform.dedupe import winners
-from activities.transform.enrich import BRIDGES, Lineage, bridge_table, curated_table
+from activities.transform.enrich import BRIDGES, bridge_table, curated_table
 from activities.transform.errors import ManifestNotFoundError, PartNotFoundError, PayloadShapeError
 from activities.transform.hooks import pause_at
+from activities.transform.incremental import CarriedRows, LineageIndex, previous_snapshot
 from activities.transform.manifest import Manifest, ManifestPart, inflate_part, parse_manifest, processed_key
-from activities.transform.parse import PARSERS, PRIMARY_TABLE, DriftRecorder, Emitter, needs_context, request_context
+from activities.transform.parse import (
+    PARSERS,
+    PRIMARY_TABLE,
+    DriftRecorder,
+    Emitter,
+    needs_context,
+    request_context,
+)
 from activities.transform.parse.document import PartDocument, is_object
 from activities.transform.parse.emitter import SHAPE_ERRORS
 from activities.transform.publish import (
@@ -197,6 +206,8 @@ def load(storage: Storage, manifest: Manifest, work: Path, *, flush_rows: int = 
                 log.warning("skipping part %s: entity %r is not transformed by this version",
                             manifest.part_blob(part), part.entity)
                 loaded.ignored[part.entity] = loaded.ignored.get(part.entity, 0) + 1
+        # GET /me parts first: a user part written without its user_id falls back to the run's one user.
+        wanted.sort(key=lambda p: p.entity != "user_profile")
         for part, blob, raw in read_parts(storage, manifest, wanted, workers=READ_AHEAD_WORKERS):
             document = PartDocument(raw, blob)
             del raw
@@ -205,7 +216,7 @@ def load(storage: Storage, manifest: Manifest, work: Path, *, flush_rows: int = 
             rank = current[0] = ranks[part.path]
             emitter.begin_part(part.entity)
             try:
-                parser(body, request_context(part.request_url), emitter)
+                parser(body, request_context(part.request_url, part.user_id), emitter)
             except PayloadShapeError as exc:
                 log.warning("part %s (%s) quarantined: %s", blob, part.entity, exc)
                 quarantine.add(PRIMARY_TABLE[part.entity], f"unexpected response shape at {exc}", exc.where,
@@ -234,21 +245,35 @@ class Built:
 
     curated: dict[str, list[StagedFile]]
     quarantine: dict[str, list[StagedFile]]
+    carried: dict[str, int] = field(default_factory=dict)  # rows of the earlier snapshot fed in, per table
 
 
 def build(
-    storage: Storage, loaded: Loaded, manifest: Manifest, work: Path, curated_container: str, staging: str
+    storage: Storage, loaded: Loaded, manifest: Manifest, work: Path, curated_container: str, staging: str,
+    previous: date | None = None,
 ) -> Built:
-    """Dedupe, enrich, write and stage every table, bucket by bucket."""
-    lineage = Lineage(manifest.ingest_date, manifest.run_id, pa.array(loaded.blobs, pa.string()))
+    """Dedupe, enrich, write and stage every table, bucket by bucket, on top of the ``previous`` snapshot."""
+    index = LineageIndex(loaded.blobs, manifest.run_id)
     snapshot = manifest.ingest_date
     staged: dict[str, list[StagedFile]] = {}
+    carried: dict[str, int] = {}
     for name in PARSED_TABLES:
         spec = SPECS[name]
+        spill = loaded.spills[name]
+        if previous is not None:
+            spill.flush()  # this run's rows first: the lists they bring decide what is replaced
+            rows = CarriedRows(storage, curated_container, spec, previous, index)
+            for batch in rows.batches(spill.scopes):
+                spill.add_previous(batch)
+            carried[name] = rows.rows
+            if rows.dropped:
+                log.warning("%s: %d row(s) of snapshot %s have no %s and are not carried over", name, rows.dropped,
+                            previous, "/".join(spec.key))
+        lineage = index.lineage(snapshot, manifest.run_id)
         writer = TableWriter(spec.schema, work / "curated" / name)
         bridges = {bridge.name: (bridge, TableWriter(bridge.schema, work / "curated" / bridge.name))
                    for bridge in BRIDGES.get(name, ())}
-        for candidates in loaded.spills[name].buckets():
+        for candidates in spill.buckets():
             best = winners(candidates, spec.key)
             del candidates
             writer.write(curated_table(spec, best, lineage))
@@ -262,7 +287,7 @@ def build(
         table: stage_files(storage, curated_container, f"{staging}/quarantine", table, snapshot, files)
         for table, files in loaded.quarantine.close().items()
     }
-    return Built({name: staged[name] for name in SPECS}, quarantined)
+    return Built({name: staged[name] for name in SPECS}, quarantined, carried)
 
 
 def _summary(published: Mapping[str, PublishedPartition]) -> dict[str, dict[str, Any]]:
@@ -361,7 +386,10 @@ def transform(context: ActivityContext) -> dict[str, Any]:
         staging = staging_prefix(manifest.run_id)
         delete_prefix(storage, config.curated_container, f"{staging}/")
         started = time.monotonic()
-        built = build(storage, loaded, manifest, work, config.curated_container, staging)
+        previous = previous_snapshot(storage, config.curated_container, manifest.ingest_date)
+        log.info("snapshot %s builds on %s", manifest.ingest_date,
+                 f"snapshot {previous}" if previous else "no earlier snapshot")
+        built = build(storage, loaded, manifest, work, config.curated_container, staging, previous)
         log.info("built and staged %d tables in %.2fs", len(built.curated), time.monotonic() - started)
         started = time.monotonic()
         outputs = publish(storage, config, manifest, built, marker_key, manifest_sha)
@@ -379,6 +407,8 @@ def transform(context: ActivityContext) -> dict[str, Any]:
         "manifest": manifest.blob,
         "runId": manifest.run_id,
         "parts": loaded.parts_read,
+        "previousSnapshot": previous.isoformat() if previous else None,
+        "carriedRows": dict(sorted(built.carried.items())),
         **outputs,
         "quarantinedRows": quarantined,
         "schemaDrift": drift,

@@ -6,22 +6,35 @@ Each table is a ``TableSpec``:
 
 - ``schema``: the columns written to Parquet, in order, ending with the lineage columns;
 - ``key``: the natural key (dedupe key and sort order of the written rows), non-nullable;
-- ``parsed``: what the parse modules produce for the table, in tuple order (the row tuples
-  the parsers append end with the record's richness). Columns starting with ``_`` are
-  internal: they feed a derived table (``_artist_ids`` -> ``track_artists``) and are never
-  written. Output columns not in ``parsed`` are enrichment, computed from parsed columns
-  after the dedupe (``enrich.py``), or lineage.
+- ``parsed``: what the parse modules produce for the table. Parsers build a row by column name
+  with ``spec.row(track_id=…, name=…)`` (keyword-only, generated from these fields; a column a
+  parser does not name is null). Columns starting with ``_`` are internal: they feed a derived
+  table (``_artist_ids`` -> ``track_artists``) and are never written. Output columns not in
+  ``parsed`` are enrichment, computed from parsed columns after the dedupe (``enrich.py``), or lineage.
 - ``derived_from``: bridges built from the winning rows of another table instead of parsed.
+- ``modes``: the access modes whose extraction fills the table (``activities.sources``: a
+  Development Mode app cannot call browse, markets or artist top tracks), and ``extended_only``
+  the columns Spotify sends only to extended-quota apps (the February 2026 Development Mode
+  changes removed them from the objects; they stay in the model, nullable). ``column_modes``
+  answers per column; docs/data-model.md and the report read it from here.
+- ``full_only``: columns only a full object fills; a row of an earlier snapshot that has one of
+  them counts as full when it meets this run's rows (``incremental.py``).
+- ``replace_scope``: for a fact that is a list Spotify returns whole (a user's top items for one
+  time range, a playlist's items), the columns naming one list: a run that brings any row of a
+  list replaces that list of the earlier snapshot. ``None``: rows accumulate, newer wins by key.
 
 Natural-key columns are non-nullable: a row without its key is quarantined, never written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
+
+from activities.sources import ACCESS_MODES, EXTENDED
 
 # Lineage columns appended to every table (and to quarantine rows).
 LINEAGE_FIELDS: tuple[pa.Field, ...] = (
@@ -29,14 +42,36 @@ LINEAGE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("source_run_id", pa.string(), nullable=False),
     pa.field("source_blob", pa.string(), nullable=False),
 )
+LINEAGE_NAMES: tuple[str, ...] = tuple(f.name for f in LINEAGE_FIELDS)
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 STRING_LIST = pa.list_(pa.string())
 
+BOTH_MODES: tuple[str, ...] = ACCESS_MODES
+EXTENDED_MODE: tuple[str, ...] = (EXTENDED,)
+
+# The last element of every parsed row: how rich the object it came from was (see dedupe.py).
+RICHNESS = "_richness"
+
+
+def _row_maker(name: str, columns: tuple[str, ...]) -> Callable[..., tuple[Any, ...]]:
+    """``row(*, <column>=None, …, _richness)``: a row tuple in ``columns`` order, built by column name.
+
+    Generated code, because this is the transform's hot loop: a keyword call of a plain function
+    costs about a third of building a dict, and the tuple it returns goes to the columnar path as is.
+    """
+    arguments = ", ".join(f"{column}=None" for column in columns)
+    source = f"def row(*, {arguments}, {RICHNESS}):\n    return ({', '.join((*columns, RICHNESS))},)\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<row of {name}>", "exec"), namespace)  # noqa: S102 - names come from the schemas below
+    row: Callable[..., tuple[Any, ...]] = namespace["row"]
+    row.__qualname__ = f"row_of_{name}"
+    return row
+
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One curated table: what is written, its key, and what the parsers feed it."""
+    """One curated table: what is written, its key, what the parsers feed it, which modes fill it."""
 
     name: str
     kind: str  # "dimension", "bridge" or "fact"
@@ -44,10 +79,21 @@ class TableSpec:
     key: tuple[str, ...]
     parsed: tuple[pa.Field, ...] = ()
     derived_from: str | None = None
+    modes: tuple[str, ...] = BOTH_MODES
+    extended_only: frozenset[str] = frozenset()
+    full_only: tuple[str, ...] = ()
+    replace_scope: tuple[str, ...] | None = None
+    row: Callable[..., tuple[Any, ...]] = field(default=tuple, repr=False, compare=False)
 
     @property
     def parsed_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.parsed)
+
+    def column_modes(self, column: str) -> tuple[str, ...]:
+        """The access modes in which ``column`` gets values (lineage: every mode the table has)."""
+        if column not in self.schema.names:
+            raise KeyError(f"table `{self.name}` has no column `{column}`")
+        return EXTENDED_MODE if column in self.extended_only or self.modes == EXTENDED_MODE else self.modes
 
 
 def _f(name: str, type_: pa.DataType, nullable: bool = True) -> pa.Field:
@@ -69,15 +115,29 @@ def _spec(
     parsed: tuple[str, ...] = (),
     internal: tuple[pa.Field, ...] = (),
     derived_from: str | None = None,
+    *,
+    modes: tuple[str, ...] = BOTH_MODES,
+    extended_only: tuple[str, ...] = (),
+    full_only: tuple[str, ...] = (),
+    replace_scope: tuple[str, ...] | None = None,
 ) -> TableSpec:
     by_name = {f.name: f for f in columns}
+    unknown = [c for c in (*extended_only, *full_only, *(replace_scope or ())) if c not in by_name]
+    if unknown:
+        raise ValueError(f"table `{name}` annotates columns it does not have: {unknown}")
+    fields = tuple(by_name[n] for n in parsed) + internal
     return TableSpec(
         name=name,
         kind=kind,
         schema=pa.schema([*columns, *LINEAGE_FIELDS]),
         key=key,
-        parsed=tuple(by_name[n] for n in parsed) + internal,
+        parsed=fields,
         derived_from=derived_from,
+        modes=modes,
+        extended_only=frozenset(extended_only),
+        full_only=full_only,
+        replace_scope=replace_scope,
+        row=_row_maker(name, tuple(f.name for f in fields)) if fields else tuple,
     )
 
 
@@ -99,6 +159,9 @@ ARTISTS_SPEC = _spec(
         _f("genre_family", pa.string()),
     ),
     parsed=("artist_id", "name", "followers", "popularity", "genres", "image_url"),
+    # Development Mode: artist followers and popularity are no longer sent, genres are deprecated.
+    extended_only=("followers", "popularity", "popularity_tier", "genres", "primary_genre", "genre_family"),
+    full_only=("followers", "popularity", "genres", "image_url"),
 )
 
 ALBUMS_SPEC = _spec(
@@ -137,6 +200,9 @@ ALBUMS_SPEC = _spec(
         "primary_artist_name",
     ),
     internal=(_f("_artist_ids", STRING_LIST),),
+    # Development Mode: album label and popularity are no longer sent.
+    extended_only=("label", "popularity", "popularity_tier"),
+    full_only=("label", "popularity"),
 )
 
 TRACKS_SPEC = _spec(
@@ -174,6 +240,9 @@ TRACKS_SPEC = _spec(
         "primary_artist_name",
     ),
     internal=(_f("_artist_ids", STRING_LIST),),
+    # Development Mode: track popularity is no longer sent; external_ids (isrc) came back in March 2026.
+    extended_only=("popularity", "popularity_tier"),
+    full_only=("popularity", "isrc"),
 )
 
 PLAYLISTS_SPEC = _spec(
@@ -206,6 +275,7 @@ PLAYLISTS_SPEC = _spec(
         "total_items",
         "image_url",
     ),
+    full_only=("followers",),
 )
 
 USERS_SPEC = _spec(
@@ -221,6 +291,9 @@ USERS_SPEC = _spec(
         _f("image_url", pa.string()),
     ),
     parsed=("user_id", "display_name", "country", "product", "followers", "image_url"),
+    # Development Mode: GET /me no longer sends country, email, explicit_content, followers, product.
+    extended_only=("country", "product", "followers"),
+    full_only=("country", "product", "followers", "image_url"),
 )
 
 CATEGORIES_SPEC = _spec(
@@ -229,6 +302,7 @@ CATEGORIES_SPEC = _spec(
     ("category_id",),
     (_key("category_id"), _f("name", pa.string()), _f("icon_url", pa.string())),
     parsed=("category_id", "name", "icon_url"),
+    modes=EXTENDED_MODE,  # GET /browse/categories answers 403 to a Development Mode app
 )
 
 MARKETS_SPEC = _spec(
@@ -237,6 +311,8 @@ MARKETS_SPEC = _spec(
     ("market",),
     (_key("market"), _f("country_name", pa.string()), _f("is_spotify_market", pa.bool_())),
     parsed=("market", "is_spotify_market"),
+    extended_only=("is_spotify_market",),  # GET /markets answers 403 to a Development Mode app
+    full_only=("is_spotify_market",),
 )
 
 # -- bridges (built from the winning rows of their base table) ------------------------------------
@@ -263,6 +339,7 @@ ARTIST_GENRES_SPEC = _spec(
     ("artist_id", "genre_position"),
     (_key("artist_id"), _key("genre_position", pa.int16()), _key("genre"), _f("genre_family", pa.string())),
     derived_from="artists",
+    modes=EXTENDED_MODE,  # from artist genres, deprecated in Development Mode
 )
 
 # -- facts -----------------------------------------------------------------------------------------
@@ -273,6 +350,8 @@ NEW_RELEASES_SPEC = _spec(
     ("album_id",),
     (_key("album_id"), _f("market", pa.string()), _f("list_position", pa.int32())),
     parsed=("album_id", "market", "list_position"),
+    modes=EXTENDED_MODE,  # GET /browse/new-releases answers 403 to a Development Mode app
+    replace_scope=(),  # the list as a whole
 )
 
 ARTIST_TOP_TRACKS_SPEC = _spec(
@@ -281,6 +360,8 @@ ARTIST_TOP_TRACKS_SPEC = _spec(
     ("artist_id", "market", "rank"),
     (_key("artist_id"), _key("market"), _key("rank", pa.int16()), _f("track_id", pa.string())),
     parsed=("artist_id", "market", "rank", "track_id"),
+    modes=EXTENDED_MODE,  # GET /artists/{id}/top-tracks answers 403 to a Development Mode app
+    replace_scope=("artist_id", "market"),
 )
 
 SEARCH_RESULTS_SPEC = _spec(
@@ -296,36 +377,64 @@ SEARCH_RESULTS_SPEC = _spec(
         _f("total_results", pa.int32()),
     ),
     parsed=("query", "item_type", "rank", "item_id", "market", "total_results"),
+    replace_scope=("query", "item_type"),
 )
+
+# User tables: one Spotify user's data each row; ``user_id`` comes from the manifest part
+# (the extract writes the user whose token it used), so several users share a table.
 
 USER_TOP_ITEMS_SPEC = _spec(
     "user_top_items",
     "fact",
-    ("item_type", "time_range", "rank"),
-    (_key("item_type"), _key("time_range"), _key("rank", pa.int32()), _f("item_id", pa.string())),
-    parsed=("item_type", "time_range", "rank", "item_id"),
+    ("user_id", "item_type", "time_range", "rank"),
+    (
+        _key("user_id"),
+        _key("item_type"),
+        _key("time_range"),
+        _key("rank", pa.int32()),
+        _f("item_id", pa.string()),
+    ),
+    parsed=("user_id", "item_type", "time_range", "rank", "item_id"),
+    replace_scope=("user_id", "item_type", "time_range"),
 )
 
 RECENTLY_PLAYED_SPEC = _spec(
     "recently_played",
     "fact",
-    ("played_at",),
+    ("user_id", "played_at"),
     (
+        _key("user_id"),
         _key("played_at", TIMESTAMP),
         _f("track_id", pa.string()),
         _f("context_type", pa.string()),
         _f("context_uri", pa.string()),
         _f("played_date", pa.date32()),
     ),
-    parsed=("played_at", "track_id", "context_type", "context_uri"),
+    parsed=("user_id", "played_at", "track_id", "context_type", "context_uri"),
 )
 
 SAVED_TRACKS_SPEC = _spec(
     "saved_tracks",
     "fact",
-    ("track_id",),
-    (_key("track_id"), _f("added_at", TIMESTAMP)),
-    parsed=("track_id", "added_at"),
+    ("user_id", "track_id"),
+    (_key("user_id"), _key("track_id"), _f("added_at", TIMESTAMP)),
+    parsed=("user_id", "track_id", "added_at"),
+)
+
+FOLLOWED_ARTISTS_SPEC = _spec(
+    "followed_artists",
+    "fact",
+    ("user_id", "artist_id"),
+    (_key("user_id"), _key("artist_id")),
+    parsed=("user_id", "artist_id"),
+)
+
+USER_PLAYLISTS_SPEC = _spec(
+    "user_playlists",
+    "fact",
+    ("user_id", "playlist_id"),
+    (_key("user_id"), _key("playlist_id"), _f("list_position", pa.int32())),
+    parsed=("user_id", "playlist_id", "list_position"),
 )
 
 PLAYLIST_ITEMS_SPEC = _spec(
@@ -358,14 +467,7 @@ PLAYLIST_ITEMS_SPEC = _spec(
         "item_name",
         "item_duration_ms",
     ),
-)
-
-FOLLOWED_ARTISTS_SPEC = _spec(
-    "followed_artists",
-    "fact",
-    ("artist_id",),
-    (_key("artist_id"),),
-    parsed=("artist_id",),
+    replace_scope=("playlist_id",),
 )
 
 # Table name -> spec, in the order tables are written and reported.
@@ -390,6 +492,7 @@ SPECS: Mapping[str, TableSpec] = {
         SAVED_TRACKS_SPEC,
         PLAYLIST_ITEMS_SPEC,
         FOLLOWED_ARTISTS_SPEC,
+        USER_PLAYLISTS_SPEC,
     )
 }
 
@@ -421,6 +524,10 @@ TRACK_ARTISTS = TRACK_ARTISTS_SPEC.schema
 
 __all__ = [
     "ALBUMS",
+    "BOTH_MODES",
+    "EXTENDED_MODE",
+    "LINEAGE_NAMES",
+    "RICHNESS",
     "ARTISTS",
     "LINEAGE_FIELDS",
     "NATURAL_KEYS",

@@ -12,8 +12,11 @@ split again before they are read: one more pass re-spills a bucket of more than
 ``max_bucket_rows`` rows into ranges of its keys' second byte, and those are read one at a time.
 
 Each spilled row carries what the dedupe ranks by (see ``dedupe.py``): ``_richness`` (full or
-simplified object), ``_filled`` (non-null parsed columns), ``_part`` (the part's rank in
-``(fetched_at, path)`` order; also the index of its blob name) and ``_seq`` (arrival order).
+simplified object, times two, plus one for a row of this run: a row of the earlier snapshot
+loses to an equally rich row of this run), ``_filled`` (non-null parsed columns), ``_part`` (the
+part's rank in ``(fetched_at, path)`` order; also the index of its blob name in the lineage) and
+``_seq`` (arrival order). Rows of the earlier snapshot come in through ``add_previous``
+(``incremental.py``), already typed.
 """
 
 from __future__ import annotations
@@ -156,6 +159,8 @@ class TableSpill:
         self.spilled_rows = 0
         self.bad_rows = 0
         self._key_positions = tuple(spec.parsed_names.index(k) for k in spec.key)
+        # Lists (replace_scope) this run brought rows of: their rows in the earlier snapshot are replaced.
+        self.scopes: set[tuple[Any, ...]] = set()
 
     def detach_open_rows(self) -> None:
         """Replace document objects and arrays in the current part's rows by plain dicts and lists.
@@ -194,7 +199,8 @@ class TableSpill:
             return
         parts = self._part_ranks(count)
         columns = list(zip(*rows, strict=True))
-        richness = pa.array(columns[-1], pa.int8())
+        # A row of this run ranks above an equally rich row of the earlier snapshot (module docstring).
+        richness = pa.array(np.asarray(columns[-1], dtype=np.int8) * 2 + 1)
         fields = self.spec.parsed
         arrays: list[pa.Array] = []
         bad: dict[int, tuple[str, str]] = {}
@@ -226,7 +232,26 @@ class TableSpill:
         rows.clear()
         self._marks.clear()
         self._marked = 0
+        self._note_scopes(batch)
         self._write_buckets(batch)
+
+    def _note_scopes(self, batch: pa.RecordBatch) -> None:
+        scope = self.spec.replace_scope
+        if scope is None or batch.num_rows == 0:
+            return
+        if not scope:
+            self.scopes.add(())
+            return
+        unique = pa.Table.from_batches([batch.select(list(scope))]).group_by(list(scope)).aggregate([])
+        self.scopes.update(zip(*(unique.column(name).to_pylist() for name in scope), strict=True))
+
+    def add_previous(self, batch: pa.RecordBatch) -> None:
+        """Spill rows of the earlier snapshot (the spilled schema but ``_seq``), after this run's rows are flushed."""
+        if batch.num_rows == 0:
+            return
+        seq = pa.array(np.arange(self._seq, self._seq + batch.num_rows, dtype=np.int64))
+        self._seq += batch.num_rows
+        self._write_buckets(pa.RecordBatch.from_arrays([*batch.columns, seq], schema=self._schema))
 
     def _quarantine(self, rows: list[tuple[Any, ...]], bad: dict[int, tuple[str, str]], parts: np.ndarray) -> None:
         names = self.spec.parsed_names

@@ -4,6 +4,7 @@
 CREATE OR ALTER VIEW spotify.followed_artists AS
 SELECT
     CAST(r.filepath(1) AS DATE) AS snapshot_date,
+    r.user_id,
     r.artist_id,
     r.source_run_id,
     r.source_blob
@@ -12,6 +13,7 @@ FROM OPENROWSET(
     DATA_SOURCE = 'spotify_serving',
     FORMAT = 'PARQUET'
 ) WITH (
+    user_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
     artist_id VARCHAR(22) COLLATE Latin1_General_100_BIN2_UTF8,
     source_run_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
     source_blob VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8

@@ -4,6 +4,7 @@
 CREATE OR ALTER VIEW spotify.recently_played AS
 SELECT
     CAST(r.filepath(1) AS DATE) AS snapshot_date,
+    r.user_id,
     r.played_at,
     r.track_id,
     r.context_type,
@@ -16,6 +17,7 @@ FROM OPENROWSET(
     DATA_SOURCE = 'spotify_serving',
     FORMAT = 'PARQUET'
 ) WITH (
+    user_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
     played_at DATETIME2(7),
     track_id VARCHAR(22) COLLATE Latin1_General_100_BIN2_UTF8,
     context_type VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,

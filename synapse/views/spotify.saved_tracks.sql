@@ -4,6 +4,7 @@
 CREATE OR ALTER VIEW spotify.saved_tracks AS
 SELECT
     CAST(r.filepath(1) AS DATE) AS snapshot_date,
+    r.user_id,
     r.track_id,
     r.added_at,
     r.source_run_id,
@@ -13,6 +14,7 @@ FROM OPENROWSET(
     DATA_SOURCE = 'spotify_serving',
     FORMAT = 'PARQUET'
 ) WITH (
+    user_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
     track_id VARCHAR(22) COLLATE Latin1_General_100_BIN2_UTF8,
     added_at DATETIME2(7),
     source_run_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,

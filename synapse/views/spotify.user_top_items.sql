@@ -4,6 +4,7 @@
 CREATE OR ALTER VIEW spotify.user_top_items AS
 SELECT
     CAST(r.filepath(1) AS DATE) AS snapshot_date,
+    r.user_id,
     r.item_type,
     r.time_range,
     r.rank,
@@ -15,6 +16,7 @@ FROM OPENROWSET(
     DATA_SOURCE = 'spotify_serving',
     FORMAT = 'PARQUET'
 ) WITH (
+    user_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
     item_type VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
     time_range VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
     rank INT,

@@ -197,7 +197,7 @@ def test_when_every_source_is_transformed_then_each_table_gets_its_rows(zone: Zo
     assert rows == {"albums": 2, "tracks": 2, "artists": 2, "track_artists": 3, "album_artists": 2,
                     "artist_genres": 4, "playlists": 2, "users": 2, "categories": 2, "markets": 2, "new_releases": 1,
                     "artist_top_tracks": 2, "search_results": 2, "user_top_items": 3, "recently_played": 1,
-                    "saved_tracks": 1, "playlist_items": 4, "followed_artists": 1}
+                    "saved_tracks": 1, "playlist_items": 4, "followed_artists": 1, "user_playlists": 2}
     assert outputs["ignoredParts"] == {"podcasts": 1}
     tracks = {r["track_id"]: r for r in table(zone.storage_root, "tracks")}
     assert (tracks[T1["id"]]["popularity"], tracks[T1["id"]]["isrc"]) == (64, T1["external_ids"]["isrc"])  # full won

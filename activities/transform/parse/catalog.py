@@ -2,6 +2,11 @@
 
 One parser per raw entity (the manifest's ``entity``): ``parse_<entity>(body, context, emitter)``.
 Pure apart from what they hand the emitter.
+
+``albums``, ``tracks`` and ``artists`` parts come in two shapes (activities/sources.py): a
+Development Mode app reads them one id at a time (``GET /albums/{id}``: the body is ONE object),
+an extended-quota app by several ids (``GET /albums?ids=``: ``{"albums": [...]}``). The part's
+``request_url`` path tells them apart; a part without one is read as the several-ids shape.
 """
 
 from __future__ import annotations
@@ -37,14 +42,22 @@ def parse_new_releases(body: Any, context: RequestContext, em: Emitter) -> None:
 
     def emit(item: Any, index: int) -> None:
         album_id = em.album(item, SIMPLIFIED)
-        em.append("new_releases", (album_id, market, offset + index + 1, SIMPLIFIED))
+        em.append("new_releases", album_id=album_id, market=market, list_position=offset + index + 1)
         em.market_ref(market)
 
     em.items("new_releases", page_items(page, "$.albums"), emit, kind="SimplifiedAlbumObject")
 
 
+def lookup_items(body: Any, context: RequestContext, collection: str) -> list[Any]:
+    """The objects of a lookup part: ``[body]`` for ``GET /<collection>/{id}``, ``body[collection]`` for
+    ``GET /<collection>?ids=`` (or a part without a request_url)."""
+    if context.after(collection) is not None:
+        return [as_object(body, "$")]
+    return field_list(body, collection)
+
+
 def parse_albums(body: Any, context: RequestContext, em: Emitter) -> None:
-    """GET /albums?ids= -> full ``albums``; the embedded first page of tracks -> simplified ``tracks``."""
+    """GET /albums/{id} or /albums?ids= -> full ``albums``; the embedded first page of tracks -> simplified ``tracks``."""
 
     def emit(item: Any, index: int) -> None:
         tracks = item.get("tracks")
@@ -54,7 +67,7 @@ def parse_albums(body: Any, context: RequestContext, em: Emitter) -> None:
             "tracks", track_items, lambda track, _: em.track(track, SIMPLIFIED, album_id), kind="SimplifiedTrackObject"
         )
 
-    em.items("albums", field_list(body, "albums"), emit, kind="AlbumObject")
+    em.items("albums", lookup_items(body, context, "albums"), emit, kind="AlbumObject")
 
 
 def parse_album_tracks(body: Any, context: RequestContext, em: Emitter) -> None:
@@ -71,13 +84,15 @@ def parse_album_tracks(body: Any, context: RequestContext, em: Emitter) -> None:
 
 
 def parse_tracks(body: Any, context: RequestContext, em: Emitter) -> None:
-    """GET /tracks?ids= -> full ``tracks`` (with their simplified album and credited artists)."""
-    em.items("tracks", field_list(body, "tracks"), lambda item, _: em.track(item, FULL), kind="TrackObject")
+    """GET /tracks/{id} or /tracks?ids= -> full ``tracks`` (with their simplified album and credited artists)."""
+    em.items("tracks", lookup_items(body, context, "tracks"), lambda item, _: em.track(item, FULL), kind="TrackObject")
 
 
 def parse_artists(body: Any, context: RequestContext, em: Emitter) -> None:
-    """GET /artists?ids= -> full ``artists``."""
-    em.items("artists", field_list(body, "artists"), lambda item, _: em.artist(item, FULL), kind="ArtistObject")
+    """GET /artists/{id} or /artists?ids= -> full ``artists``."""
+    em.items(
+        "artists", lookup_items(body, context, "artists"), lambda item, _: em.artist(item, FULL), kind="ArtistObject"
+    )
 
 
 def parse_artist_albums(body: Any, context: RequestContext, em: Emitter) -> None:
@@ -99,7 +114,7 @@ def parse_artist_top_tracks(body: Any, context: RequestContext, em: Emitter) -> 
 
     def emit(item: Any, index: int) -> None:
         track_id = em.track(item, FULL)
-        em.append("artist_top_tracks", (artist_id, market, index + 1, track_id, SIMPLIFIED))
+        em.append("artist_top_tracks", artist_id=artist_id, market=market, rank=index + 1, track_id=track_id)
         em.market_ref(market)
 
     em.items("artist_top_tracks", field_list(body, "tracks"), emit, kind="TrackObject")
@@ -111,7 +126,8 @@ def parse_categories(body: Any, context: RequestContext, em: Emitter) -> None:
     em.sample_paging(page)
 
     def emit(item: Any, index: int) -> None:
-        em.append("categories", (item.get("id"), item.get("name"), widest_image_url(item.get("icons")), FULL))
+        em.append("categories", category_id=item.get("id"), name=item.get("name"),
+                  icon_url=widest_image_url(item.get("icons")), _richness=FULL)
 
     em.items("categories", page_items(page, "$.categories"), emit, kind="CategoryObject")
 
@@ -127,6 +143,7 @@ def parse_markets(body: Any, context: RequestContext, em: Emitter) -> None:
 
 __all__ = [
     "album_id_from_url",
+    "lookup_items",
     "parse_album_tracks",
     "parse_albums",
     "parse_artist_albums",

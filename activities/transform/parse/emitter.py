@@ -1,9 +1,10 @@
 """Turn Spotify objects into row tuples of the curated tables; shared by every entity's parser.
 
 An ``Emitter`` holds one ``append`` per parsed table (the run's column buffers) and writes one
-tuple per record, in the column order of ``TableSpec.parsed`` followed by the record's
-richness. Nothing here builds dicts or per-row objects beyond that tuple: this is the hot
-loop of the transform.
+row per record, built by column name with the table's ``TableSpec.row`` (a generated
+keyword-only function returning the tuple the buffers take, so no column order is repeated
+here). Nothing here builds dicts or per-row objects beyond that tuple: this is the hot loop of
+the transform.
 
 Objects come from a lazy document (``document.py``): only the fields read here become Python
 values, and a JSON array kept as a value (genres) is copied out with ``plain``. Values are taken
@@ -31,11 +32,13 @@ from activities.transform.parse.document import plain
 from activities.transform.parse.drift import DriftRecorder
 from activities.transform.parse.values import (
     ItemError,
+    RequestContext,
     market_code,
     parse_release_date,
     parse_timestamp,
     widest_image_url,
 )
+from activities.transform.schemas import SPECS
 
 SIMPLIFIED = 1
 FULL = 2
@@ -43,6 +46,14 @@ DRIFT_FIRST_PAGES = 8
 DRIFT_EVERY = 64
 
 Append = Callable[[tuple[Any, ...]], None]
+
+_ARTIST_ROW = SPECS["artists"].row
+_ALBUM_ROW = SPECS["albums"].row
+_TRACK_ROW = SPECS["tracks"].row
+_USER_ROW = SPECS["users"].row
+_PLAYLIST_ROW = SPECS["playlists"].row
+_MARKET_ROW = SPECS["markets"].row
+_PLAYLIST_ITEM_ROW = SPECS["playlist_items"].row
 # quarantine(table, reason, field, record)
 Quarantine = Callable[[str, str, "str | None", Any], None]
 
@@ -70,6 +81,7 @@ class Emitter:
         self._seen_markets: set[Any] = set()
         self._pages: dict[str, int] = {}
         self._sampling = True
+        self.profiles: set[Any] = set()  # user ids of the GET /me parts read so far
 
     def begin_part(self, entity: str) -> None:
         """Start a new part: reset the per-part memory of embedded references, decide on drift sampling."""
@@ -82,9 +94,21 @@ class Emitter:
         self._seen_users.clear()
         self._seen_markets.clear()
 
-    def append(self, table: str, row: tuple[Any, ...]) -> None:
-        """Append a row to a table without a dedicated method (facts, categories)."""
-        self._append[table](row)
+    def append(self, table: str, **columns: Any) -> None:
+        """Append a row, by column name, to a table without a dedicated method (facts, categories).
+
+        Facts are no richer one way than another: they are SIMPLIFIED unless told.
+        """
+        columns.setdefault("_richness", SIMPLIFIED)
+        self._append[table](SPECS[table].row(**columns))
+
+    def user_of(self, context: RequestContext) -> Any:
+        """The Spotify user a user source's part belongs to: the manifest part's ``user_id``, else the
+        run's only GET /me user (a manifest written before several users were supported); None
+        makes every row of the part a "missing user_id" quarantine record."""
+        if context.user_id is not None:
+            return context.user_id
+        return next(iter(self.profiles)) if len(self.profiles) == 1 else None
 
     def sample(self, kind: str, obj: Any) -> None:
         """Check one object of a page for fields the model does not know (schema drift), on sampled pages."""
@@ -125,14 +149,14 @@ class Emitter:
         followers = g("followers")
         artist_id = g("id")
         self._artists(
-            (
-                artist_id,
-                g("name"),
-                followers.get("total") if followers is not None else None,
-                g("popularity"),
-                plain(g("genres")),
-                widest_image_url(g("images")),
-                richness,
+            _ARTIST_ROW(
+                artist_id=artist_id,
+                name=g("name"),
+                followers=followers.get("total") if followers is not None else None,
+                popularity=g("popularity"),
+                genres=plain(g("genres")),
+                image_url=widest_image_url(g("images")),
+                _richness=richness,
             )
         )
         return artist_id
@@ -145,11 +169,11 @@ class Emitter:
             artist_id = artist.get("id")
             if artist_id.__class__ is str and artist_id not in seen:
                 seen.add(artist_id)
-                append((artist_id, artist.get("name"), None, None, None, None, SIMPLIFIED))
+                append(_ARTIST_ROW(artist_id=artist_id, name=artist.get("name"), _richness=SIMPLIFIED))
 
     # -- albums ----------------------------------------------------------------------------------
 
-    def _album_row(self, obj: Mapping[str, Any], richness: int) -> tuple[Any, ...]:
+    def _album_row(self, obj: Mapping[str, Any], album_id: Any, richness: int) -> tuple[Any, ...]:
         g = obj.get
         raw = g("release_date")
         precision = g("release_date_precision")
@@ -160,38 +184,40 @@ class Emitter:
             primary_name = artists[0].get("name")
         else:
             ids, primary_name = [], None
-        return (
-            g("id"),
-            g("name"),
-            g("album_type"),
-            release_date,
-            raw,
-            precision,
-            release_year,
-            g("total_tracks"),
-            # Only the full AlbumObject has these; asking a document object for a key it lacks is slow.
-            g("label") if richness == FULL else None,
-            g("popularity") if richness == FULL else None,
-            widest_image_url(g("images")),
-            primary_name,
-            ids,
-            richness,
+        full = richness == FULL
+        return _ALBUM_ROW(
+            album_id=album_id,
+            name=g("name"),
+            album_type=g("album_type"),
+            release_date=release_date,
+            release_date_raw=raw,
+            release_date_precision=precision,
+            release_year=release_year,
+            total_tracks=g("total_tracks"),
+            # Only the full AlbumObject has these (extended mode only since February 2026); asking a
+            # document object for a key it lacks is slow.
+            label=g("label") if full else None,
+            popularity=g("popularity") if full else None,
+            image_url=widest_image_url(g("images")),
+            primary_artist_name=primary_name,
+            _artist_ids=ids,
+            _richness=richness,
         )
 
     def album(self, obj: Mapping[str, Any], richness: int) -> Any:
         """An AlbumObject (full) or SimplifiedAlbumObject -> ``albums`` (and its credits); returns its id."""
-        row = self._album_row(obj, richness)
-        self._albums(row)
-        self._seen_albums.add(row[0])
+        album_id = obj.get("id")
+        self._albums(self._album_row(obj, album_id, richness))
+        self._seen_albums.add(album_id)
         artists = obj.get("artists")
         if artists:
             self._credits(artists)
-        return row[0]
+        return album_id
 
     def _album_ref(self, obj: Mapping[str, Any], album_id: Any) -> tuple[Any, ...] | None:
         """The row of a simplified album embedded in a track (not yet emitted in this part), or None if bad."""
         try:
-            return self._album_row(obj, SIMPLIFIED)
+            return self._album_row(obj, album_id, SIMPLIFIED)
         except ItemError as exc:
             # A bad embedded album is quarantined on its own; the track that carries it is still good.
             self._seen_albums.add(album_id)
@@ -227,20 +253,20 @@ class Emitter:
                     album_row = self._album_ref(album, album_id)
         track_id = g("id")
         self._tracks(
-            (
-                track_id,
-                g("name"),
-                album_id,
-                g("duration_ms"),
-                g("explicit"),
-                popularity,
-                external_ids.get("isrc") if external_ids is not None else None,
-                g("track_number"),
-                g("disc_number"),
-                g("is_local"),
-                primary_name,
-                ids,
-                richness,
+            _TRACK_ROW(
+                track_id=track_id,
+                name=g("name"),
+                album_id=album_id,
+                duration_ms=g("duration_ms"),
+                explicit=g("explicit"),
+                popularity=popularity,
+                isrc=external_ids.get("isrc") if external_ids is not None else None,
+                track_number=g("track_number"),
+                disc_number=g("disc_number"),
+                is_local=g("is_local"),
+                primary_artist_name=primary_name,
+                _artist_ids=ids,
+                _richness=richness,
             )
         )
         if album_row is not None:
@@ -262,7 +288,7 @@ class Emitter:
             ItemError: the code is not two upper-case letters (``items()`` quarantines it in ``markets``).
         """
         code = market_code(code)
-        self._markets((code, True, FULL))
+        self._markets(_MARKET_ROW(market=code, is_spotify_market=True, _richness=FULL))
         return code
 
     def market_ref(self, code: Any) -> None:
@@ -280,7 +306,7 @@ class Emitter:
         except ItemError as exc:
             self.quarantine("markets", exc.reason, exc.field, {"market": code, "source": self.entity})
             return
-        self._markets((code, None, SIMPLIFIED))
+        self._markets(_MARKET_ROW(market=code, _richness=SIMPLIFIED))
 
     # -- users and playlists ---------------------------------------------------------------------
 
@@ -290,14 +316,15 @@ class Emitter:
         followers = g("followers")
         user_id = g("id")
         self._users(
-            (
-                user_id,
-                g("display_name"),
-                g("country"),
-                g("product"),
-                followers.get("total") if followers is not None else None,
-                widest_image_url(g("images")),
-                richness,
+            _USER_ROW(
+                user_id=user_id,
+                display_name=g("display_name"),
+                # Extended mode only since February 2026 (Development Mode's GET /me omits them).
+                country=g("country"),
+                product=g("product"),
+                followers=followers.get("total") if followers is not None else None,
+                image_url=widest_image_url(g("images")),
+                _richness=richness,
             )
         )
         return user_id
@@ -307,7 +334,7 @@ class Emitter:
         user_id = obj.get("id")
         if user_id.__class__ is str and user_id not in self._seen_users:
             self._seen_users.add(user_id)
-            self._users((user_id, obj.get("display_name"), None, None, None, None, SIMPLIFIED))
+            self._users(_USER_ROW(user_id=user_id, display_name=obj.get("display_name"), _richness=SIMPLIFIED))
         return user_id
 
     def playlist(self, obj: Mapping[str, Any], richness: int) -> Any:
@@ -321,19 +348,19 @@ class Emitter:
         followers = g("followers")
         playlist_id = g("id")
         self._playlists(
-            (
-                playlist_id,
-                g("name"),
-                g("description"),
-                owner.get("id") if owner is not None else None,
-                owner.get("display_name") if owner is not None else None,
-                g("public"),
-                g("collaborative"),
-                g("snapshot_id"),
-                followers.get("total") if followers is not None else None,
-                contents.get("total") if contents is not None else None,
-                widest_image_url(g("images")),
-                richness,
+            _PLAYLIST_ROW(
+                playlist_id=playlist_id,
+                name=g("name"),
+                description=g("description"),
+                owner_id=owner.get("id") if owner is not None else None,
+                owner_display_name=owner.get("display_name") if owner is not None else None,
+                public=g("public"),
+                collaborative=g("collaborative"),
+                snapshot_id=g("snapshot_id"),
+                followers=followers.get("total") if followers is not None else None,
+                total_items=contents.get("total") if contents is not None else None,
+                image_url=widest_image_url(g("images")),
+                _richness=richness,
             )
         )
         if owner is not None:
@@ -368,19 +395,19 @@ class Emitter:
                 track_id = self.track(item, FULL)
             is_local = local
         self._append["playlist_items"](
-            (
-                playlist_id,
-                position,
-                added_at,
-                added_by_id,
-                is_local,
-                item_type,
-                track_id,
-                episode_id,
-                uri,
-                name,
-                duration,
-                SIMPLIFIED,
+            _PLAYLIST_ITEM_ROW(
+                playlist_id=playlist_id,
+                position=position,
+                added_at=added_at,
+                added_by_id=added_by_id,
+                is_local=is_local,
+                item_type=item_type,
+                track_id=track_id,
+                episode_id=episode_id,
+                item_uri=uri,
+                item_name=name,
+                item_duration_ms=duration,
+                _richness=SIMPLIFIED,
             )
         )
         if added_by is not None:

@@ -1,5 +1,10 @@
 """Playlists: GET /playlists/{id} (full, with its first page of items), GET /playlists/{id}/items pages,
-GET /me/playlists pages (simplified).
+GET /me/playlists pages (simplified, and the user's list of them).
+
+Development Mode serves a playlist's items only to its owner or a collaborator: a playlist the
+user does not own comes back as metadata without items (no embedded page, or one without
+``items``), which gives a ``playlists`` row and no ``playlist_items``. Entries of
+``/playlists/{id}/items`` carry the item under ``item`` (``track`` in the older ``/tracks`` pages).
 
 ``playlist_items`` rows keep the playlist position (page offset + index, 0-based), the
 added_at/added_by of the entry and the item: a track (which feeds ``tracks``), an episode,
@@ -71,13 +76,17 @@ def parse_playlist_items(body: Any, context: RequestContext, em: Emitter) -> Non
 
 
 def parse_user_playlists(body: Any, context: RequestContext, em: Emitter) -> None:
-    """GET /me/playlists page -> simplified ``playlists`` (and their owners)."""
+    """GET /me/playlists page -> simplified ``playlists`` (and their owners) + ``user_playlists`` (1-based position)."""
     page = as_object(body, "$")
     em.sample_paging(page)
-    em.items(
-        "playlists", page_items(page, "$"), lambda item, _: em.playlist(item, SIMPLIFIED),
-        kind="SimplifiedPlaylistObject",
-    )
+    offset = page_offset(page, context)
+    user_id = em.user_of(context)
+
+    def emit(item: Any, index: int) -> None:
+        playlist_id = em.playlist(item, SIMPLIFIED)
+        em.append("user_playlists", user_id=user_id, playlist_id=playlist_id, list_position=offset + index + 1)
+
+    em.items("playlists", page_items(page, "$"), emit, kind="SimplifiedPlaylistObject")
 
 
 __all__ = ["parse_playlist_items", "parse_playlists", "parse_user_playlists", "playlist_id_from_url"]

@@ -56,7 +56,8 @@ def parse_search(body: Any, context: RequestContext, em: Emitter) -> None:
             to_dimension: Callable[[Emitter, Any], Any] = to_dimension,
         ) -> None:
             item_id = to_dimension(em, item)
-            em.append("search_results", (query, item_type, offset + index + 1, item_id, market, total, SIMPLIFIED))
+            em.append("search_results", query=query, item_type=item_type, rank=offset + index + 1, item_id=item_id,
+                      market=market, total_results=total)
             em.market_ref(market)
 
         em.items("search_results", page_items(page, f"$.{key}"), emit, kind=kind)

@@ -127,15 +127,17 @@ def widest_image_url(images: Any) -> str | None:
 
 
 class RequestContext:
-    """What a part's ``request_url`` says: path segments and query parameters (last value wins).
+    """What a part's ``request_url`` says: path segments and query parameters (last value wins), and
+    the ``user_id`` the manifest part names (user sources: whose token fetched it).
 
     Parsed on first use: most parsers never ask.
     """
 
-    __slots__ = ("_params", "_segments", "url")
+    __slots__ = ("_params", "_segments", "url", "user_id")
 
-    def __init__(self, url: str | None) -> None:
+    def __init__(self, url: str | None, user_id: str | None = None) -> None:
         self.url = url
+        self.user_id = user_id
         self._segments: tuple[str, ...] | None = None
         self._params: dict[str, str] | None = None
 
@@ -176,9 +178,9 @@ class RequestContext:
         return None
 
 
-def request_context(url: str | None) -> RequestContext:
-    """The context of a part's ``request_url`` (may be None: then every lookup is None)."""
-    return RequestContext(url)
+def request_context(url: str | None, user_id: str | None = None) -> RequestContext:
+    """The context of a part's ``request_url`` (may be None: then every lookup is None) and ``user_id``."""
+    return RequestContext(url, user_id)
 
 
 __all__ = [
