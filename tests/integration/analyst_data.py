@@ -129,13 +129,15 @@ def catalogue(seed: int = 7) -> Rows:
     for time_range in ("short_term", "medium_term", "long_term"):
         top = [("artists", a["artist_id"]) for a in rng.sample(artists, 8)] + [("tracks", t["track_id"]) for t in rng.sample(tracks, 10)]
         for rank, (item_type, item_id) in enumerate(top, start=1):
-            rows["user_top_items"].append({"item_type": item_type, "time_range": time_range, "rank": rank, "item_id": item_id})
+            rows["user_top_items"].append({"user_id": "listener", "item_type": item_type, "time_range": time_range, "rank": rank,
+                                           "item_id": item_id})
     for n in range(30):
         played = moment - timedelta(minutes=7 * n)
         track_id = rng.choice(tracks)["track_id"] if n != 4 else "unknown-track"
-        rows["recently_played"].append({"played_at": played, "track_id": track_id, "context_type": "playlist",
+        rows["recently_played"].append({"user_id": "listener", "played_at": played, "track_id": track_id, "context_type": "playlist",
                                         "context_uri": "spotify:playlist:pl0", "played_date": played.date()})
-    rows["saved_tracks"] = [{"track_id": t["track_id"], "added_at": moment - timedelta(days=i)} for i, t in enumerate(tracks[:12])]
+    rows["saved_tracks"] = [{"user_id": "listener", "track_id": t["track_id"], "added_at": moment - timedelta(days=i)}
+                            for i, t in enumerate(tracks[:12])]
     rows["markets"] = markets_of(rows)
     return rows
 

@@ -221,3 +221,22 @@ def test_when_an_earlier_snapshot_file_is_not_parquet_then_the_run_fails_naming_
 
     assert not (zone.storage_root / "curated" / "tracks" / f"snapshot_date={DAY2}").exists()
     assert not (zone.storage_root / "curated" / "_snapshots" / f"snapshot_date={DAY2}").exists()
+
+
+def test_when_a_run_brings_one_of_several_lists_then_only_that_list_is_replaced(zone: Zone) -> None:
+    def search(query: str, tracks: list[dict[str, Any]]) -> Part:
+        return ("search", f"{API}/search?q={query}&type=track&limit=10",
+                {"tracks": paging(f"{API}/search?q={query}&type=track", tracks, limit=10)}, None)
+
+    def new_releases(albums: list[dict[str, Any]]) -> Part:  # extended mode only
+        return ("new_releases", f"{API}/browse/new-releases?limit=20",
+                {"albums": paging(f"{API}/browse/new-releases", albums)}, None)
+
+    zone.run(DAY1, "run-day1", [search("summer", [DEV_T1, T2]), search("winter", [T2]),
+                                new_releases([A1, simplified_album("a2", "Second")])])
+    zone.run(DAY2, "run-day2", [search("summer", [T3]), new_releases([simplified_album("a3", "Third")])])
+
+    results = [(r["query"], r["rank"], r["item_id"]) for r in zone.table("search_results", DAY2)]
+    assert results == [("summer", 1, T3["id"]), ("winter", 1, T2["id"])]
+    assert [(r["album_id"], r["list_position"]) for r in zone.table("new_releases", DAY2)] == [("a3", 1)]
+    assert {r["album_id"] for r in zone.table("albums", DAY2)} >= {A1["id"], "a2", "a3"}  # dimensions accumulate
