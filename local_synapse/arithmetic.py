@@ -11,6 +11,7 @@
   the conversion as T-SQL does (DuckDB would round '2.7' to 3).
 - ROUND(x, n, f) with f <> 0 truncates (learn.ROUND) and ROUND keeps its argument's type.
 - `+` of two strings concatenates (learn.STRING_CONCAT).
+- POWER(x, y) has x's type (learn.POWER).
 """
 
 from __future__ import annotations
@@ -34,6 +35,16 @@ def rewrite(node: exp.Expr, ctx: Context) -> exp.Expr | None:
         return _cast_to_integer(node, ctx)
     if isinstance(node, exp.Round):
         return _round(node, ctx)
+    if isinstance(node, exp.Pow):
+        return _power(node, ctx)
+    return None
+
+
+def _power(node: exp.Pow, ctx: Context) -> exp.Expr | None:
+    """POWER returns its first argument's type (learn.POWER): POWER(2, 10) is an int, POWER(2, 0.5) is 1."""
+    base = ctx.type(node.this)
+    if base.is_integer:
+        return duck(f"CAST(trunc(power({{a}}, {{b}})) AS {base.duckdb()})", a=node.this, b=node.expression)
     return None
 
 

@@ -6,6 +6,7 @@
 - DATEPART(weekday, d) is 1..7 counted from the DATEFIRST day, 7 (Sunday) by default (learn.DATEPART,
   learn.DATEFIRST); DuckDB's dayofweek is 0..6 from Sunday. DATEPART(week, d) numbers weeks from the
   one holding January 1, starting on the DATEFIRST day; DuckDB's week is ISO.
+- DATEPART(millisecond | microsecond | nanosecond, d) is the fraction of the second (learn.DATEPART).
 - DATEADD returns the type of its date argument (learn.DATEADD), so on a DATE it is a DATE (DuckDB gives
   a TIMESTAMP), and a time datepart on a DATE is an error, as in T-SQL.
 - CONVERT(type, x, style) formats or parses with the style's layout (learn.CAST_CONVERT); the common
@@ -37,6 +38,12 @@ _STYLES: dict[int, tuple[str, bool]] = {
     120: ("%Y-%m-%d %H:%M:%S", True),
 }
 _DATE_TYPES = {"date", "datetime", "datetime2", "smalldatetime", "datetimeoffset"}
+# DATEPART(millisecond, ...) is the fraction of the second only (0-999); DuckDB's includes the seconds.
+_FRACTIONS = {
+    "MILLISECOND": "CAST(millisecond({x}) % 1000 AS INTEGER)",
+    "MICROSECOND": "CAST(microsecond({x}) % 1000000 AS INTEGER)",
+    "NANOSECOND": "CAST(microsecond({x}) % 1000000 * 1000 AS INTEGER)",
+}
 _STRING_TYPES = (exp.DataType.Type.VARCHAR, exp.DataType.Type.NVARCHAR, exp.DataType.Type.CHAR,
                  exp.DataType.Type.NCHAR)
 _NUMBER_FORMAT = re.compile(r"^([NF])(\d{0,2})$", re.IGNORECASE)
@@ -47,6 +54,8 @@ def rewrite(node: exp.Expr, ctx: Context) -> exp.Expr | None:
         return _weeks_between(_unwrap(node.expression), _unwrap(node.this))
     if isinstance(node, exp.Extract) and _unit(node) in ("DAYOFWEEK", "WEEK"):
         return _datepart(node, ctx)
+    if isinstance(node, exp.Extract) and _unit(node) in _FRACTIONS:
+        return duck(_FRACTIONS[_unit(node)], x=node.expression)
     if isinstance(node, exp.DateAdd):
         return _dateadd(node, ctx)
     if isinstance(node, exp.Convert):

@@ -15,6 +15,7 @@ PRECISION_SCALE = f"{_BASE}/sql/t-sql/data-types/precision-scale-and-length-tran
 DIVIDE = f"{_BASE}/sql/t-sql/language-elements/divide-transact-sql"
 AVG = f"{_BASE}/sql/t-sql/functions/avg-transact-sql"
 CAST_CONVERT = f"{_BASE}/sql/t-sql/functions/cast-and-convert-transact-sql"
+POWER = f"{_BASE}/sql/t-sql/functions/power-transact-sql"
 ROUND = f"{_BASE}/sql/t-sql/functions/round-transact-sql"
 STRING_PADDING = f"{_BASE}/sql/t-sql/language-elements/string-comparison-assignment"
 ANSI_PADDING = f"{_BASE}/troubleshoot/sql/database-engine/database-design/sql-server-trailing-spaces-comparison"

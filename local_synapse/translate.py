@@ -187,12 +187,11 @@ def _all_tables_known(query: exp.Query, catalog: Catalog) -> bool:
 
 
 def _check_table_names(query: exp.Query, catalog: Catalog) -> None:
-    folded = {name.lower(): name for name in catalog}
+    ctes = {cte.alias for cte in query.find_all(exp.CTE)}
+    folded = {name.lower(): name for name in [*catalog, *ctes]}
     for table in query.find_all(exp.Table):
-        if not table.db:
-            continue
-        name = f"{table.db}.{table.name}"
-        if name not in catalog and name.lower() in folded:
+        name = f"{table.db}.{table.name}" if table.db else table.name
+        if name not in catalog and name not in ctes and name.lower() in folded:
             raise TsqlError(
                 f"Invalid object name '{name}' (the database collation Latin1_General_100_BIN2_UTF8 makes names "
                 f"case-sensitive: did you mean '{folded[name.lower()]}'? {learn.COLLATION})"

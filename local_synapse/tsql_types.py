@@ -215,7 +215,7 @@ class Typer:
             return avg_result(self.of(node.this))
         if isinstance(node, exp.Sum):
             return sum_result(self.of(node.this))
-        if isinstance(node, (exp.Min, exp.Max, exp.Round, exp.Abs, exp.AnyValue)):
+        if isinstance(node, (exp.Min, exp.Max, exp.Round, exp.Abs, exp.AnyValue, exp.Pow)):
             return self.of(node.this)
         if isinstance(node, exp.Distinct):
             return self.of(node.expressions[0]) if node.expressions else UNKNOWN

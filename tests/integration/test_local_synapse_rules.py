@@ -317,6 +317,10 @@ def test_when_an_identifier_differs_in_case_then_it_is_invalid_under_the_bin2_co
         pool.execute_script("SELECT Thing_ID FROM spotify.things")
     with pytest.raises(TsqlError, match="Invalid object name 'spotify.Things'"):
         pool.execute_script("SELECT thing_id FROM spotify.Things")
+    with pytest.raises(TsqlError, match="Invalid object name 'X'"):
+        pool.execute_script("WITH x AS (SELECT thing_id FROM spotify.things) SELECT thing_id FROM X")
+    with pytest.raises(TsqlError, match="Invalid column name 'id'"):
+        pool.execute_script("SELECT thing_id AS Id FROM spotify.things ORDER BY id")
 
 
 # Supported on serverless, so supported here --------------------------------------------------------
@@ -346,3 +350,12 @@ def test_when_top_with_ties_then_rows_tying_with_the_last_are_kept(pool: LocalSe
     assert sorted(r["thing_id"] for r in rows) == ["a", "b", "c", "d"]
     with pytest.raises(TsqlError, match="WITH TIES clause is not allowed without a corresponding ORDER BY"):
         pool.execute_script("SELECT TOP 1 WITH TIES thing_id FROM spotify.things")
+
+
+def test_when_taking_milliseconds_and_powers_then_they_follow_tsql(pool: LocalServerlessPool) -> None:
+    """learn.microsoft.com/sql/t-sql/functions/datepart-transact-sql (millisecond is 0-999) and
+    .../power-transact-sql (the result has the base's type: POWER(2, 0.5) is 1)."""
+    row = _rows(pool, "SELECT DATEPART(millisecond, CAST('2024-01-07 13:14:15.123' AS DATETIME2)) AS ms, "
+                      "POWER(2, 10) AS p, POWER(2, 0.5) AS q")
+
+    assert row == [{"ms": 123, "p": 1024, "q": 1}]
