@@ -272,6 +272,8 @@ class Typer:
         return UNKNOWN
 
     def _projection(self, query: exp.Expr, name: str) -> SqlType:
+        if isinstance(query, exp.Lateral) and isinstance(query.this, exp.OpenJSON):
+            return _openjson_column(query.this, name)
         if isinstance(query, exp.SetOperation):
             left, right = self._projection(query.left, name), self._projection(query.right, name)
             return left if left == right or not right.known else higher(left, right)
@@ -279,6 +281,14 @@ class Typer:
             if select.alias_or_name == name:
                 return self.of(select.this if isinstance(select, exp.Alias) else select)
         return UNKNOWN
+
+
+def _openjson_column(call: exp.OpenJSON, name: str) -> SqlType:
+    """OPENJSON's default schema is key nvarchar(4000), value nvarchar(max), type int (learn.OPENJSON)."""
+    for column in call.expressions:
+        if column.name == name:
+            return from_datatype(column.args["kind"])
+    return {"key": SqlType("nvarchar"), "value": SqlType("nvarchar"), "type": SqlType("int")}.get(name, UNKNOWN)
 
 
 def avg_result(argument: SqlType) -> SqlType:

@@ -339,6 +339,8 @@ def test_when_expanding_a_json_array_with_openjson_then_each_element_is_a_row(po
         {"thing_id": "a", "key": "1", "value": "rock", "type": 1},
         {"thing_id": "c", "key": "0", "value": "jazz", "type": 1},
     ]
+    assert _rows(pool, "SELECT COUNT(*) AS n FROM spotify.things AS t CROSS APPLY OPENJSON(t.genres) AS g "
+                       "WHERE g.value = 'pop  '") == [{"n": 1}]  # typed nvarchar: trailing spaces ignored
     assert [(r["thing_id"], r["genre"]) for r in explicit] == [
         ("a", "pop"), ("a", "rock"), ("b", None), ("c", "jazz"), ("d", None)]
 
