@@ -1,7 +1,7 @@
 """Run the factory's pipelines on this machine as Azure Data Factory and Azure Batch would.
 
 Public surface: `load_factory` (the factory folder as frozen dataclasses), `LocalFactoryRunner` (triggers,
-pipelines, storage events, monitoring), `RunnerOptions`, `publish_package` (the activity code to storage),
+pipelines, storage events, monitoring), `RunnerOptions`, `publish_code_package` (the activity code to storage, as deploy uploads it),
 and the errors. See runner.py for a script example.
 """
 
@@ -16,7 +16,7 @@ from local_adf_runner.errors import (
 )
 from local_adf_runner.factory import Factory, load_factory
 from local_adf_runner.monitor import ActivityRun, Monitor, PipelineRun
-from local_adf_runner.publish import publish_package
+from local_adf_runner.publish import publish_code_package, publish_package
 from local_adf_runner.runner import LocalFactoryRunner, RunResult
 
 __all__ = [
@@ -34,5 +34,6 @@ __all__ = [
     "UnsupportedActivityTypeError",
     "UnsupportedFunctionError",
     "load_factory",
+    "publish_code_package",
     "publish_package",
 ]

@@ -1,12 +1,22 @@
 """A Custom activity as Azure Batch runs it, on this machine.
 
-For each attempt: a fresh task working directory `<workdir>/batch/<pipeline run id>/<activity slug>/attempt-<n>/`
-(`<activity slug>-<i>` inside the i-th ForEach item, `-<i>-<j>` in nested loops), the files under the activity's `folderPath`
-downloaded into it from the `resourceLinkedService` storage (relative paths kept: with folderPath
-`batch-code/activities` and blobs `activities/activities/...`, the folder gets the `activities/` package),
-`activity.json` / `linkedServices.json` / `datasets.json` written as ADF writes them, then `command` run as a
-subprocess with the working directory as cwd and the AZ_BATCH_* variables Batch sets. stdout/stderr go to
-`stdout.txt`/`stderr.txt` (and to the console, prefixed, when verbose); `outputs.json` becomes customOutput.
+Per attempt, holding one of the pool's task slots (`local_adf_runner.batch_pool`): a task directory
+`<workdir>/batch/<pipeline run id>/<activity slug>/attempt-<n>/` (`<activity slug>-<i>` inside the i-th ForEach
+item, `-<i>-<j>` in nested loops) whose `wd/` is the task working directory; the files under the activity's
+`folderPath` copied into `wd/` FLAT, as ADF does ("the folder structure is currently flattened when the files are
+copied to Azure Batch. That is, all files are copied into a single folder with no subfolders": Microsoft Learn,
+"Use custom activities", folderPath), so two files with one name in different subfolders is an error here, where
+Batch would silently keep one; `activity.json` / `linkedServices.json` / `datasets.json` written as ADF writes them;
+then `command` run as written, without a shell ("command lines executed by tasks on compute nodes don't run under
+a shell": Microsoft Learn, "Azure Batch runtime environment variables"), split into arguments like a POSIX command
+line, `argv[0]` looked up on the task's PATH. The task's environment is only what Batch sets: PATH (the pool's
+Python first, see batch_pool) and the `AZ_BATCH_*` variables of that page; nothing of the runner's own environment.
+
+stdout/stderr go to `stdout.txt`/`stderr.txt` in the task directory (and to the console, prefixed, when verbose)
+and are then uploaded to `adfjobs/<task id>/output/` in the storage of the Batch linked service's
+`linkedServiceName`, the context files to `adfjobs/<task id>/runtime/`; the activity output's `outputs` are those
+two blob URLs, as ADF reports them (Microsoft Learn, "Use custom activities", Retrieve execution outputs).
+`outputs.json` becomes customOutput (at most 2 MB: same page, "Pass outputs to another activity").
 """
 
 from __future__ import annotations
@@ -19,7 +29,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -27,9 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
+from factory_deploy.limits import CUSTOM_OUTPUT_MAX_BYTES
 from local_adf_runner.errors import ActivityFailed
 
 if TYPE_CHECKING:
+    from activities.common.storage import Storage
     from local_adf_runner.activity_types.base import ActivityCall
     from local_adf_runner.services import RunnerServices
 
@@ -42,22 +53,42 @@ CUSTOM_TASK_FAILED = "2100"
 # errorCode when the task's resource files cannot be downloaded from the resourceLinkedService.
 RESOURCE_FILES_FAILED = "2102"
 ACTIVITY_TIMEOUT = "ActivityTimeout"
+# The container of the Batch linked service's storage where ADF keeps each task's files.
+JOBS_CONTAINER = "adfjobs"
+CONTEXT_FILES = ("activity.json", "linkedServices.json", "datasets.json")
 
 
 @dataclass(frozen=True)
 class BatchTask:
+    task_dir: Path
     working_dir: Path
+    node_root: Path
     task_id: str
-    job_id: str
+    account_name: str
+    account_url: str
+    pool_id: str
     node_id: str
 
-    def environment(self) -> dict[str, str]:
+    @property
+    def job_id(self) -> str:
+        return f"adfv2-{self.pool_id}"
+
+    def environment(self, path: str) -> dict[str, str]:
+        """What Batch sets for a task (Microsoft Learn, "Azure Batch runtime environment variables"), and PATH."""
         return {
-            **os.environ,
-            "AZ_BATCH_TASK_WORKING_DIR": str(self.working_dir),
-            "AZ_BATCH_TASK_ID": self.task_id,
+            "PATH": path,
+            "AZ_BATCH_ACCOUNT_NAME": self.account_name,
+            "AZ_BATCH_ACCOUNT_URL": self.account_url,
+            "AZ_BATCH_POOL_ID": self.pool_id,
             "AZ_BATCH_JOB_ID": self.job_id,
+            "AZ_BATCH_TASK_ID": self.task_id,
             "AZ_BATCH_NODE_ID": self.node_id,
+            "AZ_BATCH_NODE_IS_DEDICATED": "true",
+            "AZ_BATCH_NODE_ROOT_DIR": str(self.node_root),
+            "AZ_BATCH_NODE_SHARED_DIR": str(self.node_root / "shared"),
+            "AZ_BATCH_NODE_STARTUP_DIR": str(self.node_root / "startup"),
+            "AZ_BATCH_TASK_DIR": str(self.task_dir),
+            "AZ_BATCH_TASK_WORKING_DIR": str(self.working_dir),
         }
 
 
@@ -70,21 +101,23 @@ def slug(name: str) -> str:
 def run_custom_activity(call: ActivityCall, services: RunnerServices, verbose: bool, log: TextIO) -> dict[str, Any]:
     activity = call.activity
     command = call.require("command", str, "the command line to run")
-    task = _prepare_task(call, services)
-    _download_resources(call, services, task.working_dir)
-    _write_context(call, services, task.working_dir)
-
-    argv = _argv(command, activity.name)
-    stdout_path, stderr_path = task.working_dir / "stdout.txt", task.working_dir / "stderr.txt"
-    iterations = ",".join(str(i) for i in call.scope.iterations)
-    prefix = activity.name + (f" [{iterations}]" if iterations else "")
-    started = time.monotonic()
-    exit_code = _run(argv, task, stdout_path, stderr_path, call.timeout.total_seconds(), prefix if verbose else None, log)
-    duration = round(time.monotonic() - started, 3)
-
+    batch_storage = _batch_storage(call, services)
+    with services.batch_pool.slot():
+        task = _prepare_task(call, services)
+        _download_resources(call, services, task.working_dir)
+        _write_context(call, services, task.working_dir)
+        environment = task.environment(services.batch_pool.task_path())
+        argv = _argv(command, activity.name, environment["PATH"])
+        stdout_path, stderr_path = task.task_dir / "stdout.txt", task.task_dir / "stderr.txt"
+        iterations = ",".join(str(i) for i in call.scope.iterations)
+        prefix = activity.name + (f" [{iterations}]" if iterations else "")
+        started = time.monotonic()
+        exit_code = _run(argv, task, environment, stdout_path, stderr_path, call.timeout.total_seconds(),
+                         prefix if verbose else None, log)
+        duration = round(time.monotonic() - started, 3)
     output: dict[str, Any] = {
         "exitcode": exit_code,
-        "outputs": [str(stdout_path), str(stderr_path)],
+        "outputs": _upload_task_files(batch_storage, task, activity.name),
         "customOutput": _custom_output(task.working_dir, activity.name),
         "effectiveIntegrationRuntime": EFFECTIVE_RUNTIME,
         "executionDuration": duration,
@@ -100,37 +133,67 @@ def run_custom_activity(call: ActivityCall, services: RunnerServices, verbose: b
     return output
 
 
+def _batch_storage(call: ActivityCall, services: RunnerServices) -> tuple[str, Storage]:
+    """The storage linked service of the activity's AzureBatch linked service (where `adfjobs` lives)."""
+    reference = call.activity.linked_service_name
+    if reference is None:
+        raise ActivityFailed(
+            "InvalidActivityDefinition",
+            f"activity `{call.activity.name}`: a Custom activity needs linkedServiceName, an AzureBatch linked service "
+            "(Microsoft Learn, \"Use custom activities\": linkedServiceName is required)",
+        )
+    batch = services.factory.linked_service(reference.name)
+    storage_ref = batch.type_properties.get("linkedServiceName")
+    name = storage_ref.get("referenceName") if isinstance(storage_ref, Mapping) else None
+    if batch.type != "AzureBatch" or not isinstance(name, str):
+        raise ActivityFailed(
+            "InvalidActivityDefinition",
+            f"activity `{call.activity.name}`: linked service `{reference.name}` must be an AzureBatch linked service "
+            "with typeProperties.linkedServiceName (the storage for task files and logs)",
+        )
+    return name, services.open_storage(name)
+
+
 def _prepare_task(call: ActivityCall, services: RunnerServices) -> BatchTask:
     run = call.scope.run
     folder = slug(call.activity.name)
     # One folder per ForEach item (nested loops: one index per level), so parallel items never share one.
     folder += "".join(f"-{index}" for index in call.scope.iterations)
-    working_dir = Path(services.workdir).resolve() / "batch" / run.run_id / folder / f"attempt-{call.attempt}"
-    if working_dir.exists():
-        shutil.rmtree(working_dir)
+    batch_root = Path(services.workdir).resolve() / "batch"
+    task_dir = batch_root / run.run_id / folder / f"attempt-{call.attempt}"
+    if task_dir.exists():
+        shutil.rmtree(task_dir)
+    working_dir = task_dir / "wd"
     working_dir.mkdir(parents=True)
-    pool = "local"
-    if call.activity.linked_service_name is not None:
-        batch = services.factory.linked_service(call.activity.linked_service_name.name)
-        pool = str(batch.type_properties.get("poolName") or pool)
+    node_root = batch_root / "node"
+    for sub in ("shared", "startup"):
+        (node_root / sub).mkdir(parents=True, exist_ok=True)
+    assert call.activity.linked_service_name is not None  # checked by _batch_storage
+    batch = services.factory.linked_service(call.activity.linked_service_name.name).type_properties
     return BatchTask(
+        task_dir=task_dir,
         working_dir=working_dir,
+        node_root=node_root,
         task_id=call.activity_run_id,
-        job_id=f"adfv2-{pool}",
+        account_name=str(batch.get("accountName") or "local"),
+        account_url=str(batch.get("batchUri") or "https://local.batch.azure.com"),
+        pool_id=str(batch.get("poolName") or "local"),
         node_id=f"local-{socket.gethostname()}",
     )
 
 
 def _download_resources(call: ActivityCall, services: RunnerServices, working_dir: Path) -> None:
     folder_path = call.inputs.get("folderPath")
-    if not folder_path:
-        return
     reference = call.inputs.get("resourceLinkedService") or {}
     linked_service = reference.get("referenceName") if isinstance(reference, Mapping) else None
-    if not isinstance(linked_service, str):
+    if not folder_path and linked_service is None:
+        return
+    if not folder_path or not isinstance(linked_service, str):
+        # "The properties resourceLinkedService and folderPath must either both be specified or both be omitted."
         raise ActivityFailed(
             RESOURCE_FILES_FAILED,
-            f"activity `{call.activity.name}` has folderPath `{folder_path}` but no resourceLinkedService to read it from",
+            f"activity `{call.activity.name}`: resourceLinkedService and folderPath must both be set or both be "
+            "omitted",
         )
     container, _, prefix = str(folder_path).strip("/").partition("/")
     prefix = prefix.strip("/")
@@ -139,11 +202,10 @@ def _download_resources(call: ActivityCall, services: RunnerServices, working_di
 
     try:
         storage = services.open_storage(linked_service)
-        blobs = list(storage.list_blobs(container, list_prefix))
-        for blob in blobs:
-            target = working_dir / blob.path[len(list_prefix):]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(storage.read_bytes(container, blob.path))
+        blobs = [blob.path for blob in storage.list_blobs(container, list_prefix)]
+        _check_flat_names(blobs, str(folder_path), call.activity.name)
+        for path in blobs:
+            (working_dir / path.rsplit("/", 1)[-1]).write_bytes(storage.read_bytes(container, path))
     except ActivityError as exc:
         raise ActivityFailed(
             RESOURCE_FILES_FAILED,
@@ -154,7 +216,24 @@ def _download_resources(call: ActivityCall, services: RunnerServices, working_di
         raise ActivityFailed(
             RESOURCE_FILES_FAILED,
             f"no files under folderPath `{folder_path}` in linked service `{linked_service}` for activity "
-            f"`{call.activity.name}`: publish the code first (local_adf_runner.publish_package)",
+            f"`{call.activity.name}`: publish the code first (local_adf_runner.publish_code_package)",
+        )
+
+
+def _check_flat_names(blobs: list[str], folder_path: str, activity: str) -> None:
+    """Refuse files that would overwrite each other once staged flat (ADF keeps one of them, unannounced)."""
+    by_name: dict[str, list[str]] = {}
+    for path in blobs:
+        by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
+    clashes = {name: paths for name, paths in by_name.items() if len(paths) > 1}
+    if clashes:
+        name, paths = sorted(clashes.items())[0]
+        raise ActivityFailed(
+            RESOURCE_FILES_FAILED,
+            f"folderPath `{folder_path}` of activity `{activity}` holds {len(paths)} files named `{name}` "
+            f"({', '.join(sorted(paths)[:3])}{', ...' if len(paths) > 3 else ''}) and {len(clashes) - 1} more clashing "
+            "names: ADF copies folderPath into the task working directory flat, without subfolders, so they "
+            "overwrite each other; ship one archive instead (factory_deploy.code_package)",
         )
 
 
@@ -171,28 +250,36 @@ def _write_context(call: ActivityCall, services: RunnerServices, working_dir: Pa
         (working_dir / name).write_text(json.dumps(body, indent=2), encoding="utf-8")
 
 
-def _argv(command: str, activity: str) -> list[str]:
+def _argv(command: str, activity: str, path: str) -> list[str]:
     try:
         argv = shlex.split(command)
     except ValueError as exc:
         raise ActivityFailed(CUSTOM_TASK_FAILED, f"activity `{activity}`: command `{command}` cannot be split: {exc}") from exc
     if not argv:
         raise ActivityFailed(CUSTOM_TASK_FAILED, f"activity `{activity}`: command is empty")
-    # `python` on the Batch node = the interpreter running the runner here (the project's venv).
-    if argv[0] in ("python", "python3"):
-        argv[0] = sys.executable
+    if "/" not in argv[0]:
+        found = shutil.which(argv[0], path=path)
+        if found is None:
+            hint = "; Linux pool images ship `python3`, not `python`" if argv[0] == "python" else ""
+            raise ActivityFailed(
+                CUSTOM_TASK_FAILED,
+                f"activity `{activity}`: `{argv[0]}` is not on the Batch node's PATH{hint} (the command runs without "
+                "a shell; for shell features use /bin/sh -c \"...\")",
+            )
+        argv[0] = found
     return argv
 
 
 def _run(
-    argv: list[str], task: BatchTask, stdout_path: Path, stderr_path: Path, timeout: float, prefix: str | None, log: TextIO
+    argv: list[str], task: BatchTask, environment: dict[str, str], stdout_path: Path, stderr_path: Path, timeout: float,
+    prefix: str | None, log: TextIO,
 ) -> int | None:
     """Run the task; return its exit code, or None if it was killed at the timeout."""
     try:
         process = subprocess.Popen(
             argv,
             cwd=task.working_dir,
-            env=task.environment(),
+            env=environment,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -226,6 +313,36 @@ def _run(
     return exit_code
 
 
+def _upload_task_files(batch_storage: tuple[str, Storage], task: BatchTask, activity: str) -> list[str]:
+    """Copy the task's logs and context files to `adfjobs/<task id>/` of the Batch storage; the log URLs."""
+    from activities.common.errors import ActivityError
+
+    name, storage = batch_storage
+    folder = task.task_id
+    files = [(f"{folder}/output/{log.name}", log) for log in (task.task_dir / "stdout.txt", task.task_dir / "stderr.txt")]
+    files += [(f"{folder}/runtime/{context}", task.working_dir / context) for context in CONTEXT_FILES]
+    try:
+        for blob, local in files:
+            storage.write_bytes(JOBS_CONTAINER, blob, local.read_bytes() if local.is_file() else b"")
+    except ActivityError as exc:
+        raise ActivityFailed(
+            CUSTOM_TASK_FAILED,
+            f"activity `{activity}`: cannot upload the task's stdout/stderr to `{JOBS_CONTAINER}` of linked service "
+            f"`{name}`: {exc}",
+        ) from exc
+    return [_blob_url(storage, JOBS_CONTAINER, blob) for blob, _ in files[:2]]
+
+
+def _blob_url(storage: Storage, container: str, path: str) -> str:
+    from activities.common.storage import LocalFolderStorage
+
+    if isinstance(storage, LocalFolderStorage):
+        return (storage.root / container / path).resolve().as_uri()
+    service = getattr(storage, "_service", None)  # AzureBlobStorage's BlobServiceClient (Azure or Azurite)
+    base = str(getattr(service, "url", "")).rstrip("/")
+    return f"{base}/{container}/{path}"
+
+
 def _pump(stream: IO[bytes], target: Path, prefix: str | None, log: TextIO, lock: threading.Lock) -> None:
     with target.open("wb") as out:
         for line in iter(stream.readline, b""):
@@ -242,6 +359,13 @@ def _custom_output(working_dir: Path, activity: str) -> Any:
     path = working_dir / "outputs.json"
     if not path.is_file():
         return {}
+    size = path.stat().st_size
+    if size > CUSTOM_OUTPUT_MAX_BYTES:
+        raise ActivityFailed(
+            CUSTOM_TASK_FAILED,
+            f"activity `{activity}` wrote an outputs.json of {size} bytes; ADF's customOutput limit is "
+            f"{CUSTOM_OUTPUT_MAX_BYTES} bytes (2 MB): write large results to storage and return their path",
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

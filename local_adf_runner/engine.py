@@ -23,9 +23,12 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
+from factory_deploy.limits import check_activity_payload
 from local_adf_runner.activity_types import ACTIVITY_TYPES, ActivityCall, ActivityType
+from local_adf_runner.batch_pool import DEFAULT_BATCH_SLOTS
 from local_adf_runner.clock import Clock, SystemClock
 from local_adf_runner.errors import (
     ActivityFailed,
@@ -61,13 +64,17 @@ INVALID_TEMPLATE = "InvalidTemplate"
 @dataclass(frozen=True)
 class RunnerOptions:
     """Knobs for local runs. `retry_interval_cap_seconds` shortens `policy.retryIntervalInSeconds` (None =
-    as in the factory). `verbose` streams Custom activities' stdout/stderr, prefixed, to `log`."""
+    as in the factory). `verbose` streams Custom activities' stdout/stderr, prefixed, to `log`. `batch_slots`
+    is the Batch pool's task slots, shared by every Custom activity of the factory; `batch_python` a folder holding
+    the pool's `python3` (None: prepared from activities/requirements.txt, see batch_pool)."""
 
     retry_interval_cap_seconds: float | None = None
     verbose: bool = False
     log: TextIO | None = None
     max_parallel_activities: int = 50
     data_factory_name: str = "local-factory"
+    batch_slots: int = DEFAULT_BATCH_SLOTS
+    batch_python: Path | None = None
 
     @property
     def log_stream(self) -> TextIO:
@@ -412,6 +419,9 @@ class PipelineEngine:
                 activity.type_properties, state, "typeProperties", kind.nested_properties, where=f"activity `{activity.name}`"
             )
             self.monitor.activity_input(run_id, SECURE if policy.secure_input else mask_secure_strings(inputs))
+            too_large = check_activity_payload(activity.name, self._payload(activity, inputs))
+            if too_large:
+                raise ActivityFailed("PayloadTooLarge", too_large)
             call = ActivityCall(
                 activity=activity, inputs=inputs, attempt=attempt, activity_run_id=run_id, scope=scope,
                 state=state, engine=self, timeout=policy.timeout,
@@ -426,6 +436,19 @@ class PipelineEngine:
         shown = SECURE if policy.secure_output and output is not None else output
         self.monitor.activity_finished(run_id, status, self.clock.now(), shown, error)
         return ActivityResult(activity.name, status, output, error, run_id)
+
+    def _payload(self, activity: Activity, inputs: Any) -> list[Any]:
+        """What an activity run carries: its evaluated configuration and the configurations of the datasets and
+        linked services it references (Azure Data Factory limits, footnote on "Bytes per payload")."""
+        payload = [inputs]
+        references = [activity.linked_service_name.name] if activity.linked_service_name else []
+        for kind, name in _references(inputs):
+            if kind == "DatasetReference" and name in self.factory.datasets:
+                payload.append(self.factory.datasets[name].raw)
+            elif kind == "LinkedServiceReference":
+                references.append(name)
+        payload += [self.factory.linked_services[n].raw for n in references if n in self.factory.linked_services]
+        return payload
 
     def _inactive(self, activity: Activity, scope: Scope) -> ActivityResult:
         # An Inactive activity does not run; it reports onInactiveMarkAs (default Succeeded).
@@ -453,6 +476,20 @@ class PipelineEngine:
             )
         )
         return ActivityResult(activity.name, status, None, error, run_id)
+
+
+def _references(value: Any) -> list[tuple[str, str]]:
+    """(type, referenceName) of every dataset or linked service reference under `value`."""
+    found: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        if isinstance(value.get("referenceName"), str) and isinstance(value.get("type"), str):
+            found.append((value["type"], value["referenceName"]))
+        for item in value.values():
+            found += _references(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += _references(item)
+    return found
 
 
 def mask_secure_strings(value: Any) -> Any:

@@ -27,6 +27,15 @@ class FactoryError(RunnerError):
     """The factory folder cannot be loaded as ADF would accept it."""
 
 
+class FactoryLimitError(FactoryError):
+    """The factory breaks a limit or structural rule ADF enforces (factory_deploy.limits)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(problems[0] + more)
+
+
 class FactoryFolderNotFoundError(FactoryError):
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -3,7 +3,8 @@
 The loader checks what ADF itself refuses on publish, so a broken factory fails here with the file and the
 fix rather than half-way through a run: malformed JSON, a file without `name`/`properties`, a file name that
 differs from its resource name, duplicate names (ADF names are case-insensitive), references to resources that
-do not exist, duplicate activity names and `dependsOn` pointing nowhere.
+do not exist, duplicate activity names and `dependsOn` pointing nowhere, and the limits and nesting rules of
+`factory_deploy.limits` (checked after the overrides, so the environment's values are what is checked).
 
 Environment differences are applied after load, as deploy applies them: `overrides` maps a resource name to
 dotted paths under `properties` (`{"Ls_Blob_Storage": {"typeProperties.serviceEndpoint": "file:///…"}}`) and
@@ -21,12 +22,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from factory_deploy.limits import check_factory_limits
 from factory_deploy.references import KINDS, dangling_references
 from local_adf_runner.errors import (
     DependencyError,
     DuplicateActivityError,
     DuplicateResourceError,
     FactoryFolderNotFoundError,
+    FactoryLimitError,
     MalformedJsonError,
     OverrideError,
     ResourceNameMismatchError,
@@ -239,6 +242,9 @@ def load_factory(
     for folder in KINDS:
         documents[folder] = _read_folder(root, folder)
     _apply_overrides(documents, overrides or {})
+    problems = check_factory_limits((folder, doc) for folder, found in documents.items() for _, doc in found.values())
+    if problems:
+        raise FactoryLimitError(problems)
     factory = Factory(
         root=root,
         pipelines={n: _parse_pipeline(p, d) for n, (p, d) in documents["pipelines"].items()},

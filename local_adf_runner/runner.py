@@ -1,11 +1,11 @@
 """The local factory runner: fire a schedule trigger, run its pipelines, then follow storage events.
 
-    from local_adf_runner import LocalFactoryRunner, load_factory, publish_package
+    from local_adf_runner import LocalFactoryRunner, load_factory, publish_code_package
     from activities.common.storage import LocalFolderStorage
 
-    factory = load_factory("adf", overrides=..., global_parameters=...)
     storage = LocalFolderStorage(root)
-    publish_package(storage, Path("activities"), "batch-code/activities")
+    folder = publish_code_package(storage, Path("activities"), "batch-code/activities")  # -> .../<version>
+    factory = load_factory("adf", overrides=..., global_parameters={..., "activitiesFolderPath": folder})
     runner = LocalFactoryRunner(factory, storage, workdir)
     result = runner.run_schedule_trigger("TR_Daily_Extract", date(2026, 11, 24))
     runner.render_monitoring()
@@ -27,6 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from local_adf_runner.batch_pool import BatchPool
 from local_adf_runner.clock import Clock, SystemClock
 from local_adf_runner.engine import PipelineEngine, RunnerOptions
 from local_adf_runner.errors import EventLoopError, TriggerError
@@ -98,7 +99,8 @@ class LocalFactoryRunner:
         self.options = options or RunnerOptions()
         self.monitor = Monitor()
         self.services = RunnerServices(
-            factory=factory, workdir=self.workdir, storage_opener=storage_opener, sql_opener=sql_opener
+            factory=factory, workdir=self.workdir, storage_opener=storage_opener, sql_opener=sql_opener,
+            batch_pool=BatchPool(self.options.batch_slots, self.options.batch_python),
         )
         self.engine = PipelineEngine(factory, self.monitor, self.services, self.clock, self.options)
         self.max_event_rounds = max_event_rounds

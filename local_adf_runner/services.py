@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from local_adf_runner.batch_pool import BatchPool
 from local_adf_runner.errors import RunnerError
 from local_adf_runner.factory import Factory, LinkedService
 
@@ -65,6 +66,7 @@ class RunnerServices:
     workdir: Path
     storage_opener: StorageOpener = default_storage_opener
     sql_opener: SqlOpener | None = None
+    batch_pool: BatchPool = field(default_factory=BatchPool)
     _storages: dict[str, Storage] = field(default_factory=dict, repr=False)
     _sql_engines: dict[str, SqlEngine] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -25,7 +25,8 @@ from activities.common.secrets import FolderSecretStore
 from activities.common.storage import LocalFolderStorage, Storage
 from env_config import ConfigError, EnvironmentConfig, factory_overrides, global_parameters, load_config, sql_variables
 from env_config.model import SpotifyConfig
-from local_adf_runner import LocalFactoryRunner, RunnerError, RunnerOptions, load_factory, publish_package
+from local_adf_runner import LocalFactoryRunner, RunnerError, RunnerOptions, load_factory, publish_code_package
+from local_adf_runner.batch_pool import DEFAULT_BATCH_SLOTS
 from local_run.analyst import AnalystQuery, run_analyst_queries
 from local_run.azurite import Azurite
 from local_run.report import quarantine_counts, schema_changes, write_report
@@ -58,8 +59,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--twin-url", help="use a Spotify API twin already running at this /v1 base URL instead of starting one")
     parser.add_argument("--retry-interval-cap", type=float, default=2.0,
                         help="cap on policy.retryIntervalInSeconds for local speed (default 2 s; ADF waits the full interval)")
+    parser.add_argument("--batch-slots", type=_positive, default=DEFAULT_BATCH_SLOTS,
+                        help="task slots of the Batch pool: Custom activities running at once across the factory "
+                             f"(default {DEFAULT_BATCH_SLOTS}; ForEach batchCount is only an upper bound)")
     parser.add_argument("--verbose", action="store_true", help="stream the activities' stdout/stderr")
     return parser.parse_args(argv)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--batch-slots must be a whole number of at least 1, got {text!r}")
+    return int(text)
 
 
 def _quota(text: str) -> int:
@@ -104,18 +114,21 @@ def _run(args: argparse.Namespace) -> int:
         cleanups.append(stop_twin)
         storage, blob_overrides = _storage(args, workdir, cleanups, vault)
         params = global_parameters(config) | {"spotifyApiBaseUrl": api_base_url, "spotifyTokenUrl": token_url}
+        # The code package goes where deploy puts it: a versioned folder the activities' folderPath names.
+        params["activitiesFolderPath"] = publish_code_package(storage, ROOT / "activities", params["activitiesFolderPath"])
         overrides = factory_overrides(config)
         overrides["Ls_Blob_Storage"] = blob_overrides
         overrides["Ls_KeyVault"] = {"typeProperties.baseUrl": vault.folder.as_uri() + "/"}
+        if args.storage == "local":  # one folder stands in for both accounts; with Azurite, Key Vault has the key
+            overrides["Ls_Batch_Storage"] = blob_overrides
         factory = load_factory(ROOT / "adf", overrides=overrides, global_parameters=params)
-        publish_package(storage, ROOT / "activities", params["activitiesFolderPath"])
 
         pool = _synapse_pool(config, workdir, storage, args.storage)
         cleanups.append(pool.close)
         runner = LocalFactoryRunner(
             factory, storage, workdir, sql_opener=lambda linked_service, factory: pool,
             options=RunnerOptions(retry_interval_cap_seconds=args.retry_interval_cap, verbose=args.verbose,
-                                  data_factory_name=config.factory.name),
+                                  data_factory_name=config.factory.name, batch_slots=args.batch_slots),
         )
         result = runner.run_schedule_trigger("TR_Daily_Extract", args.date)
         stop_twin()  # the twin writes what it served, the run's ground truth, as it stops

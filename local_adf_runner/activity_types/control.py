@@ -6,6 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from factory_deploy.limits import check_foreach_items
 from local_adf_runner.activity_types.base import ActivityCall, ActivityType
 from local_adf_runner.errors import ActivityFailed, PipelineParameterError
 from local_adf_runner.expressions import evaluate, evaluate_value
@@ -91,6 +92,9 @@ class ForEachActivity(ActivityType):
             raise ActivityFailed(
                 "InvalidTemplate", f"ForEach `{call.activity.name}`: items must evaluate to an array, got {items!r}"
             )
+        too_many = check_foreach_items(call.activity.name, len(items))
+        if too_many:
+            raise ActivityFailed("InvalidTemplate", too_many)
         sequential = bool(call.inputs.get("isSequential", False))
         batch_count = int(call.inputs.get("batchCount") or DEFAULT_BATCH_COUNT)
         workers = 1 if sequential else max(1, min(batch_count, MAX_BATCH_COUNT, len(items) or 1))

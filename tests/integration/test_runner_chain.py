@@ -28,7 +28,7 @@ CHAIN = Path(__file__).resolve().parents[1] / "fixtures" / "adf_runner_chain"
 def runner(tmp_path: Path) -> LocalFactoryRunner:
     storage_root = tmp_path / "storage"
     storage = LocalFolderStorage(storage_root)
-    # As deploy uploads the activities package: <folderPath>/<package>/..., so Batch's cwd gets chainpkg/.
+    # Uploaded as a tree; Batch stages folderPath flat, so the working directory gets chainlib.py, produce.py, ...
     publish_package(storage, CHAIN / "code" / "chainpkg", "code/batch")
     factory = load_factory(
         CHAIN,

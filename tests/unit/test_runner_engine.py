@@ -183,7 +183,7 @@ def test_when_child_pipeline_fails_then_execute_pipeline_fails_with_its_message(
 
 
 def test_when_foreach_is_not_sequential_then_iterations_run_in_parallel_threads(tmp_path: Path, clock: FakeClock) -> None:
-    runner = _runner(tmp_path, clock)
+    runner = _runner(tmp_path, clock, batch_slots=4)  # the four items meet at a barrier: all must run at once
     barrier = tmp_path / "barrier"
 
     run = _run(runner, "PL_ForEach_Parallel", {"scripts": str(SCRIPTS), "barrier": str(barrier)})
@@ -219,7 +219,8 @@ def test_when_custom_activity_runs_then_task_gets_batch_context_files_and_env(tm
     assert run.status == "Succeeded", run.message
     activity = _activities(runner, run)["Show context"]
     output = activity.output
-    working_dir = tmp_path / "work" / "batch" / run.runId / "show-context" / "attempt-1"
+    task_dir = tmp_path / "work" / "batch" / run.runId / "show-context" / "attempt-1"
+    working_dir = task_dir / "wd"
     custom = output["customOutput"]
     assert custom["activityName"] == "Show context" and custom["activityType"] == "Custom"
     assert custom["extendedProperties"] == {
@@ -230,19 +231,40 @@ def test_when_custom_activity_runs_then_task_gets_batch_context_files_and_env(tm
     }
     assert custom["linkedServices"] == ["Ls_Storage"] and custom["datasets"] == ["Ds_Things"]
     assert custom["linkedServiceEndpoint"] == (tmp_path / "storage").as_uri()  # overrides reach linkedServices.json
+    node = tmp_path / "work" / "batch" / "node"
+    # Only what Batch sets (Microsoft Learn, "Azure Batch runtime environment variables"): nothing of the runner's.
+    custom["env"].pop("LC_CTYPE", None)  # set by Python itself in a C locale (PEP 538), not by the runner
     assert custom["env"] == {
-        "AZ_BATCH_TASK_WORKING_DIR": str(working_dir),
-        "AZ_BATCH_TASK_ID": activity.activityRunId,
+        "PATH": custom["env"]["PATH"],
+        "AZ_BATCH_ACCOUNT_NAME": "example",
+        "AZ_BATCH_ACCOUNT_URL": "https://example.westeurope.batch.azure.com",
+        "AZ_BATCH_POOL_ID": "fixture-pool",
         "AZ_BATCH_JOB_ID": "adfv2-fixture-pool",
+        "AZ_BATCH_TASK_ID": activity.activityRunId,
         "AZ_BATCH_NODE_ID": custom["env"]["AZ_BATCH_NODE_ID"],
+        "AZ_BATCH_NODE_IS_DEDICATED": "true",
+        "AZ_BATCH_NODE_ROOT_DIR": str(node),
+        "AZ_BATCH_NODE_SHARED_DIR": str(node / "shared"),
+        "AZ_BATCH_NODE_STARTUP_DIR": str(node / "startup"),
+        "AZ_BATCH_TASK_DIR": str(task_dir),
+        "AZ_BATCH_TASK_WORKING_DIR": str(working_dir),
     }
-    assert custom["cwd"] == str(working_dir) and custom["python"] == sys.executable
+    # python3 is the pool's interpreter (prepared from activities/requirements.txt), first on PATH; no `python`.
+    pool_bin = Path(custom["env"]["PATH"].split(":")[0])
+    assert custom["python"] == str(pool_bin / "python3") and not (pool_bin / "python").exists()
+    assert custom["cwd"] == str(working_dir)
+    # folderPath staged flat: the scripts sit next to the context files, no scripts/ subfolder.
     assert {"activity.json", "linkedServices.json", "datasets.json", "context.py", "flaky.py"} <= set(custom["files"])
+    assert "scripts" not in custom["files"]
     assert output["exitcode"] == 0
-    assert output["outputs"] == [str(working_dir / "stdout.txt"), str(working_dir / "stderr.txt")]
+    # stdout/stderr are blobs in the adfjobs container of the Batch linked service's storage, as ADF reports them.
+    jobs = tmp_path / "storage" / "adfjobs" / activity.activityRunId
+    assert output["outputs"] == [(jobs / "output" / "stdout.txt").as_uri(), (jobs / "output" / "stderr.txt").as_uri()]
+    assert (jobs / "output" / "stdout.txt").read_text() == "hello from the task\n"
+    assert json.loads((jobs / "runtime" / "activity.json").read_text())["name"] == "Show context"
     assert output["effectiveIntegrationRuntime"] == "local (Azure Batch emulation)"
     assert isinstance(output["executionDuration"], float)
-    assert (working_dir / "stdout.txt").read_text() == "hello from the task\n"
+    assert (task_dir / "stdout.txt").read_text() == "hello from the task\n"
     assert "[Show context] hello from the task" in log.getvalue()
     assert activity.input == SECURE  # secureInput: the SecureString does not reach monitoring
 
@@ -371,17 +393,6 @@ def test_when_input_holds_a_secure_string_then_monitoring_masks_its_value(tmp_pa
     assert keep.status == "Succeeded"
     assert keep.input == {"variableName": "log", "value": {"type": "SecureString", "value": "***"}}
     assert "pa55word" not in json.dumps(runner.monitor.to_json(), default=str)
-
-
-def test_when_foreach_loops_nest_then_each_item_pair_gets_its_own_batch_folder(tmp_path: Path, clock: FakeClock) -> None:
-    runner = _runner(tmp_path, clock)
-
-    run = _run(runner, "PL_Nested_ForEach")
-
-    assert run.status == "Succeeded", run.message
-    batch = tmp_path / "work" / "batch" / run.runId
-    stdout = {p.parent.parent.name: p.read_text().strip() for p in batch.glob("*/attempt-1/stdout.txt")}
-    assert stdout == {"echo-item-0-0": "a", "echo-item-0-1": "b", "echo-item-1-0": "a", "echo-item-1-1": "b"}
 
 
 def test_when_activities_are_independent_then_they_run_at_the_same_time(tmp_path: Path, clock: FakeClock) -> None:
