@@ -24,6 +24,7 @@ from activities.load.purview import declared_tables  # noqa: E402
 from env_config import ENVIRONMENTS, ConfigError, load_config, sql_variables  # noqa: E402
 from env_config.factory import ACTIVITIES_FOLDER  # noqa: E402
 from factory_deploy.graph import FactoryGraphError, check_references, load_resources, publish_order  # noqa: E402
+from factory_deploy.limits import check_factory_limits  # noqa: E402
 from factory_deploy.publish import DeployError  # noqa: E402
 from factory_deploy.purview import PlanRecorder, load_definitions, publish_purview, term_links  # noqa: E402
 from factory_deploy.render import render_factory, render_resources  # noqa: E402
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
         problems = [str(p) for p in check_factory(ROOT / "adf")]
         problems += check_references(resources, set(global_parameters(config)))
+        problems += check_factory_limits((resource.folder, resource.body) for resource in resources.values())
         if problems:
             print("deploy: the factory is not deployable:\n  " + "\n  ".join(problems), file=sys.stderr)
             return 2

@@ -21,7 +21,7 @@ from local_adf_runner import (
     LocalFactoryRunner,
     RunnerOptions,
     load_factory,
-    publish_package,
+    publish_code_package,
 )
 from local_adf_runner.monitor import PipelineRun
 from local_adf_runner.storage_events import StorageWatcher
@@ -126,9 +126,10 @@ def load_harness(tmp_path: Path, parameters: Mapping[str, Any] | None = None) ->
     storage = LocalFolderStorage(root)
     overrides = factory_overrides(config)
     overrides["Ls_Blob_Storage"] = {"typeProperties.serviceEndpoint": root.as_uri()}
+    overrides["Ls_Batch_Storage"] = {"typeProperties": {"serviceEndpoint": root.as_uri()}}
     parameters = {**global_parameters(config), **(parameters or {})}
+    parameters["activitiesFolderPath"] = publish_code_package(storage, REPO / "activities", parameters["activitiesFolderPath"])
     factory = load_factory(REPO / "adf", overrides, parameters)
-    publish_package(storage, REPO / "activities", parameters["activitiesFolderPath"])
     pool = LocalServerlessPool(
         root, data_sources_from_setup(SETUP, sql_variables(config)), database=tmp_path / "work" / "synapse" / "spotify.duckdb"
     )

@@ -8,6 +8,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import pytest
 
@@ -130,7 +132,7 @@ def test_when_no_purview_endpoint_is_configured_then_registration_is_skipped_wit
     assert run.status == "Succeeded", run.message
     activity = _lineage_activity(harness, run)
     assert activity.output["customOutput"]["purview"] == "skipped: no Purview account configured"
-    stdout = Path(activity.output["outputs"][0]).read_text()
+    stdout = Path(url2pathname(urlsplit(activity.output["outputs"][0]).path)).read_text()  # a blob URL in adfjobs
     assert [line for line in stdout.splitlines() if "Purview" in line] == [
         line for line in stdout.splitlines()
         if "Purview: skipped: no Purview account configured (extended property `purviewEndpoint` is empty)" in line]

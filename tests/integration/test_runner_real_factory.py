@@ -1,9 +1,11 @@
-"""The committed factory in the local runner: TR_Daily_Extract runs `python -m activities.extract` against the
-Spotify twin, the manifest it writes last fires TR_Raw_Landed, which runs `python -m activities.transform`; the
+"""The committed factory in the local runner: TR_Daily_Extract runs `python3 activities.pyz activities.extract` (the
+code package staged flat, as ADF stages folderPath) against the Spotify twin, the manifest it writes last fires
+TR_Raw_Landed, which runs `python3 activities.pyz activities.transform`; the
 curated snapshot marker the transform writes last fires TR_Curated_Landed, which runs PL_Load_Spotify (data flow,
 schema check, views on a local Synapse pool, lineage).
 
-This checks the runner against the real contract (activity.json, linkedServices.json, folderPath layout);
+This checks the runner against the real contract (activity.json, linkedServices.json, flat folderPath, Batch's
+minimal environment);
 the activities' own behaviour is tested in their packages."""
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from activities.common.context import SecureString
+from activities.common.secrets import FolderSecretStore
 from activities.common.storage import LocalFolderStorage
 from env_config import global_parameters, load_config
 from env_config.factory import factory_overrides
@@ -20,7 +24,7 @@ from local_adf_runner import (
     LocalFactoryRunner,
     RunnerOptions,
     load_factory,
-    publish_package,
+    publish_code_package,
 )
 from local_synapse import LocalServerlessPool
 from spotify_twin.server import TwinServer
@@ -31,21 +35,23 @@ REPO = Path(__file__).resolve().parents[2]
 SECRET = "runner-test-secret"
 
 
-def test_when_daily_trigger_fires_then_extract_transform_and_load_run_as_a_chain(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_when_daily_trigger_fires_then_extract_transform_and_load_run_as_a_chain(tmp_path: Path) -> None:
     config = load_config("local")
     storage_root = tmp_path / "storage"
     storage_root.mkdir()
-    monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", SECRET)  # the `env:` Key Vault of the local config
+    # The Key Vault stand-in is a folder the linked service names: tasks get no environment to read secrets from.
+    vault = FolderSecretStore(tmp_path / "keyvault")
+    vault.set(config.spotify.client_secret_name, SecureString(SECRET))
     with TwinServer(seed=7, scale=0.1, client_id=config.spotify.client_id, client_secret=SECRET,
                     access_mode="extended") as twin:
+        storage = LocalFolderStorage(storage_root)
+        parameters = {**global_parameters(config), "spotifyApiBaseUrl": twin.api_base_url, "spotifyTokenUrl": twin.token_url}
+        parameters["activitiesFolderPath"] = publish_code_package(storage, REPO / "activities", parameters["activitiesFolderPath"])
         overrides = factory_overrides(config)
         overrides["Ls_Blob_Storage"] = {"typeProperties.serviceEndpoint": storage_root.as_uri()}
-        parameters = {**global_parameters(config), "spotifyApiBaseUrl": twin.api_base_url, "spotifyTokenUrl": twin.token_url}
+        overrides["Ls_Batch_Storage"] = {"typeProperties": {"serviceEndpoint": storage_root.as_uri()}}
+        overrides["Ls_KeyVault"] = {"typeProperties.baseUrl": vault.folder.as_uri() + "/"}
         factory = load_factory(REPO / "adf", overrides, parameters)
-        storage = LocalFolderStorage(storage_root)
-        publish_package(storage, REPO / "activities", parameters["activitiesFolderPath"])
         pool = LocalServerlessPool(storage_root, {"spotify_serving": "serving"}, database=tmp_path / "work" / "synapse.duckdb")
         pool.apply_setup("EXEC ('CREATE SCHEMA spotify')")
         runner = LocalFactoryRunner(factory, storage, tmp_path / "work", sql_opener=lambda ls, f: pool,
