@@ -71,7 +71,9 @@ def dataflow_script(tables: Sequence[str], keys: Mapping[str, Sequence[str]]) ->
         upstream = source
         table_keys = list(keys.get(table, ()))
         if table_keys:
-            condition = " && ".join(f"!isNull({key})" for key in table_keys)
+            # The sources have no projection, so every column is drifted: ADF reaches it through byName() only
+            # (Microsoft Learn, "Schema drift in mapping data flow", Transforming drifted columns).
+            condition = " && ".join(f"!isNull(byName('{key}'))" for key in table_keys)
             lines.append(f"{source} filter({condition}) ~> {keyed}")
             upstream = keyed
         lines += [

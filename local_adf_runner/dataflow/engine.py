@@ -6,7 +6,12 @@ function, before the pipeline runs):
 - ``source``: inline Parquet datasets (``sources[].linkedService``; ``format: 'parquet'``, ``container``,
   ``wildcardPaths`` or ``folderPath``/``fileName``, ``ignoreNoFilesFound``), with or without a projection
   ``output(col as type, ...)``; with ``allowSchemaDrift`` the columns the projection does not name pass
-  through with the files' own types. The files are read from the linked service's storage (a folder or
+  through as *drifted* columns: strings, or the files' own types with ``inferDriftedColumnTypes``; without it
+  they are dropped. Expressions reach a drifted column only through ``byName()``/``byPosition()`` or a column
+  pattern, and a select only through rule-based mapping (``each(match(...))``): a bare name is refused, as ADF
+  does not have it in the design-time schema (Microsoft Learn, "Schema drift in mapping data flow": drifted columns
+  "arrive as a string data type" unless "Infer drifted column types" is checked; "Transforming drifted columns").
+  A column defined by a derive is in the schema from there on. The files are read from the linked service's storage (a folder or
   Azurite) through ``activities.common.storage``. Like Spark, a file's partition folders do not become
   columns (no ``partitionRootPath``).
 - ``select``: ``mapColumn(col, new = old, each(match(<condition on name/type/position>)[, <name> = $$]))``,
@@ -194,6 +199,7 @@ class _Stream:
     view: str | None  # None: no data at all (a source without files and without projection)
     columns: list[tuple[str, str]]  # (name, DuckDB type)
     sources: frozenset[str]
+    drifted: frozenset[str] = frozenset()  # columns not in the design-time schema (see the module docstring)
 
 
 @dataclass
@@ -226,11 +232,13 @@ class _Run:
     def describe(self, view: str) -> list[tuple[str, str]]:
         return [(row[0], row[1]) for row in self.connection.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()]
 
-    def create_view(self, t: Transformation, select_sql: str, sources: frozenset[str]) -> _Stream:
+    def create_view(
+        self, t: Transformation, select_sql: str, sources: frozenset[str], drifted: frozenset[str] = frozenset()
+    ) -> _Stream:
         view = _quote(f"stream_{t.name}")
         try:
             self.connection.execute(f"CREATE TEMP VIEW {view} AS {select_sql}")
-            return _Stream(view, self.describe(view), sources)
+            return _Stream(view, self.describe(view), sources, drifted)
         except Exception as exc:
             raise self.fail(t.name, f"DuckDB refused the transformation: {exc}") from exc
 
@@ -333,21 +341,20 @@ def _source(run: _Run, t: Transformation) -> _Stream:
         local.append(str(target).replace("'", "''"))
     files_sql = ", ".join(f"'{path}'" for path in local)
     raw = f"read_parquet([{files_sql}], union_by_name = true)"
-    if projection:
-        in_files = [name for name, _ in run.describe(f"(SELECT * FROM {raw})")]
-        present = set(in_files)
-        missing = [name for name, _ in projection if name not in present]
-        if missing and options.get("validateSchema", False):
-            raise run.fail(t.name, f"validateSchema: column(s) {', '.join(missing)} of the projection are not in the files")
-        named = {name for name, _ in projection}
-        columns = [f"CAST({_quote(name) if name in present else 'NULL'} AS {kind}) AS {_quote(name)}"
-                   for name, kind in projection]
-        if drift:
-            columns += [_quote(name) for name in in_files if name not in named]
-        select = f"SELECT {', '.join(columns)} FROM {raw}"
-    else:
-        select = f"SELECT * FROM {raw}"
-    stream = run.create_view(t, select, frozenset({t.name}))
+    in_files = [name for name, _ in run.describe(f"(SELECT * FROM {raw})")]
+    present = set(in_files)
+    missing = [name for name, _ in projection if name not in present]
+    if missing and options.get("validateSchema", False):
+        raise run.fail(t.name, f"validateSchema: column(s) {', '.join(missing)} of the projection are not in the files")
+    named = {name for name, _ in projection}
+    columns = [f"CAST({_quote(name) if name in present else 'NULL'} AS {kind}) AS {_quote(name)}"
+               for name, kind in projection]
+    drifted = [name for name in in_files if name not in named] if drift else []
+    infer = bool(options.get("inferDriftedColumnTypes", False))
+    columns += [_quote(name) if infer else f"CAST({_quote(name)} AS VARCHAR) AS {_quote(name)}" for name in drifted]
+    if not columns:
+        raise run.fail(t.name, "the source has no projection and allowSchemaDrift is off, so it reads no column")
+    stream = run.create_view(t, f"SELECT {', '.join(columns)} FROM {raw}", frozenset({t.name}), frozenset(drifted))
     count = run.connection.execute(f"SELECT count(*) FROM {stream.view}").fetchone()
     run.rows_read[t.name] = int(count[0]) if count else 0
     return stream
@@ -404,10 +411,16 @@ def _select(run: _Run, t: Transformation) -> _Stream:
     assert isinstance(map_column, Call)
     names = [name for name, _ in upstream.columns]
     mapped: list[tuple[str, str]] = []  # (output, input)
+    drifted: set[str] = set()
     for item in map_column.args:
+        rule_based = isinstance(item, Call) and item.name == "each"
         for output, source in _mappings(run, t, item, upstream):
             if source not in names:
                 raise run.fail(t.name, f"column `{source}` is not in stream `{t.inputs[0]}` (columns: {', '.join(names)})")
+            if source in upstream.drifted:
+                if not rule_based:
+                    raise run.fail(t.name, _drifted_message(source))
+                drifted.add(output)
             if skip_inputs and any(source == s for _, s in mapped):
                 continue
             if any(output == o for o, _ in mapped):
@@ -418,7 +431,13 @@ def _select(run: _Run, t: Transformation) -> _Stream:
     if not mapped:
         raise run.fail(t.name, "the select maps no column")
     columns = ", ".join(f"{_quote(source)} AS {_quote(output)}" for output, source in mapped)
-    return run.create_view(t, f"SELECT {columns} FROM {upstream.view}", upstream.sources)
+    kept = frozenset(output for output, _ in mapped if output in drifted)
+    return run.create_view(t, f"SELECT {columns} FROM {upstream.view}", upstream.sources, kept)
+
+
+def _drifted_message(column: str) -> str:
+    return (f"column `{column}` is a drifted column (not in the source's projection): ADF reaches it only through "
+            f"byName('{column}') or byPosition(), a column pattern or rule-based mapping, not by its bare name")
 
 
 def _mappings(run: _Run, t: Transformation, item: Expr, upstream: _Stream) -> list[tuple[str, str]]:
@@ -469,22 +488,26 @@ def _derive(run: _Run, t: Transformation) -> _Stream:
     if upstream.view is None:
         return upstream
     current: dict[str, Compiled] = {name: Compiled(_quote(name), dfs_type(kind)) for name, kind in upstream.columns}
+    drifted = set(upstream.drifted)
     try:
         for item in t.positionals():
             if isinstance(item, Assign) and isinstance(item.target, Column):
-                current[item.target.name] = compile_sql(item.value, SqlEnv(dict(current), run.parameters))
+                current[item.target.name] = compile_sql(
+                    item.value, SqlEnv(dict(current), run.parameters, drifted=frozenset(drifted)))
+                drifted.discard(item.target.name)  # a derived column is in the schema from here on
             elif isinstance(item, Call) and item.name == "each":
                 if len(item.args) != 2 or not (isinstance(item.args[1], Assign) and isinstance(item.args[1].target, Current)):
                     raise run.fail(t.name, "in a derive, each(match(...), $$ = <expression>) rewrites the matching columns")
                 expression = item.args[1].value
                 for _, name, _ in _matching(run, t, item, upstream):
-                    current[name] = compile_sql(expression, SqlEnv(dict(current), run.parameters, current[name]))
+                    current[name] = compile_sql(
+                        expression, SqlEnv(dict(current), run.parameters, current[name], frozenset(drifted)))
             else:
                 raise run.fail(t.name, "derive entries must be `<column> = <expression>` or each(match(...), $$ = <expression>)")
     except ExpressionFailure as exc:
         raise run.fail(t.name, str(exc)) from exc
     columns = ", ".join(f"{compiled.sql} AS {_quote(name)}" for name, compiled in current.items())
-    return run.create_view(t, f"SELECT {columns} FROM {upstream.view}", upstream.sources)
+    return run.create_view(t, f"SELECT {columns} FROM {upstream.view}", upstream.sources, frozenset(drifted))
 
 
 def _filter(run: _Run, t: Transformation) -> _Stream:
@@ -493,10 +516,10 @@ def _filter(run: _Run, t: Transformation) -> _Stream:
         return upstream
     columns = {name: Compiled(_quote(name), dfs_type(kind)) for name, kind in upstream.columns}
     try:
-        condition = compile_sql(t.positionals()[0], SqlEnv(columns, run.parameters))
+        condition = compile_sql(t.positionals()[0], SqlEnv(columns, run.parameters, drifted=upstream.drifted))
     except ExpressionFailure as exc:
         raise run.fail(t.name, str(exc)) from exc
-    return run.create_view(t, f"SELECT * FROM {upstream.view} WHERE {condition.sql}", upstream.sources)
+    return run.create_view(t, f"SELECT * FROM {upstream.view} WHERE {condition.sql}", upstream.sources, upstream.drifted)
 
 
 def _sink(run: _Run, t: Transformation) -> dict[str, Any]:

@@ -77,6 +77,7 @@ class SqlEnv:
     columns: Mapping[str, Compiled]
     parameters: Mapping[str, Any]
     current: Compiled | None = None
+    drifted: frozenset[str] = frozenset()  # reachable only through byName()/byPosition() or a pattern
 
 
 # --- types -----------------------------------------------------------------------------------------------------
@@ -277,6 +278,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("abs", 1, 1, _null_safe(abs), _sql_call("abs", "any")),
         FunctionSpec("round", 1, 2, _null_safe(round), _sql_call("round", "double")),
         FunctionSpec("byName", 1, 1),  # a column by its name: compiled by compile_sql itself
+        FunctionSpec("byPosition", 1, 1),  # a column by its 1-based position: compiled by compile_sql itself
         FunctionSpec("currentDate", 0, 0, None, lambda a: Compiled("current_date", "date")),
         FunctionSpec("currentTimestamp", 0, 0, None,
                      lambda a: Compiled("CAST(get_current_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP)", "timestamp")),
@@ -387,9 +389,13 @@ def compile_sql(expr: Expr, env: SqlEnv) -> Compiled:
             raise ExpressionFailure("`$$` is only defined inside a column pattern (each(match(...), ...))")
         return env.current
     if isinstance(expr, Column):
-        if expr.name not in env.columns:
-            raise ExpressionFailure(f"column `{expr.name}` is not in the stream (columns: {', '.join(env.columns) or 'none'})")
-        return env.columns[expr.name]
+        if expr.name in env.drifted:
+            raise ExpressionFailure(
+                f"column `{expr.name}` is a drifted column (not in the source's projection): ADF reaches it only "
+                f"through byName('{expr.name}') or byPosition(), a column pattern or rule-based mapping, not by its "
+                "bare name"
+            )
+        return _column(expr.name, env)
     if isinstance(expr, Array):
         items = [compile_sql(item, env) for item in expr.items]
         return Compiled("[" + ", ".join(i.sql for i in items) + "]", (items[0].type + "[]") if items else "any")
@@ -410,13 +416,25 @@ def compile_sql(expr: Expr, env: SqlEnv) -> Compiled:
     if isinstance(expr, Call):
         if expr.name == "byName":
             name = evaluate(expr.args[0], ValueEnv(env.parameters)) if expr.args else None
-            return compile_sql(Column(str(name)), env)
+            return _column(str(name), env)
+        if expr.name == "byPosition":
+            position = evaluate(expr.args[0], ValueEnv(env.parameters)) if expr.args else None
+            names = list(env.columns)
+            if not isinstance(position, int) or not 1 <= position <= len(names):
+                raise ExpressionFailure(f"byPosition({position!r}): the stream has columns 1..{len(names)}")
+            return env.columns[names[position - 1]]
         spec = _function(expr.name)
         if spec.sql is None:
             raise ExpressionFailure(f"function `{expr.name}` is only supported in parameters and options locally")
         _check_arity(spec, len(expr.args))
         return spec.sql([compile_sql(arg, env) for arg in expr.args])
     raise ExpressionFailure(f"`{_describe(expr)}` is not a row expression")
+
+
+def _column(name: str, env: SqlEnv) -> Compiled:
+    if name not in env.columns:
+        raise ExpressionFailure(f"column `{name}` is not in the stream (columns: {', '.join(env.columns) or 'none'})")
+    return env.columns[name]
 
 
 def _describe(expr: Expr) -> str:

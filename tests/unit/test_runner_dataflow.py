@@ -3,6 +3,8 @@ storage folder (tests/fixtures/adf_dataflow), and T-SQL batches on a local_synap
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -180,3 +182,63 @@ def test_when_a_script_targets_another_linked_service_type_then_the_runner_refus
 def test_when_no_sql_engine_is_wired_then_the_runner_says_how_to_wire_one(tmp_path: Path) -> None:
     with pytest.raises(RunnerError, match="pass sql_opener to LocalFactoryRunner"):
         _runner(tmp_path).run_pipeline("PL_Script_Broken")
+
+
+# --- schema drift (Microsoft Learn, "Schema drift in mapping data flow") ---------------------------------------
+
+
+def _drift_runner(tmp_path: Path, replace: dict[str, str]) -> LocalFactoryRunner:
+    """The fixture factory with Df_Shape_Tracks's script edited (old line fragment -> new)."""
+    factory = tmp_path / "factory"
+    shutil.copytree(FIXTURES, factory)
+    path = factory / "dataflows" / "Df_Shape_Tracks.json"
+    document = json.loads(path.read_text())
+    lines = document["properties"]["typeProperties"]["scriptLines"]
+    for old, new in replace.items():
+        assert any(old in line for line in lines), old
+        lines[:] = [line.replace(old, new) for line in lines]
+    path.write_text(json.dumps(document))
+    root = tmp_path / "storage"
+    loaded = load_factory(factory, overrides={"Ls_Storage": {"typeProperties.serviceEndpoint": root.as_uri()}})
+    return LocalFactoryRunner(loaded, LocalFolderStorage(root), tmp_path / "work", watched_containers=())
+
+
+def test_when_an_expression_names_a_drifted_column_bare_then_the_data_flow_fails_as_adf_would(tmp_path: Path) -> None:
+    _write_input_tracks(tmp_path)
+    runner = _drift_runner(tmp_path, {"upper(trim(toString(byName('name'))))": "upper(trim(name))"})
+
+    run, activities = _run(runner, "PL_Shape_Tracks", {"day": DAY})
+
+    error = activities["Run data flow"].error
+    assert run.status == "Failed" and error is not None
+    assert error.message == (
+        "Job failed due to reason: data flow `Df_Shape_Tracks`, transformation `Shaped`: column `name` is a drifted "
+        "column (not in the source's projection): ADF reaches it only through byName('name') or byPosition(), a "
+        "column pattern or rule-based mapping, not by its bare name"
+    )
+
+
+def test_when_a_select_maps_a_drifted_column_by_name_then_it_is_refused(tmp_path: Path) -> None:
+    _write_input_tracks(tmp_path)
+    runner = _drift_runner(tmp_path, {"id = track_id,": "id = track_id, speed = tempo,"})
+
+    run, activities = _run(runner, "PL_Shape_Tracks", {"day": DAY})
+
+    error = activities["Run data flow"].error
+    assert run.status == "Failed" and error is not None
+    assert "transformation `Columns`: column `tempo` is a drifted column" in error.message
+
+
+def test_when_drifted_types_are_not_inferred_then_drifted_columns_arrive_as_strings(tmp_path: Path) -> None:
+    _write_input_tracks(tmp_path)
+    runner = _drift_runner(tmp_path, {"inferDriftedColumnTypes: true": "inferDriftedColumnTypes: false",
+                                      "source = $label": "position = byPosition(5),\n\t\tsource = $label"})
+
+    run, _ = _run(runner, "PL_Shape_Tracks", {"day": DAY})
+
+    assert run.status == "Succeeded", run.message
+    table = pq.read_table(tmp_path / "storage" / "output" / "tracks" / f"day={DAY}" / "part-00000.parquet")
+    assert table.schema.field("tempo").type == pa.string()  # drifted: "arrive as a string data type"
+    assert table.schema.field("popularity").type == pa.int32()  # in the projection: its declared type
+    assert table.column("tempo").to_pylist() == ["1.0", "2.0"]
+    assert table.column("position").to_pylist() == ["1.0", "2.0"]  # byPosition(5): the fifth column, tempo
