@@ -182,6 +182,8 @@ class PipelineEngine:
         self._background_errors: list[BaseException] = []
         # pipelineReturnValue of each run (SetVariable with setSystemVariable), read by ExecutePipeline.
         self.return_values: dict[str, dict[str, Any]] = {}
+        self._concurrency: dict[str, threading.BoundedSemaphore] = {}
+        self._concurrency_lock = threading.Lock()
 
     @staticmethod
     def new_run_id() -> str:
@@ -201,6 +203,21 @@ class PipelineEngine:
         """Run pipeline `name` to its end and return its monitoring record."""
         pipeline = self.factory.pipeline(name)
         self.validate(pipeline)
+        slot = self._run_slot(pipeline)
+        if slot is None:
+            return self._run_pipeline(pipeline, parameters, invoked_by, trigger, parent, run_id)
+        with slot:  # queued until an earlier run of this pipeline ends
+            return self._run_pipeline(pipeline, parameters, invoked_by, trigger, parent, run_id)
+
+    def _run_pipeline(
+        self,
+        pipeline: Pipeline,
+        parameters: Mapping[str, Any] | None,
+        invoked_by: Mapping[str, Any] | None,
+        trigger: Mapping[str, Any] | None,
+        parent: RunContext | None,
+        run_id: str | None,
+    ) -> PipelineRun:
         values = self._parameters(pipeline, parameters or {})
         invoked_by = dict(invoked_by or {"name": "Manual", "invokedByType": "Manual"})
         run_id = run_id or self.new_run_id()
@@ -239,6 +256,14 @@ class PipelineEngine:
         )
         outcome = self.run_activities(pipeline.activities, Scope(run))
         return self.monitor.pipeline_finished(run_id, outcome.status, outcome.message, self.clock.now())
+
+    def _run_slot(self, pipeline: Pipeline) -> threading.BoundedSemaphore | None:
+        """The pipeline's `concurrency`: "the maximum number of concurrent runs the pipeline can have ... additional
+        pipeline runs are queued until earlier ones complete" (Microsoft Learn, "Pipelines and activities")."""
+        if not pipeline.concurrency:
+            return None
+        with self._concurrency_lock:
+            return self._concurrency.setdefault(pipeline.name, threading.BoundedSemaphore(int(pipeline.concurrency)))
 
     def start_pipeline_in_background(self, run: Callable[[], PipelineRun]) -> None:
         """ExecutePipeline without waitOnCompletion: the child runs on; `join_background` waits for it."""

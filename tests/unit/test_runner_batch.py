@@ -142,3 +142,14 @@ def test_when_folder_path_holds_a_package_tree_then_flat_staging_fails_naming_it
         "ADF copies folderPath into the task working directory flat, without subfolders, so they overwrite each "
         "other; ship one archive instead (factory_deploy.code_package)"
     )
+
+
+def test_when_a_pipeline_has_concurrency_1_then_its_runs_queue(tmp_path: Path) -> None:
+    runner = _runner(tmp_path, batch_slots=3)  # the pool would run all three: the pipeline's concurrency bounds them
+
+    run = _run(runner, "PL_Queue_Parent", {"scripts": str(SCRIPTS), "dir": str(tmp_path / "probe")})
+
+    assert run.status == "Succeeded", run.message
+    children = [r for r in runner.monitor.pipeline_runs() if r.pipelineName == "PL_Queued_Child"]
+    probes = [_activity(runner, child, "Probe") for child in children]
+    assert len(probes) == 3 and [p.output["customOutput"]["seenAtOnce"] for p in probes] == [1, 1, 1]
