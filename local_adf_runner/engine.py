@@ -451,7 +451,15 @@ class PipelineEngine:
                 activity=activity, inputs=inputs, attempt=attempt, activity_run_id=run_id, scope=scope,
                 state=state, engine=self, timeout=policy.timeout,
             )
+            started = self.clock.monotonic()
             output = kind().run(call)
+            elapsed = self.clock.monotonic() - started
+            if not kind.enforces_timeout and elapsed > policy.timeout.total_seconds():
+                raise ActivityFailed(
+                    "ActivityTimeout",
+                    f"activity `{activity.name}` ran {elapsed:.0f}s, beyond its policy.timeout {policy.timeout}",
+                    output=output,
+                )
         except ActivityFailed as failure:
             error = ActivityRunError(failure.error_code, failure.message, failure.failure_type, activity.name)
             output = failure.output

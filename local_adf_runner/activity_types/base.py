@@ -53,6 +53,10 @@ class ActivityType:
     type_name: ClassVar[str]
     # typeProperties keys the engine must not evaluate up front (nested activities, per-item conditions).
     nested_properties: ClassVar[frozenset[str]] = frozenset()
+    # True: the type stops itself at policy.timeout (a killed Batch task, a cut-short Wait). Otherwise the engine
+    # fails an attempt that ran longer than policy.timeout when it returns: in-process work (DuckDB) cannot be
+    # interrupted here, but the outcome is ADF's (Failed, ActivityTimeout).
+    enforces_timeout: ClassVar[bool] = False
 
     @classmethod
     def validate(cls, activity: Activity, pipeline: Pipeline, factory: Factory) -> None:

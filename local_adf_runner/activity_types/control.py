@@ -214,6 +214,7 @@ class AppendVariableActivity(ActivityType):
 
 class WaitActivity(ActivityType):
     type_name = "Wait"
+    enforces_timeout = True
 
     def run(self, call: ActivityCall) -> Any:
         seconds = call.inputs.get("waitTimeInSeconds")

@@ -13,6 +13,7 @@ __all__ = ["CustomActivity"]
 
 class CustomActivity(ActivityType):
     type_name = "Custom"
+    enforces_timeout = True
 
     def run(self, call: ActivityCall) -> Any:
         engine = call.engine

@@ -14,6 +14,7 @@ import pytest
 from activities.common.storage import LocalFolderStorage
 from factory_deploy.limits import check_factory_limits
 from local_adf_runner import LocalFactoryRunner, load_factory
+from local_adf_runner.clock import SystemClock
 from local_adf_runner.errors import FactoryLimitError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -220,3 +221,30 @@ def test_when_foreach_gets_more_than_100000_items_then_it_fails(tmp_path: Path) 
 
     (activity,) = runner.monitor.activity_runs(run.runId)
     assert activity.error.message == "ForEach `Each`: 100001 items; ADF's limit is 100000 items per ForEach"
+
+
+class _SlowClock(SystemClock):
+    """Every duration reading is an hour later: whatever runs takes an hour."""
+
+    def __init__(self) -> None:
+        self.ticks = 0.0
+
+    def monotonic(self) -> float:
+        self.ticks += 3600
+        return self.ticks
+
+
+def test_when_any_activity_type_outlives_policy_timeout_then_it_fails_with_activity_timeout(tmp_path: Path) -> None:
+    keep = {"name": "Keep", "type": "SetVariable", "dependsOn": [], "policy": {"timeout": "0.00:30:00"},
+            "typeProperties": {"variableName": "v", "value": "x"}}
+    (tmp_path / "adf" / "pipelines").mkdir(parents=True)
+    _, body = _pipeline([keep], variables={"v": {"type": "String"}})
+    (tmp_path / "adf" / "pipelines" / "PL_Test.json").write_text(json.dumps(body))
+    runner = LocalFactoryRunner(load_factory(tmp_path / "adf"), LocalFolderStorage(tmp_path / "storage"),
+                                tmp_path / "work", clock=_SlowClock())
+
+    (run,) = runner.run_pipeline("PL_Test").runs
+
+    (activity,) = runner.monitor.activity_runs(run.runId)
+    assert (activity.status, activity.error.errorCode) == ("Failed", "ActivityTimeout")
+    assert activity.error.message == "activity `Keep` ran 3600s, beyond its policy.timeout 0:30:00"
