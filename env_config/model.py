@@ -37,6 +37,14 @@ class BatchConfig:
     account: str
     region: str
     pool: str
+    vm_size: str
+    max_nodes: int  # the pool's autoscale ceiling; it scales to zero when idle
+    task_slots_per_node: int
+    identity: str  # user-assigned managed identity the activities use for Key Vault and storage (same resource group)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_nodes <= 1000 or not 1 <= self.task_slots_per_node <= 256:
+            raise ConfigError("keys `batch.maxNodes` (1-1000) and `batch.taskSlotsPerNode` (1-256, Batch's limit) are out of range")
 
     @property
     def batch_uri(self) -> str:

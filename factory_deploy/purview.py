@@ -54,7 +54,7 @@ from activities.load.purview import (
     table_entity,
     table_reference,
 )
-from factory_deploy.publish import DeployError
+from factory_deploy.errors import DeployError
 
 Log = Callable[[str], None]
 ASSIGN_CHUNK = 50  # entities per assignment request ("small batches", as the API reference recommends)

@@ -29,7 +29,7 @@ from activities.load.purview import (
 )
 from activities.load.schema import Column, TableSchema
 from activities.transform.schemas import TABLES
-from factory_deploy.publish import DeployError
+from factory_deploy.errors import DeployError
 from factory_deploy.purview import PlanRecorder, load_definitions, publish_purview, term_links, typedef_changes
 
 PURVIEW = Path(__file__).resolve().parents[2] / "purview"

@@ -1,0 +1,209 @@
+"""Publish the Synapse serverless SQL: the database, its setup (keys, credential, data sources) and the views.
+
+Reads first, then writes only what differs: a missing database or setup object runs its script; an external data
+source whose LOCATION differs is dropped and created again (serverless SQL has no ALTER EXTERNAL DATA SOURCE); a
+view runs only when its definition differs from ``OBJECT_DEFINITION``; ``--prune`` drops views of the repo's
+schemas that the repo no longer has. Secrets from Key Vault are escaped for the string literal they sit in
+(`escape_in_literal`), never pasted raw, and never logged. Every batch is drained with ``nextset()``, because
+SQL Server reports an error of a later statement in a batch only when the client reaches its result set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from factory_deploy.errors import DeployError
+from factory_deploy.plan import CREATE, DELETE, UNCHANGED, UPDATE, Change
+
+PART = "synapse"
+Log = Callable[[str], None]
+SECRET_VARIABLES = {"MasterKeyPassword": "synapse-master-key-password"}  # sqlcmd variable -> Key Vault secret
+_VARIABLE = re.compile(r"\$\((\w+)\)")
+_REQUIRES = re.compile(r"FROM\s+(sys\.\w+)\s+WHERE\s+name\s*=\s*'([^']+)'", re.IGNORECASE)
+_DATA_SOURCE = re.compile(r"CREATE\s+EXTERNAL\s+DATA\s+SOURCE\s+(\w+)\s+WITH\s*\(\s*LOCATION\s*=\s*'([^']+)'", re.IGNORECASE)
+_VIEW = re.compile(r"CREATE\s+(?:OR\s+ALTER\s+)?VIEW\s+([\w.\[\]]+)\s+AS\b", re.IGNORECASE)
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+class Connection(Protocol):
+    def cursor(self) -> Any: ...
+    def close(self) -> None: ...
+
+
+Connect = Callable[[str], Connection]  # database name -> open DB-API connection
+
+
+@dataclass(frozen=True)
+class Script:
+    database: str
+    name: str  # e.g. setup/02_data_sources.sql
+    sql: str  # sqlcmd variables substituted, secrets still as $(Name)
+
+
+@dataclass(frozen=True)
+class SynapsePlan:
+    changes: list[Change]
+    statements: list[tuple[str, str, str]]  # (database, what, sql) in order
+
+
+def escape_in_literal(value: str, depth: int) -> str:
+    """`value` escaped to sit inside `depth` nested T-SQL string literals (`'` doubles at each level)."""
+    if depth < 1:
+        raise ValueError("a secret must sit inside a string literal")
+    return value.replace("'", "'" * (2**depth))
+
+
+def substitute_secrets(sql: str, secrets: Mapping[str, str]) -> str:
+    """Replace each secret `$(Name)` by its value, escaped for the literal nesting its quotes show.
+
+    The script writes a secret as `'$(Name)'` inside one literal or `''$(Name)''` inside a literal within a
+    literal (EXEC ('... ''$(Name)'' ...')); the run of quotes before the placeholder gives the depth.
+    """
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in secrets:
+            return match.group(0)
+        quotes = len(match.string[: match.start()]) - len(match.string[: match.start()].rstrip("'"))
+        if quotes == 0 or quotes & (quotes - 1):
+            raise DeployError(f"synapse: secret variable $({name}) must sit inside a string literal ('...' or ''...'')")
+        return escape_in_literal(secrets[name], quotes.bit_length())
+
+    return _VARIABLE.sub(replace, sql)
+
+
+def load_scripts(synapse_dir: Path, variables: Mapping[str, str]) -> list[Script]:
+    """Setup scripts then views, sqlcmd variables substituted (secrets left as placeholders)."""
+    scripts = []
+    for path in sorted((synapse_dir / "setup").glob("*.sql")) + sorted((synapse_dir / "views").glob("*.sql")):
+        database = "master" if path.parent.name == "setup" and path.name.startswith("01_") else variables["Database"]
+        name = path.relative_to(synapse_dir).as_posix()
+        scripts.append(Script(database, name, _substitute(path.read_text(encoding="utf-8"), variables, name)))
+    return scripts
+
+
+def _substitute(sql: str, variables: Mapping[str, str], name: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) in SECRET_VARIABLES:
+            return match.group(0)
+        if match.group(1) not in variables:
+            raise DeployError(f"synapse/{name}: unknown sqlcmd variable $({match.group(1)}); add it to env_config/synapse.py")
+        return variables[match.group(1)]
+
+    return _VARIABLE.sub(replace, sql)
+
+
+@dataclass(frozen=True)
+class SynapseState:
+    database_exists: bool
+    objects: set[tuple[str, str]]  # (sys table, name), lower case
+    data_sources: dict[str, str]  # name -> location
+    views: dict[str, str]  # schema.view (lower) -> definition
+
+
+def read_state(connect: Connect, scripts: list[Script], database: str) -> SynapseState:
+    tables = sorted({table.lower() for s in scripts for table, _ in _REQUIRES.findall(s.sql)} - {"sys.databases"})
+    with _connection(connect, "master") as master:
+        exists = bool(_query(master, "SELECT name FROM sys.databases WHERE name = ?", (database,)))
+    if not exists:
+        return SynapseState(False, set(), {}, {})
+    with _connection(connect, database) as connection:
+        objects = {(table, str(row[0]).lower()) for table in tables for row in _query(connection, f"SELECT name FROM {table}")}
+        sources = {str(r[0]).lower(): str(r[1]) for r in _query(connection, "SELECT name, location FROM sys.external_data_sources")}
+        views = {str(r[0]).lower(): str(r[1] or "") for r in _query(
+            connection, "SELECT s.name + '.' + v.name, OBJECT_DEFINITION(v.object_id) FROM sys.views v "
+                        "JOIN sys.schemas s ON s.schema_id = v.schema_id")}
+    return SynapseState(True, objects | {("sys.databases", database.lower())}, sources, views)
+
+
+def plan_synapse(scripts: list[Script], state: SynapseState, prune: bool) -> SynapsePlan:
+    changes: list[Change] = []
+    statements: list[tuple[str, str, str]] = []
+    repo_views: set[str] = set()
+    for script in scripts:
+        view = _VIEW.search(script.sql)
+        if view:
+            key = view.group(1).replace("[", "").replace("]", "").lower()
+            repo_views.add(key)
+            current = state.views.get(key)
+            if current is not None and _normalized(current) == _normalized(script.sql):
+                changes.append(Change(PART, UNCHANGED, script.name))
+                continue
+            changes.append(Change(PART, CREATE if current is None else UPDATE, script.name))
+            statements.append((script.database, script.name, script.sql))
+            continue
+        missing = [f"{t} {n}" for t, n in _REQUIRES.findall(script.sql) if (t.lower(), n.lower()) not in state.objects]
+        moved = [n for n, location in _DATA_SOURCE.findall(script.sql)
+                 if n.lower() in state.data_sources and state.data_sources[n.lower()].rstrip("/") != location.rstrip("/")]
+        for name in moved:
+            statements.append((script.database, f"{script.name} (drop {name})", f"DROP EXTERNAL DATA SOURCE [{name}]"))
+        if missing or moved:
+            detail = "; ".join(filter(None, [f"missing: {', '.join(missing)}" if missing else "",
+                                             f"location changed: {', '.join(moved)}" if moved else ""]))
+            changes.append(Change(PART, CREATE if not state.database_exists else UPDATE, script.name, detail))
+            statements.append((script.database, script.name, script.sql))
+        else:
+            changes.append(Change(PART, UNCHANGED, script.name))
+    if prune:
+        schemas = {v.split(".")[0] for v in repo_views}
+        for view in sorted(set(state.views) - repo_views):
+            if view.split(".")[0] in schemas:
+                database = next(s.database for s in scripts if _VIEW.search(s.sql))
+                changes.append(Change(PART, DELETE, f"views/{view}", "not in synapse/views"))
+                statements.append((database, f"views/{view} (drop)", f"DROP VIEW {view}"))
+    return SynapsePlan(changes, statements)
+
+
+def apply_synapse(connect: Connect, plan: SynapsePlan, secrets: Mapping[str, str], log: Log) -> None:
+    for database, what, sql in plan.statements:
+        text = substitute_secrets(sql, secrets)
+        with _connection(connect, database) as connection:
+            try:
+                cursor = connection.cursor()
+                cursor.execute(text)
+                while cursor.nextset():  # a later statement's error surfaces only here
+                    pass
+            except Exception as exc:  # DB-API drivers raise their own Error classes; this is the boundary
+                raise DeployError(f"synapse: {what} failed on database `{database}`: {_redact(str(exc), secrets)}") from None
+        log(f"synapse: ran {what}")
+
+
+class _connection:
+    def __init__(self, connect: Connect, database: str) -> None:
+        self.connect, self.database = connect, database
+
+    def __enter__(self) -> Connection:
+        try:
+            self.connection = self.connect(self.database)
+        except Exception as exc:  # the driver's own error classes
+            raise DeployError(f"synapse: connecting to database `{self.database}` failed: {exc}") from None
+        return self.connection
+
+    def __exit__(self, *exc: object) -> None:
+        self.connection.close()
+
+
+def _query(connection: Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, params) if params else cursor.execute(sql)
+        return list(cursor.fetchall())
+    except Exception as exc:  # the driver's own error classes
+        raise DeployError(f"synapse: reading state ({sql.split(' FROM ')[-1][:60]}) failed: {exc}") from None
+
+
+def _normalized(sql: str) -> str:
+    text = _COMMENT.sub(" ", sql)
+    start = _VIEW.search(text)
+    body = text[start.end():] if start else text
+    return " ".join(body.split()).rstrip(";").strip().lower()
+
+
+def _redact(message: str, secrets: Mapping[str, str]) -> str:
+    for value in secrets.values():
+        if value:
+            message = message.replace(value, "***")
+    return " ".join(message.split())
