@@ -11,18 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from factory_deploy.code_package import CodePackage
 from factory_deploy.errors import DeployError, azure_reason
 from factory_deploy.plan import CREATE, DELETE, UNCHANGED, Change
 
 PART = "code"
 Log = Callable[[str], None]
-
-
-class Package(Protocol):
-    version: str
-    files: tuple[tuple[str, bytes], ...]
 
 
 @dataclass(frozen=True)
@@ -57,7 +53,7 @@ def read_versions(container: Any, prefix: str) -> list[StoredVersion]:
     return sorted(versions, key=lambda v: (v.uploaded, v.version))
 
 
-def plan_code(package: Package, stored: Sequence[StoredVersion], folder: str, now: dt.datetime,
+def plan_code(package: CodePackage, stored: Sequence[StoredVersion], folder: str, now: dt.datetime,
               grace: dt.timedelta, prune: bool) -> CodePlan:
     wanted = {name: len(data) for name, data in package.files}
     current = next((v for v in stored if v.version == package.version), None)
@@ -78,7 +74,7 @@ def prunable(stored: Sequence[StoredVersion], keep: str, now: dt.datetime, grace
     ]
 
 
-def apply_code(container: Any, package: Package, plan: CodePlan, folder: str, prefix: str, log: Log) -> None:
+def apply_code(container: Any, package: CodePackage, plan: CodePlan, folder: str, prefix: str, log: Log) -> None:
     from azure.core.exceptions import AzureError, ResourceExistsError
 
     name = ""

@@ -16,6 +16,9 @@ def azure_reason(exc: BaseException) -> str:
     code = getattr(error, "code", None)
     message = getattr(error, "message", None)
     status = getattr(exc, "status_code", None)
+    storage_code = getattr(exc, "error_code", None)  # azure-storage errors carry the code here, the message in .message
+    if storage_code and not code:
+        code, message = storage_code, str(getattr(exc, "message", "")).split("RequestId:")[0].strip()
     if code or message:
         text = f"{code}: {message}" if code else str(message)
     else:

@@ -124,9 +124,9 @@ def plan_synapse(scripts: list[Script], state: SynapseState, prune: bool) -> Syn
     statements: list[tuple[str, str, str]] = []
     repo_views: set[str] = set()
     for script in scripts:
-        view = _VIEW.search(script.sql)
-        if view:
-            key = view.group(1).replace("[", "").replace("]", "").lower()
+        view_match = _VIEW.search(script.sql)
+        if view_match:
+            key = view_match.group(1).replace("[", "").replace("]", "").lower()
             repo_views.add(key)
             current = state.views.get(key)
             if current is not None and _normalized(current) == _normalized(script.sql):
@@ -150,7 +150,7 @@ def plan_synapse(scripts: list[Script], state: SynapseState, prune: bool) -> Syn
     if prune:
         schemas = {v.split(".")[0] for v in repo_views}
         for view in sorted(set(state.views) - repo_views):
-            if view.split(".")[0] in schemas:
+            if view.split(".")[0] in schemas:  # a view of a schema the repo does not own is left alone
                 database = next(s.database for s in scripts if _VIEW.search(s.sql))
                 changes.append(Change(PART, DELETE, f"views/{view}", "not in synapse/views"))
                 statements.append((database, f"views/{view} (drop)", f"DROP VIEW {view}"))

@@ -98,6 +98,7 @@ class FakeAzure:
     factories: dict[str, dict[str, Any]] = field(default_factory=dict)  # lower name -> factory resource
     children: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)  # (factory, kind, lower name)
     blobs: dict[tuple[str, str, str], tuple[bytes, dt.datetime, dict[str, str]]] = field(default_factory=dict)
+    containers: set[tuple[str, str]] = field(default_factory=set)
     secrets: dict[str, str] = field(default_factory=dict)
     pools: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (account, pool)
     requests: list[Recorded] = field(default_factory=list)
@@ -195,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif path.startswith("/subscriptions/"):
                 status, payload, headers = exc.status, {"error": {"code": exc.code, "message": exc.message}}, {}
             else:  # storage errors are XML with x-ms-error-code
-                status, headers = exc.status, {"x-ms-error-code": exc.code}
+                status, headers = exc.status, {"x-ms-error-code": exc.code, "Content-Type": "application/xml"}
                 payload = (f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{exc.code}</Code>'
                            f"<Message>{exc.message}</Message></Error>").encode()
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode() if payload is not None else b""
@@ -207,7 +208,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
-        self.send_header("Content-Length", str(0 if self.command == "HEAD" and status == 200 and "Content-Length" in headers else len(data)))
+        if "Content-Length" not in headers:  # a HEAD answer carries the blob's length, and no body
+            self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
@@ -317,7 +319,8 @@ def _factory(state: FakeAzure, method: str, match: re.Match[str], body: Any) -> 
         properties.update({"provisioningState": "Succeeded", "version": DATAFACTORY_API,
                            "createTime": (current or {}).get("properties", {}).get("createTime", "2026-01-01T00:00:00Z")})
         if "identity" in stored:
-            stored["identity"].update({"principalId": "00000000-0000-0000-0000-0000000000aa", "tenantId": "00000000-0000-0000-0000-0000000000bb"})
+            stored["identity"].update({"principalId": "00000000-0000-0000-0000-0000000000aa",
+                                       "tenantId": "00000000-0000-0000-0000-0000000000bb"})
         state.factories[key] = stored
         return 200, copy.deepcopy(stored), {}
     raise ArmError(405, "MethodNotAllowed", method)
@@ -397,7 +400,9 @@ def _pool_request(state: FakeAzure, method: str, match: re.Match[str], body: Any
 # --- Blob storage (the code container) --------------------------------------------------------------------
 
 
-def _blob_request(state: FakeAzure, method: str, path: str, query: dict[str, str], body: Any, headers: Any) -> tuple[int, Any, dict[str, str]]:
+def _blob_request(
+    state: FakeAzure, method: str, path: str, query: dict[str, str], body: Any, headers: Any
+) -> tuple[int, Any, dict[str, str]]:
     parts = path.lstrip("/").split("/", 2)
     if len(parts) < 2:
         raise ArmError(400, "InvalidUri", path)
@@ -411,13 +416,20 @@ def _blob_request(state: FakeAzure, method: str, path: str, query: dict[str, str
             f"<BlobType>BlockBlob</BlobType></Properties></Blob>"
             for n, (d, m, _) in items
         )
-        return 200, (f'<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="https://x/{account}" '
-                     f'ContainerName="{container}"><Prefix>{prefix}</Prefix><Blobs>{xml}</Blobs><NextMarker /></EnumerationResults>').encode(), \
-            {"Content-Type": "application/xml"}
+        listing = (f'<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="https://x/{account}" '
+                   f'ContainerName="{container}"><Prefix>{prefix}</Prefix><Blobs>{xml}</Blobs><NextMarker /></EnumerationResults>')
+        return 200, listing.encode(), {"Content-Type": "application/xml"}
+    if len(parts) == 2 and query.get("restype") == "container" and method == "PUT":
+        if (account, container) in state.containers:
+            raise ArmError(409, "ContainerAlreadyExists", "The specified container already exists.")
+        state.containers.add((account, container))
+        return 201, b"", {}
     if len(parts) != 3:
         raise ArmError(400, "InvalidUri", f"unsupported container operation {method} {path}")
     key = (account, container, parts[2])
     if method == "PUT":
+        if (account, container) not in state.containers:
+            raise ArmError(404, "ContainerNotFound", "The specified container does not exist.")
         if headers.get("x-ms-blob-type") != "BlockBlob":
             raise ArmError(400, "InvalidHeaderValue", "x-ms-blob-type must be BlockBlob")
         state.blobs[key] = (body if isinstance(body, bytes) else json.dumps(body).encode(), state.now(), {})

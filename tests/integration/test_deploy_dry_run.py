@@ -25,8 +25,9 @@ def test_when_dry_running_prod_then_names_follow_prod_config_and_order_follows_r
     assert blob["properties"]["typeProperties"]["serviceEndpoint"] == "https://stspotifyprod.blob.core.windows.net/"
     factory = json.loads((tmp_path / "factory.json").read_text())
     assert factory["properties"]["globalParameters"]["spotifyMarkets"]["type"] == "Array"
-    assert "activities/activities/extract/__main__.py" in plan["activityFiles"]
-    assert not any("__pycache__" in f for f in plan["activityFiles"])
+    assert plan["codeFiles"] == ["activities.pyz", "requirements.txt"]
+    assert plan["codeVersion"] == factory["properties"]["globalParameters"]["activitiesFolderPath"]["value"]
+    assert plan["codeVersion"].startswith("batch-code/activities/")
     sql = (tmp_path / "synapse" / "setup" / "02_data_sources.sql").read_text()
     assert "https://stspotifyprod.blob.core.windows.net/curated" in sql
     assert "$(MasterKeyPassword)" in sql  # secrets are only substituted at publish time
@@ -34,7 +35,7 @@ def test_when_dry_running_prod_then_names_follow_prod_config_and_order_follows_r
 
 def test_when_a_factory_file_is_broken_then_deploy_refuses_with_the_file_named(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     clone = tmp_path / "repo"
-    for part in ("adf", "config", "env_config", "factory_deploy", "local_synapse", "synapse", "scripts", "activities"):
+    for part in ("adf", "config", "env_config", "factory_deploy", "synapse", "scripts", "activities"):
         shutil.copytree(ROOT / part, clone / part, ignore=shutil.ignore_patterns("__pycache__"))
     pipeline = clone / "adf" / "pipelines" / "PL_Extract_Spotify.json"
     pipeline.write_text(pipeline.read_text().replace('"command"', '"comand"'))
@@ -44,8 +45,9 @@ def test_when_a_factory_file_is_broken_then_deploy_refuses_with_the_file_named(t
         capture_output=True, text=True, timeout=120,
     )
 
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "key `comand` is unknown to CustomActivityTypeProperties" in result.stderr
+    assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
 
@@ -69,3 +71,14 @@ def test_when_dry_running_prod_then_the_purview_requests_are_written_and_counted
     created = [e["attributes"]["qualifiedName"] for r in writes if r["path"].endswith("/entity/bulk") for e in r["body"]["entities"]]
     assert "spotify://stspotifyprod/curated/tracks#popularity" in created  # namespaced by prod's storage account
     assert any(r["path"].endswith("/assignedEntities") for r in writes)
+
+
+def test_when_deploy_plans_and_renders_then_it_imports_no_local_stand_in(tmp_path: Path) -> None:
+    script = (
+        "import sys; from factory_deploy.cli import main; code = main(['--env', 'prod', '--dry-run', '--out', sys.argv[1]]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('duckdb', 'spotify_twin') or m.startswith('local_')))"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

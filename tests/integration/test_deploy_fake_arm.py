@@ -1,0 +1,338 @@
+"""scripts/deploy.py against the fake ARM (tests/fake_arm.py) through the real SDK clients, and a recording Synapse.
+
+Each test deploys the committed repo to `dev` (config copied with a real-looking client id and no Purview account,
+which has its own tests) and asserts on the requests the fake received.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fake_arm import FakeArmServer, FakeAzure, StaticCredential  # noqa: E402
+from fake_synapse import FakeSynapse  # noqa: E402
+
+from factory_deploy.azure_clients import Endpoints  # noqa: E402
+from factory_deploy.cli import Seams, main  # noqa: E402
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+FACTORY = "adf-spotify-dev"
+ADF = (f"/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-spotify-dev"
+       f"/providers/Microsoft.DataFactory/factories/{FACTORY}")
+PARTS = ("--only", "code", "--only", "pool", "--only", "factory", "--only", "synapse")
+SECRETS = {
+    "spotify-client-secret": "s3cret", "spotify-refresh-token": "r3fresh", "batch-access-key": "k3y",
+    "batch-storage-connection-string": "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=eA==",
+    "synapse-master-key-password": "Str0ng!pass",
+}
+START = dt.datetime(2026, 12, 5, 1, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class Harness:
+    azure: FakeAzure
+    sql: FakeSynapse
+    seams: Seams
+    out: list[str] = field(default_factory=list)
+    clock: list[dt.datetime] = field(default_factory=lambda: [START])
+
+    def deploy(self, *args: str, capsys: pytest.CaptureFixture[str] | None = None) -> int:
+        self.out.clear()
+        return main(["--env", "dev", *PARTS, *args], self.seams)
+
+    def mark(self) -> int:
+        """Where the requests of the next deploy start."""
+        return len(self.azure.requests)
+
+    def writes_since(self, mark: int) -> list[str]:
+        return [str(r).replace(ADF, "") for r in self.azure.requests[mark:] if r.write]
+
+    def trigger_states(self) -> dict[str, str]:
+        return {n: self.azure.trigger_state(FACTORY, n) for n in self.azure.names(FACTORY, "triggers")}
+
+    def edit(self, kind: str, name: str, **properties: object) -> None:
+        """Change a resource in the factory as if the repo differed from it."""
+        body = self.azure.resource(FACTORY, kind, name)
+        assert body is not None
+        body["properties"].update(properties)
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Harness]:
+    config = json.loads((REPO / "config" / "dev.json").read_text())
+    config["spotify"]["clientId"] = "0a1b2c3d4e5f"
+    config["purview"]["account"] = ""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "dev.json").write_text(json.dumps(config))
+    azure = FakeAzure(secrets=dict(SECRETS))
+    sql = FakeSynapse()
+    with FakeArmServer(azure, tmp_path / "tls") as server:
+        holder = Harness(azure, sql, Seams())
+        azure.now = lambda: holder.clock[0]
+        holder.seams = Seams(
+            credential=StaticCredential(),
+            endpoints=Endpoints(arm=server.url, blob=server.url, vault=server.url + "/",
+                                transport={"connection_verify": server.ca_file}, verify_vault_challenge=False),
+            sql_connect=sql.connect, now=lambda: holder.clock[0], interactive=lambda: False,
+            ask=lambda prompt: "", out=holder.out.append, config_dir=tmp_path / "config",
+        )
+        yield holder
+
+
+@pytest.fixture
+def deployed(harness: Harness) -> Harness:
+    assert harness.deploy() == 0, harness.out
+    return harness
+
+
+def test_when_deploying_to_an_empty_environment_then_code_pool_factory_and_sql_are_written_in_dependency_order(harness: Harness) -> None:
+    assert harness.deploy() == 0
+
+    writes = harness.writes_since(0)
+    code = [i for i, w in enumerate(writes) if "/batch-code/activities/" in w]
+    globals_put = writes.index("PUT /globalParameters/default")
+    assert code and max(code) < globals_put  # the version is uploaded before the factory switches to it
+    assert writes[0].startswith("PUT /stspotifydev/batch-code")  # the container, then the version's files
+    puts = [w.split("/")[-2] + "/" + w.split("/")[-1] for w in writes if w.startswith("PUT /") and w.count("/") == 2]
+    assert puts.index("linkedservices/Ls_KeyVault") < puts.index("linkedservices/Ls_Batch")
+    assert puts.index("datasets/Ds_Raw_Zone") < puts.index("pipelines/PL_Transform_Spotify") < puts.index("triggers/TR_Raw_Landed")
+    assert writes[-3:] == [f"POST /triggers/{t}/start" for t in ("TR_Curated_Landed", "TR_Daily_Extract", "TR_Raw_Landed")]
+    assert any("Microsoft.Batch/batchAccounts/baspotifydev/pools/spotify-activities" in w for w in writes)
+
+    version = harness.azure.factories[FACTORY]["properties"]["globalParameters"]["activitiesFolderPath"]["value"]
+    assert re.fullmatch(r"batch-code/activities/[0-9a-f]{16}", version)
+    assert sorted(n for (_, _, n) in harness.azure.blobs) == [f"activities/{version.rsplit('/', 1)[1]}/{f}"
+                                                              for f in ("activities.pyz", "requirements.txt")]
+    pipeline = harness.azure.resource(FACTORY, "pipelines", "PL_Extract_Spotify")
+    committed = json.loads((REPO / "adf" / "pipelines" / "PL_Extract_Spotify.json").read_text())
+    assert pipeline is not None and {k: v for k, v in pipeline["properties"].items()} == committed["properties"]
+    blob_ls = harness.azure.resource(FACTORY, "linkedservices", "Ls_Blob_Storage")
+    assert blob_ls is not None and blob_ls["properties"]["typeProperties"]["serviceEndpoint"] == "https://stspotifydev.blob.core.windows.net/"
+    assert set(harness.trigger_states().values()) == {"Started"}
+
+    pool = harness.azure.pools[("baspotifydev", "spotify-activities")]
+    assert pool["properties"]["scaleSettings"]["autoScale"]["formula"].count("$TargetDedicatedNodes = max(0, min($wanted, 2))") == 1
+    assert pool["properties"]["startTask"]["resourceFiles"][0]["httpUrl"].endswith(f"{version.split('/', 1)[1]}/requirements.txt")
+    assert "spotify" in harness.sql.databases
+    assert harness.sql.master_key_passwords == ["Str0ng!pass"]
+    assert "spotify.albums" in harness.sql.views["spotify"]
+
+
+def test_when_nothing_changed_then_a_second_deploy_only_reads(deployed: Harness) -> None:
+    mark, sql_mark = deployed.mark(), len(deployed.sql.executed)
+
+    assert deployed.deploy() == 0
+
+    assert deployed.writes_since(mark) == []
+    assert [s for _, s in deployed.sql.executed[sql_mark:] if not s.startswith("SELECT")] == []
+    assert any("up to date; nothing written" in line for line in deployed.out)
+
+
+def test_when_one_pipeline_changed_then_one_put_and_only_its_trigger_is_stopped_and_restarted(deployed: Harness) -> None:
+    deployed.edit("pipelines", "PL_Transform_Spotify", description="edited in the portal")
+    mark = deployed.mark()
+
+    assert deployed.deploy() == 0
+
+    assert deployed.writes_since(mark) == [
+        "POST /triggers/TR_Raw_Landed/stop", "PUT /pipelines/PL_Transform_Spotify", "POST /triggers/TR_Raw_Landed/start",
+    ]
+    assert set(deployed.trigger_states().values()) == {"Started"}
+
+
+def test_when_a_trigger_was_paused_then_it_stays_paused_even_when_it_or_its_pipeline_changes(deployed: Harness) -> None:
+    deployed.azure.children[(FACTORY, "triggers", "tr_raw_landed")]["properties"]["runtimeState"] = "Stopped"
+    deployed.edit("pipelines", "PL_Transform_Spotify", description="edited")
+    deployed.edit("triggers", "TR_Raw_Landed", description="edited")
+    mark = deployed.mark()
+
+    assert deployed.deploy() == 0
+
+    assert deployed.writes_since(mark) == ["PUT /pipelines/PL_Transform_Spotify", "PUT /triggers/TR_Raw_Landed"]
+    assert deployed.trigger_states() == {"TR_Curated_Landed": "Started", "TR_Daily_Extract": "Started", "TR_Raw_Landed": "Stopped"}
+
+
+def test_when_dry_running_against_a_changed_environment_then_the_plan_is_printed_and_nothing_written(deployed: Harness) -> None:
+    deployed.edit("pipelines", "PL_Load_Spotify", description="edited")
+    deployed.sql.views["spotify"].pop("spotify.albums")
+    mark, sql_mark = deployed.mark(), len(deployed.sql.executed)
+
+    assert deployed.deploy("--dry-run") == 0
+
+    assert deployed.writes_since(mark) == []
+    assert all(s.startswith("SELECT") for _, s in deployed.sql.executed[sql_mark:])
+    text = "\n".join(deployed.out)
+    assert "  update    pipelines/PL_Load_Spotify" in text
+    assert "  stop      triggers/TR_Curated_Landed" in text
+    assert "  create    views/spotify.albums.sql" in text
+    assert "code: 1 unchanged" in text and "pool: 1 unchanged" in text
+
+
+# Each step a deploy takes, the request that fails there, and what the one-line error must name.
+FAILURES = {
+    "code upload": ("PUT", r"/batch-code/activities/.*/activities\.pyz$", "activities.pyz"),
+    "pool update": ("PATCH", r"/pools/spotify-activities$", "spotify-activities"),
+    "trigger stop": ("POST", r"/triggers/TR_Raw_Landed/stop$", "triggers/TR_Raw_Landed"),
+    "pipeline put": ("PUT", r"/pipelines/PL_Transform_Spotify$", "pipelines/PL_Transform_Spotify"),
+    "trigger put": ("PUT", r"/triggers/TR_Daily_Extract$", "triggers/TR_Daily_Extract"),
+}
+
+
+@pytest.mark.parametrize("step", list(FAILURES))
+def test_when_a_step_fails_then_triggers_are_restored_nothing_else_is_written_and_the_error_names_the_resource(
+    deployed: Harness, step: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _change_every_part(deployed)
+    method, pattern, named = FAILURES[step]
+    deployed.azure.fail(method, pattern, code="BadRequest", message="Injected\nfailure")
+    before = deployed.trigger_states()
+    mark, sql_mark = deployed.mark(), len(deployed.sql.executed)
+    capsys.readouterr()
+
+    assert deployed.deploy() == 1
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and named in err and "Injected failure" in err and "Traceback" not in err
+    writes = [r for r in deployed.azure.requests[mark:] if r.write]
+    failed = next(i for i, r in enumerate(writes) if r.method == method and re.search(pattern, r.path))
+    assert all(r.method == "POST" and r.path.endswith("/start") for r in writes[failed + 1:])
+    assert deployed.trigger_states() == before
+    assert [s for _, s in deployed.sql.executed[sql_mark:] if not s.startswith("SELECT")] == []
+
+
+def test_when_a_sql_statement_fails_after_the_first_of_its_batch_then_nextset_surfaces_it(
+    deployed: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployed.sql.data_sources["spotify"]["spotify_serving"] = "https://old.blob.core.windows.net/serving"
+    deployed.sql.fail(r"CREATE EXTERNAL DATA SOURCE spotify_serving", at_nextset=True, message="External data source location invalid")
+    capsys.readouterr()
+
+    assert deployed.deploy() == 1
+
+    err = capsys.readouterr().err
+    assert "synapse: setup/02_data_sources.sql failed on database `spotify`: External data source location invalid" in err
+
+
+def test_when_a_data_source_location_changed_then_it_is_dropped_and_created_at_the_new_location(deployed: Harness) -> None:
+    deployed.sql.data_sources["spotify"]["spotify_serving"] = "https://old.blob.core.windows.net/serving"
+    sql_mark = len(deployed.sql.executed)
+
+    assert deployed.deploy() == 0
+
+    writes = [s for _, s in deployed.sql.executed[sql_mark:] if not s.startswith("SELECT")]
+    assert writes[0] == "DROP EXTERNAL DATA SOURCE [spotify_serving]"
+    assert deployed.sql.data_sources["spotify"]["spotify_serving"] == "https://stspotifydev.blob.core.windows.net/serving"
+
+
+def test_when_the_master_key_secret_holds_quotes_then_synapse_receives_it_exactly(harness: Harness) -> None:
+    harness.azure.secrets["synapse-master-key-password"] = "it's ''quoted'' & $(x)"
+
+    assert harness.deploy() == 0
+
+    assert harness.sql.master_key_passwords == ["it's ''quoted'' & $(x)"]
+    assert all("it's" not in line for line in harness.out)
+
+
+def test_when_pruning_then_removed_resources_go_in_reverse_dependency_order_with_old_code_versions_and_views(deployed: Harness) -> None:
+    azure = deployed.azure
+    old_pipeline = {"activities": [{"name": "Wait", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1}}]}
+    azure.children[(FACTORY, "pipelines", "pl_old")] = {"name": "PL_Old", "properties": old_pipeline}
+    azure.children[(FACTORY, "triggers", "tr_old")] = {"name": "TR_Old", "properties": {
+        "type": "ScheduleTrigger", "runtimeState": "Started", "typeProperties": {"recurrence": {"frequency": "Day", "interval": 1}},
+        "pipelines": [{"pipelineReference": {"referenceName": "PL_Old", "type": "PipelineReference"}}]}}
+    azure.blobs[("stspotifydev", "batch-code", "activities/aaaaaaaaaaaaaaaa/activities.pyz")] = (b"x", START - dt.timedelta(days=9), {})
+    azure.blobs[("stspotifydev", "batch-code", "activities/bbbbbbbbbbbbbbbb/activities.pyz")] = (b"y", START - dt.timedelta(days=8), {})
+    deployed.sql.views["spotify"]["spotify.old_view"] = "CREATE OR ALTER VIEW spotify.old_view AS SELECT 1 AS x"
+    deployed.clock[0] = START + dt.timedelta(hours=47)
+    mark = deployed.mark()
+
+    assert deployed.deploy("--dry-run", "--prune") == 0
+    plan = "\n".join(deployed.out)
+    assert plan.index("delete    triggers/TR_Old") < plan.index("delete    pipelines/PL_Old")
+    assert "delete    batch-code/activities/aaaaaaaaaaaaaaaa" in plan and "bbbbbbbbbbbbbbbb" not in plan  # b replaced a 8 days ago
+    assert deployed.writes_since(mark) == []
+
+    assert deployed.deploy("--prune") == 0
+    assert deployed.writes_since(mark) == [
+        "DELETE /stspotifydev/batch-code/activities/aaaaaaaaaaaaaaaa/activities.pyz",
+        "POST /triggers/TR_Old/stop", "DELETE /triggers/TR_Old", "DELETE /pipelines/PL_Old",
+    ]
+    assert "spotify.old_view" not in deployed.sql.views["spotify"]
+    assert set(deployed.trigger_states()) == {"TR_Curated_Landed", "TR_Daily_Extract", "TR_Raw_Landed"}
+
+
+def test_when_the_factory_has_settings_made_elsewhere_then_deploy_keeps_them(harness: Harness) -> None:
+    harness.azure.factories[FACTORY] = {
+        "name": FACTORY, "location": "westeurope", "tags": {"owner": "data-platform"},
+        "properties": {"purviewConfiguration": {"purviewResourceId": "/subscriptions/x/pv"},
+                       "repoConfiguration": {"type": "FactoryGitHubConfiguration", "accountName": "org", "repositoryName": "r",
+                                             "collaborationBranch": "main", "rootFolder": "/"},
+                       "publicNetworkAccess": "Disabled"},
+    }
+
+    assert harness.deploy() == 0
+
+    factory = harness.azure.factories[FACTORY]
+    assert factory["tags"] == {"owner": "data-platform"}
+    assert factory["identity"]["type"] == "SystemAssigned"
+    assert factory["properties"]["purviewConfiguration"] == {"purviewResourceId": "/subscriptions/x/pv"}
+    assert factory["properties"]["repoConfiguration"]["repositoryName"] == "r"
+    assert factory["properties"]["publicNetworkAccess"] == "Disabled"
+
+
+def test_when_prod_is_deployed_without_a_terminal_or_yes_then_nothing_is_written(harness: Harness, tmp_path: Path,
+                                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    config = json.loads((REPO / "config" / "prod.json").read_text())
+    config["spotify"]["clientId"] = "0a1b2c3d4e5f"
+    config["purview"]["account"] = ""
+    (tmp_path / "config" / "prod.json").write_text(json.dumps(config))
+
+    assert main(["--env", "prod", *PARTS], harness.seams) == 1
+
+    assert "pass --yes" in capsys.readouterr().err
+    assert harness.writes_since(0) == [] and harness.sql.writes() == []
+
+
+@pytest.mark.parametrize("problem", ["no credentials", "missing secret", "local", "placeholder"])
+def test_when_a_check_fails_then_one_line_names_it_and_nothing_is_written(harness: Harness, problem: str,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    env = "dev"
+    if problem == "no credentials":
+        harness.seams.credential = StaticCredential(fail=ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token"))
+    elif problem == "missing secret":
+        del harness.azure.secrets["synapse-master-key-password"]
+    elif problem == "local":
+        env = "local"
+    else:
+        harness.seams.config_dir = REPO / "config"
+
+    assert main(["--env", env, *PARTS], harness.seams) == 1
+
+    err = capsys.readouterr().err
+    expected = {"no credentials": "az login", "missing secret": "synapse-master-key-password", "local": "--env local",
+                "placeholder": "replace-with-dev-spotify-client-id"}[problem]
+    assert err.count("\n") == 1 and expected in err and "Traceback" not in err
+    assert harness.writes_since(0) == [] and harness.sql.executed == []
+
+
+def _change_every_part(harness: Harness) -> None:
+    """Make every part differ from the repo: a code version to upload again, pool, a pipeline, a trigger, a view."""
+    for key in [k for k in harness.azure.blobs if k[2].endswith("activities.pyz")]:
+        del harness.azure.blobs[key]
+    pool = harness.azure.pools[("baspotifydev", "spotify-activities")]
+    pool["properties"]["scaleSettings"]["autoScale"]["formula"] = "$TargetDedicatedNodes = 1;"
+    harness.edit("pipelines", "PL_Transform_Spotify", description="edited")
+    harness.edit("triggers", "TR_Daily_Extract", description="edited")
+    harness.sql.views["spotify"].pop("spotify.albums")
