@@ -126,9 +126,10 @@ def _deploy(args: argparse.Namespace, seams: Seams) -> int:
                   f"{len(desired.scripts)} Synapse scripts for `{config.factory.name}` into {args.out}, {purview}; "
                   "nothing was read or written in Azure")
         return 0
-    if args.dry_run:
+    # The factory publishes config values (global parameters): a placeholder there would go live.
+    if args.dry_run or "factory" not in parts:
         for placeholder in preflight.placeholders(config):
-            seams.out(f"deploy: warning: config/{args.env}.json still has placeholder {placeholder}; a real deploy refuses it")
+            seams.out(f"deploy: warning: config/{args.env}.json still has placeholder {placeholder}; publishing the factory refuses it")
     else:
         preflight.check_config(config)
     credential = seams.credential
@@ -136,15 +137,19 @@ def _deploy(args: argparse.Namespace, seams: Seams) -> int:
         from azure.identity import DefaultAzureCredential
 
         credential = DefaultAzureCredential()
-    preflight.check_credential(credential, ARM_SCOPE)
     clients = AzureClients(config, credential, seams.endpoints)
-    secret_names = preflight.key_vault_secret_names([r.body for r in desired.rendered])
-    secret_names += [config.spotify.client_secret_name, config.spotify.refresh_token_secret_name]
-    if "synapse" in parts:
-        secret_names += list(synapse_publish.SECRET_VARIABLES.values())
-        if seams.sql_connect is None:
-            preflight.check_odbc()
-    secrets = preflight.check_secrets(clients.secrets, secret_names)
+    secrets: dict[str, str] = {}
+    if set(parts) - {"purview"}:  # Purview's client gets its own token (factory_deploy/purview.py)
+        preflight.check_credential(credential, ARM_SCOPE)
+        secret_names = []
+        if "factory" in parts:
+            secret_names += preflight.key_vault_secret_names([r.body for r in desired.rendered])
+            secret_names += [config.spotify.client_secret_name, config.spotify.refresh_token_secret_name]
+        if "synapse" in parts:
+            secret_names += list(synapse_publish.SECRET_VARIABLES.values())
+            if seams.sql_connect is None:
+                preflight.check_odbc()
+        secrets = preflight.check_secrets(clients.secrets, secret_names)
 
     planned = _plan(args, seams, desired, clients, parts)
     seams.out(f"deploy plan for `{args.env}` (factory `{config.factory.name}`):")

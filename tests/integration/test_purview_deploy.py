@@ -119,7 +119,8 @@ def test_when_purview_keeps_failing_then_deploy_stops_with_a_clear_message_and_n
     result = _deploy(atlas)
 
     assert result.returncode == 1
-    assert f"deploy: publishing purview/ to {atlas.endpoint} failed: Purview {atlas.endpoint}: POST /datamap/api/atlas/v2/glossary " \
+    assert f"deploy: error: publishing purview/ to {atlas.endpoint} failed: Purview {atlas.endpoint}: " \
+           "POST /datamap/api/atlas/v2/glossary " \
            "(create glossary Spotify) returned HTTP 500" in result.stderr
     assert "gave up after 4 attempts" in result.stderr and "Traceback" not in result.stderr
     assert sorted(atlas.state.typedefs)  # what came before the failure stays published; a rerun goes on from there
