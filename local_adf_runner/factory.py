@@ -13,7 +13,6 @@ dotted paths under `properties` (`{"Ls_Blob_Storage": {"typeProperties.serviceEn
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -24,6 +23,8 @@ from typing import Any, TypeVar
 
 from factory_deploy.limits import check_factory_limits
 from factory_deploy.references import KINDS, dangling_references
+from factory_deploy.render import OverrideError as SharedOverrideError
+from factory_deploy.render import apply_overrides
 from local_adf_runner.errors import (
     DependencyError,
     DuplicateActivityError,
@@ -294,38 +295,14 @@ def _read_json(path: Path) -> Any:
 def _apply_overrides(
     documents: dict[str, dict[str, tuple[Path, dict[str, Any]]]], overrides: Mapping[str, Mapping[str, Any]]
 ) -> None:
-    for resource, changes in overrides.items():
-        targets = [doc for folder in documents.values() for name, (_, doc) in folder.items() if name == resource]
-        if not targets:
-            raise OverrideError(resource, ", ".join(changes), "no resource of that name in the factory")
-        for document in targets:
-            for dotted, value in changes.items():
-                _set_path(document["properties"], dotted, copy.deepcopy(value), resource)
-
-
-def _set_path(target: Any, dotted: str, value: Any, resource: str) -> None:
-    parts = dotted.split(".")
-    node = target
-    for part in parts[:-1]:
-        if isinstance(node, list):
-            node = node[_list_index(node, part, resource, dotted)]
-            continue
-        if not isinstance(node, dict):
-            raise OverrideError(resource, dotted, f"`{part}` is inside a {type(node).__name__}, not an object")
-        node = node.setdefault(part, {})
-    last = parts[-1]
-    if isinstance(node, list):
-        node[_list_index(node, last, resource, dotted)] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        raise OverrideError(resource, dotted, f"`{last}` is inside a {type(node).__name__}, not an object")
-
-
-def _list_index(node: list[Any], part: str, resource: str, dotted: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
-        raise OverrideError(resource, dotted, f"`{part}` is not an index of a list of {len(node)}")
-    return int(part)
+    """Deploy's overrides, with deploy's meaning (factory_deploy.render.apply_overrides), so both see the same bodies."""
+    bodies = {(folder, name): doc for folder, found in documents.items() for name, (_, doc) in found.items()}
+    try:
+        applied = apply_overrides(bodies, overrides)
+    except SharedOverrideError as exc:
+        raise OverrideError(exc.resource, exc.path, exc.problem) from None
+    for (folder, name), body in applied.items():
+        documents[folder][name] = (documents[folder][name][0], body)
 
 
 def _reference(value: Any) -> Reference | None:

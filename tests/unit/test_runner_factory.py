@@ -190,11 +190,18 @@ def test_when_override_has_dotted_path_then_nested_value_is_set(tmp_path: Path) 
     linked = {"name": "Ls_A", "properties": {"type": "AzureBlobStorage", "typeProperties": {"serviceEndpoint": "https://a/"}}}
     root = _write(tmp_path / "adf", {"linkedServices/Ls_A.json": linked})
 
-    factory = load_factory(root, overrides={"Ls_A": {"typeProperties.serviceEndpoint": "file:///x", "parameters.p.type": "String"}})
+    factory = load_factory(root, overrides={"Ls_A": {"typeProperties.serviceEndpoint": "file:///x"}})
 
     assert factory.linked_service("Ls_A").type_properties["serviceEndpoint"] == "file:///x"
-    assert factory.linked_service("Ls_A").parameters == {"p": {"type": "String"}}
     assert json.loads((root / "linkedServices/Ls_A.json").read_text())["properties"]["typeProperties"]["serviceEndpoint"] == "https://a/"
+
+
+def test_when_override_names_a_key_the_resource_does_not_have_then_error_as_deploy_refuses_it(tmp_path: Path) -> None:
+    linked = {"name": "Ls_A", "properties": {"type": "AzureBlobStorage", "typeProperties": {"serviceEndpoint": "https://a/"}}}
+    root = _write(tmp_path / "adf", {"linkedServices/Ls_A.json": linked})
+
+    with pytest.raises(OverrideError, match="`serviceEndpiont` does not exist"):
+        load_factory(root, overrides={"Ls_A": {"typeProperties.serviceEndpiont": "file:///x"}})
 
 
 def test_when_resource_is_looked_up_but_absent_then_error_names_folder(tmp_path: Path) -> None:
