@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from env_config import ENVIRONMENTS, ConfigError, EnvironmentConfig, global_parameters, load_config, sql_variables
+from env_config import ENVIRONMENTS, ConfigError, EnvironmentConfig, factory_overrides, global_parameters, load_config, sql_variables
 from env_config.factory import ACTIVITIES_FOLDER, global_parameter_specs
 from factory_deploy import code_publish, factory_publish, pool_publish, preflight, synapse_publish
 from factory_deploy.azure_clients import ARM_SCOPE, AzureClients, Endpoints
@@ -114,10 +114,12 @@ def _deploy(args: argparse.Namespace, seams: Seams) -> int:
     config = desired.config
     parts = [p for p in PARTS if p in (args.only or PARTS)]
     if args.export_arm:
-        from factory_deploy.arm_export import write_arm_template
+        from factory_deploy.arm_export import arm_template, write_arm_template
 
-        path = write_arm_template(args.export_arm, desired.rendered, desired.global_parameters, config.factory.location)
-        seams.out(f"deploy: wrote {path} and its parameters file (factoryName = {config.factory.name})")
+        template, values = arm_template(desired.rendered, desired.global_parameters, config.factory.name, factory_overrides(config))
+        path = write_arm_template(args.export_arm, template, values)
+        seams.out(f"deploy: wrote {path} ({len(template['resources'])} resources) and ARMTemplateParametersForFactory.json for "
+                  f"`{config.factory.name}`; deploy it with `az deployment group create`, then start the triggers")
         return 0
     preflight.check_sdk_versions()
     if args.dry_run and args.out:

@@ -52,6 +52,10 @@ _POOL = re.compile(
     r"/pools/(?P<pool>[^/]+)$",
     re.IGNORECASE,
 )
+_DEPLOYMENT = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Resources/deployments/(?P<name>[^/]+)$",
+    re.IGNORECASE,
+)
 _SECRET = re.compile(r"^/secrets/(?P<name>[^/]+)(?:/(?P<version>[^/]*))?$")
 
 
@@ -220,6 +224,8 @@ class _Handler(BaseHTTPRequestHandler):
         if match := _ADF.match(path):
             _api_version(query, DATAFACTORY_API, "Microsoft.DataFactory")
             return _factory_request(self.server_state, self.command, match, body)
+        if match := _DEPLOYMENT.match(path):
+            return _deployment(self.server_state, self.command, match, body)
         if match := _POOL.match(path):
             _api_version(query, BATCH_API, "Microsoft.Batch")
             return _pool_request(self.server_state, self.command, match, body)
@@ -278,17 +284,7 @@ def _factory_request(state: FakeAzure, method: str, match: re.Match[str], body: 
         return 200, copy.deepcopy(current), {}
     if method == "PUT":
         _validate(state, f"{kind} PUT", match.group(0), body)
-        if kind == "triggers" and current is not None and current["properties"].get("runtimeState") == "Started":
-            raise ArmError(400, "TriggerEnabledCannotUpdate", "Cannot update enabled Trigger; the trigger needs to be disabled first.")
-        _check_references(state, factory, body["properties"])
-        stored = {
-            "id": match.group(0), "name": match["name"], "type": f"Microsoft.DataFactory/factories/{kind}",
-            "etag": f"\"{len(state.requests):08x}\"", "properties": copy.deepcopy(body["properties"]),
-        }
-        if kind == "triggers":
-            stored["properties"]["runtimeState"] = current["properties"]["runtimeState"] if current else "Stopped"
-        state.children[key] = stored
-        return 200, copy.deepcopy(stored), {}
+        return 200, _put_child(state, match.group(0), factory, kind, match["name"], body), {}
     if method == "DELETE":
         if current is None:
             return 204, None, {}
@@ -301,6 +297,22 @@ def _factory_request(state: FakeAzure, method: str, match: re.Match[str], body: 
         del state.children[key]
         return 200, None, {}
     raise ArmError(405, "MethodNotAllowed", method)
+
+
+def _put_child(state: FakeAzure, resource_id: str, factory: str, kind: str, name: str, body: Any) -> dict[str, Any]:
+    key = (factory, kind, name.lower())
+    current = state.children.get(key)
+    if kind == "triggers" and current is not None and current["properties"].get("runtimeState") == "Started":
+        raise ArmError(400, "TriggerEnabledCannotUpdate", "Cannot update enabled Trigger; the trigger needs to be disabled first.")
+    _check_references(state, factory, body["properties"])
+    stored = {
+        "id": resource_id, "name": name, "type": f"Microsoft.DataFactory/factories/{kind}",
+        "etag": f"\"{len(state.requests):08x}\"", "properties": copy.deepcopy(body["properties"]),
+    }
+    if kind == "triggers":
+        stored["properties"]["runtimeState"] = current["properties"]["runtimeState"] if current else "Stopped"
+    state.children[key] = stored
+    return copy.deepcopy(stored)
 
 
 def _factory(state: FakeAzure, method: str, match: re.Match[str], body: Any) -> tuple[int, Any, dict[str, str]]:
@@ -361,6 +373,117 @@ def _check_references(state: FakeAzure, factory: str, properties: Any) -> None:
     for kind, name in sorted(_references(properties)):
         if (factory, kind, name) not in state.children:
             raise ArmError(400, "BadRequest", f"The document creation or update failed because of invalid reference '{name}'.")
+
+
+# --- Template deployments (Microsoft.Resources/deployments), for the exported ARM template -----------------
+
+
+def _deployment(state: FakeAzure, method: str, match: re.Match[str], body: Any) -> tuple[int, Any, dict[str, str]]:
+    """Deploy a template's Microsoft.DataFactory child resources (incremental mode).
+
+    Resources run in dependsOn order; among those whose dependencies are done the LAST in the template goes
+    first, so a missing dependsOn shows up as the dangling reference ADF would refuse when ARM runs in parallel.
+    """
+    if method != "PUT":
+        raise ArmError(405, "MethodNotAllowed", method)
+    template, given = body["properties"]["template"], body["properties"].get("parameters", {})
+    parameters: dict[str, Any] = {}
+    for name, spec in template.get("parameters", {}).items():
+        if name in given:
+            parameters[name] = given[name]["value"]
+        elif "defaultValue" in spec:
+            parameters[name] = spec["defaultValue"]
+        else:
+            raise ArmError(400, "InvalidTemplate", f"The value for the template parameter '{name}' is not provided.")
+    variables: dict[str, Any] = {}
+    scope = {"parameters": parameters, "variables": variables}
+    for name, value in template.get("variables", {}).items():
+        variables[name] = _evaluate(value, scope)
+    resources = []
+    for raw in template["resources"]:
+        resource = _evaluate(raw, scope)
+        if not resource["type"].lower().startswith("microsoft.datafactory/factories/"):
+            raise ArmError(400, "InvalidTemplate", f"this fake deploys Microsoft.DataFactory child resources, not {resource['type']}")
+        factory, _, child = resource["name"].partition("/")
+        resource["id"] = f"Microsoft.DataFactory/factories/{factory}/{resource['type'].split('/')[-1]}/{child}"
+        resources.append(resource)
+    ids = {r["id"].lower() for r in resources}
+    for resource in resources:
+        for dependency in resource.get("dependsOn", []):
+            if dependency.lower() not in ids:
+                raise ArmError(400, "InvalidTemplate", f"The resource '{dependency}' is not defined in the template.")
+    done: set[str] = set()
+    pending = list(resources)
+    while pending:
+        ready = [r for r in pending if all(d.lower() in done for d in r.get("dependsOn", []))]
+        if not ready:
+            raise ArmError(400, "InvalidTemplate", "Circular dependency detected on resources in the template.")
+        resource = ready[-1]
+        pending.remove(resource)
+        factory, name = resource["name"].split("/", 1)
+        kind = resource["type"].split("/")[-1].lower()
+        if factory.lower() not in state.factories:
+            raise ArmError(404, "ParentResourceNotFound", f"Factory {factory} not found.")
+        if resource["apiVersion"] != DATAFACTORY_API:
+            raise ArmError(400, "NoRegisteredProviderFound",
+                           f"No registered resource provider found for api version '{resource['apiVersion']}'.")
+        resource_id = f"{match.group(0).split('/providers/')[0]}/providers/Microsoft.DataFactory/factories/{factory}/{kind}/{name}"
+        if kind == "globalparameters":
+            _validate(state, "globalParameters PUT", resource_id, {"properties": resource["properties"]})
+            state.factories[factory.lower()]["properties"]["globalParameters"] = copy.deepcopy(resource["properties"])
+        else:
+            _validate(state, f"{kind} PUT", resource_id, {"properties": resource["properties"]})
+            _put_child(state, resource_id, factory.lower(), kind, name, {"properties": resource["properties"]})
+        done.add(resource["id"].lower())
+    return 200, {"id": match.group(0), "name": match["name"], "properties": {"provisioningState": "Succeeded"}}, {}
+
+
+def _evaluate(node: Any, scope: dict[str, dict[str, Any]]) -> Any:
+    """ARM template expressions: `[concat(...)]`, `[parameters('x')]`, `[variables('x')]`; `[[` is a literal `[`."""
+    if isinstance(node, dict):
+        return {k: _evaluate(v, scope) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_evaluate(v, scope) for v in node]
+    if isinstance(node, str) and node.startswith("[["):
+        return node[1:]
+    if isinstance(node, str) and node.startswith("[") and node.endswith("]"):
+        value, rest = _expression(node[1:-1].strip(), scope)
+        if rest.strip():
+            raise ArmError(400, "InvalidTemplate", f"unexpected `{rest}` in template expression {node}")
+        return value
+    return node
+
+
+def _expression(text: str, scope: dict[str, dict[str, Any]]) -> tuple[Any, str]:
+    if text.startswith("'"):
+        end, out = 1, []
+        while True:
+            if text[end] == "'" and text[end + 1: end + 2] == "'":
+                out.append("'")
+                end += 2
+            elif text[end] == "'":
+                return "".join(out), text[end + 1:].lstrip()
+            else:
+                out.append(text[end])
+                end += 1
+    name = re.match(r"[A-Za-z]+", text)
+    if not name or not text[name.end():].startswith("("):
+        raise ArmError(400, "InvalidTemplate", f"unsupported template expression `{text}`")
+    rest, args = text[name.end() + 1:].lstrip(), []
+    while not rest.startswith(")"):
+        value, rest = _expression(rest, scope)
+        args.append(value)
+        rest = rest[1:].lstrip() if rest.startswith(",") else rest
+    function = name.group(0).lower()
+    if function == "concat":
+        result: Any = "".join(str(a) for a in args)
+    elif function in ("parameters", "variables"):
+        if args[0] not in scope[function]:
+            raise ArmError(400, "InvalidTemplate", f"The template {function[:-1]} '{args[0]}' is not found.")
+        result = scope[function][args[0]]
+    else:
+        raise ArmError(400, "InvalidTemplate", f"this fake does not evaluate the template function `{function}`")
+    return result, rest[1:].lstrip()
 
 
 # --- Microsoft.Batch pools --------------------------------------------------------------------------------

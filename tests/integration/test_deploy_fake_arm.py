@@ -336,3 +336,64 @@ def _change_every_part(harness: Harness) -> None:
     harness.edit("pipelines", "PL_Transform_Spotify", description="edited")
     harness.edit("triggers", "TR_Daily_Extract", description="edited")
     harness.sql.views["spotify"].pop("spotify.albums")
+
+
+def test_when_exporting_an_arm_template_then_it_follows_the_template_schema_and_deploys_the_same_factory(
+    harness: Harness, tmp_path: Path
+) -> None:
+    import jsonschema
+
+    assert main(["--env", "dev", "--export-arm", str(tmp_path / "arm")], harness.seams) == 0
+    template = json.loads((tmp_path / "arm" / "ARMTemplateForFactory.json").read_text())
+    values = json.loads((tmp_path / "arm" / "ARMTemplateParametersForFactory.json").read_text())
+    schema = json.loads((Path(__file__).resolve().parents[1] / "arm_specs" / "deploymentTemplate.2019-04-01.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(template)
+    assert harness.writes_since(0) == []  # exporting reads nothing and writes nothing
+    assert values["parameters"]["factoryName"] == {"value": FACTORY}
+    assert template["parameters"]["Ls_KeyVault_properties_typeProperties_baseUrl"]["defaultValue"] == "https://kv-spotify-dev.vault.azure.net/"
+    (batch,) = [r for r in template["resources"] if r["name"].endswith("/Ls_Batch')]")]
+    assert "[concat(variables('factoryId'), '/linkedServices/Ls_KeyVault')]" in batch["dependsOn"]
+
+    # A deploy made the factory; the template then recreates its resources and global parameters in an emptied copy.
+    assert harness.deploy() == 0
+    expected = _factory_content(harness)
+    deploy_template = _deployer(harness, values["parameters"])
+
+    _empty_factory(harness)
+    answer = deploy_template(template)
+
+    assert answer.status_code == 200, answer.text
+    assert _factory_content(harness) == expected
+
+    _empty_factory(harness)
+    answer = deploy_template({**template, "resources": [{**r, "dependsOn": []} for r in template["resources"]]})
+    assert answer.status_code == 400 and "invalid reference" in answer.text  # dependsOn is what orders ARM's writes
+
+
+def _factory_content(harness: Harness) -> dict[str, object]:
+    content: dict[str, object] = {
+        str(key): {k: v for k, v in body["properties"].items() if k != "runtimeState"} for key, body in harness.azure.children.items()
+    }
+    content["globalParameters"] = harness.azure.factories[FACTORY]["properties"].get("globalParameters")
+    return content
+
+
+def _empty_factory(harness: Harness) -> None:
+    harness.azure.children.clear()
+    harness.azure.factories[FACTORY]["properties"].pop("globalParameters", None)
+
+
+def _deployer(harness: Harness, parameters: dict[str, object]):  # type: ignore[no-untyped-def]
+    import requests
+    from fake_arm import TOKEN
+
+    endpoints = harness.seams.endpoints
+    assert endpoints is not None
+    url = f"{endpoints.arm}{ADF.split('/providers/')[0]}/providers/Microsoft.Resources/deployments/export?api-version=2021-04-01"
+
+    def deploy(template: dict[str, object]) -> requests.Response:
+        body = {"properties": {"mode": "Incremental", "template": template, "parameters": parameters}}
+        return requests.put(url, json=body, headers={"Authorization": f"Bearer {TOKEN}"},
+                            verify=endpoints.transport["connection_verify"], timeout=30)
+
+    return deploy
