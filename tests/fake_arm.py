@@ -107,7 +107,8 @@ class FakeAzure:
     pools: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (account, pool)
     requests: list[Recorded] = field(default_factory=list)
     failures: list[Injected] = field(default_factory=list)
-    validator: Callable[[str, str, Any], list[str]] | None = None  # (operation, path, body) -> problems
+    # (operation, path, body) -> problems; tests/arm_spec.py checks bodies against the vendored REST spec.
+    validator: Callable[[str, str, Any], list[str]] | None = None
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
     def fail(self, method: str, path_pattern: str, status: int = 400, code: str = "BadRequest", message: str = "injected") -> None:
@@ -193,7 +194,10 @@ class _Handler(BaseHTTPRequestHandler):
                     if failure.method == self.command and failure.path.search(path):
                         state.failures.remove(failure)
                         raise ArmError(failure.status, failure.code, failure.message)
-                status, payload, headers = self._route(path, query, body)
+                try:
+                    status, payload, headers = self._route(path, query, body)
+                except (KeyError, TypeError, AttributeError, ValueError) as exc:  # a malformed body: ARM answers 400
+                    raise ArmError(400, "InvalidRequestContent", f"{type(exc).__name__}: {exc}") from exc
         except ArmError as exc:
             if _SECRET.match(path):
                 status, payload, headers = exc.status, {"error": {"code": exc.code, "message": exc.message}}, {}

@@ -18,6 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from arm_spec import SpecValidator  # noqa: E402
 from fake_arm import FakeArmServer, FakeAzure, StaticCredential  # noqa: E402
 from fake_synapse import FakeSynapse  # noqa: E402
 
@@ -74,7 +75,7 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     config["purview"]["account"] = ""
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "dev.json").write_text(json.dumps(config))
-    azure = FakeAzure(secrets=dict(SECRETS))
+    azure = FakeAzure(secrets=dict(SECRETS), validator=SpecValidator())
     sql = FakeSynapse()
     with FakeArmServer(azure, tmp_path / "tls") as server:
         holder = Harness(azure, sql, Seams())
@@ -397,3 +398,23 @@ def _deployer(harness: Harness, parameters: dict[str, object]):  # type: ignore[
                             verify=endpoints.transport["connection_verify"], timeout=30)
 
     return deploy
+
+
+def test_when_a_body_breaks_the_rest_spec_then_the_fake_refuses_it_as_arm_would() -> None:
+    validator = SpecValidator()
+    trigger = json.loads((REPO / "adf" / "triggers" / "TR_Raw_Landed.json").read_text())
+
+    assert validator("triggers PUT", "", {"properties": trigger["properties"]}) == []
+    broken = json.loads(json.dumps(trigger))
+    del broken["properties"]["typeProperties"]["scope"]
+    broken["properties"]["pipelines"][0]["pipelineReference"]["type"] = "PipelineRef"
+    assert validator("triggers PUT", "", {"properties": broken["properties"]}) == [
+        "body.properties.pipelines[0].pipelineReference.type: 'PipelineRef' is not one of ['PipelineReference']",
+        "body.properties.typeProperties: required property `scope` is missing",
+    ]
+    assert validator("triggers PUT", "", {"properties": {"type": "HourlyTrigger"}})[0].startswith(
+        "body.properties.type: 'HourlyTrigger' is not a Trigger type of the spec")
+    assert validator("factories PUT", "", {"location": "westeurope", "identity": {"type": "Managed"}}) == [
+        "body.identity.type: 'Managed' is not one of ['SystemAssigned']"]
+    assert validator("globalParameters PUT", "", {"properties": {"x": {"type": "String"}}}) == [
+        "body.properties.x: required property `value` is missing"]
