@@ -25,7 +25,7 @@ from factory_deploy.errors import DeployError
 from factory_deploy.graph import FactoryGraphError, check_references, load_resources, publish_order
 from factory_deploy.limits import check_factory_limits
 from factory_deploy.plan import Change, render_plan, writes
-from factory_deploy.render import RenderedResource, render_resources
+from factory_deploy.render import OverrideError, RenderedResource, render_resources
 from factory_deploy.sdk_models import check_factory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
     seams = seams or Seams()
     try:
         return _deploy(args, seams)
-    except (DeployError, ConfigError, FactoryGraphError, CodePackageError) as exc:
+    except (DeployError, ConfigError, FactoryGraphError, CodePackageError, OverrideError) as exc:
         print(f"deploy: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -120,7 +120,8 @@ def _run(args: argparse.Namespace) -> int:
         overrides["Ls_Blob_Storage"] = blob_overrides
         overrides["Ls_KeyVault"] = {"typeProperties.baseUrl": vault.folder.as_uri() + "/"}
         if args.storage == "local":  # one folder stands in for both accounts; with Azurite, Key Vault has the key
-            overrides["Ls_Batch_Storage"] = blob_overrides
+            # An override replaces what the committed JSON has: Ls_Batch_Storage's typeProperties hold a connection string.
+            overrides["Ls_Batch_Storage"] = {"typeProperties": {"serviceEndpoint": blob_overrides["typeProperties.serviceEndpoint"]}}
         factory = load_factory(ROOT / "adf", overrides=overrides, global_parameters=params)
 
         pool = _synapse_pool(config, workdir, storage, args.storage)
