@@ -33,7 +33,13 @@ def global_parameters(config: EnvironmentConfig) -> dict[str, Any]:
         "spotifyPlaylistIds": list(spotify.playlist_ids),
         "spotifyPlaylistDiscovery": list(spotify.playlist_discovery),
         "spotifyRefreshTokenSecretName": spotify.refresh_token_secret_name,
+        "spotifyAccessMode": spotify.access_mode,
+        "spotifyUsers": [{"name": user.name, "refreshTokenSecretName": user.refresh_token_secret_name}
+                         for user in spotify.users],
+        "spotifyRequestBudget": spotify.request_budget,
         "extractShards": config.extract.shards,
+        "extractRetryBudget": config.extract.retry_budget,
+        "extractRefreshAfterDays": config.extract.refresh_after_days,
         "extractMaxConcurrency": config.extract.max_concurrency,
         "extractRequestsPerSecond": config.extract.requests_per_second,
         "rawContainer": config.storage.raw_container,

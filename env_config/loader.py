@@ -45,6 +45,9 @@ def _build(cls: type, raw: Any, path: Path, where: str) -> Any:
     for field in dataclasses.fields(cls):
         key = _camel(field.name)
         dotted = f"{where}.{key}" if where else key
+        if key not in raw and field.default is not dataclasses.MISSING:
+            values[field.name] = field.default  # optional keys (newer settings) default as documented
+            continue
         if key not in raw:
             raise ConfigError(f"{path}: key `{dotted}` is missing; add it (see config/dev.json for an example)")
         values[field.name] = _convert(hints[field.name], raw[key], path, dotted, may_be_empty=MAY_BE_EMPTY in field.metadata)
@@ -62,6 +65,8 @@ def _convert(hint: Any, value: Any, path: Path, dotted: str, *, may_be_empty: bo
     origin = typing.get_origin(hint)
     if origin is tuple:
         (item_type, _ellipsis) = typing.get_args(hint)
+        if isinstance(item_type, type) and dataclasses.is_dataclass(item_type) and isinstance(value, list):
+            return tuple(_build(item_type, item, path, f"{dotted}[{index}]") for index, item in enumerate(value))
         if not isinstance(value, list) or not all(_is(item_type, v) for v in value):
             raise ConfigError(f"{path}: key `{dotted}` must be a list of {item_type.__name__}, got {_kind(value)}")
         return tuple(value)

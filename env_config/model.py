@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 from env_config.errors import ConfigError
 
-# ADF's ForEach batchCount maximum: every extraction shard must run at once (they meet at level barriers).
+# ADF's ForEach batchCount maximum (Microsoft Learn, "ForEach activity": batchCount at most 50).
 MAX_EXTRACT_SHARDS = 50
+# A Development Mode app serves at most 5 allow-listed users (Spotify, 2026-02 Development Mode changes).
+MAX_SPOTIFY_USERS = 5
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,14 @@ SPOTIFY_ACCESS_MODES = ("development", "extended")
 
 
 @dataclass(frozen=True)
+class SpotifyUser:
+    """An allow-listed user: a name for logs, and the Key Vault secret holding that user's refresh token."""
+
+    name: str
+    refresh_token_secret_name: str
+
+
+@dataclass(frozen=True)
 class SpotifyConfig:
     api_base_url: str
     token_url: str
@@ -119,12 +129,21 @@ class SpotifyConfig:
     # What Spotify lets the app call: "development" (a new app in 2026, the default) or "extended" (extended
     # quota granted before the February 2026 changes). run_local starts the twin in this mode.
     access_mode: str
+    # Up to 5 allow-listed users; none: one user whose token is `refreshTokenSecretName`.
+    users: tuple[SpotifyUser, ...] = ()
+    # API requests per run, spent on user data first, then unseen entities, then refreshes (0: no limit).
+    request_budget: int = 0
 
     def __post_init__(self) -> None:
         if self.access_mode not in SPOTIFY_ACCESS_MODES:
             raise ConfigError(
                 f"key `spotify.accessMode` must be one of {', '.join(SPOTIFY_ACCESS_MODES)}, got {self.access_mode!r}"
             )
+        if len(self.users) > MAX_SPOTIFY_USERS:
+            raise ConfigError(f"key `spotify.users` lists {len(self.users)} users; a Development Mode app serves at "
+                              f"most {MAX_SPOTIFY_USERS} allow-listed users")
+        if self.request_budget < 0:
+            raise ConfigError(f"key `spotify.requestBudget` must be >= 0 (0 = no limit), got {self.request_budget}")
 
 
 @dataclass(frozen=True)
@@ -134,6 +153,10 @@ class ExtractSettings:
     shards: int
     max_concurrency: int
     requests_per_second: int
+    # Retries shared by every request of a run (0: httpMaxAttempts per request); known entities older than
+    # refreshAfterDays are refreshed with what is left of the request budget.
+    retry_budget: int = 0
+    refresh_after_days: int = 7
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= MAX_EXTRACT_SHARDS:
@@ -142,6 +165,9 @@ class ExtractSettings:
             raise ConfigError(f"key `extract.maxConcurrency` must be between 1 and 64, got {self.max_concurrency}")
         if self.requests_per_second < 0:
             raise ConfigError(f"key `extract.requestsPerSecond` must be >= 0 (0 = unlimited), got {self.requests_per_second}")
+        for key, value in (("retryBudget", self.retry_budget), ("refreshAfterDays", self.refresh_after_days)):
+            if value < 0:
+                raise ConfigError(f"key `extract.{key}` must be >= 0, got {value}")
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,17 @@ One small JSON blob per worker, ``spotify/_progress/ingest_date=<d>/run_id=<id>/
 - ``parts``: every completed request (its URL relative to the API base) and the part that holds its
   answer. A retry of the activity (ADF retries with the same ``@pipeline().RunId``) replays those
   answers from storage instead of asking the API again, so a retry costs only what is left;
-- ``levels``: the ids a worker discovered per finished level, which the other shards read at the
-  level barrier (the only way shards talk to each other);
-- ``unavailable``: restricted sources the API refused; ``complete``: the worker finished.
+- ``levels``: the ids a worker discovered per finished level, which the next level's shards read (the
+  only way shards talk to each other; the next level's ForEach starts after this one finished);
+- ``unavailable``: sources the API refused (403: endpoint, Spotify's message, how many calls), with
+  ``answers`` (calls answered per source) so a source refused on every call can be named;
+- ``update``: what the run adds to the incremental state (state.py), applied only once the manifest is
+  published; ``stopped``: ``quota`` or ``budget`` when the worker stopped early and deferred the rest;
+- ``complete``: the worker finished.
+
+Resume is keyed on the ingest date: a new run of a date (a trigger rerun gets a new run id) takes over the
+parts an earlier, unpublished run of that date stored (copied into its own folder), so it asks the API
+only for what is missing.
 
 The blob is saved every few parts and when the worker stops (success or failure), always after the
 parts it lists, so it never lists a part that is not stored. Parts written after the last save are
@@ -21,14 +29,15 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from activities.common.errors import BlobNotFoundError
 from activities.common.storage import Storage
-from activities.extract.errors import BarrierTimeoutError, ProgressError
-from activities.extract.raw_writer import SOURCE, PartRecord
+from activities.extract.errors import ProgressError
+from activities.extract.raw_writer import SOURCE, PartRecord, manifest_path
+from activities.extract.state import StateUpdate
 
 CHECKPOINT_VERSION = 1
 DISCOVER_WORKER = "discover"
@@ -60,6 +69,9 @@ class WorkerState:
     unavailable: tuple[Mapping[str, Any], ...]
     missing: tuple[Mapping[str, Any], ...] = ()
     failed: str | None = None  # why the worker's last attempt stopped, None while it runs or after success
+    answers: Mapping[str, int] = field(default_factory=dict)
+    update: StateUpdate = field(default_factory=StateUpdate)
+    stopped: str | None = None
 
 
 class Checkpoint:
@@ -89,6 +101,9 @@ class Checkpoint:
         self._levels: dict[str, dict[str, list[str]]] = {}
         self._unavailable: list[dict[str, Any]] = []
         self._missing: list[dict[str, Any]] = []
+        self._answers: dict[str, int] = {}
+        self.update = StateUpdate()  # mutated by the worker; saved with the checkpoint
+        self.stopped: str | None = None
         self._earlier_requests = 0
         self.attempt = 1
         self.complete = False
@@ -118,10 +133,28 @@ class Checkpoint:
             self._levels = {level: {k: list(v) for k, v in found.items()} for level, found in state.levels.items()}
             self._unavailable = [dict(entry) for entry in state.unavailable]
             self._missing = [dict(entry) for entry in state.missing]
+            self._answers = dict(state.answers)
             self._earlier_requests = state.requests
             self.complete = state.complete
             self.attempt = state.attempts + 1
         return True
+
+    def earlier_unpublished(self, run_id: str, ingest_date: date) -> dict[str, PartRecord]:
+        """The parts an earlier run of this ingest date stored for this worker and never published (no
+        manifest), with the same settings, by request key: the fullest such run's."""
+        folder = f"{SOURCE}/_progress/ingest_date={ingest_date.isoformat()}/"
+        best: WorkerState | None = None
+        for blob in self._storage.list_blobs(self.container, folder):
+            if not blob.path.endswith(f"/{self.worker}.json") or f"/run_id={run_id}/" in blob.path:
+                continue
+            earlier_run = blob.path[len(folder):].split("/", 1)[0].removeprefix("run_id=")
+            if self._storage.exists(self.container, manifest_path(ingest_date, earlier_run)):
+                continue  # published: its parts are in its own manifest, a rerun starts from the state
+            state = read_state(self._storage, self.container, blob.path)
+            if state is not None and state.fingerprint == self.fingerprint and (
+                    best is None or len(state.parts) > len(best.parts)):
+                best = state
+        return {} if best is None else dict(best.parts)
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -130,6 +163,7 @@ class Checkpoint:
             return self._parts.get(key)
 
     def add_part(self, key: str, record: PartRecord) -> None:
+        """Record a stored answer (saved every few parts, so a retry replays it instead of asking again)."""
         with self._lock:
             self._parts[key] = record
             self._unsaved += 1
@@ -146,6 +180,20 @@ class Checkpoint:
                 return False
             self._unavailable.append(dict(entry))
             return True
+
+    def add_refusal(self, entry: Mapping[str, Any]) -> bool:
+        """Record a 403 of a source (the first one's endpoint and message, then a count); True the first time."""
+        with self._lock:
+            for known in self._unavailable:
+                if known["source"] == entry["source"]:
+                    known["refused"] = int(known.get("refused", 1)) + 1
+                    return False
+            self._unavailable.append({**entry, "refused": 1})
+            return True
+
+    def note_answer(self, source: str) -> None:
+        with self._lock:
+            self._answers[source] = self._answers.get(source, 0) + 1
 
     def add_note(self, kind: str, entry: Mapping[str, Any]) -> None:
         """Record a configured id the API does not know (``missing``), once per endpoint."""
@@ -208,6 +256,9 @@ class Checkpoint:
                     "levels": self._levels,
                     "unavailable": self._unavailable,
                     "missing": self._missing,
+                    "answers": self._answers,
+                    "update": self.update.to_json(),
+                    "stopped": self.stopped,
                     "parts": [{"key": key, **part.to_json()} for key, part in self._parts.items()],
                 }
                 self._unsaved = 0
@@ -236,75 +287,15 @@ def read_state(storage: Storage, container: str, path: str) -> WorkerState | Non
             unavailable=tuple(dict(entry) for entry in document["unavailable"]),
             missing=tuple(dict(entry) for entry in document.get("missing", [])),
             failed=document.get("failed"),
+            answers={str(k): int(v) for k, v in document.get("answers", {}).items()},
+            update=StateUpdate.from_json(document.get("update", {})),
+            stopped=document.get("stopped"),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ProgressError(
             f"progress blob {container}/{path} is not a readable checkpoint ({type(exc).__name__}: {exc}); "
             "delete the run's _progress folder to start the run over"
         ) from exc
-
-
-def wait_for_level(
-    storage: Storage,
-    container: str,
-    ingest_date: date,
-    run_id: str,
-    shard_count: int,
-    level: str,
-    fingerprint: str,
-    *,
-    timeout_seconds: float,
-    peer_attempts: int = 3,
-    poll_seconds: float = 0.2,
-    max_poll_seconds: float = 5.0,
-    sleep: Callable[[float], None] = time.sleep,
-    monotonic: Callable[[], float] = time.monotonic,
-) -> list[dict[str, list[str]]]:
-    """Block until every shard has published ``level``; return their discoveries (shard order).
-
-    A shard whose attempt failed may still be retried by ADF, so the wait goes on, unless it failed its
-    ``peer_attempts``-th attempt (the activity's retry policy is spent): then waiting is pointless.
-
-    Raises:
-        BarrierTimeoutError: naming the shards still missing after ``timeout_seconds``, or a shard
-            that failed its last attempt.
-        ProgressError: a shard's checkpoint was written with other settings.
-    """
-    started = monotonic()
-    found: dict[int, dict[str, list[str]]] = {}
-    delay = poll_seconds
-    while True:
-        for index in range(shard_count):
-            if index in found:
-                continue
-            path = progress_path(ingest_date, run_id, shard_worker(index))
-            state = read_state(storage, container, path)
-            if state is None:
-                continue
-            if state.fingerprint != fingerprint:
-                raise ProgressError(
-                    f"shard {index}'s progress {container}/{path} was written with other extraction settings; "
-                    "every shard of a run must get the same extended properties"
-                )
-            if level in state.levels:
-                found[index] = {kind: list(ids) for kind, ids in state.levels[level].items()}
-            elif state.failed is not None and state.attempts >= peer_attempts:
-                raise BarrierTimeoutError(
-                    f"shard {index} of {shard_count} failed its last attempt ({state.attempts} of {peer_attempts}) "
-                    f"before finishing level {level}: {state.failed}"
-                )
-        if len(found) == shard_count:
-            return [found[index] for index in range(shard_count)]
-        waited = monotonic() - started
-        if waited >= timeout_seconds:
-            missing = ", ".join(str(i) for i in range(shard_count) if i not in found)
-            raise BarrierTimeoutError(
-                f"waited {waited:.0f} s for shard(s) {missing} of {shard_count} to finish level {level} "
-                f"(their progress is in {container}/{progress_folder(ingest_date, run_id)}); a shard failed or "
-                "never started: every shard must run at once (ForEach batchCount >= shardCount)"
-            )
-        sleep(min(delay, max(0.0, timeout_seconds - waited)))
-        delay = min(max_poll_seconds, delay * 1.5)
 
 
 __all__ = [
@@ -315,5 +306,4 @@ __all__ = [
     "progress_path",
     "read_state",
     "shard_worker",
-    "wait_for_level",
 ]

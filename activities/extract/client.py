@@ -36,6 +36,8 @@ from activities.common.retry_after import retry_after_seconds
 from activities.extract.errors import (
     AuthError,
     FatalError,
+    PremiumRequiredError,
+    QuotaExceededError,
     RetriableError,
     RetriesExhaustedError,
 )
@@ -56,6 +58,27 @@ class _TokenState:
     token: str | None = None
     expires_at: float = 0.0
     generation: int = 0  # bumped per token fetched; a 401 invalidates only the generation it saw
+
+
+class RetryBudget:
+    """Retries shared by every request of a run (issue 12): a request that keeps failing spends the run's
+    budget instead of giving up after its own few attempts; thread-safe."""
+
+    def __init__(self, retries: int) -> None:
+        self._left = retries
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            return True
+
+    @property
+    def left(self) -> int:
+        with self._lock:
+            return self._left
 
 
 @dataclass(frozen=True)
@@ -105,6 +128,8 @@ class SpotifyClient:
         monotonic: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         jitter: Callable[[], float] = random.random,
+        retry_budget: RetryBudget | None = None,
+        on_refresh_token: Callable[[SecureString], None] | None = None,
     ) -> None:
         """
         Args:
@@ -117,6 +142,10 @@ class SpotifyClient:
                 or backoff that would go past it ends the request with RetriesExhaustedError.
             rate_limiter: shared by every thread; None = unlimited.
             max_connections: keep-alive connections per thread's session pool.
+            retry_budget: retries shared by the run; when given, a request retries while the budget lasts
+                (and ``max_wait_seconds`` allows) instead of stopping after ``max_attempts``.
+            on_refresh_token: called with the new refresh token when the token endpoint rotates it, so it
+                can be written back to Key Vault before the old one stops working.
         """
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -145,6 +174,8 @@ class SpotifyClient:
         self._monotonic = monotonic
         self._now = now
         self._jitter = jitter
+        self._retry_budget = retry_budget
+        self._on_refresh_token = on_refresh_token
         self._tokens = {APP: _TokenState(threading.Lock()), USER: _TokenState(threading.Lock())}
         self._count_lock = threading.Lock()
         self.request_count = 0  # API GETs sent, every attempt counted; token requests are not
@@ -265,7 +296,14 @@ class SpotifyClient:
         return session
 
     def _next_delay(self, exc: RetriableError, attempt: int, waited: float, path: str) -> float:
-        if attempt >= self._max_attempts:
+        if self._retry_budget is not None:
+            if not self._retry_budget.take():
+                raise RetriesExhaustedError(
+                    f"{exc}; gave up after {attempt} attempts: the run's retry budget is spent",
+                    status=exc.status,
+                    path=path,
+                ) from exc
+        elif attempt >= self._max_attempts:
             raise RetriesExhaustedError(
                 f"{exc}; gave up after {attempt} attempts (waited {waited:.2f} s in total)",
                 status=exc.status,
@@ -347,7 +385,10 @@ class SpotifyClient:
         rotated = payload.get("refresh_token")
         if kind == USER and isinstance(rotated, str) and rotated:
             register_secret(rotated)  # Spotify may rotate it; the new one is as secret as the old
+            changed = self._refresh_token is None or rotated != self._refresh_token.reveal()
             self._refresh_token = SecureString(rotated)
+            if changed and self._on_refresh_token is not None:
+                self._on_refresh_token(self._refresh_token)
         return token, expires_in
 
     def _get_once(self, url: str, token: str) -> ApiResponse:
@@ -364,16 +405,26 @@ class SpotifyClient:
         status = response.status_code
         if 200 <= status < 300:
             return ApiResponse(url=url, status=status, body=response.content, fetched_at=self._now())
+        detail = _error_detail(response)
+        if status == 429 and _error_reason(response) == "QUOTA_EXCEEDED":
+            # The daily quota, not the 30-second rate limit: retrying only spends hours (issue 9).
+            raise QuotaExceededError(f"GET {path} returned HTTP 429{detail} (the daily request quota is spent)",
+                                     path=path, retry_after=self._retry_after(response))
         if status == 429 or status >= 500:
             raise RetriableError(
-                f"GET {path} returned HTTP {status}{_error_detail(response)}",
+                f"GET {path} returned HTTP {status}{detail}",
                 status=status,
                 path=path,
                 retry_after=self._retry_after(response),
             )
         if status == 401:
-            raise AuthError(f"GET {path} returned HTTP 401{_error_detail(response)}", status=status, path=path)
-        raise FatalError(f"GET {path} returned HTTP {status}{_error_detail(response)}", status=status, path=path)
+            raise AuthError(f"GET {path} returned HTTP 401{detail}", status=status, path=path)
+        message = detail.removeprefix(": ")
+        if status == 403 and "premium" in message.lower():
+            raise PremiumRequiredError(f"GET {path} returned HTTP 403{detail}; the app owner's Spotify Premium must "
+                                       "be active for a Development Mode app to work", status=403, path=path,
+                                       detail=message)
+        raise FatalError(f"GET {path} returned HTTP {status}{detail}", status=status, path=path, detail=message)
 
     def _retry_after(self, response: requests.Response) -> float | None:
         """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent or unreadable."""
@@ -387,6 +438,17 @@ def _transport_error(method: str, path: str, exc: requests.RequestException) -> 
     if isinstance(exc, transient):
         return RetriableError(f"{method} {path} failed: {kind}", status=None, path=path)
     return FatalError(f"{method} {path} failed: {kind}: {exc}", status=None, path=path)
+
+
+def _error_reason(response: requests.Response) -> str:
+    """``reason`` of a Spotify error body (``{"error": {"status": 429, "message": ..., "reason": ...}}``)."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return ""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    reason = error.get("reason") if isinstance(error, dict) else None
+    return reason if isinstance(reason, str) else ""
 
 
 def _error_detail(response: requests.Response) -> str:
@@ -409,4 +471,4 @@ def _error_detail(response: requests.Response) -> str:
     return ": " + " ".join(message.split())[:200]
 
 
-__all__ = ["APP", "USER", "ApiResponse", "SpotifyClient"]
+__all__ = ["APP", "USER", "ApiResponse", "RetryBudget", "SpotifyClient"]

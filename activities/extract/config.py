@@ -10,6 +10,8 @@ from datetime import date
 
 from activities.common.context import ActivityContext
 from activities.common.errors import ActivityConfigError
+from activities.sources import ACCESS_MODES, DEVELOPMENT, EXTENDED
+from activities.sources import names as source_names
 
 # ADF run ids are GUIDs; anything that is safe as one blob path segment is accepted.
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -17,7 +19,10 @@ _MARKET_RE = re.compile(r"^[A-Z]{2}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
 
 MODES = ("all", "discover", "shard", "manifest")
-MAX_SHARDS = 50  # ADF's ForEach batchCount maximum: every shard must run at once (they meet at barriers)
+MAX_SHARDS = 50  # ADF's ForEach batchCount maximum
+MAX_USERS = 5  # a Development Mode app serves at most 5 allow-listed users (Spotify, 2026-02 changes)
+LEVELS = (1, 2, 3)  # extended mode's lookup levels (albums, tracks, artists), one ForEach each
+_SECRET_NAME_RE = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 
 # Sources by how they run (docs/architecture.md, extract section).
 DISCOVERY_SOURCES = (
@@ -38,6 +43,14 @@ FIRST_SLICE = ("new_releases", "albums", "tracks", "artists")
 SEARCH_TYPES = ("album", "artist", "playlist", "track")
 PLAYLIST_DISCOVERY = ("search", "user_playlists")  # sources whose playlists are crawled like playlistIds
 INCLUDE_GROUPS = ("album", "single", "appears_on", "compilation")
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """An allow-listed user: a label for logs and the Key Vault secret holding the user's refresh token."""
+
+    name: str
+    refresh_token_secret_name: str
 
 
 @dataclass(frozen=True)
@@ -76,8 +89,13 @@ class ExtractConfig:
     refresh_token_secret_name: str = "spotify-refresh-token"
     max_concurrency: int = 8
     requests_per_second: float = 20.0
-    barrier_timeout_seconds: float = 1800.0
-    shard_attempts: int = 3  # the shard activity's retry policy + 1: a peer past it will not come back
+    # Access mode (activities.sources): which endpoints the app may call.
+    access_mode: str = DEVELOPMENT
+    users: tuple[UserConfig, ...] = ()  # empty: one user, refresh_token_secret_name
+    request_budget: int = 0  # API requests per run (0: no limit); user data first, then unseen, then refreshes
+    refresh_after_days: int = 7  # known entities older than this are refreshed with what is left of the budget
+    retry_budget: int = 0  # retries per run shared by every request (0: httpMaxAttempts per request)
+    level: int = 1  # the lookup level a shard runs (extended mode: 1 albums, 2 tracks, 3 artists)
 
     def runs(self, source: str) -> bool:
         """Whether ``source`` is configured (a restricted source only through restrictedSources)."""
@@ -90,6 +108,14 @@ class ExtractConfig:
         return any(source in self.sources for source in USER_SOURCES)
 
     @property
+    def user_list(self) -> tuple[UserConfig, ...]:
+        return self.users or (UserConfig("default", self.refresh_token_secret_name),)
+
+    @property
+    def development(self) -> bool:
+        return self.access_mode == DEVELOPMENT
+
+    @property
     def fingerprint(self) -> str:
         """Digest of every setting that decides which requests a run makes (not the pacing)."""
         plan = {
@@ -99,6 +125,7 @@ class ExtractConfig:
             "types": self.search_types, "search_limit": self.search_limit, "playlists": self.playlist_ids,
             "playlist_discovery": sorted(self.playlist_discovery),
             "include_groups": self.include_groups, "after": self.recently_played_after,
+            "access_mode": self.access_mode, "users": [user.refresh_token_secret_name for user in self.user_list],
         }
         return hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -160,7 +187,16 @@ class ExtractConfig:
         if mode == "all" and shard_count != 1:
             raise _bad("shardCount", "must be 1 in mode `all` (one process does everything); use mode `shard`")
 
-        sources = _names(context, "sources", list(FIRST_SLICE), SOURCES, RESTRICTED_SOURCES)
+        access_mode = context.get_str("accessMode", DEVELOPMENT)
+        if access_mode not in ACCESS_MODES:
+            raise _bad("accessMode", f"must be one of {', '.join(ACCESS_MODES)}, got {access_mode!r}")
+        default_sources = list(FIRST_SLICE) if access_mode == EXTENDED else list(source_names(mode=DEVELOPMENT))
+        sources = _names(context, "sources", default_sources, SOURCES, RESTRICTED_SOURCES)
+        if access_mode == DEVELOPMENT:
+            refused = [name for name in sources if name not in source_names(mode=DEVELOPMENT)]
+            if refused:
+                raise _bad("sources", f"lists `{refused[0]}`, which Spotify refuses to a Development Mode app (403); "
+                                      "remove it (config spotify.sources) or set accessMode `extended`")
         restricted = _names(context, "restrictedSources", [], RESTRICTED_SOURCES, ())
         lookup = _names(context, "lookupSources", ["new_releases"], DISCOVERY_SOURCES + USER_SOURCES, ())
         search_types = _names(context, "searchTypes", list(SEARCH_TYPES), SEARCH_TYPES, ())
@@ -182,11 +218,18 @@ class ExtractConfig:
         rate = context.get_float("requestsPerSecond", 20.0)
         if rate < 0:
             raise _bad("requestsPerSecond", f"must not be negative (0 = unlimited), got {rate}")
-        barrier = context.get_float("barrierTimeoutSeconds", 1800.0)
         after = context.get_int("recentlyPlayedAfter", 0)
-        shard_attempts = context.get_int("shardAttempts", 3)
-        if shard_attempts < 1:
-            raise _bad("shardAttempts", f"must be at least 1, got {shard_attempts}")
+        budget = context.get_int("requestBudget", 0)
+        retry_budget = context.get_int("retryBudget", 0)
+        refresh_after = context.get_int("refreshAfterDays", 7)
+        for name, value in (("requestBudget", budget), ("retryBudget", retry_budget),
+                            ("refreshAfterDays", refresh_after)):
+            if value < 0:
+                raise _bad(name, f"must not be negative (0 = no limit), got {value}")
+        level = context.get_int("level", 1)
+        if level not in LEVELS:
+            raise _bad("level", f"must be 1, 2 or 3 (albums, tracks, artists), got {level}")
+        users = _users(context)
 
         return cls(
             ingest_date=ingest_date,
@@ -221,9 +264,31 @@ class ExtractConfig:
             refresh_token_secret_name=context.get_str("refreshTokenSecretName", "spotify-refresh-token"),
             max_concurrency=concurrency,
             requests_per_second=rate,
-            barrier_timeout_seconds=barrier,
-            shard_attempts=shard_attempts,
+            access_mode=access_mode,
+            users=users,
+            request_budget=budget,
+            refresh_after_days=refresh_after,
+            retry_budget=retry_budget,
+            level=level,
         )
+
+
+def _users(context: ActivityContext) -> tuple[UserConfig, ...]:
+    raw = context.get_list("users", [])
+    if len(raw) > MAX_USERS:
+        raise _bad("users", f"lists {len(raw)} users; a Development Mode app serves at most {MAX_USERS} allow-listed "
+                            "users")
+    users: list[UserConfig] = []
+    for entry in raw:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        secret = entry.get("refreshTokenSecretName") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name or not isinstance(secret, str) or not _SECRET_NAME_RE.match(secret):
+            raise _bad("users", 'must be an array of {"name": ..., "refreshTokenSecretName": <Key Vault secret name>}, '
+                                f"got {entry!r}")
+        users.append(UserConfig(name, secret))
+    if len({user.name for user in users}) != len(users):
+        raise _bad("users", "names the same user twice")
+    return tuple(users)
 
 
 def _names(
@@ -252,4 +317,5 @@ def _bad(name: str, problem: str) -> ActivityConfigError:
     )
 
 
-__all__ = ["DISCOVERY_SOURCES", "LOOKUP_SOURCES", "MODES", "RESTRICTED_SOURCES", "SOURCES", "USER_SOURCES", "ExtractConfig"]
+__all__ = ["DISCOVERY_SOURCES", "LOOKUP_SOURCES", "MODES", "RESTRICTED_SOURCES", "SOURCES", "USER_SOURCES", "ExtractConfig",
+           "UserConfig"]

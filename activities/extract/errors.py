@@ -6,12 +6,14 @@ from activities.common.errors import ActivityError
 
 
 class ApiError(ActivityError):
-    """A Spotify Web API call failed; names the method, path and HTTP status (None: no response)."""
+    """A Spotify Web API call failed; names the method, path and HTTP status (None: no response), and the
+    message of Spotify's error body ("" if it had none)."""
 
-    def __init__(self, message: str, *, status: int | None, path: str) -> None:
+    def __init__(self, message: str, *, status: int | None, path: str, detail: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.path = path
+        self.detail = detail
 
 
 class RetriableError(ApiError):
@@ -35,7 +37,26 @@ class RetriesExhaustedError(ApiError):
     """A retriable failure that did not go away within the attempt or waiting budget."""
 
 
-__all__ = ["ApiError", "AuthError", "FatalError", "RetriableError", "RetriesExhaustedError"]
+class PremiumRequiredError(FatalError):
+    """403 "Active premium subscription required for the owner of the app": nothing works until the app
+    owner's Premium is back (Spotify, 2026-02 Development Mode changes); the run fails with that message."""
+
+
+class QuotaExceededError(ApiError):
+    """429 with reason ``QUOTA_EXCEEDED``: the developer account's daily request quota is spent; its
+    Retry-After is hours, so the run stops asking, keeps what it fetched and defers the rest."""
+
+    def __init__(self, message: str, *, path: str, retry_after: float | None) -> None:
+        super().__init__(message, status=429, path=path)
+        self.retry_after = retry_after
+
+
+class BudgetExhaustedError(ActivityError):
+    """The run's request budget (``requestBudget``) is spent: the rest of the work is deferred."""
+
+
+__all__ = ["ApiError", "AuthError", "BudgetExhaustedError", "FatalError", "PremiumRequiredError", "QuotaExceededError",
+           "RetriableError", "RetriesExhaustedError"]
 
 
 class PayloadError(ActivityError):
@@ -50,8 +71,4 @@ class ProgressError(ActivityError):
     unreadable, or were written with other settings; names the blob and the fix."""
 
 
-class BarrierTimeoutError(ActivityError):
-    """A shard waited too long for the other shards to finish a level (one of them failed or never started)."""
-
-
-__all__ += ["BarrierTimeoutError", "ProgressError"]
+__all__ += ["ProgressError"]

@@ -26,13 +26,21 @@ from activities.common.logs import get_logger, one_line, redact
 from activities.common.storage import Storage
 from activities.extract.checkpoint import Checkpoint
 from activities.extract.client import SpotifyClient
-from activities.extract.errors import ApiError, FatalError, PayloadError
+from activities.extract.errors import (
+    ApiError,
+    BudgetExhaustedError,
+    FatalError,
+    PayloadError,
+    PremiumRequiredError,
+    QuotaExceededError,
+)
 from activities.extract.progress import Progress
 from activities.extract.raw_writer import RawWriter
 
 _log = get_logger("activities.extract")
 
-KINDS = ("albums", "tracks", "artists", "categories", "playlists")
+# full_*: ids whose full object a response already gave (development mode looks up only the others).
+KINDS = ("albums", "tracks", "artists", "categories", "playlists", "full_artists", "full_tracks")
 
 
 @dataclass
@@ -44,6 +52,8 @@ class Found:
     artists: set[str] = field(default_factory=set)
     categories: set[str] = field(default_factory=set)
     playlists: set[str] = field(default_factory=set)
+    full_artists: set[str] = field(default_factory=set)
+    full_tracks: set[str] = field(default_factory=set)
 
     def merge(self, other: Found) -> Found:
         for kind in KINDS:
@@ -71,6 +81,35 @@ class Cancelled(Exception):
     """Raised in a worker thread when another task already failed: no new requests after a failure."""
 
 
+class RequestBudget:
+    """The requests one worker may still send (``limit`` 0: no limit); thread-safe. Replays are free."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.spent = 0
+        self._lock = threading.Lock()
+
+    def spend(self) -> None:
+        with self._lock:
+            if self.limit and self.spent >= self.limit:
+                raise BudgetExhaustedError(f"the request budget of this worker ({self.limit}) is spent")
+            self.spent += 1
+
+    @property
+    def left(self) -> int | None:
+        with self._lock:
+            return None if not self.limit else max(0, self.limit - self.spent)
+
+
+@dataclass(frozen=True)
+class UserSession:
+    """One allow-listed user: the client holding that user's token, and the Spotify user id once /me told it."""
+
+    key: str  # the configured user name: prefixes the checkpoint keys of this user's requests
+    client: SpotifyClient
+    user_id: str | None = None
+
+
 class Fetcher:
     """Requests through the shared client, answers stored (or replayed) as raw parts."""
 
@@ -88,6 +127,9 @@ class Fetcher:
         self._storage = storage
         self.progress = progress
         self.stop = threading.Event()
+        self.budget = RequestBudget(0)
+        self.stopped: str | None = None  # why the work stopped early (quota, budget): the rest is deferred
+        self._stop_lock = threading.Lock()
 
     def get(
         self,
@@ -96,29 +138,69 @@ class Fetcher:
         params: Mapping[str, str | int] | None = None,
         *,
         count: Callable[[Any], int],
-        user: bool = False,
+        user: bool | UserSession = False,
     ) -> Any:
         """The decoded answer of one GET; stored as a part of ``entity`` unless an earlier attempt did.
 
         ``count`` tells how many items the answer holds (the manifest's ``items``); it also checks the
-        shape, so a body that is not what the entity promises fails before it is stored.
+        shape, so a body that is not what the entity promises fails before it is stored. ``user``: a
+        :class:`UserSession` sends that user's token and stamps the part with the user's id (``True``:
+        the client's own user token, extended mode's single user).
         """
         if self.stop.is_set():
             raise Cancelled()
-        url = self.client.url_for(path_or_url, params)
-        key = self.client.relative(url)
+        session = user if isinstance(user, UserSession) else None
+        client = session.client if session is not None else self.client
+        url = client.url_for(path_or_url, params)
+        key = client.relative(url) if session is None else f"{session.key}|{client.relative(url)}"
         stored = self.checkpoint.part_for(key)
         if stored is not None:
             payload = json.loads(gzip.decompress(self._storage.read_bytes(self.writer.container, stored.path)))
             self.progress.record(items=stored.items, replayed=True)
+            self.checkpoint.note_answer(entity)
             return payload
-        response = self.client.get(url, user=user)
+        self.budget.spend()
+        response = client.get(url, user=bool(user))
         payload = response.json()
         items = count(payload)
-        record = self.writer.write_part(entity, response, items)
+        user_id = None
+        if session is not None:
+            # /me names the user: its own part carries the id it reveals.
+            user_id = session.user_id or (str(payload.get("id")) if entity == "user_profile" else None)
+        record = self.writer.write_part(entity, response, items, user_id=user_id)
         self.checkpoint.add_part(key, record)
+        self.checkpoint.note_answer(entity)
         self.progress.record(items=items, replayed=False)
         return payload
+
+    def halt(self, exc: QuotaExceededError | BudgetExhaustedError) -> None:
+        """Stop asking the API (the daily quota or the run's budget is spent); the caller defers the rest."""
+        with self._stop_lock:
+            if self.stopped is None:
+                self.stopped = "quota" if isinstance(exc, QuotaExceededError) else "budget"
+                _log.warning("stopping early, the rest is deferred to the next run: %s", describe(exc))
+        self.stop.set()
+
+    def refusable(self, source: str, task: Task) -> Task:
+        """Wrap a development-mode task: a 403 is recorded under ``unavailable`` (endpoint and Spotify's
+        message) and the run goes on; a Premium-lapse 403 fails the run (nothing else can work)."""
+
+        def run() -> Step:
+            try:
+                step = task()
+            except PremiumRequiredError:
+                raise
+            except FatalError as exc:
+                if exc.status != 403:
+                    raise
+                entry = {"source": source, "status": 403, "endpoint": f"GET {exc.path}", "message": exc.detail}
+                if self.checkpoint.add_refusal(entry):
+                    _log.warning("%s: GET %s answered 403 (%s); recorded as unavailable", source, exc.path,
+                                 exc.detail or "no message")
+                return Step()
+            return Step(step.found, [self.refusable(source, more) for more in step.more])
+
+        return run
 
     def optional(self, source: str, task: Task) -> Task:
         """Wrap a task about one configured id (a playlist, an artist): a 404 (the id does not exist,
@@ -178,6 +260,9 @@ def run_tasks(tasks: list[Task], workers: int, fetcher: Fetcher) -> Found:
                     step = future.result()
                 except Cancelled:
                     continue
+                except (QuotaExceededError, BudgetExhaustedError) as exc:
+                    fetcher.halt(exc)
+                    continue
                 except BaseException as exc:
                     if error is None:
                         error = exc
@@ -201,4 +286,5 @@ def describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-__all__ = ["KINDS", "Cancelled", "Fetcher", "Found", "Step", "Task", "describe", "run_tasks"]
+__all__ = ["KINDS", "Cancelled", "Fetcher", "Found", "RequestBudget", "Step", "Task", "UserSession", "describe",
+           "run_tasks"]

@@ -14,7 +14,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -67,9 +67,10 @@ class PartRecord:
     request_url: str
     fetched_at: str
     items: int
+    user_id: str | None = None  # the Spotify user whose token fetched it (user sources only; board contract)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "entity": self.entity,
             "path": self.path,
             "size": self.size,
@@ -78,6 +79,9 @@ class PartRecord:
             "fetched_at": self.fetched_at,
             "items": self.items,
         }
+        if self.user_id is not None:
+            document["user_id"] = self.user_id
+        return document
 
     @classmethod
     def from_json(cls, raw: Any) -> PartRecord:
@@ -89,6 +93,7 @@ class PartRecord:
             request_url=str(raw["request_url"]),
             fetched_at=str(raw["fetched_at"]),
             items=int(raw["items"]),
+            user_id=str(raw["user_id"]) if raw.get("user_id") is not None else None,
         )
 
 
@@ -156,22 +161,31 @@ class RawWriter:
                     deleted += 1
         return deleted
 
-    def write_part(self, entity: str, response: ApiResponse, items: int) -> PartRecord:
-        """Store ``response.body`` gzip-compressed as the entity's next part and record it."""
+    def _next_path(self, entity: str) -> str:
         if entity not in ENTITIES:
             raise ValueError(f"unknown entity {entity!r}; expected one of {', '.join(ENTITIES)}")
         with self._lock:
             index = self._next_index.get(entity, 0)
             self._next_index[entity] = index + 1
-        path = self.part_path(entity, index)
-        # mtime=0: the same body always gives the same bytes (and sha256), whenever it is stored.
-        stored = gzip.compress(response.body, compresslevel=6, mtime=0)
+        return self.part_path(entity, index)
+
+    def _store(self, record: PartRecord, stored: bytes) -> PartRecord:
         self._storage.write_bytes(
             self.container,
-            path,
+            record.path,
             stored,
-            metadata={"entity": entity, "items": str(items), "run_id": self.run_id},
+            metadata={"entity": record.entity, "items": str(record.items), "run_id": self.run_id},
         )
+        with self._lock:
+            self._parts.append(record)
+            self._counts[record.entity] = self._counts.get(record.entity, 0) + record.items
+        return record
+
+    def write_part(self, entity: str, response: ApiResponse, items: int, user_id: str | None = None) -> PartRecord:
+        """Store ``response.body`` gzip-compressed as the entity's next part and record it."""
+        path = self._next_path(entity)
+        # mtime=0: the same body always gives the same bytes (and sha256), whenever it is stored.
+        stored = gzip.compress(response.body, compresslevel=6, mtime=0)
         record = PartRecord(
             entity=entity,
             path=path,
@@ -180,11 +194,17 @@ class RawWriter:
             request_url=response.url,
             fetched_at=format_timestamp(response.fetched_at),
             items=items,
+            user_id=user_id,
         )
-        with self._lock:
-            self._parts.append(record)
-            self._counts[entity] = self._counts.get(entity, 0) + items
-        return record
+        return self._store(record, stored)
+
+    def copy_part(self, record: PartRecord) -> PartRecord:
+        """Take over a part an earlier, unpublished run of the same ingest date stored: the same bytes,
+        under this run's folder (so each manifest lists only its own run's parts)."""
+        stored = self._storage.read_bytes(self.container, record.path)
+        if hashlib.sha256(stored).hexdigest() != record.sha256:
+            raise ValueError(f"part {self.container}/{record.path} does not match its checksum")
+        return self._store(replace(record, path=self._next_path(record.entity)), stored)
 
 
 def count_items(parts: Iterable[PartRecord]) -> dict[str, int]:

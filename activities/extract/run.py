@@ -1,48 +1,56 @@
 """Orchestration of the Spotify extraction: discovery, sharded lookups, the manifest.
 
-Modes (extended property ``mode``; the pipeline runs them as three activities):
+Modes (extended property ``mode``; the pipeline runs them as activities):
 
-- ``discover`` ("Extract Spotify"): every discovery source (new releases, search, categories, markets,
-  playlists, artist albums and top tracks, the user sources, configured restricted ones) in one task;
-  the ids they reveal are its published result (level 0);
-- ``shard`` ("Extract Spotify shard", one per ForEach item): the batch lookups of the ids it owns
-  (``hash(id) % shardCount``): level 1 albums (+ their further track pages), barrier, level 2 tracks,
-  barrier, level 3 artists. At a barrier a shard publishes what it found and reads what the others
-  found (their progress blobs), so every id is looked up once, by exactly one shard;
+- ``discover`` ("Extract Spotify"): the user sources (each allow-listed user's, with that user's token)
+  and the configured catalog sources (search, artist albums, playlists; in extended mode also new
+  releases, categories, markets, artist top tracks, restricted ones); the ids they reveal are its
+  published result. In development mode it also plans the lookups: deferred ones first, then ids never
+  fetched whole, then refreshes of the oldest known, cut to what is left of the request budget;
+- ``shard`` ("Extract Spotify shard", one per ForEach item): the lookups of the ids it owns
+  (``hash(id) % shardCount``) at one ``level``. Development mode has one level (per-id lookups);
+  extended mode three (albums, tracks, artists), one ForEach each, so a level reads what every shard
+  published at the level before, which is complete because its ForEach has finished: no shard ever
+  waits for another, and any number of them may run at once (1 … shardCount);
 - ``manifest`` ("Write manifest", or ``python -m activities.extract.finalize``): once every worker
-  has completed, the run manifest listing every worker's parts, written last;
-- ``all`` (default): the three in one process, for small runs and tests.
+  has completed, the run manifest listing every worker's parts, written last; then (development mode)
+  the incremental state of the ingest date (state.py);
+- ``all`` (default): everything in one process, for small runs and tests.
 
 Every response body is stored as a raw part as soon as it arrives; the manifest is written only when
 every worker has completed, so a failing run leaves no manifest (and the transform never sees it).
-A retry of the same run id resumes from the workers' progress blobs (see checkpoint.py).
+A retry resumes from the workers' progress blobs, and a new run of the same ingest date from an earlier
+unpublished run's (checkpoint.py). The daily quota (429 ``QUOTA_EXCEEDED``) or the request budget ends
+the extraction cleanly: what was fetched is published, the rest is deferred to the next run.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from activities.common.context import ActivityContext, SecureString
-from activities.common.errors import SecretNotFoundError, StorageError
+from activities.common.errors import ActivityError, SecretNotFoundError, StorageError
 from activities.common.logs import get_logger, register_secret
-from activities.common.secrets import open_secret_store
+from activities.common.secrets import SecretStore, open_secret_store
 from activities.common.storage import Storage, open_storage
 from activities.extract.checkpoint import (
     DISCOVER_WORKER,
     Checkpoint,
+    WorkerState,
     progress_path,
     read_state,
     shard_worker,
-    wait_for_level,
 )
-from activities.extract.client import SpotifyClient
-from activities.extract.config import ExtractConfig
+from activities.extract.client import RetryBudget, SpotifyClient
+from activities.extract.config import ExtractConfig, UserConfig
 from activities.extract.errors import ProgressError
-from activities.extract.fetcher import Fetcher, Found, Step, Task, describe, run_tasks
+from activities.extract.fetcher import Fetcher, Found, RequestBudget, Step, Task, UserSession, describe, run_tasks
+from activities.extract.plan import Plan
 from activities.extract.progress import Progress
 from activities.extract.ratelimit import RateLimiter
 from activities.extract.raw_writer import (
@@ -54,20 +62,16 @@ from activities.extract.raw_writer import (
     shard_writer,
     write_manifest,
 )
-from activities.extract.resources import (
-    albums,
-    artists,
-    catalog,
-    new_releases,
-    restricted,
-    tracks,
-    user,
-)
-from activities.extract.sharding import owned
+from activities.extract.resources import catalog, restricted
+from activities.extract.sharding import owned, shard_of
+from activities.extract.state import ENTITY_KINDS, RunState, StateUpdate, read_prior_state, write_state
+from activities.sources import DISCOVERY, USER, resolve, source
+from activities.sources import names as source_names
 
 _log = get_logger("activities.extract")
 
 DISCOVERY_LEVEL = "0"
+PLAN_LEVEL = "plan"  # development mode: the lookups the discovery step planned
 
 
 @dataclass(kw_only=True)
@@ -115,9 +119,23 @@ class ExtractSummary(_Summary):
     """The whole run, as the manifest step reports it."""
 
     manifest: str  # "<container>/<path>"
+    access_mode: str
+    stopped_by: str | None = None  # "quota" (429 QUOTA_EXCEEDED) or "budget": the rest is deferred
+    deferred: dict[str, int] = field(default_factory=dict)  # lookups left for the next run, per kind
+    unavailable_sources: list[str] = field(default_factory=list)  # sources every call of which was refused
+    state: str | None = None  # "<container>/<path>" of the incremental state written (development mode)
 
     def _own_outputs(self) -> dict[str, Any]:
-        return {"manifest": self.manifest}
+        return {
+            "manifest": self.manifest,
+            "accessMode": self.access_mode,
+            "quotaExceeded": self.stopped_by == "quota",
+            "stoppedBy": self.stopped_by,
+            "deferred": dict(self.deferred),
+            "deferredTotal": sum(self.deferred.values()),
+            "unavailableSources": list(self.unavailable_sources),
+            "state": self.state,
+        }
 
 
 def main(context: ActivityContext) -> dict[str, Any]:
@@ -129,21 +147,48 @@ def main(context: ActivityContext) -> dict[str, Any]:
         return finalize(config, storage).to_outputs()
     client_secret = secrets.get(config.client_secret_name)
     register_secret(client_secret)  # stores register on read; repeated here so no store can forget
-    refresh_token = None
+    tokens: list[tuple[UserConfig, SecureString]] = []
     if config.needs_user_token and config.mode in ("all", "discover"):
+        for user_config in config.user_list:
+            try:
+                token = secrets.get(user_config.refresh_token_secret_name)
+            except SecretNotFoundError as exc:
+                # Not provisioned (yet): the catalog still runs; this user's sources are reported unavailable.
+                _log.warning("%s; the sources of user %s are skipped and reported as unavailable", exc, user_config.name)
+            else:
+                register_secret(token)
+                tokens.append((user_config, token))
+    retry = RetryBudget(config.retry_budget) if config.retry_budget else None
+    limiter = RateLimiter(config.requests_per_second or None, burst=max(1.0, config.max_concurrency))
+    shared = {"retry_budget": retry, "rate_limiter": limiter}
+    first = tokens[0] if tokens and not config.development else None  # extended mode: one user, on the app client
+    with make_client(config, client_secret, refresh_token=first[1] if first else None,
+                     on_refresh_token=_write_back(secrets, first[0]) if first else None, **shared) as client:
+        user_clients = [] if first else [
+            (user_config, make_client(config, client_secret, refresh_token=token,
+                                      on_refresh_token=_write_back(secrets, user_config), **shared))
+            for user_config, token in tokens]
+        sessions = [UserSession(user_config.name, user_client) for user_config, user_client in user_clients]
         try:
-            refresh_token = secrets.get(config.refresh_token_secret_name)
-        except SecretNotFoundError as exc:
-            # Not provisioned (yet): the catalog still runs; the user sources are reported unavailable.
-            _log.warning("%s; the user sources are skipped and reported as unavailable", exc)
-        else:
-            register_secret(refresh_token)
-    with make_client(config, client_secret, refresh_token=refresh_token) as client:
-        if config.mode == "discover":
-            return discover(config, client, storage).to_outputs()
-        if config.mode == "shard":
-            return extract_shard(config, client, storage).to_outputs()
-        return extract_all(config, client, storage).to_outputs()
+            if config.mode == "discover":
+                return discover(config, client, storage, sessions=sessions).to_outputs()
+            if config.mode == "shard":
+                return extract_shard(config, client, storage).to_outputs()
+            return extract_all(config, client, storage, sessions=sessions).to_outputs()
+        finally:
+            for _, user_client in user_clients:
+                user_client.close()
+
+
+def _write_back(secrets: SecretStore, user_config: UserConfig) -> Callable[[SecureString], None]:
+    """Store a rotated refresh token under the user's secret name before the old one stops working."""
+
+    def store(token: SecureString) -> None:
+        secrets.set(user_config.refresh_token_secret_name, token)
+        _log.info("the refresh token of user %s was rotated; stored as secret `%s`", user_config.name,
+                  user_config.refresh_token_secret_name)
+
+    return store
 
 
 def make_client(config: ExtractConfig, client_secret: SecureString, **overrides: Any) -> SpotifyClient:
@@ -160,17 +205,24 @@ def make_client(config: ExtractConfig, client_secret: SecureString, **overrides:
         "rate_limiter": RateLimiter(config.requests_per_second or None, burst=max(1.0, config.max_concurrency)),
         "max_connections": config.max_concurrency,
     }
-    options.update(overrides)
+    options.update({key: value for key, value in overrides.items() if value is not None or key == "refresh_token"})
     return SpotifyClient(**options)
 
 
+def final_level(config: ExtractConfig) -> int:
+    """The last lookup level: one in development mode (per-id lookups), three in extended mode."""
+    return 1 if config.development else 3
+
+
 def extract_all(
-    config: ExtractConfig, client: SpotifyClient, storage: Storage, *, monotonic: Callable[[], float] = time.monotonic
+    config: ExtractConfig, client: SpotifyClient, storage: Storage, *, sessions: Sequence[UserSession] | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> ExtractSummary:
-    """Discovery, the only shard, then the manifest, in this process."""
+    """Discovery, every level of the only shard, then the manifest, in this process."""
     started = monotonic()
-    discover(config, client, storage)
-    extract_shard(config, client, storage)
+    discover(config, client, storage, sessions=sessions)
+    for level in range(1, final_level(config) + 1):
+        extract_shard(replace(config, level=level), client, storage)
     summary = finalize(config, storage)
     _log.info("extract run %s done in %.1f s", config.run_id, monotonic() - started)
     return summary
@@ -182,9 +234,10 @@ def extract_all(
 class _Worker:
     """The discovery step or one shard: its writer, checkpoint, progress and fetcher."""
 
-    def __init__(self, config: ExtractConfig, client: SpotifyClient, storage: Storage, worker: str, writer: str):
+    def __init__(self, config: ExtractConfig, clients: Sequence[SpotifyClient], storage: Storage, worker: str,
+                 writer: str):
         self.config = config
-        self.client = client
+        self.client = clients[0]
         self.storage = storage
         self.name = worker
         self.writer = RawWriter(storage, config.raw_container, config.ingest_date, config.run_id, writer=writer)
@@ -194,18 +247,37 @@ class _Worker:
         earlier = self.checkpoint.parts
         deleted = self.writer.remove_orphans(part.path for part in earlier)
         self.writer.adopt(earlier)
-        self.resumed_parts = len(earlier)
-        baseline = client.request_count
-        self.checkpoint.requests_now = lambda: client.request_count - baseline
+        taken_over = 0
+        if not resumed:
+            # A new run of an ingest date continues what an earlier, unpublished run of it stored.
+            for key, record in self.checkpoint.earlier_unpublished(config.run_id, config.ingest_date).items():
+                self.checkpoint.add_part(key, self.writer.copy_part(record))
+                taken_over += 1
+            if taken_over:
+                self.checkpoint.save()
+        self.resumed_parts = len(earlier) + taken_over
+        baselines = [(client, client.request_count) for client in clients]
+        self.checkpoint.requests_now = lambda: sum(client.request_count - base for client, base in baselines)
         self.progress = Progress(f"{config.run_id[:8]} {worker}")
-        self.fetcher = Fetcher(client, self.writer, self.checkpoint, storage, self.progress)
+        self.fetcher = Fetcher(self.client, self.writer, self.checkpoint, storage, self.progress)
         if resumed:
             _log.info(
                 "%s resumes attempt %d: %d parts already stored%s", worker, self.checkpoint.attempt, len(earlier),
                 f", {deleted} unlisted parts of the earlier attempt deleted" if deleted else "",
             )
+        elif taken_over:
+            _log.info("%s takes over %d parts an earlier, unpublished run of %s stored", worker, taken_over,
+                      config.ingest_date.isoformat())
         elif deleted:
             _log.info("%s: deleted %d parts an earlier attempt stored before its first checkpoint", worker, deleted)
+
+    def tasks(self, tasks: list[Task]) -> Found:
+        """Run tasks; in extended mode a quota or budget stop fails the worker (there is no state to defer to)."""
+        found = run_tasks(tasks, self.config.max_concurrency, self.fetcher)
+        if self.fetcher.stopped is not None and not self.config.development:
+            raise ActivityError(f"{self.name} stopped early ({self.fetcher.stopped}); extended mode has no deferral: "
+                                "rerun the pipeline once the quota is back")
+        return found
 
     def level(self, name: str, describe_level: str, build: Callable[[], list[Task]]) -> Found:
         """Run one level's tasks unless an earlier attempt finished it; publish what it found."""
@@ -215,17 +287,17 @@ class _Worker:
             return Found.from_json(done)
         tasks = build()
         self.progress.start_stage(f"level {name}", len(tasks))
-        before = self.client.request_count
-        found = run_tasks(tasks, self.config.max_concurrency, self.fetcher)
+        before = self.checkpoint.requests_now()
+        found = self.tasks(tasks)
         self.checkpoint.finish_level(name, found.to_json())
         _log.info(
             "%s level %s (%s): %d tasks, %d requests; found %d albums, %d tracks, %d artists",
-            self.name, name, describe_level, len(tasks), self.client.request_count - before,
+            self.name, name, describe_level, len(tasks), self.checkpoint.requests_now() - before,
             len(found.albums), len(found.tracks), len(found.artists),
         )
         return found
 
-    def run(self, body: Callable[[], None]) -> WorkerSummary:
+    def run(self, body: Callable[[], None], *, complete: bool = True) -> WorkerSummary:
         try:
             body()
         except BaseException as exc:
@@ -236,7 +308,8 @@ class _Worker:
                 _log.warning("%s could not save its progress after failing: %s", self.name, save_error)
             _log.warning("%s stopped: %s", self.name, describe(exc))
             raise
-        self.checkpoint.save(complete=True)
+        self.checkpoint.stopped = self.checkpoint.stopped or self.fetcher.stopped
+        self.checkpoint.save(complete=complete)
         self.progress.finish()
         parts = self.writer.parts
         return WorkerSummary(
@@ -267,8 +340,8 @@ def _ids_only_if(keep: bool, task: Task) -> Task:
 
 
 class _PlaylistCrawl:
-    """Playlists (GET /playlists/{id}) and their items, each playlist once: the configured ids and the
-    playlists that the sources in ``playlistDiscovery`` (search hits, the user's playlists) list."""
+    """Extended mode: playlists (GET /playlists/{id}) and their items, each playlist once: the configured ids
+    and the playlists that the sources in ``playlistDiscovery`` (search hits, the user's playlists) list."""
 
     def __init__(self, config: ExtractConfig, fetcher: Fetcher) -> None:
         self._config = config
@@ -282,11 +355,11 @@ class _PlaylistCrawl:
             self._claimed.update(new)
         config, fetcher, market = self._config, self._fetcher, self._config.market
         tasks: list[Task] = []
-        for source in ("playlists", "playlist_items"):
-            if config.runs(source):
-                build = catalog.playlists if source == "playlists" else catalog.playlist_items
-                keep = source in config.lookup_sources
-                tasks += [_ids_only_if(keep, fetcher.optional(source, task)) for task in build(fetcher, new, market)]
+        for name in ("playlists", "playlist_items"):
+            if config.runs(name):
+                build = catalog.playlists if name == "playlists" else catalog.playlist_items
+                keep = name in config.lookup_sources
+                tasks += [_ids_only_if(keep, fetcher.optional(name, task)) for task in build(fetcher, new, market)]
         return tasks
 
     def following(self, task: Task) -> Task:
@@ -299,74 +372,196 @@ class _PlaylistCrawl:
         return run
 
 
+# Extended mode only, when configured (restrictedSources): refused to apps created after 2024-11-27.
+_RESTRICTED_DISCOVERY: dict[str, Callable[[ExtractConfig, Fetcher], list[Task]]] = {
+    "related_artists": lambda config, fetcher: restricted.related_artists(fetcher, config.artist_ids),
+    "recommendations": lambda config, fetcher: restricted.recommendations(fetcher, config.artist_ids, config.market)
+    if config.artist_ids else [],
+    "featured_playlists": lambda config, fetcher: restricted.featured_playlists(fetcher),
+}
+
+
 def discovery_tasks(config: ExtractConfig, fetcher: Fetcher) -> list[Task]:
-    """Level 0: every configured discovery source, user source and level-0 restricted source."""
-    market = config.market
+    """Extended mode's level 0: every configured user and discovery source, as ``activities.sources`` declares
+    them, plus the configured restricted ones."""
     crawl = _PlaylistCrawl(config, fetcher)
-    plan: list[tuple[str, list[Task]]] = []
-    if config.runs("new_releases"):
-        plan.append(("new_releases", [new_releases.task(fetcher, config.new_releases_limit)]))
-    if config.runs("search") and config.search_queries:
-        plan.append(("search", catalog.search(fetcher, config.search_queries, config.search_types, market,
-                                              config.search_limit)))
-    if config.runs("categories"):
-        plan.append(("categories", catalog.categories(fetcher)))
-    if config.runs("markets"):
-        plan.append(("markets", catalog.markets(fetcher)))
-    if config.runs("artist_albums"):
-        plan.append(("artist_albums", [fetcher.optional("artist_albums", task) for task in catalog.artist_albums(
-            fetcher, config.artist_ids, market, config.include_groups)]))
-    if config.runs("artist_top_tracks"):
-        plan.append(("artist_top_tracks", [fetcher.optional("artist_top_tracks", task) for task in
-                                           catalog.artist_top_tracks(fetcher, config.artist_ids, config.markets)]))
-    user_plan: dict[str, Callable[[], list[Task]]] = {
-        "user_profile": lambda: user.profile(fetcher),
-        "user_top_artists": lambda: user.top(fetcher, "artists"),
-        "user_top_tracks": lambda: user.top(fetcher, "tracks"),
-        "recently_played": lambda: user.recently_played(fetcher, config.recently_played_after),
-        "saved_tracks": lambda: user.saved_tracks(fetcher, market),
-        "followed_artists": lambda: user.followed_artists(fetcher),
-        "user_playlists": lambda: user.user_playlists(fetcher),
-    }
-    for source, build in user_plan.items():
-        if not config.runs(source):
-            continue
-        if not fetcher.client.has_user_token:
-            fetcher.checkpoint.add_unavailable(
-                {"source": source, "status": None, "endpoint": f"secret `{config.refresh_token_secret_name}`"})
-            continue
-        plan.append((source, build()))
-    if config.runs("related_artists"):
-        plan.append(("related_artists", restricted.related_artists(fetcher, config.artist_ids)))
-    if config.runs("recommendations") and config.artist_ids:
-        plan.append(("recommendations", restricted.recommendations(fetcher, config.artist_ids, market)))
-    if config.runs("featured_playlists"):
-        plan.append(("featured_playlists", restricted.featured_playlists(fetcher)))
+    plan = Plan(config, fetcher, crawl=crawl)
     wrapped: list[Task] = []
-    for source, source_tasks in plan:
-        for task in source_tasks:
-            task = _ids_only_if(source in config.lookup_sources, task)
-            wrapped.append(crawl.following(task) if source in config.playlist_discovery else task)
-    return wrapped + crawl.tasks(config.playlist_ids)
+    for name in source_names(role=USER, mode=config.access_mode) + source_names(role=DISCOVERY,
+                                                                               mode=config.access_mode):
+        if not config.runs(name):
+            continue
+        if source(name).user_scoped and not fetcher.client.has_user_token:
+            fetcher.checkpoint.add_unavailable(
+                {"source": name, "status": None, "endpoint": f"secret `{config.refresh_token_secret_name}`"})
+            continue
+        for task in resolve(source(name).fetch)(plan):
+            task = _ids_only_if(name in config.lookup_sources, task)
+            wrapped.append(crawl.following(task) if name in config.playlist_discovery else task)
+    for name, build in _RESTRICTED_DISCOVERY.items():
+        if config.runs(name):
+            wrapped += build(config, fetcher)
+    return wrapped
 
 
-def discover(config: ExtractConfig, client: SpotifyClient, storage: Storage) -> WorkerSummary:
-    """The discovery step: level 0, in this one task (mode ``discover``)."""
-    worker = _Worker(config, client, storage, DISCOVER_WORKER, DISCOVER_WRITER)
+def discover(config: ExtractConfig, client: SpotifyClient, storage: Storage, *,
+             sessions: Sequence[UserSession] | None = None) -> WorkerSummary:
+    """The discovery step, in this one task (mode ``discover``).
+
+    ``sessions``: one per allow-listed user whose token was found (development mode); by default the
+    client's own user token, if it has one.
+    """
+    if sessions is None:
+        sessions = [UserSession("default", client)] if client.has_user_token else []
+    worker = _Worker(config, [client] + [s.client for s in sessions if s.client is not client], storage,
+                     DISCOVER_WORKER, DISCOVER_WRITER)
     _log.info(
-        "extract run %s for %s: discovery of %s%s", config.run_id, config.ingest_date.isoformat(),
+        "extract run %s for %s (%s mode): discovery of %s%s", config.run_id, config.ingest_date.isoformat(),
+        config.access_mode,
         ", ".join(s for s in config.sources if s not in ("albums", "album_tracks", "tracks", "artists")) or "nothing",
         f" (restricted, if allowed: {', '.join(config.restricted_sources)})" if config.restricted_sources else "",
     )
 
     def body() -> None:
-        worker.level(DISCOVERY_LEVEL, "discovery", lambda: discovery_tasks(config, worker.fetcher))
+        if config.development:
+            _discover_development(config, worker, storage, sessions)
+        else:
+            worker.level(DISCOVERY_LEVEL, "discovery", lambda: discovery_tasks(config, worker.fetcher))
 
     return worker.run(body)
 
 
-def extract_shard(config: ExtractConfig, client: SpotifyClient, storage: Storage) -> WorkerSummary:
-    """One shard's lookups (mode ``shard``): the ids it owns, level by level, meeting the others at barriers."""
+# -- development mode --------------------------------------------------------------------------------
+
+
+def _discover_development(config: ExtractConfig, worker: _Worker, storage: Storage,
+                          sessions: Sequence[UserSession]) -> None:
+    """User data first (each user's /me, then their sources), then the catalog sources; then plan the lookups."""
+    if worker.checkpoint.level(PLAN_LEVEL) is not None:
+        _log.info("discovery was done by an earlier attempt")
+        return
+    fetcher, checkpoint = worker.fetcher, worker.checkpoint
+    checkpoint.update = StateUpdate()
+    prior = read_prior_state(storage, config.raw_container, config.ingest_date)
+    fetcher.budget = RequestBudget(config.request_budget)
+    base = Plan(config, fetcher, prior, checkpoint.update)
+    if config.needs_user_token:
+        for user_config in config.user_list:
+            if not any(s.key == user_config.name for s in sessions):
+                checkpoint.add_unavailable({"source": f"user {user_config.name}", "status": None,
+                                            "endpoint": f"secret `{user_config.refresh_token_secret_name}`"})
+    known_users: dict[str, str] = {}
+
+    def profile(session: UserSession) -> Task:
+        def run() -> Step:
+            me = fetcher.get("user_profile", "/me", count=lambda body: 1 if isinstance(body, dict) else 0,
+                             user=session)
+            if not isinstance(me, dict) or not isinstance(me.get("id"), str):
+                raise ProgressError(f"GET /me for user {session.key} answered without an `id`")
+            known_users[session.key] = me["id"]
+            return Step()
+
+        return fetcher.refusable("user_profile", run)
+
+    user_names = [name for name in source_names(role=USER, mode=config.access_mode)
+                  if config.runs(name) and name != "user_profile"]
+    found = Found()
+    if config.needs_user_token:
+        worker.tasks([profile(session) for session in sessions])
+    tasks: list[Task] = []
+    for session in sessions:
+        if session.key not in known_users:
+            continue
+        plan = replace(base, session=replace(session, user_id=known_users[session.key]))
+        tasks += [fetcher.refusable(name, task) for name in user_names for task in resolve(source(name).fetch)(plan)]
+    for name in source_names(role=DISCOVERY, mode=config.access_mode):
+        if config.runs(name):
+            tasks += [fetcher.refusable(name, task) for task in resolve(source(name).fetch)(base)]
+    if fetcher.stopped is None:
+        found = worker.tasks(tasks)
+    if fetcher.stopped is not None:
+        # Stopped midway: the users' marks could skip what was not fetched; the next run asks again from the old ones.
+        checkpoint.update.users.clear()
+    lookups, refresh = _plan_lookups(config, prior, found, checkpoint.update, fetcher)
+    checkpoint.finish_level(DISCOVERY_LEVEL, found.to_json())
+    checkpoint.finish_level(PLAN_LEVEL, {"lookups": lookups, "refresh": refresh,
+                                         "budget": [str(fetcher.budget.left if fetcher.budget.left is not None
+                                                        else 0)]})
+    _log.info("discovery: %d requests; %d lookups planned (%d refreshes), %d deferred%s", fetcher.budget.spent,
+              len(lookups), len(refresh), len(checkpoint.update.deferred),
+              f", stopped by the {fetcher.stopped}" if fetcher.stopped else "")
+
+
+def _plan_lookups(config: ExtractConfig, prior: RunState, found: Found, update: StateUpdate,
+                  fetcher: Fetcher) -> tuple[list[str], list[str]]:
+    """The lookups this run does, as ``kind:id``: deferred ones, then ids never fetched whole, then refreshes
+    of the oldest known; cut to the budget left. What does not fit is deferred (refreshes simply wait)."""
+    full = {"artists": found.full_artists, "tracks": found.full_tracks, "albums": set()}
+    update.add_fetched("artists", found.full_artists)
+    update.add_fetched("tracks", found.full_tracks)
+    kinds = [kind for kind in ENTITY_KINDS if config.runs(kind)]
+    work = [f"{kind}:{entity_id}" for kind, entity_id in prior.deferred if kind in kinds and entity_id not in full[kind]]
+    for kind, ids in (("albums", found.albums), ("artists", found.artists)):
+        if kind in kinds:
+            work += [f"{kind}:{entity_id}" for entity_id in sorted(ids - full[kind]) if not prior.known(kind, entity_id)]
+    work = list(dict.fromkeys(work))
+    cutoff = (config.ingest_date - timedelta(days=config.refresh_after_days)).isoformat()
+    planned = set(work)
+    oldest = sorted((day, kind, entity_id) for kind in kinds for entity_id, day in prior.entities.get(kind, {}).items()
+                    if day < cutoff and entity_id not in full[kind])
+    refresh = [f"{kind}:{entity_id}" for _, kind, entity_id in oldest if f"{kind}:{entity_id}" not in planned]
+    left = fetcher.budget.left
+    if fetcher.stopped == "quota":
+        left = 0
+    if left is not None:
+        update.deferred = [tuple(item.split(":", 1)) for item in work[left:]]  # type: ignore[misc]
+        work, refresh = work[:left], refresh[:max(0, left - len(work))]
+    return work, refresh
+
+
+def _lookup_tasks(plan: Plan, items: Sequence[str]) -> list[Task]:
+    """One task per ``kind:id``, in priority order, through the kind's declared fetch."""
+    tasks: list[Task] = []
+    for item in items:
+        kind, entity_id = item.split(":", 1)
+        tasks += [plan.fetcher.refusable(kind, task) for task in resolve(source(kind).fetch)(plan, [entity_id])]
+    return tasks
+
+
+def _shard_development(config: ExtractConfig, worker: _Worker, discovered: WorkerState) -> None:
+    planned = discovered.levels[PLAN_LEVEL]
+    index, count = config.shard_index, config.shard_count
+    mine = [item for item in planned.get("lookups", []) if shard_of(item, count) == index]
+    refresh = [item for item in planned.get("refresh", []) if shard_of(item, count) == index]
+    every = len(planned.get("lookups", [])) + len(planned.get("refresh", []))
+    left = int((planned.get("budget") or ["0"])[0])
+    fetcher, checkpoint = worker.fetcher, worker.checkpoint
+    if worker.checkpoint.level("1") is not None:
+        return
+    # Each shard gets the share of the budget left after discovery that its lookups are of all lookups.
+    share = -(-left * (len(mine) + len(refresh)) // every) if config.request_budget and every else 0
+    fetcher.budget = RequestBudget(share if config.request_budget else 0)
+    checkpoint.update = StateUpdate()
+    if discovered.stopped == "quota" or (config.request_budget and not share and (mine or refresh)):
+        checkpoint.update.deferred = [tuple(item.split(":", 1)) for item in mine]  # type: ignore[misc]
+        checkpoint.finish_level("1", {})
+        return
+    plan = Plan(config, fetcher, RunState(), checkpoint.update)
+    worker.level("1", "lookups", lambda: _lookup_tasks(plan, mine + refresh))
+    done = {f"{kind}:{entity_id}" for kind, ids in checkpoint.update.fetched.items() for entity_id in ids}
+    done |= {f"{kind}:{entity_id}" for kind, ids in checkpoint.update.gone.items() for entity_id in ids}
+    refused = {str(entry["source"]) for entry in checkpoint.unavailable}
+    checkpoint.update.deferred = [tuple(item.split(":", 1)) for item in mine  # type: ignore[misc]
+                                  if item not in done and item.split(":", 1)[0] not in refused]
+    if checkpoint.update.deferred:
+        _log.info("%s: %d lookups deferred to the next run (%s)", worker.name, len(checkpoint.update.deferred),
+                  fetcher.stopped or "not fetched")
+
+
+# -- shards -------------------------------------------------------------------------------------------
+
+
+def _discovery_state(config: ExtractConfig, storage: Storage) -> WorkerState:
     state = read_state(storage, config.raw_container, _progress(config, DISCOVER_WORKER))
     if state is None or not state.complete or DISCOVERY_LEVEL not in state.levels:
         raise ProgressError(
@@ -379,48 +574,72 @@ def extract_shard(config: ExtractConfig, client: SpotifyClient, storage: Storage
             f"the discovery step of run {config.run_id} ran with other extraction settings; every activity of "
             "a run must get the same extended properties"
         )
-    discovered = Found.from_json(state.levels[DISCOVERY_LEVEL])
-    index, count = config.shard_index, config.shard_count
-    worker = _Worker(config, client, storage, shard_worker(index), shard_writer(index))
-    fetcher = worker.fetcher
+    return state
 
-    def barrier(level: str) -> Found:
-        everyone = Found()
-        for published in wait_for_level(storage, config.raw_container, config.ingest_date, config.run_id, count,
-                                        level, config.fingerprint, timeout_seconds=config.barrier_timeout_seconds,
-                                        peer_attempts=config.shard_attempts):
-            everyone.merge(Found.from_json(published))
-        return everyone
+
+def published(config: ExtractConfig, storage: Storage, level: int) -> Found:
+    """What every shard found at ``level`` (its ForEach has finished, so each has published it)."""
+    everyone = Found()
+    for index in range(config.shard_count):
+        path = _progress(config, shard_worker(index))
+        state = read_state(storage, config.raw_container, path)
+        if state is None or str(level) not in state.levels:
+            raise ProgressError(
+                f"shard {index} of run {config.run_id} has not finished level {level} ({config.raw_container}/{path}); "
+                f"level {level + 1} runs after every shard of level {level} succeeded"
+            )
+        if state.fingerprint != config.fingerprint:
+            raise ProgressError(f"shard {index}'s progress {config.raw_container}/{path} was written with other "
+                                "extraction settings; every shard of a run must get the same extended properties")
+        everyone.merge(Found.from_json(state.levels[str(level)]))
+    return everyone
+
+
+def extract_shard(config: ExtractConfig, client: SpotifyClient, storage: Storage) -> WorkerSummary:
+    """One shard's lookups at ``config.level`` (mode ``shard``): the ids it owns; never waits for another shard."""
+    discovered_state = _discovery_state(config, storage)
+    discovered = Found.from_json(discovered_state.levels[DISCOVERY_LEVEL])
+    index, count, level = config.shard_index, config.shard_count, config.level
+    worker = _Worker(config, [client], storage, shard_worker(index), shard_writer(index))
+    fetcher = worker.fetcher
+    last = level == final_level(config)
 
     def body() -> None:
-        def level_1() -> list[Task]:
-            tasks: list[Task] = []
-            if config.runs("albums"):
-                tasks += albums.tasks(fetcher, owned(discovered.albums, index, count), config.market)
-            if config.runs("category_playlists"):
-                tasks += restricted.category_playlists(fetcher, owned(discovered.categories, index, count))
-            return tasks
+        if config.development:
+            _shard_development(config, worker, discovered_state)
+            return
+        if level == 1:
+            def level_1() -> list[Task]:
+                tasks: list[Task] = []
+                if config.runs("albums"):
+                    tasks += resolve(source("albums").fetch)(Plan(config, fetcher),
+                                                             owned(discovered.albums, index, count))
+                if config.runs("category_playlists"):
+                    tasks += restricted.category_playlists(fetcher, owned(discovered.categories, index, count))
+                return tasks
 
-        worker.level("1", "albums", level_1)
-        after_1 = barrier("1")
-        track_ids = owned(discovered.tracks | after_1.tracks, index, count)
+            worker.level("1", "albums", level_1)
+        elif level == 2:
+            track_ids = owned(discovered.tracks | published(config, storage, 1).tracks, index, count)
 
-        def level_2() -> list[Task]:
-            tasks: list[Task] = []
-            if config.runs("tracks"):
-                tasks += tracks.tasks(fetcher, track_ids)
-            if config.runs("audio_features"):
-                tasks += restricted.audio_features(fetcher, track_ids)
-            if config.runs("audio_analysis"):
-                tasks += restricted.audio_analysis(fetcher, track_ids)
-            return tasks
+            def level_2() -> list[Task]:
+                tasks: list[Task] = []
+                if config.runs("tracks"):
+                    tasks += resolve(source("tracks").fetch)(Plan(config, fetcher), track_ids)
+                if config.runs("audio_features"):
+                    tasks += restricted.audio_features(fetcher, track_ids)
+                if config.runs("audio_analysis"):
+                    tasks += restricted.audio_analysis(fetcher, track_ids)
+                return tasks
 
-        worker.level("2", "tracks", level_2)
-        after_2 = barrier("2")
-        artist_ids = owned(discovered.artists | after_1.artists | after_2.artists, index, count)
-        worker.level("3", "artists", lambda: artists.tasks(fetcher, artist_ids) if config.runs("artists") else [])
+            worker.level("2", "tracks", level_2)
+        else:
+            earlier = published(config, storage, 1).merge(published(config, storage, 2))
+            artist_ids = owned(discovered.artists | earlier.artists, index, count)
+            worker.level("3", "artists", lambda: resolve(source("artists").fetch)(Plan(config, fetcher), artist_ids)
+                         if config.runs("artists") else [])
 
-    return worker.run(body)
+    return worker.run(body, complete=last)
 
 
 # -- the manifest ------------------------------------------------------------------------------------
@@ -431,9 +650,11 @@ def _progress(config: ExtractConfig, worker: str) -> str:
 
 
 def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
-    """Write the run manifest once the discovery step and every shard have completed (mode ``manifest``).
+    """Write the run manifest once the discovery step and every shard have completed (mode ``manifest``),
+    then (development mode) the incremental state of the ingest date.
 
-    An existing manifest of the run is kept (a retry must not fire the transform a second time).
+    An existing manifest of the run is kept (a retry must not fire the transform a second time); the state
+    is written again (same content), so a retry after a failure between the two still advances it.
     """
     container = config.raw_container
     workers = [DISCOVER_WORKER] + [shard_worker(index) for index in range(config.shard_count)]
@@ -441,6 +662,9 @@ def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
     requests = 0
     unavailable: dict[str, dict[str, Any]] = {}
     missing: dict[str, dict[str, Any]] = {}
+    answers: dict[str, int] = {}
+    updates: list[StateUpdate] = []
+    stopped: str | None = None
     for worker in workers:
         path = _progress(config, worker)
         state = read_state(storage, container, path)
@@ -455,16 +679,37 @@ def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
         parts.extend(state.parts.values())
         requests += state.requests
         for entry in state.unavailable:
-            unavailable.setdefault(str(entry["source"]), dict(entry))
+            known = unavailable.setdefault(str(entry["source"]), dict(entry))
+            if known is not entry and "refused" in entry:
+                known["refused"] = int(known.get("refused", 0)) + int(entry["refused"])
         for entry in state.missing:
             missing.setdefault(str(entry["endpoint"]), dict(entry))
+        for name, answered in state.answers.items():
+            answers[name] = answers.get(name, 0) + answered
+        updates.append(state.update)
+        stopped = "quota" if "quota" in (stopped, state.stopped) else stopped or state.stopped
     path = manifest_path(config.ingest_date, config.run_id)
     if storage.exists(container, path):
         _log.info("manifest %s/%s already written by an earlier attempt; kept", container, path)
     else:
         path = write_manifest(storage, container, config.ingest_date, config.run_id, parts)
     manifest = f"{container}/{path}"
-    _log.info("manifest %s: %d parts, %d requests, %d workers", manifest, len(parts), requests, len(workers))
+    deferred: dict[str, int] = {}
+    state_blob = None
+    if config.development:
+        run_state = read_prior_state(storage, container, config.ingest_date)
+        for update in updates:
+            run_state.merge(update, config.ingest_date)
+        fetched = {(kind, entity_id) for update in updates for kind, ids in update.fetched.items() for entity_id in ids}
+        run_state.deferred = [item for item in dict.fromkeys(item for update in updates for item in update.deferred)
+                              if item not in fetched]
+        state_blob = f"{container}/{write_state(storage, container, run_state, config.ingest_date)}"
+        for kind, _ in run_state.deferred:
+            deferred[kind] = deferred.get(kind, 0) + 1
+    refused_everywhere = sorted(name for name, entry in unavailable.items()
+                                if entry.get("status") == 403 and not answers.get(name))
+    _log.info("manifest %s: %d parts, %d requests, %d workers%s", manifest, len(parts), requests, len(workers),
+              f"; stopped by the {stopped}, {sum(deferred.values())} lookups deferred" if stopped else "")
     return ExtractSummary(
         run_id=config.run_id,
         ingest_date=config.ingest_date.isoformat(),
@@ -474,8 +719,13 @@ def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
         counts=count_items(parts),
         unavailable=sorted(unavailable.values(), key=lambda entry: str(entry["source"])),
         missing=sorted(missing.values(), key=lambda entry: str(entry["endpoint"])),
+        access_mode=config.access_mode,
+        stopped_by=stopped,
+        deferred=deferred,
+        unavailable_sources=refused_everywhere,
+        state=state_blob,
     )
 
 
 __all__ = ["ExtractSummary", "WorkerSummary", "discover", "extract_all", "extract_shard", "finalize", "main",
-           "make_client"]
+           "make_client", "published"]

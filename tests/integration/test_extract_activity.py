@@ -64,7 +64,7 @@ def make_workdir(base: Path, twin: TwinServer, storage_service: dict[str, Any], 
         "ingestDate": INGEST_DATE, "runId": RUN_ID, "apiBaseUrl": twin.api_base_url, "tokenUrl": twin.token_url,
         "clientId": CLIENT_ID, "clientSecretName": "spotify-client-secret", "markets": ["US", "GB"],
         "newReleasesLimit": NEW_RELEASES_LIMIT, "storageLinkedService": "Ls_Storage",
-        "keyVaultLinkedService": "Ls_KeyVault", "rawContainer": container, **extra,
+        "keyVaultLinkedService": "Ls_KeyVault", "rawContainer": container, "accessMode": "extended", **extra,
     }
     activity = {"name": "Extract Spotify", "type": "Custom", "typeProperties": {
         "command": "python -m activities.extract", "folderPath": "batch-code/activities",
@@ -123,8 +123,11 @@ def test_when_the_twin_answers_then_the_activity_exits_0_with_custom_output(good
     outputs = good_run.outputs()
     manifest = good_run.manifest()
     assert set(outputs) == {"runId", "ingestDate", "manifest", "parts", "requests", "counts", "unavailable",
-                            "missing", "durationSeconds"}
+                            "missing", "durationSeconds", "accessMode", "quotaExceeded", "stoppedBy", "deferred",
+                            "deferredTotal", "unavailableSources", "state"}
     assert outputs["unavailable"] == [] and outputs["missing"] == []
+    assert (outputs["accessMode"], outputs["quotaExceeded"], outputs["deferredTotal"], outputs["state"]) == (
+        "extended", False, 0, None)  # extended mode keeps no incremental state
     assert outputs["runId"] == RUN_ID and outputs["ingestDate"] == INGEST_DATE
     assert outputs["manifest"] == f"raw/{MANIFEST}"
     assert outputs["parts"] == len(manifest["parts"])

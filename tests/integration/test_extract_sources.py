@@ -7,9 +7,9 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import threading
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -55,13 +55,12 @@ MANIFEST = f"spotify/manifests/ingest_date={DAY.isoformat()}/run_id=%s/_manifest
 def config_for(twin: TwinServer, run_id: str, **changes: Any) -> ExtractConfig:
     truth = twin.truth()
     base = ExtractConfig(
-        ingest_date=DAY, run_id=run_id, api_base_url=twin.api_base_url, token_url=twin.token_url,
+        ingest_date=DAY, run_id=run_id, api_base_url=twin.api_base_url, token_url=twin.token_url, access_mode="extended",
         client_id=CLIENT_ID, client_secret_name="spotify-client-secret", markets=("US", "GB"),
         new_releases_limit=NEW_RELEASES, storage_linked_service="Ls_Storage", key_vault_linked_service="Ls_KeyVault",
         raw_container="raw", sources=EVERY_SOURCE, artist_ids=tuple(truth["artists"][:2]), search_queries=QUERIES,
         search_limit=SEARCH_LIMIT, playlist_ids=(truth["playlists"][0],), playlist_discovery=("search", "user_playlists"),
         http_backoff_seconds=0.05, http_timeout_seconds=1.0, max_concurrency=8, requests_per_second=0,
-        barrier_timeout_seconds=30,
     )
     return replace(base, **changes)
 
@@ -231,7 +230,11 @@ def test_when_ids_come_from_every_source_then_each_lookup_is_one_call_per_full_b
     assert searched_tracks | top <= set(raw.ids("tracks", "tracks"))
 
 
-def test_when_the_lookups_run_in_three_shards_then_each_id_is_fetched_once_by_one_shard(tmp_path: Path) -> None:
+@pytest.mark.parametrize("slots", [1, 3])
+def test_when_the_lookups_run_in_three_shards_then_each_id_is_fetched_once_by_one_shard(tmp_path: Path,
+                                                                                        slots: int) -> None:
+    """Any concurrency from 1 to the shard count (issue 10: batchCount is an upper bound, the pool's task slots
+    bound it further): one ForEach per level, shards run ``slots`` at a time, none waits for another."""
     # Arrange
     storage = LocalFolderStorage(tmp_path)
     with twin_server() as twin:
@@ -240,20 +243,18 @@ def test_when_the_lookups_run_in_three_shards_then_each_id_is_fetched_once_by_on
             discover(config, client, storage)
         errors: list[BaseException] = []
 
-        def shard(index: int) -> None:
+        def shard(index: int, level: int) -> None:
             try:
-                shard_config = replace(config, shard_index=index)
+                shard_config = replace(config, shard_index=index, level=level)
                 with client_for(shard_config) as client:
                     extract_shard(shard_config, client, storage)
             except BaseException as exc:
                 errors.append(exc)
 
-        # Act
-        threads = [threading.Thread(target=shard, args=(index,)) for index in range(3)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        # Act: each level's ForEach finishes before the next starts, with at most `slots` shards at once
+        for level in (1, 2, 3):
+            with ThreadPoolExecutor(max_workers=slots) as pool:
+                list(pool.map(lambda index, level=level: shard(index, level), range(3)))  # type: ignore[misc]
         summary = finalize(config, storage)
         truth = twin.truth()
         gets = Counter(path for method, path, status in twin.request_log if method == "GET" and status == 200)

@@ -1,4 +1,4 @@
-"""activities.extract.checkpoint: progress blobs written and read back, and the shards' level barrier."""
+"""activities.extract.checkpoint: progress blobs written and read back, and a level read by the next one."""
 
 from __future__ import annotations
 
@@ -13,14 +13,22 @@ from activities.extract.checkpoint import (
     progress_path,
     read_state,
     shard_worker,
-    wait_for_level,
 )
 from activities.extract.client import ApiResponse
-from activities.extract.errors import BarrierTimeoutError, ProgressError
+from activities.extract.config import ExtractConfig
+from activities.extract.errors import ProgressError
 from activities.extract.raw_writer import RawWriter
-from tests.unit.test_extract_client import FakeClock
+from activities.extract.run import published
 
 DAY = date(2026, 11, 24)
+
+
+def shard_config(shards: int) -> ExtractConfig:
+    return ExtractConfig(
+        ingest_date=DAY, run_id="run-1", api_base_url="http://127.0.0.1:9/v1", token_url="http://127.0.0.1:9/token",
+        client_id="cid", client_secret_name="s", markets=("US",), new_releases_limit=1, storage_linked_service="Ls",
+        key_vault_linked_service="Kv", raw_container="raw", access_mode="extended", mode="shard", shard_count=shards,
+    )
 
 
 def checkpoint(storage: LocalFolderStorage, worker: str, fingerprint: str = "fp") -> Checkpoint:
@@ -56,51 +64,29 @@ def test_when_a_retry_has_other_settings_then_it_is_refused(tmp_path: Path) -> N
         checkpoint(storage, "discover", "fp-2").load()
 
 
-def test_when_every_shard_published_the_level_then_the_barrier_returns_their_ids_in_shard_order(tmp_path: Path) -> None:
+def test_when_every_shard_published_the_level_then_the_next_level_reads_their_ids_without_waiting(
+        tmp_path: Path) -> None:
     # Arrange
     storage = LocalFolderStorage(tmp_path)
+    config = shard_config(3)
     for index in range(3):
-        checkpoint(storage, shard_worker(index)).finish_level("1", {"tracks": [f"t{index}"]})
+        Checkpoint(storage, "raw", DAY, "run-1", shard_worker(index), config.fingerprint).finish_level(
+            "1", {"tracks": [f"t{index}"]})
 
     # Act
-    found = wait_for_level(storage, "raw", DAY, "run-1", 3, "1", "fp", timeout_seconds=1)
+    found = published(config, storage, 1)
 
     # Assert
-    assert found == [{"tracks": ["t0"]}, {"tracks": ["t1"]}, {"tracks": ["t2"]}]
+    assert found.tracks == {"t0", "t1", "t2"}
 
 
-def test_when_a_shard_never_publishes_then_the_barrier_gives_up_naming_it(tmp_path: Path) -> None:
+def test_when_a_shard_has_not_published_the_level_then_reading_it_fails_at_once_naming_it(tmp_path: Path) -> None:
     # Arrange
     storage = LocalFolderStorage(tmp_path)
-    checkpoint(storage, shard_worker(0)).finish_level("1", {})
-    clock = FakeClock()
+    config = shard_config(2)
+    Checkpoint(storage, "raw", DAY, "run-1", shard_worker(0), config.fingerprint).finish_level("1", {})
 
-    # Act / Assert
-    with pytest.raises(BarrierTimeoutError, match=r"waited 60 s for shard\(s\) 1 of 2 to finish level 1"):
-        wait_for_level(storage, "raw", DAY, "run-1", 2, "1", "fp", timeout_seconds=60, sleep=clock.sleep,
-                       monotonic=clock.monotonic)
-    assert sum(clock.sleeps) == pytest.approx(60)
-
-
-def test_when_a_shard_failed_its_last_attempt_then_the_barrier_stops_waiting_at_once(tmp_path: Path) -> None:
-    # Arrange
-    storage = LocalFolderStorage(tmp_path)
-    checkpoint(storage, shard_worker(0)).finish_level("1", {})
-    failing = checkpoint(storage, shard_worker(1))
-    failing.save(failed="GET /v1/albums returned HTTP 400: Invalid id")
-    clock = FakeClock()
-
-    # Act: its first attempt failed, so ADF may retry it: still waiting
-    with pytest.raises(BarrierTimeoutError, match="waited 5 s"):
-        wait_for_level(storage, "raw", DAY, "run-1", 2, "1", "fp", timeout_seconds=5, peer_attempts=2,
-                       sleep=clock.sleep, monotonic=clock.monotonic)
-    retried = checkpoint(storage, shard_worker(1))
-    retried.load()
-    retried.save(failed="GET /v1/albums returned HTTP 400: Invalid id")
-
-    # Assert: its last attempt failed too: no point waiting
-    with pytest.raises(BarrierTimeoutError, match=r"shard 1 of 2 failed its last attempt \(2 of 2\) before finishing "
-                                                  r"level 1: GET /v1/albums returned HTTP 400"):
-        wait_for_level(storage, "raw", DAY, "run-1", 2, "1", "fp", timeout_seconds=5, peer_attempts=2)
-    state = read_state(storage, "raw", progress_path(DAY, "run-1", shard_worker(1)))
-    assert state is not None and state.attempts == 2 and not state.complete
+    # Act / Assert: no waiting: the level's ForEach has finished, so a missing shard is an error
+    with pytest.raises(ProgressError, match=r"shard 1 of run run-1 has not finished level 1 .* level 2 runs after"):
+        published(config, storage, 1)
+    assert read_state(storage, "raw", progress_path(DAY, "run-1", shard_worker(1))) is None

@@ -17,7 +17,7 @@ GOOD: dict[str, Any] = {
     "apiBaseUrl": "https://api.spotify.com/v1/", "tokenUrl": "https://accounts.spotify.com/api/token",
     "clientId": "cid", "clientSecretName": "spotify-client-secret", "markets": "[\"us\", \"GB\"]",
     "newReleasesLimit": "100", "storageLinkedService": "Ls_Storage", "keyVaultLinkedService": "Ls_KeyVault",
-    "rawContainer": "raw",
+    "rawContainer": "raw", "accessMode": "extended",
 }
 
 
@@ -88,3 +88,41 @@ def test_when_no_extraction_properties_are_given_then_the_first_slice_runs(tmp_p
 
     assert config.sources == ("new_releases", "albums", "tracks", "artists") and config.restricted_sources == ()
     assert config.runs("album_tracks") and not config.needs_user_token
+
+
+def test_when_no_access_mode_is_given_then_development_runs_every_source_it_serves(tmp_path: Path) -> None:
+    config = config_from(tmp_path, accessMode=None)
+
+    assert config.development and "new_releases" not in config.sources
+    assert {"user_profile", "recently_played", "search", "albums", "artists"} <= set(config.sources)
+    assert config.user_list[0].refresh_token_secret_name == "spotify-refresh-token"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"accessMode": None, "sources": ["new_releases"]}, r"`sources` .* `new_releases`, which Spotify refuses to a "
+                                                            r"Development Mode app \(403\)"),
+        ({"accessMode": "legacy"}, r"`accessMode` .* one of development, extended"),
+        ({"users": [{"name": f"u{i}", "refreshTokenSecretName": f"t-{i}"} for i in range(6)]},
+         r"`users` .* at most 5 allow-listed users"),
+        ({"users": [{"name": "a", "refreshTokenSecretName": "bad name"}]}, r"`users` .*<Key Vault secret name>"),
+        ({"requestBudget": -1}, r"`requestBudget` .* must not be negative"),
+        ({"level": 4}, r"`level` .* 1, 2 or 3"),
+    ],
+)
+def test_when_a_development_setting_is_wrong_then_the_error_names_it(tmp_path: Path, changes: dict[str, Any],
+                                                                     message: str) -> None:
+    with pytest.raises(ActivityConfigError, match=message):
+        config_from(tmp_path, **changes)
+
+
+def test_when_users_are_listed_then_each_has_its_secret_and_the_fingerprint_depends_on_them(tmp_path: Path) -> None:
+    users = [{"name": "ana", "refreshTokenSecretName": "spotify-refresh-token-ana"},
+             {"name": "bo", "refreshTokenSecretName": "spotify-refresh-token-bo"}]
+
+    config = config_from(tmp_path, accessMode=None, users=users, requestBudget=300)
+
+    assert [u.refresh_token_secret_name for u in config.user_list] == [u["refreshTokenSecretName"] for u in users]
+    assert config.request_budget == 300
+    assert config.fingerprint != config_from(tmp_path, accessMode=None, users=users[:1]).fingerprint

@@ -30,7 +30,7 @@ BODY = b'{"markets": ["AD", "AE", "XK"]}'
 def _config(server: _Server, run_id: str) -> ExtractConfig:
     port = server.server_address[1]
     return ExtractConfig(
-        ingest_date=DAY, run_id=run_id, api_base_url=f"http://127.0.0.1:{port}/v1",
+        ingest_date=DAY, run_id=run_id, api_base_url=f"http://127.0.0.1:{port}/v1", access_mode="extended",
         token_url=f"http://127.0.0.1:{port}/api/token", client_id="cid", client_secret_name="spotify-client-secret",
         markets=("US",), new_releases_limit=1, storage_linked_service="Ls", key_vault_linked_service="Kv",
         raw_container="raw", sources=("markets",), requests_per_second=0,

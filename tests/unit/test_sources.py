@@ -38,3 +38,11 @@ def test_when_a_development_lookup_is_declared_then_it_is_per_id_not_several_ids
 def test_when_an_unknown_source_is_asked_for_then_the_error_names_the_known_ones() -> None:
     with pytest.raises(ValueError, match="unknown Spotify source `nope`; known: user_profile"):
         sources.source("nope")
+
+
+def test_when_a_source_is_declared_then_its_fetch_resolves_to_a_plan_builder_in_the_extract() -> None:
+    from activities.extract import plan
+
+    for declared in SOURCES:
+        builder = resolve(declared.fetch)
+        assert builder.__module__ == plan.__name__, declared.name

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from activities.extract.fetcher import Fetcher, Found, Step, Task
+from activities.extract.fetcher import Fetcher, Found, Step, Task, UserSession
 from activities.extract.resources import _next
 
 Parse = Callable[[Any], Found]
@@ -25,7 +25,7 @@ def offset_pages(
     max_items: int | None = None,
     max_offset: int | None = None,
     next_of: Callable[[Any], str | None] | None = None,
-    user: bool = False,
+    user: bool | UserSession = False,
 ) -> Task:
     """The first page's task; it adds one task per further page (offset paging, in parallel).
 
@@ -69,7 +69,7 @@ def next_chain(
     parse: Parse,
     count: Callable[[Any], int],
     next_of: Callable[[Any], str | None],
-    user: bool = False,
+    user: bool | UserSession = False,
     params: Mapping[str, str | int] | None = None,
     seen: frozenset[str] = frozenset(),
 ) -> Task:
