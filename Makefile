@@ -7,7 +7,7 @@ AZURITE := .tools/node_modules/.bin/azurite-blob
 DATE ?= $(shell date -u +%F)
 WORKDIR ?= .local/run
 
-.PHONY: run test lint install clean bench-extract bench-transform
+.PHONY: run test lint install clean bench-extract bench-transform bench-incremental
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,6 @@ bench-extract: $(STAMP)
 
 bench-transform: $(STAMP)
 	$(PY) bench/bench_transform.py
+
+bench-incremental: $(STAMP)
+	$(PY) bench/bench_incremental.py

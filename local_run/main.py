@@ -113,7 +113,8 @@ def _run(args: argparse.Namespace) -> int:
         )
         cleanups.append(stop_twin)
         storage, blob_overrides = _storage(args, workdir, cleanups, vault)
-        params = global_parameters(config) | {"spotifyApiBaseUrl": api_base_url, "spotifyTokenUrl": token_url}
+        params = global_parameters(config) | {"spotifyApiBaseUrl": api_base_url, "spotifyTokenUrl": token_url,
+                                              "spotifyAccessMode": args.access_mode or config.spotify.access_mode}
         # The code package goes where deploy puts it: a versioned folder the activities' folderPath names.
         params["activitiesFolderPath"] = publish_code_package(storage, ROOT / "activities", params["activitiesFolderPath"])
         overrides = factory_overrides(config)

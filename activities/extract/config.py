@@ -191,12 +191,8 @@ class ExtractConfig:
         if access_mode not in ACCESS_MODES:
             raise _bad("accessMode", f"must be one of {', '.join(ACCESS_MODES)}, got {access_mode!r}")
         default_sources = list(FIRST_SLICE) if access_mode == EXTENDED else list(source_names(mode=DEVELOPMENT))
+        # In development mode a listed source Spotify refuses to such apps is skipped and reported unavailable.
         sources = _names(context, "sources", default_sources, SOURCES, RESTRICTED_SOURCES)
-        if access_mode == DEVELOPMENT:
-            refused = [name for name in sources if name not in source_names(mode=DEVELOPMENT)]
-            if refused:
-                raise _bad("sources", f"lists `{refused[0]}`, which Spotify refuses to a Development Mode app (403); "
-                                      "remove it (config spotify.sources) or set accessMode `extended`")
         restricted = _names(context, "restrictedSources", [], RESTRICTED_SOURCES, ())
         lookup = _names(context, "lookupSources", ["new_releases"], DISCOVERY_SOURCES + USER_SOURCES, ())
         search_types = _names(context, "searchTypes", list(SEARCH_TYPES), SEARCH_TYPES, ())

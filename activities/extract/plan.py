@@ -383,7 +383,8 @@ def _album_track_pages(plan: Plan, album: dict[str, Any]) -> list[Task]:
 
     def one(offset: int) -> Task:
         def run() -> Step:
-            payload = plan.fetcher.get("album_tracks", parts.path, {**query, "offset": offset, "limit": limit},
+            payload = plan.fetcher.get("album_tracks", f"{parts.scheme}://{parts.netloc}{parts.path}",
+                                       {**query, "offset": offset, "limit": limit},
                                        count=extended_albums._album_tracks_count)
             return Step(extended_albums._album_tracks_found(payload))
 

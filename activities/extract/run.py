@@ -65,7 +65,7 @@ from activities.extract.raw_writer import (
 from activities.extract.resources import catalog, restricted
 from activities.extract.sharding import owned, shard_of
 from activities.extract.state import ENTITY_KINDS, RunState, StateUpdate, read_prior_state, write_state
-from activities.sources import DISCOVERY, USER, resolve, source
+from activities.sources import DISCOVERY, EXTENDED, USER, resolve, source
 from activities.sources import names as source_names
 
 _log = get_logger("activities.extract")
@@ -477,6 +477,12 @@ def _discover_development(config: ExtractConfig, worker: _Worker, storage: Stora
     for name in source_names(role=DISCOVERY, mode=config.access_mode):
         if config.runs(name):
             tasks += [fetcher.refusable(name, task) for task in resolve(source(name).fetch)(base)]
+    for name in config.sources:
+        if name in source_names() and not source(name).served_in(config.access_mode):
+            # Configured, but Spotify answers 403 to a Development Mode app: not asked, reported as refused.
+            (request, *_) = source(name).requests.get(EXTENDED, ())
+            checkpoint.add_refusal({"source": name, "status": 403, "endpoint": f"GET {request.path}",
+                                    "message": "not served to a Development Mode app (skipped, not asked)"})
     if fetcher.stopped is None:
         found = worker.tasks(tasks)
     if fetcher.stopped is not None:
@@ -679,9 +685,11 @@ def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
         parts.extend(state.parts.values())
         requests += state.requests
         for entry in state.unavailable:
-            known = unavailable.setdefault(str(entry["source"]), dict(entry))
-            if known is not entry and "refused" in entry:
-                known["refused"] = int(known.get("refused", 0)) + int(entry["refused"])
+            name = str(entry["source"])
+            if name not in unavailable:
+                unavailable[name] = dict(entry)
+            elif "refused" in entry:
+                unavailable[name]["refused"] = int(unavailable[name].get("refused", 0)) + int(entry["refused"])
         for entry in state.missing:
             missing.setdefault(str(entry["endpoint"]), dict(entry))
         for name, answered in state.answers.items():

@@ -101,8 +101,6 @@ def test_when_no_access_mode_is_given_then_development_runs_every_source_it_serv
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"accessMode": None, "sources": ["new_releases"]}, r"`sources` .* `new_releases`, which Spotify refuses to a "
-                                                            r"Development Mode app \(403\)"),
         ({"accessMode": "legacy"}, r"`accessMode` .* one of development, extended"),
         ({"users": [{"name": f"u{i}", "refreshTokenSecretName": f"t-{i}"} for i in range(6)]},
          r"`users` .* at most 5 allow-listed users"),
