@@ -57,6 +57,7 @@ def main() -> int:
         truth = twin.truth
         config = ExtractConfig(
             ingest_date=date(2026, 11, 24), run_id="bench", api_base_url=twin.api_base_url, token_url=twin.token_url,
+            access_mode="extended",
             client_id=CLIENT_ID, client_secret_name="spotify-client-secret", markets=("US", "GB"),
             new_releases_limit=10_000, storage_linked_service="-", key_vault_linked_service="-", raw_container="raw",
             sources=tuple(source for source in SOURCES if source != "album_tracks"),

@@ -92,7 +92,7 @@ def twin_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwinRun]:
                               "artist_top_tracks", "user_top_artists", "user_top_tracks", "recently_played",
                               "saved_tracks", "followed_artists"],
             "artistIds": artist_ids, "searchQueries": ["night"], "playlistDiscovery": ["user_playlists"],
-            "requestsPerSecond": 0,
+            "requestsPerSecond": 0, "accessMode": "extended",
         }, storage_root)
         result = subprocess.run([sys.executable, "-m", "activities.extract"], cwd=extract, env=_env(extract),
                                 capture_output=True, text=True, timeout=120, check=False)
