@@ -323,3 +323,71 @@ def test_when_a_next_link_leaves_the_api_path_then_it_is_refused(server: _Server
     # Act / Assert
     with pytest.raises(FatalError, match="refusing to follow link /elsewhere"):
         make_client(server, FakeClock()).url_for("https://evil.example/elsewhere?x=1")
+
+
+def test_when_a_run_has_a_retry_budget_then_a_request_retries_past_its_own_attempts_until_the_budget_is_spent(
+        server: _Server) -> None:
+    # Arrange: one attempt per request, but a run-wide budget of 3 retries; the API fails 4 times, then answers
+    from activities.extract.client import RetryBudget
+
+    server.script.answers["/v1/albums"] = [error(500)] * 4 + [ok(b'{"albums": []}')]
+    clock = FakeClock()
+    budget = RetryBudget(3)
+    client = make_client(server, clock, max_attempts=1, retry_budget=budget)
+
+    # Act / Assert: 3 retries spent, the 4th failure ends the request; the next request has no retry left
+    with pytest.raises(RetriesExhaustedError, match="the run's retry budget is spent"):
+        client.get("/albums")
+    assert budget.left == 0 and len(api_paths(server)) == 4
+    assert client.get("/albums").json() == {"albums": []}
+
+
+def test_when_the_daily_quota_is_spent_then_the_429_is_not_retried_and_is_classified_as_quota(
+        server: _Server) -> None:
+    # Arrange
+    from activities.extract.errors import QuotaExceededError
+
+    body = json.dumps({"error": {"status": 429, "message": "Daily quota exceeded", "reason": "QUOTA_EXCEEDED"}})
+    server.script.answers["/v1/me"] = [(429, {"Retry-After": "50000"}, body.encode())]
+    clock = FakeClock()
+
+    # Act / Assert
+    with pytest.raises(QuotaExceededError, match="daily request quota is spent") as raised:
+        make_client(server, clock).get("/me")
+    assert raised.value.retry_after == 50000 and clock.sleeps == [] and len(api_paths(server)) == 1
+
+
+def test_when_the_app_owner_lost_premium_then_the_403_is_its_own_error_naming_the_fix(server: _Server) -> None:
+    from activities.extract.errors import PremiumRequiredError
+
+    server.script.answers["/v1/me"] = [error(403, message="Active premium subscription required for the owner of "
+                                                          "the app")]
+
+    with pytest.raises(PremiumRequiredError, match="Premium must be active"):
+        make_client(server, FakeClock()).get("/me")
+
+
+def test_when_the_token_endpoint_rotates_the_refresh_token_then_it_is_handed_back_once(server: _Server) -> None:
+    # Arrange: a token endpoint that rotates the refresh token on its first grant
+    rotated: list[str] = []
+    original = _Handler.do_POST
+
+    def rotating(handler: _Handler) -> None:
+        handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        handler.server.script.requests.append(("POST", handler.path, ""))
+        body = {"access_token": "tok-user", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "r-2"}
+        handler._reply(200, {"Content-Type": "application/json"}, json.dumps(body).encode())
+
+    _Handler.do_POST = rotating  # type: ignore[method-assign]
+    try:
+        server.script.answers["/v1/me"] = [error(401), ok(b'{"id": "u1"}')]
+        client = make_client(server, FakeClock(), refresh_token=SecureString("r-1"),
+                             on_refresh_token=lambda token: rotated.append(token.reveal()))
+
+        # Act: two grants (the first, then the refresh after the 401): only the first one rotates
+        client.get("/me", user=True)
+    finally:
+        _Handler.do_POST = original  # type: ignore[method-assign]
+
+    # Assert
+    assert rotated == ["r-2"]
