@@ -4,6 +4,8 @@ Serverless refusals come from Learn's "Transact-SQL features supported in Azure 
 (learn.FEATURES, the Query language, Database objects and Types rows) and "GROUP BY options in Synapse
 SQL" (learn.GROUP_BY_OPTIONS: "Serverless SQL pool doesn't support GROUP BY options"). A statement that
 uses one fails here as it would in Azure, before anything runs, instead of being dropped or run by DuckDB.
+Refusals that depend on an operand's type (a CONVERT style, FORMAT pattern, text of a float) are raised
+where the rule is translated (dates, strings, functions) and listed in local_synapse/README.md.
 """
 
 from __future__ import annotations
@@ -77,6 +79,13 @@ def _unsupported_type(node: exp.Expr) -> bool:
     return not (node.this == exp.DataType.Type.TEXT and isinstance(cast, exp.Cast) and isinstance(cast.parent, exp.Length))
 
 
+# T-SQL functions serverless has and DuckDB has no exact counterpart for.
+NO_LOCAL_TRANSLATION = (
+    "PATINDEX", "ISJSON", "STRING_SPLIT", "STR", "QUOTENAME", "SOUNDEX", "DIFFERENCE", "PARSE", "TRY_PARSE",
+    "STRING_ESCAPE", "COMPRESS", "DECOMPRESS", "JSON_MODIFY", "FORMATMESSAGE", "CHECKSUM", "BINARY_CHECKSUM",
+)
+
+
 def _top(option: str) -> Callable[[exp.Expr], bool]:
     def matches(node: exp.Expr) -> bool:
         options = node.args.get("limit_options") if isinstance(node, exp.Limit) else None
@@ -118,6 +127,7 @@ REFUSALS: tuple[Refusal, ...] = (
     Refusal("FOR JSON", None, _for_clause("JSON")),
     Refusal("TOP ... PERCENT", None, _top("percent")),
     Refusal("TOP ... WITH TIES together with DISTINCT", None, _ties_with_distinct),
+    *(Refusal(f"function {name}", None, _function_named(name)) for name in NO_LOCAL_TRANSLATION),
 )
 
 
@@ -131,4 +141,4 @@ def check(statement: exp.Expr) -> None:
                 raise NotSupportedByServerlessError(refusal.feature, refusal.page)
 
 
-__all__ = ["REFUSALS", "Refusal", "check"]
+__all__ = ["NO_LOCAL_TRANSLATION", "REFUSALS", "Refusal", "check"]

@@ -9,15 +9,26 @@ group's values.) Comparisons under the BIN2 collation are by code point, which D
 of UTF-8 already matches.
 
 CAST/CONVERT to VARCHAR(n) keeps the first n characters, and to VARCHAR without a length keeps 30
-(learn.CAST_CONVERT); DuckDB ignores the length.
+(learn.CAST_CONVERT); DuckDB ignores the length. The text of a bit is '1'/'0' and of a datetime2 has seven
+fractional digits; float and datetime text (style 0) is refused rather than printed DuckDB's way.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
+from local_synapse.errors import NotSupportedLocallyError
 from local_synapse.rewrite import Context, duck
 
+_TEXT_TYPES = (exp.DataType.Type.VARCHAR, exp.DataType.Type.NVARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.NCHAR)
+# Style 0 text that DuckDB does not print the same way (learn.CAST_CONVERT).
+_TEXT_REFUSED = {
+    "float": "style 0 prints at most 6 significant digits, e.g. 1e+006",
+    "real": "style 0 prints at most 6 significant digits, e.g. 1e+006",
+    "datetime": "style 0 is 'Jan  7 2024  1:14PM'",
+    "smalldatetime": "style 0 is 'Jan  7 2024  1:14PM'",
+    "datetimeoffset": "the offset is printed as +hh:mm",
+}
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 _DEFAULT_CAST_LENGTH = 30
 
@@ -36,7 +47,7 @@ def rewrite(node: exp.Expr, ctx: Context) -> exp.Expr | None:
         text = node.this.this if isinstance(node.this, exp.Cast) else node.this
         return duck("length(rtrim(CAST({x} AS VARCHAR), ' '))", x=text)
     if isinstance(node, (exp.Cast, exp.TryCast)):
-        return _truncating_cast(node, ctx)
+        return _cast_to_text(node, ctx)
     if isinstance(node, exp.Select):
         _group_by_padded(node, ctx)
         if node.args.get("distinct") or _in_distinct_union(node):
@@ -52,19 +63,33 @@ def _rtrim(node: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this="rtrim", expressions=[node, exp.Literal.string(" ")])
 
 
-def _truncating_cast(node: exp.Cast, ctx: Context) -> exp.Expr | None:
+def _cast_to_text(node: exp.Cast, ctx: Context) -> exp.Expr | None:
+    """CAST/CONVERT to a string type: T-SQL's text of the value, cut to the target length."""
     target = node.to
-    if target.this not in (exp.DataType.Type.VARCHAR, exp.DataType.Type.NVARCHAR, exp.DataType.Type.CHAR,
-                           exp.DataType.Type.NCHAR):
+    if target.this not in _TEXT_TYPES:
         return None
     params = [p.this.name for p in target.expressions if p.this is not None]
     if params and not params[0].isdigit():  # VARCHAR(MAX)
-        return None
-    length = int(params[0]) if params else _DEFAULT_CAST_LENGTH
-    if not ctx.type(node.this).is_string:
-        return None
+        length = None
+    else:
+        length = int(params[0]) if params else _DEFAULT_CAST_LENGTH
+    source = ctx.type(node.this)
     function = "TRY_CAST" if isinstance(node, exp.TryCast) else "CAST"
-    return duck(f"left({function}({{x}} AS VARCHAR), {length})", x=node.this)
+    if source.name in _TEXT_REFUSED:
+        raise NotSupportedLocallyError(f"CAST or CONVERT of a {source.name} value to text ({_TEXT_REFUSED[source.name]})")
+    if source.name == "bit":  # '1' / '0' (DuckDB: 'true' / 'false')
+        text = "CASE WHEN {x} THEN '1' WHEN NOT {x} THEN '0' END"
+    elif source.name == "datetime2":  # datetime2(7): seven fractional digits, always
+        text = "strftime({x}, '%Y-%m-%d %H:%M:%S.%f') || '0'"
+    elif source.name == "time":
+        text = "strftime(CAST('2000-01-01' AS DATE) + {x}, '%H:%M:%S.%f') || '0'"
+    elif source.is_string or source.is_integer or source.is_decimal or source.name == "date":
+        if length is None or not source.is_string:
+            return None  # the text of numbers and dates is the same; a too long number fails in both
+        text = f"{function}({{x}} AS VARCHAR)"
+    else:
+        return None
+    return duck(f"left({text}, {length})" if length is not None else text, x=node.this)
 
 
 def _group_by_padded(select: exp.Select, ctx: Context) -> None:

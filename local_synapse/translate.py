@@ -6,7 +6,7 @@ Each statement goes through four steps, so the local pool either matches serverl
    database's Latin1_General_100_BIN2_UTF8 collation makes them (a name differing in case is an
    "Invalid column name" / "Invalid object name");
 3. typing (tsql_types) and the rewrite passes, one module per concern: tabular (OPENJSON, TOP WITH TIES),
-   dates, arithmetic, strings;
+   functions, dates, arithmetic, strings;
 4. DuckDB SQL from sqlglot's generator.
 
 OPENROWSET over Parquet becomes `read_parquet` with Hive partitioning (openrowset_sql), so
@@ -25,7 +25,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
-from local_synapse import arithmetic, dates, learn, refusals, strings, tabular
+from local_synapse import arithmetic, dates, functions, learn, refusals, strings, tabular
 from local_synapse.errors import SqlTranslationError, TsqlError
 from local_synapse.openrowset import find_openrowsets
 from local_synapse.openrowset_sql import FILE_COLUMNS, FileColumns, Locator, read_parquet
@@ -41,7 +41,7 @@ _TYPED_FILEPATH = re.compile(
 _SET_DATEFIRST = re.compile(r"^\s*SET\s+DATEFIRST\s+(\S+)\s*;?\s*$", re.IGNORECASE)
 # Identifiers are case-sensitive under the BIN2 database collation (synapse/setup/01_database.sql).
 _TSQL = Dialect.get_or_raise("tsql, normalization_strategy = case_sensitive")
-_PASSES: tuple[Pass, ...] = (tabular.rewrite, dates.rewrite, arithmetic.rewrite, strings.rewrite)
+_PASSES: tuple[Pass, ...] = (tabular.rewrite, functions.rewrite, dates.rewrite, arithmetic.rewrite, strings.rewrite)
 _PLACEHOLDER_SCHEMA = "__local"
 
 # "schema.table" -> column -> T-SQL type: what the statement may reference.

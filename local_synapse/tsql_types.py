@@ -95,6 +95,9 @@ def from_datatype(data_type: exp.DataType, dialect: str = "tsql") -> SqlType:
     if name == "FLOAT" and dialect == "tsql":
         params = [p.this.name for p in data_type.expressions if p.this is not None]
         return SqlType("real") if params and params[0].isdigit() and int(params[0]) <= 24 else SqlType("float")
+    if name in ("VARCHAR", "NVARCHAR", "CHAR", "NCHAR"):  # precision carries the length (0: none or MAX)
+        params = [p.this.name for p in data_type.expressions if p.this is not None]
+        return SqlType(_SQLGLOT_NAMES[name], int(params[0]) if params and params[0].isdigit() else 0)
     if name in ("DECIMAL", "NUMERIC", "BIGDECIMAL"):
         params = [int(p.this.name) for p in data_type.expressions if p.this is not None and p.this.name.isdigit()]
         precision = params[0] if params else 18
@@ -229,7 +232,8 @@ class Typer:
             selects = node.this.selects if isinstance(node.this, exp.Query) else []
             return self.of(selects[0]) if len(selects) == 1 else UNKNOWN
         if isinstance(node, (exp.Upper, exp.Lower, exp.Trim, exp.Substring, exp.Left, exp.Right, exp.Concat,
-                             exp.DPipe, exp.TimeToStr, exp.NumberToStr, exp.Repeat)):
+                             exp.DPipe, exp.TimeToStr, exp.NumberToStr, exp.Repeat, exp.Chr, exp.Space, exp.Stuff,
+                             exp.Reverse, exp.Replace, exp.ConcatWs)):
             return SqlType("varchar")
         if isinstance(node, (exp.Predicate, exp.Not, exp.And, exp.Or)):
             return SqlType("bit")

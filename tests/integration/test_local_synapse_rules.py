@@ -361,3 +361,38 @@ def test_when_taking_milliseconds_and_powers_then_they_follow_tsql(pool: LocalSe
                       "POWER(2, 10) AS p, POWER(2, 0.5) AS q")
 
     assert row == [{"ms": 123, "p": 1024, "q": 1}]
+
+
+def test_when_like_uses_a_set_wildcard_then_it_matches_as_tsql(pool: LocalServerlessPool) -> None:
+    """learn.microsoft.com/sql/t-sql/language-elements/like-transact-sql ([ ] and [^ ] wildcards; DuckDB's
+    LIKE would look for a literal '[')."""
+    rows = _rows(pool, "SELECT thing_id FROM spotify.things WHERE thing_id LIKE '[a-b]' OR label NOT LIKE '[^y]%' "
+                       "ORDER BY thing_id")
+
+    assert [r["thing_id"] for r in rows] == ["a", "b", "c", "d"]
+    assert _one(pool, "SELECT CASE WHEN 'a_c' LIKE 'a[_]c' AND 'abc' NOT LIKE 'a[_]c' THEN 1 ELSE 0 END AS m") == 1
+
+
+def test_when_calling_functions_duckdb_spells_differently_then_they_answer_as_tsql(pool: LocalServerlessPool) -> None:
+    """learn.microsoft.com/sql/t-sql/functions/logical-functions-choose-transact-sql, .../isnull-transact-sql
+    (the first argument's type), .../hashbytes-transact-sql (varbinary), .../datalength-transact-sql."""
+    row = _rows(pool, "SELECT CHOOSE(2, 'a', 'b') AS c, ISNULL(CAST(NULL AS VARCHAR(2)), 'abcdef') AS i, "
+                      "ISNULL(CAST(NULL AS INT), 2.7) AS n, HASHBYTES('SHA2_256', 'abc') AS h, DATALENGTH('ab  ') AS d")
+
+    assert row == [{"c": "b", "i": "ab", "n": 2, "d": 4, "h": bytes.fromhex(
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")}]
+    with pytest.raises(NotSupportedLocallyError, match="HASHBYTES SHA2_512"):
+        _rows(pool, "SELECT HASHBYTES('SHA2_512', 'abc') AS h")  # sqlglot alone would hash it with SHA-256
+    with pytest.raises(NotSupportedLocallyError, match="not supported locally: function PATINDEX"):
+        _rows(pool, "SELECT PATINDEX('%b%', label) AS p FROM spotify.things")
+
+
+def test_when_converting_values_to_text_then_the_text_is_tsqls_or_refused(pool: LocalServerlessPool) -> None:
+    """learn.microsoft.com/sql/t-sql/functions/cast-and-convert-transact-sql: bit is '1'/'0', datetime2(7) has
+    seven fractional digits; float text (style 0, e.g. 1e+006) is not reproduced, so it is refused."""
+    row = _rows(pool, "SELECT CAST(CAST(1 AS BIT) AS VARCHAR(1)) AS b, "
+                      "CAST(CAST('2024-01-07 13:14:15.123' AS DATETIME2) AS VARCHAR(30)) AS t")
+
+    assert row == [{"b": "1", "t": "2024-01-07 13:14:15.1230000"}]
+    with pytest.raises(NotSupportedLocallyError, match="float value to text"):
+        _rows(pool, "SELECT CAST(1e6 AS VARCHAR(20)) AS f")
