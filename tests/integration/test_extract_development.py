@@ -155,3 +155,31 @@ def test_when_an_earlier_run_of_the_date_stopped_unpublished_then_a_new_run_cont
     assert all("/run_id=second-run/" in part["path"] for part in parts)
     for part in parts[:5]:
         gzip.decompress(storage.read_bytes("raw", part["path"]))
+
+
+def test_when_the_app_owners_premium_lapses_then_the_run_fails_with_that_message_and_no_manifest(
+        tmp_path: Path) -> None:
+    from activities.extract.errors import PremiumRequiredError
+
+    storage = LocalFolderStorage(tmp_path)
+    with TwinServer(seed=42, scale=SCALE, faults="premium_lapse_after=10", client_id=CLIENT_ID,
+                    client_secret=CLIENT_SECRET, refresh_token=REFRESH_TOKEN, access_mode="development") as twin:
+        # Act / Assert
+        with pytest.raises(PremiumRequiredError, match="Active premium subscription required for the owner of the app"):
+            run(twin, storage, config_for(twin, "lapsed"))
+    assert not list(storage.list_blobs("raw", "spotify/manifests/"))
+
+
+def test_when_a_listed_source_is_refused_to_new_apps_then_it_is_reported_not_asked(tmp_path: Path) -> None:
+    storage = LocalFolderStorage(tmp_path)
+    with twin_server() as twin:
+        config = config_for(twin, "refused", sources=source_names(mode=DEVELOPMENT) + ("new_releases", "markets"))
+
+        # Act
+        output = run(twin, storage, config)
+        paths = [urlsplit(path).path for path, _ in gets(twin)]
+
+    # Assert
+    assert output["unavailableSources"] == ["markets", "new_releases"]
+    assert {entry["source"]: entry["status"] for entry in output["unavailable"]} == {"markets": 403, "new_releases": 403}
+    assert "/v1/markets" not in paths and "/v1/browse/new-releases" not in paths

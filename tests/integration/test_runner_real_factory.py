@@ -42,8 +42,7 @@ def test_when_daily_trigger_fires_then_extract_transform_and_load_run_as_a_chain
     # The Key Vault stand-in is a folder the linked service names: tasks get no environment to read secrets from.
     vault = FolderSecretStore(tmp_path / "keyvault")
     vault.set(config.spotify.client_secret_name, SecureString(SECRET))
-    with TwinServer(seed=7, scale=0.1, client_id=config.spotify.client_id, client_secret=SECRET,
-                    access_mode="extended") as twin:
+    with TwinServer(seed=7, scale=0.1, client_id=config.spotify.client_id, client_secret=SECRET) as twin:
         storage = LocalFolderStorage(storage_root)
         parameters = {**global_parameters(config), "spotifyApiBaseUrl": twin.api_base_url, "spotifyTokenUrl": twin.token_url}
         parameters["activitiesFolderPath"] = publish_code_package(storage, REPO / "activities", parameters["activitiesFolderPath"])

@@ -132,13 +132,12 @@ def test_when_config_is_applied_then_extraction_settings_become_global_parameter
         "spotifyPlaylistDiscovery"))
 
 
-def test_when_local_config_is_read_then_every_non_restricted_source_runs_at_small_scale() -> None:
+def test_when_local_config_is_read_then_every_source_of_its_access_mode_runs_at_small_scale() -> None:
+    from activities.sources import names
+
     spotify = load_config("local").spotify
 
-    every = {"new_releases", "albums", "album_tracks", "tracks", "artists", "artist_albums", "artist_top_tracks",
-             "search", "playlists", "playlist_items", "categories", "markets", "user_profile", "user_top_artists",
-             "user_top_tracks", "recently_played", "saved_tracks", "followed_artists", "user_playlists"}
-    assert set(spotify.sources) == every and spotify.restricted_sources == ()
-    # every id any source serves is looked up, so curated tables hold all the twin served
-    assert {"new_releases", "search", "playlist_items", "artist_albums", "saved_tracks"} <= set(spotify.lookup_sources)
+    assert spotify.access_mode == "development"
+    assert set(spotify.sources) == set(names(mode="development")) and spotify.restricted_sources == ()
+    assert {"search", "playlist_items", "artist_albums", "saved_tracks"} <= set(spotify.lookup_sources)
     assert 0 < len(spotify.artist_ids) <= 3 and 0 < len(spotify.search_queries) <= 3
