@@ -201,7 +201,9 @@ class LocalServerlessPool:
         result = ScriptResult()
         with self._lock:
             self._prepare()
-            for sql in translate_batch(tsql, self.catalog(), self.session):
+            for sql in translate_batch(
+                tsql, self.catalog(), self.session, locate=self._locate, file_columns=self._file_columns
+            ):
                 try:
                     cursor = self.connection.execute(sql)
                 except duckdb.Error as exc:
@@ -217,7 +219,9 @@ class LocalServerlessPool:
         with self._lock:
             self._prepare()
             try:
-                sql = translate_query(text, self.catalog(), self.session)
+                sql = translate_query(
+                    text, self.catalog(), self.session, locate=self._locate, file_columns=self._file_columns
+                )
             except SqlTranslationError as exc:
                 exc.args = (f"{path}: {exc}",)  # keeps the class (refused by serverless, locally, ...)
                 raise

@@ -60,6 +60,9 @@ def _rtrim(node: exp.Expr) -> exp.Expr:
         return node
     if isinstance(node, exp.Null):
         return node
+    if isinstance(node, exp.Column) and node.name.startswith(("__filepath_", "__filename")):
+        # Folder and file names: trimming them would stop DuckDB pruning files on a filepath() filter.
+        return node
     return exp.Anonymous(this="rtrim", expressions=[node, exp.Literal.string(" ")])
 
 

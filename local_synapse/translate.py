@@ -43,6 +43,7 @@ _SET_DATEFIRST = re.compile(r"^\s*SET\s+DATEFIRST\s+(\S+)\s*;?\s*$", re.IGNORECA
 _TSQL = Dialect.get_or_raise("tsql, normalization_strategy = case_sensitive")
 _PASSES: tuple[Pass, ...] = (tabular.rewrite, functions.rewrite, dates.rewrite, arithmetic.rewrite, strings.rewrite)
 _PLACEHOLDER_SCHEMA = "__local"
+_FILE_METADATA = ("__filepath_", "__filename")
 
 # "schema.table" -> column -> T-SQL type: what the statement may reference.
 Catalog = Mapping[str, Mapping[str, SqlType]]
@@ -68,23 +69,38 @@ def translate_view(
         raise SqlTranslationError("a view script must be one `CREATE OR ALTER VIEW <schema>.<name> AS SELECT …` statement")
     name = match.group(1).replace("[", "").replace("]", "")
     body = match.group(2).strip().rstrip(";")
-    rowsets = find_openrowsets(body)
+    select = translate_query(body, catalog, locate=locate, file_columns=file_columns)
+    return ViewSql(name=name, sql=f"CREATE OR REPLACE VIEW {name} AS\n{select}")
+
+
+@dataclass(frozen=True)
+class _Inlined:
+    text: str  # the T-SQL with each OPENROWSET replaced by a placeholder table
+    catalog: Catalog  # with the placeholders' columns
+    sources: dict[str, str]  # placeholder -> DuckDB read_parquet subquery
+
+
+def _inline_openrowsets(
+    text: str, catalog: Catalog, locate: Locator | None, file_columns: FileColumns | None
+) -> _Inlined:
+    rowsets = find_openrowsets(text)
+    if rowsets and locate is None:
+        raise SqlTranslationError("OPENROWSET needs the pool's data sources: run it through LocalServerlessPool")
     sources: dict[str, str] = {}
-    scoped: dict[str, Mapping[str, SqlType]] = dict(catalog or {})
+    scoped: dict[str, Mapping[str, SqlType]] = dict(catalog)
     for index, rowset in reversed(list(enumerate(rowsets))):
+        assert locate is not None
         placeholder = f"{_PLACEHOLDER_SCHEMA}.__openrowset_{index}"
-        typed = {int(n): t for alias, n, t in _TYPED_FILEPATH.findall(body) if alias == rowset.alias}
+        typed = {int(n): t for alias, n, t in _TYPED_FILEPATH.findall(text) if alias == rowset.alias}
         source = read_parquet(rowset, locate, file_columns, typed)
         sources[placeholder] = source.sql
         scoped[placeholder] = {**{c.name: from_text(c.sql_type) for c in rowset.columns}, **{
             column: from_text(sql_type) for column, sql_type in source.metadata_columns.items()}}
-        body = f"{body[: rowset.start]}{placeholder} AS {rowset.alias}{body[rowset.end :]}"
-    body = _TYPED_FILEPATH.sub(lambda m: f"{m.group(1)}.__filepath_{m.group(2)}_typed", body)
-    body = _FILEPATH.sub(_metadata_column, body)
-    select = translate_query(body, scoped)
-    for placeholder, source_sql in sources.items():
-        select = select.replace(placeholder, source_sql)
-    return ViewSql(name=name, sql=f"CREATE OR REPLACE VIEW {name} AS\n{select}")
+        text = f"{text[: rowset.start]}{placeholder} AS {rowset.alias}{text[rowset.end :]}"
+    if rowsets:
+        text = _TYPED_FILEPATH.sub(lambda m: f"{m.group(1)}.__filepath_{m.group(2)}_typed", text)
+        text = _FILEPATH.sub(_metadata_column, text)
+    return _Inlined(text, scoped, sources)
 
 
 def _metadata_column(match: re.Match[str]) -> str:
@@ -94,21 +110,36 @@ def _metadata_column(match: re.Match[str]) -> str:
     return f"{alias}.__filepath_{number or 0}"
 
 
-def translate_query(tsql: str, catalog: Catalog | None = None, session: Session | None = None) -> str:
-    statements = translate_batch(tsql, catalog, session)
+def translate_query(
+    tsql: str,
+    catalog: Catalog | None = None,
+    session: Session | None = None,
+    *,
+    locate: Locator | None = None,
+    file_columns: FileColumns | None = None,
+) -> str:
+    statements = translate_batch(tsql, catalog, session, locate=locate, file_columns=file_columns)
     if len(statements) != 1:
         raise SqlTranslationError(f"expected one statement, found {len(statements)}")
     return statements[0]
 
 
-def translate_batch(tsql: str, catalog: Catalog | None = None, session: Session | None = None) -> list[str]:
+def translate_batch(
+    tsql: str,
+    catalog: Catalog | None = None,
+    session: Session | None = None,
+    *,
+    locate: Locator | None = None,
+    file_columns: FileColumns | None = None,
+) -> list[str]:
     """Every statement of a T-SQL batch (not a view: see translate_view) as DuckDB SQL. `SET DATEFIRST n`
-    changes `session` for the statements after it and emits nothing."""
+    changes `session` for the statements after it and emits nothing. OPENROWSET needs `locate`."""
     session = session if session is not None else Session()
     text = strip_comments(tsql)
     dates.check_format_patterns(text)
+    inlined = _inline_openrowsets(text, catalog or {}, locate, file_columns)
     translated = []
-    for statement_text in _statements(text):
+    for statement_text in _statements(inlined.text):
         datefirst = _SET_DATEFIRST.match(statement_text)
         if datefirst:
             session.datefirst = _datefirst(datefirst.group(1))
@@ -117,7 +148,9 @@ def translate_batch(tsql: str, catalog: Catalog | None = None, session: Session 
             statements = sqlglot.parse(statement_text, read="tsql")
         except sqlglot.errors.ParseError as exc:
             raise SqlTranslationError(f"T-SQL does not parse: {exc}") from exc
-        translated += [_statement(s, catalog or {}, session) for s in statements if s is not None]
+        translated += [_statement(s, inlined.catalog, session) for s in statements if s is not None]
+    for placeholder, source_sql in inlined.sources.items():
+        translated = [sql.replace(placeholder, source_sql) for sql in translated]
     return translated
 
 
@@ -167,6 +200,8 @@ def _bind(query: exp.Query, catalog: Catalog) -> exp.Query:
         assert isinstance(tables, dict)
         tables[name] = {column: "INT" for column in columns}
     _check_table_names(query, catalog)
+    starred = [select for select in query.find_all(exp.Select) if select.is_star or any(
+        isinstance(e, exp.Column) and isinstance(e.this, exp.Star) for e in select.expressions)]
     try:
         bound = qualify(
             query, schema=MappingSchema(nested, dialect=_TSQL, normalize=False) if nested else None, dialect=_TSQL,
@@ -175,7 +210,19 @@ def _bind(query: exp.Query, catalog: Catalog) -> exp.Query:
     except sqlglot.errors.OptimizeError as exc:
         raise _binding_error(str(exc), catalog) from exc
     assert isinstance(bound, exp.Query)
+    for select in starred:
+        _drop_file_metadata(select)
     return bound
+
+
+def _drop_file_metadata(select: exp.Select) -> None:
+    """`SELECT *` over OPENROWSET returns the WITH columns only, not filepath()/filename() (the local
+    stand-in's hidden columns); an explicit `r.filepath(1)` is aliased, so it stays."""
+    select.set("expressions", [
+        e for e in select.expressions
+        if not (isinstance(e, exp.Alias) and isinstance(e.this, exp.Column) and e.alias == e.this.name
+                and e.alias.startswith(_FILE_METADATA))
+    ])
 
 
 def _all_tables_known(query: exp.Query, catalog: Catalog) -> bool:

@@ -396,3 +396,28 @@ def test_when_converting_values_to_text_then_the_text_is_tsqls_or_refused(pool: 
     assert row == [{"b": "1", "t": "2024-01-07 13:14:15.1230000"}]
     with pytest.raises(NotSupportedLocallyError, match="float value to text"):
         _rows(pool, "SELECT CAST(1e6 AS VARCHAR(20)) AS f")
+
+
+def test_when_a_view_filters_on_a_filepath_literal_then_only_that_folder_is_read(tmp_path: Path) -> None:
+    """learn.microsoft.com/azure/synapse-analytics/sql/query-specific-files (filepath() in WHERE prunes the
+    folders read); trailing-space comparison must not stop the pruning."""
+    for day in ("2026-11-23", "2026-11-24"):
+        _write(tmp_path, f"things/snapshot_date={day}/part-00000.parquet", THINGS)
+    pool = LocalServerlessPool(tmp_path, {"ds": "data"})
+    pool.create_view(_view("things/snapshot_date=*/*.parquet", "thing_id VARCHAR(22)",
+                           "r.thing_id, r.filepath(1) AS day") + " WHERE r.filepath(1) = '2026-11-24'")
+
+    plan = pool.connection.execute("EXPLAIN SELECT COUNT(*) FROM spotify.v").fetchall()[0][1]
+
+    assert "Scanning Files: 1/2" in plan
+    assert _one(pool, "SELECT COUNT(*) AS n FROM spotify.v") == 4
+
+
+def test_when_an_adhoc_query_reads_openrowset_then_star_is_the_with_columns(pool: LocalServerlessPool) -> None:
+    """learn.microsoft.com/azure/synapse-analytics/sql/develop-openrowset (ad-hoc OPENROWSET with a WITH
+    list; `*` returns the WITH columns) and .../query-specific-files (filepath in a query)."""
+    rows = _rows(pool, "SELECT *, r.filepath(1) AS day FROM OPENROWSET(BULK 'things/snapshot_date=*/*.parquet', "
+                       "DATA_SOURCE = 'ds', FORMAT = 'PARQUET') WITH (thing_id VARCHAR(22), plays INT) AS r "
+                       "WHERE r.thing_id = 'c'")
+
+    assert rows == [{"thing_id": "c", "plays": 4, "day": "2026-11-24"}]
