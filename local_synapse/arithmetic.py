@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from local_synapse.rewrite import Context, duck, string_literal
+from local_synapse.rewrite import Context, duck
 from local_synapse.tsql_types import SqlType, avg_result, decimal_result
 
 
@@ -154,4 +154,4 @@ def _round(node: exp.Round, ctx: Context) -> exp.Expr | None:
     return duck(f"CAST({body} AS {cast_to})" if cast_to else body, x=node.this, n=decimals)
 
 
-__all__ = ["exact_division", "rewrite", "string_literal"]
+__all__ = ["exact_division", "rewrite"]

@@ -24,7 +24,9 @@ from local_synapse.tsql_types import duckdb_type
 Locator = Callable[[str | None, str], str]
 # The Parquet columns of the files under a glob: name -> Arrow type (empty when no file matches).
 FileColumns = Callable[[str], dict[str, pa.DataType]]
-FILE_COLUMNS = {"filename": "__filename"}
+FILENAME_COLUMN = "__filename"
+# The hidden columns of filepath(n) and filename(): `SELECT *` leaves them out, string rules leave them as they are.
+METADATA_PREFIXES = ("__filepath_", FILENAME_COLUMN)
 _TEXT_TYPES = re.compile(r"^\s*N?(VAR)?CHAR\b", re.IGNORECASE)
 
 
@@ -43,7 +45,7 @@ def read_parquet(
     glob = locate(rowset.data_source, rowset.bulk)
     in_files = file_columns(glob) if file_columns is not None else {}
     columns = [f"{_column_value(c.name, c.sql_type, in_files)} AS {_quote(c.name)}" for c in rowset.columns]
-    metadata = {"__filepath_0": "filename", FILE_COLUMNS["filename"]: "regexp_extract(filename, '[^/]*$')"}
+    metadata = {"__filepath_0": "filename", FILENAME_COLUMN: "regexp_extract(filename, '[^/]*$')"}
     types = {name: "nvarchar" for name in metadata}
     hive_types = {}
     for n, (key, expression) in enumerate(wildcard_columns(rowset.bulk), start=1):
@@ -103,4 +105,4 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-__all__ = ["FILE_COLUMNS", "FileColumns", "Locator", "ParquetSource", "read_parquet", "wildcard_columns"]
+__all__ = ["FILENAME_COLUMN", "METADATA_PREFIXES", "FileColumns", "Locator", "ParquetSource", "read_parquet", "wildcard_columns"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from local_synapse.errors import NotSupportedLocallyError
+from local_synapse.openrowset_sql import METADATA_PREFIXES
 from local_synapse.rewrite import Context, duck
 
 _TEXT_TYPES = (exp.DataType.Type.VARCHAR, exp.DataType.Type.NVARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.NCHAR)
@@ -60,7 +61,7 @@ def _rtrim(node: exp.Expr) -> exp.Expr:
         return node
     if isinstance(node, exp.Null):
         return node
-    if isinstance(node, exp.Column) and node.name.startswith(("__filepath_", "__filename")):
+    if isinstance(node, exp.Column) and node.name.startswith(METADATA_PREFIXES):
         # Folder and file names: trimming them would stop DuckDB pruning files on a filepath() filter.
         return node
     return exp.Anonymous(this="rtrim", expressions=[node, exp.Literal.string(" ")])

@@ -28,7 +28,7 @@ from sqlglot.schema import MappingSchema
 from local_synapse import arithmetic, dates, functions, learn, refusals, strings, tabular
 from local_synapse.errors import SqlTranslationError, TsqlError
 from local_synapse.openrowset import find_openrowsets
-from local_synapse.openrowset_sql import FILE_COLUMNS, FileColumns, Locator, read_parquet
+from local_synapse.openrowset_sql import FILENAME_COLUMN, METADATA_PREFIXES, FileColumns, Locator, read_parquet
 from local_synapse.rewrite import Context, Pass, Session
 from local_synapse.tsql_types import SqlType, Typer, from_text, to_duckdb
 
@@ -43,7 +43,6 @@ _SET_DATEFIRST = re.compile(r"^\s*SET\s+DATEFIRST\s+(\S+)\s*;?\s*$", re.IGNORECA
 _TSQL = Dialect.get_or_raise("tsql, normalization_strategy = case_sensitive")
 _PASSES: tuple[Pass, ...] = (tabular.rewrite, functions.rewrite, dates.rewrite, arithmetic.rewrite, strings.rewrite)
 _PLACEHOLDER_SCHEMA = "__local"
-_FILE_METADATA = ("__filepath_", "__filename")
 
 # "schema.table" -> column -> T-SQL type: what the statement may reference.
 Catalog = Mapping[str, Mapping[str, SqlType]]
@@ -106,7 +105,7 @@ def _inline_openrowsets(
 def _metadata_column(match: re.Match[str]) -> str:
     alias, function, number = match.group(1), match.group(2).lower(), match.group(3)
     if function == "filename":
-        return f"{alias}.{FILE_COLUMNS['filename']}"
+        return f"{alias}.{FILENAME_COLUMN}"
     return f"{alias}.__filepath_{number or 0}"
 
 
@@ -221,7 +220,7 @@ def _drop_file_metadata(select: exp.Select) -> None:
     select.set("expressions", [
         e for e in select.expressions
         if not (isinstance(e, exp.Alias) and isinstance(e.this, exp.Column) and e.alias == e.this.name
-                and e.alias.startswith(_FILE_METADATA))
+                and e.alias.startswith(METADATA_PREFIXES))
     ])
 
 
