@@ -5,7 +5,8 @@
   result truncated"); DuckDB's `/` returns a DOUBLE.
 - A decimal result has the precision and scale of learn.PRECISION_SCALE; a decimal quotient is truncated
   at that scale (computed exactly on scaled HUGEINTs: DuckDB divides decimals in DOUBLE).
-- AVG of an integer column is an integer (learn.AVG), the truncated SUM / COUNT.
+- AVG of an integer column is an integer (learn.AVG), the truncated SUM / COUNT; SUM of an int is an int
+  (learn.SUM) and fails past 2^31-1 as T-SQL's arithmetic overflow does.
 - CAST/CONVERT of a decimal or float to an integer type truncates (learn.CAST_CONVERT: "When you convert
   ... to an integer, ... the value is truncated"); DuckDB rounds. A string that is not an integer fails
   the conversion as T-SQL does (DuckDB would round '2.7' to 3).
@@ -19,7 +20,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from local_synapse.rewrite import Context, duck
-from local_synapse.tsql_types import SqlType, avg_result, decimal_result
+from local_synapse.tsql_types import SqlType, avg_result, decimal_result, sum_result
 
 
 def rewrite(node: exp.Expr, ctx: Context) -> exp.Expr | None:
@@ -31,6 +32,10 @@ def rewrite(node: exp.Expr, ctx: Context) -> exp.Expr | None:
         return _average(node.this, ctx, window=node)
     if isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Window):
         return _average(node, ctx, window=None)
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.Sum):
+        return _integer_sum(node, node.this, ctx)
+    if isinstance(node, exp.Sum) and not isinstance(node.parent, exp.Window):
+        return _integer_sum(node, node, ctx)
     if isinstance(node, (exp.Cast, exp.TryCast)):
         return _cast_to_integer(node, ctx)
     if isinstance(node, exp.Round):
@@ -115,6 +120,15 @@ def _average(avg: exp.Avg, ctx: Context, window: exp.Window | None) -> exp.Expr 
     if argument_type.is_integer:
         return duck(f"CAST({{s}} // {{c}} AS {result.duckdb()})", s=total, c=count)
     return exact_division(total, SqlType("decimal", 38, argument_type.scale), count, SqlType("bigint"), result)
+
+
+def _integer_sum(node: exp.Expr, total: exp.Sum, ctx: Context) -> exp.Expr | None:
+    """SUM of an int is an int (bigint for bigint) and overflows as one; DuckDB sums into a HUGEINT."""
+    argument = total.this.expressions[0] if isinstance(total.this, exp.Distinct) else total.this
+    argument_type = ctx.type(argument)
+    if not argument_type.is_integer:
+        return None
+    return exp.Cast(this=node.copy(), to=exp.DataType.build(sum_result(argument_type).duckdb(), dialect="duckdb"))
 
 
 _INTEGER_CHECK = r"'^\s*[+-]?[0-9]+\s*$'"

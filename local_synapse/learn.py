@@ -13,6 +13,7 @@ TROUBLESHOOT_TYPES = (
 FILE_METADATA = f"{_BASE}/azure/synapse-analytics/sql/query-specific-files"
 PRECISION_SCALE = f"{_BASE}/sql/t-sql/data-types/precision-scale-and-length-transact-sql"
 DIVIDE = f"{_BASE}/sql/t-sql/language-elements/divide-transact-sql"
+SUM = f"{_BASE}/sql/t-sql/functions/sum-transact-sql"
 AVG = f"{_BASE}/sql/t-sql/functions/avg-transact-sql"
 CAST_CONVERT = f"{_BASE}/sql/t-sql/functions/cast-and-convert-transact-sql"
 LIKE = f"{_BASE}/sql/t-sql/language-elements/like-transact-sql"

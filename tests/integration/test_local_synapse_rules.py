@@ -83,6 +83,13 @@ def test_when_averaging_in_a_window_then_the_average_is_an_integer_too(pool: Loc
     assert {r["a"] for r in rows} == {2}
 
 
+def test_when_summing_ints_past_the_int_range_then_the_query_fails(pool: LocalServerlessPool) -> None:
+    """learn.microsoft.com/sql/t-sql/functions/sum-transact-sql: SUM of int returns int (DuckDB: HUGEINT)."""
+    assert _one(pool, "SELECT SUM(plays) AS s FROM spotify.things") == 7
+    with pytest.raises(SqlTranslationError, match="out of range"):
+        _rows(pool, "SELECT SUM(x) AS s FROM (SELECT 2147483647 AS x UNION ALL SELECT 1 AS x) AS t")
+
+
 def test_when_casting_a_decimal_or_float_to_int_then_it_truncates(pool: LocalServerlessPool) -> None:
     """learn.microsoft.com/sql/t-sql/functions/cast-and-convert-transact-sql: conversion to an integer
     truncates; DuckDB would round 2.7 to 3."""
