@@ -82,7 +82,7 @@ class PreviousSnapshotError(TransformError):
 
     def __init__(self, blob: str, detail: str) -> None:
         super().__init__(
-            f"earlier snapshot file {blob} cannot be carried into this snapshot: {detail}; "
+            f"earlier snapshot {blob} cannot be carried into this snapshot: {detail}; "
             "rerun the transform of that snapshot's date (force true) to rewrite it"
         )
         self.blob = blob

@@ -182,7 +182,11 @@ class CarriedRows:
                         f"{self._container}/{partition_prefix(spec.name, self._previous)}",
                         f"rows are not sorted by {spec.key[0]}")
                 last_key = batch.column(spec.key[0])[-1].as_py() if batch.num_rows else last_key
-            converted = self._convert(batch, credits)
+            try:
+                converted = self._convert(batch, credits)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+                raise PreviousSnapshotError(
+                    f"{self._container}/{partition_prefix(spec.name, self._previous)}", str(exc)) from exc
             if replaced is not None and converted.num_rows:
                 kept = pa.Table.from_batches([converted]).join(replaced, keys=list(scope or ()), join_type="left anti")
                 converted = kept.combine_chunks().to_batches()[0] if kept.num_rows else converted.slice(0, 0)

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -240,3 +241,17 @@ def test_when_a_run_brings_one_of_several_lists_then_only_that_list_is_replaced(
     assert results == [("summer", 1, T3["id"]), ("winter", 1, T2["id"])]
     assert [(r["album_id"], r["list_position"]) for r in zone.table("new_releases", DAY2)] == [("a3", 1)]
     assert {r["album_id"] for r in zone.table("albums", DAY2)} >= {A1["id"], "a2", "a3"}  # dimensions accumulate
+
+
+def test_when_an_earlier_snapshot_column_cannot_take_its_declared_type_then_the_run_fails_naming_the_table(
+    zone: Zone
+) -> None:
+    zone.run(DAY1, "run-day1", day1_parts())
+    path = zone.storage_root / "curated" / "tracks" / f"snapshot_date={DAY1}" / "part-00000.parquet"
+    tracks = pq.read_table(path)
+    retyped = tracks.set_column(tracks.schema.get_field_index("duration_ms"), "duration_ms",
+                                pa.array(["long"] * tracks.num_rows))
+    pq.write_table(retyped, path)
+
+    with pytest.raises(PreviousSnapshotError, match=rf"curated/tracks/snapshot_date={DAY1} cannot be carried.*long"):
+        zone.run(DAY2, "run-day2", day2_parts())
