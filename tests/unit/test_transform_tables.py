@@ -31,15 +31,19 @@ LINEAGE = Lineage(date(2026, 11, 24), "run-1", pa.array(BLOBS))
 
 def album(album_id: str, richness: int, *, label: str | None = None, popularity: int | None = None,
           year: int = 2012) -> tuple[Any, ...]:
-    return (album_id, "Global Warming", "album", date(year, 11, 16), f"{year}-11-16", "day", year, 18, label,
-            popularity, None, "Pitbull", ["a1"], richness)
+    return SPECS["albums"].row(
+        album_id=album_id, name="Global Warming", album_type="album", release_date=date(year, 11, 16),
+        release_date_raw=f"{year}-11-16", release_date_precision="day", release_year=year, total_tracks=18, label=label,
+        popularity=popularity, primary_artist_name="Pitbull", _artist_ids=["a1"], _richness=richness)
 
 
 def track(track_id: str, richness: int, *, artists: list[Any] | None = None, popularity: Any = None,
           duration: Any = 206_120) -> tuple[Any, ...]:
     artists = ["a1"] if artists is None else artists
-    return (track_id, "Don't Stop the Party", "al1", duration, True, popularity, None, 2, 1, False, "Pitbull",
-            artists, richness)
+    return SPECS["tracks"].row(
+        track_id=track_id, name="Don't Stop the Party", album_id="al1", duration_ms=duration, explicit=True,
+        popularity=popularity, track_number=2, disc_number=1, is_local=False, primary_artist_name="Pitbull",
+        _artist_ids=artists, _richness=richness)
 
 
 def spill_of(
@@ -120,7 +124,7 @@ def test_when_a_row_keeps_an_object_of_its_part_document_then_it_is_copied_out_a
     document = PartDocument(b'{"name": {"text": "Feel This Moment"}}', "raw/part.json")
     bad: list[Any] = []
     spill = TableSpill(SPECS["tracks"], tmp_path, lambda *args: bad.append(args))
-    spill.append(track("t1", FULL)[:1] + (document.root.get("name"),) + track("t1", FULL)[2:])
+    spill.append(SPECS["tracks"].row(track_id="t1", name=document.root.get("name"), _richness=FULL))
 
     assert document.close() is True  # the row still refers to the document
     spill.detach_open_rows()
@@ -200,9 +204,13 @@ def test_when_albums_are_enriched_then_decade_sits_beside_the_year(tmp_path: Pat
 
 
 def test_when_artists_are_enriched_then_genres_get_families_and_the_bridge_keeps_their_order(tmp_path: Path) -> None:
-    artists = [("a1", "Pitbull", 10, 80, ["miami hip hop", "dance pop"], None, FULL),
-               ("a2", "Nobody", 0, 3, [], None, FULL), ("a3", "Credit", None, None, None, None, SIMPLIFIED),
-               ("a4", "Odd", 1, 50, ["vaporwave", "latin pop"], None, FULL)]
+    row = SPECS["artists"].row
+    artists = [row(artist_id="a1", name="Pitbull", followers=10, popularity=80, genres=["miami hip hop", "dance pop"],
+                   _richness=FULL),
+               row(artist_id="a2", name="Nobody", followers=0, popularity=3, genres=[], _richness=FULL),
+               row(artist_id="a3", name="Credit", _richness=SIMPLIFIED),
+               row(artist_id="a4", name="Odd", followers=1, popularity=50, genres=["vaporwave", "latin pop"],
+                   _richness=FULL)]
     spill, _ = spill_of("artists", [(0, artists)], tmp_path)
     best = [winners(bucket, ("artist_id",)) for bucket in spill.buckets()]
 
