@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from activities.transform.columns import to_array
 from activities.transform.parse.document import is_proxy, plain
@@ -241,9 +242,10 @@ class TableSpill:
             return
         if not scope:
             self.scopes.add(())
-            return
-        unique = pa.Table.from_batches([batch.select(list(scope))]).group_by(list(scope)).aggregate([])
-        self.scopes.update(zip(*(unique.column(name).to_pylist() for name in scope), strict=True))
+        elif len(scope) == 1:  # playlist_items: large, one column
+            self.scopes.update((value,) for value in pc.unique(batch.column(scope[0])).to_pylist())
+        else:  # the user's top items, search results, artist top tracks: a few rows per list
+            self.scopes.update(zip(*(batch.column(name).to_pylist() for name in scope), strict=True))
 
     def add_previous(self, batch: pa.RecordBatch) -> None:
         """Spill rows of the earlier snapshot (the spilled schema but ``_seq``), after this run's rows are flushed."""
