@@ -2,7 +2,7 @@
 
 Per attempt, holding one of the pool's task slots (`local_adf_runner.batch_pool`): a task directory
 `<workdir>/batch/<pipeline run id>/<activity slug>/attempt-<n>/` (`<activity slug>-<i>` inside the i-th ForEach
-item, `-<i>-<j>` in nested loops) whose `wd/` is the task working directory; the files under the activity's
+item) whose `wd/` is the task working directory; the files under the activity's
 `folderPath` copied into `wd/` FLAT, as ADF does ("the folder structure is currently flattened when the files are
 copied to Azure Batch. That is, all files are copied into a single folder with no subfolders": Microsoft Learn,
 "Use custom activities", folderPath), so two files with one name in different subfolders is an error here, where
@@ -231,9 +231,10 @@ def _check_flat_names(blobs: list[str], folder_path: str, activity: str) -> None
         raise ActivityFailed(
             RESOURCE_FILES_FAILED,
             f"folderPath `{folder_path}` of activity `{activity}` holds {len(paths)} files named `{name}` "
-            f"({', '.join(sorted(paths)[:3])}{', ...' if len(paths) > 3 else ''}) and {len(clashes) - 1} more clashing "
-            "names: ADF copies folderPath into the task working directory flat, without subfolders, so they "
-            "overwrite each other; ship one archive instead (factory_deploy.code_package)",
+            f"({', '.join(sorted(paths)[:3])}{', ...' if len(paths) > 3 else ''})"
+            f"{f' and {len(clashes) - 1} more clashing names' if len(clashes) > 1 else ''}: ADF copies folderPath into "
+            "the task working directory flat, without subfolders, so they overwrite each other; ship one archive "
+            "instead (factory_deploy.code_package)",
         )
 
 
