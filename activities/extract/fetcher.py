@@ -36,6 +36,7 @@ from activities.extract.errors import (
 )
 from activities.extract.progress import Progress
 from activities.extract.raw_writer import RawWriter
+from activities.sources import BY_ENTITY
 
 _log = get_logger("activities.extract")
 
@@ -164,8 +165,9 @@ class Fetcher:
         payload = response.json()
         items = count(payload)
         user_id = None
-        if session is not None:
-            # /me names the user: its own part carries the id it reveals.
+        if session is not None and entity in BY_ENTITY and BY_ENTITY[entity].user_scoped:
+            # /me names the user: its own part carries the id it reveals. Catalog parts fetched with a user's
+            # token (the items of the user's own playlists) are the catalog's, without a user id.
             user_id = session.user_id or (str(payload.get("id")) if entity == "user_profile" else None)
         record = self.writer.write_part(entity, response, items, user_id=user_id)
         self.checkpoint.add_part(key, record)

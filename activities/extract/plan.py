@@ -305,7 +305,8 @@ def artist_albums(plan: Plan) -> list[Task]:
 def playlists(plan: Plan) -> list[Task]:
     if plan.dev:
         # Metadata only: items are served to the owner or a collaborator (user_playlists fetches those).
-        return catalog.playlists(plan.fetcher, plan.config.playlist_ids, plan.config.market)
+        return [plan.fetcher.optional("playlists", task)
+                for task in catalog.playlists(plan.fetcher, plan.config.playlist_ids, plan.config.market)]
     return plan.crawl.tasks(plan.config.playlist_ids) if plan.crawl is not None else []
 
 

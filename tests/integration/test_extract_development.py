@@ -23,14 +23,10 @@ from activities.extract.state import read_prior_state
 from activities.sources import DEVELOPMENT
 from activities.sources import names as source_names
 from spotify_twin import TwinServer
+from tests.integration.test_extract_sources import CLIENT_ID, CLIENT_SECRET, DAY, REFRESH_TOKEN, SCALE
 
 pytestmark = pytest.mark.integration
 
-CLIENT_ID = "cid"
-CLIENT_SECRET = "tw1n-s3cret-8f2a61"
-REFRESH_TOKEN = "r3fresh-t0ken-5c9e27"
-DAY = date(2026, 11, 24)
-SCALE = 0.2
 REFUSED_TO_NEW_APPS = ("/browse/", "/markets", "/top-tracks", "/recommendations", "/audio-")
 
 
