@@ -24,7 +24,7 @@ from factory_deploy.code_package import CodePackage, CodePackageError, build_cod
 from factory_deploy.errors import DeployError
 from factory_deploy.graph import FactoryGraphError, check_references, load_resources, publish_order
 from factory_deploy.limits import check_factory_limits
-from factory_deploy.plan import Change, render_plan, writes
+from factory_deploy.plan import UNCHANGED, UPDATE, Change, render_plan, writes
 from factory_deploy.render import OverrideError, RenderedResource, render_resources
 from factory_deploy.sdk_models import check_factory
 
@@ -226,19 +226,22 @@ def _purview_inputs(args: argparse.Namespace, config: EnvironmentConfig) -> tupl
 
 
 def _purview(args: argparse.Namespace, desired: Desired, log: Callable[[str], None]) -> tuple[list[Change], Apply]:
-    from factory_deploy.purview import publish_to_account
+    from factory_deploy.purview import plan_account, publish_to_account
 
     config = desired.config
     endpoint, definitions, tables = _purview_inputs(args, config)
     if not endpoint:
-        return [Change("purview", "unchanged", "(no Purview account configured)")], lambda _s: None
-    # The Purview publisher diffs type by type against the account as it goes (factory_deploy/purview.py).
-    change = Change("purview", "update", f"typedefs + glossary at {endpoint}", "diffed against the account when applied")
+        return [Change("purview", UNCHANGED, "(no Purview account configured)")], lambda _s: None
+    plan = plan_account(endpoint, definitions, tables, config.storage.account, log)
+    changes = [Change("purview", UNCHANGED if not plan.writes else UPDATE, f"purview/ at {endpoint}",
+                      f"{plan.writes} write(s): " + ", ".join(sorted({f"{r.method} {r.path}" for r in plan.requests if r.is_write}))
+                      if plan.writes else "")]
 
     def apply(_secrets: dict[str, str]) -> None:
-        publish_to_account(endpoint, definitions, tables, config.storage.account, log)
+        if plan.writes:
+            publish_to_account(endpoint, definitions, tables, config.storage.account, log)
 
-    return [change], apply
+    return changes, apply
 
 
 def _confirm(args: argparse.Namespace, seams: Seams, config: EnvironmentConfig, count: int) -> None:

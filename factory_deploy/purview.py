@@ -362,6 +362,35 @@ class PlanRecorder:
         return [r.to_json() for r in self.requests]
 
 
+class ReadThroughPlan(PlanRecorder):
+    """An :class:`AtlasSender` for planning: reads go to the account, writes are recorded and never sent."""
+
+    def __init__(self, client: AtlasSender) -> None:
+        super().__init__()
+        self.client = client
+
+    def send(self, request: AtlasRequest) -> Any:
+        if request.is_write:
+            return super().send(request)
+        self.requests.append(request)
+        return self.client.send(request)
+
+
+def plan_account(
+    endpoint: str, definitions: PurviewDefinitions, tables: Sequence[TableRef], namespace: str, log: Log,
+    **client_kwargs: Any,
+) -> ReadThroughPlan:
+    """The writes a publish to ``endpoint`` would make now, found with reads only."""
+    try:
+        with AtlasClient.connect(endpoint, **client_kwargs) as client:
+            plan = ReadThroughPlan(client)
+            report = publish_purview(plan, definitions, tables, namespace, log)
+    except (AtlasError, ActivityConfigError) as exc:
+        raise DeployError(f"reading Purview account {endpoint} failed: {exc}") from exc
+    log(f"purview: plan: {report.summary()}")
+    return plan
+
+
 def publish_to_account(
     endpoint: str, definitions: PurviewDefinitions, tables: Sequence[TableRef], namespace: str, log: Log,
     **client_kwargs: Any,
@@ -380,7 +409,9 @@ __all__ = [
     "PlanRecorder",
     "PurviewDefinitions",
     "PurviewReport",
+    "ReadThroughPlan",
     "load_definitions",
+    "plan_account",
     "publish_purview",
     "publish_to_account",
     "term_links",

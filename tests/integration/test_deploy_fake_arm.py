@@ -418,3 +418,67 @@ def test_when_a_body_breaks_the_rest_spec_then_the_fake_refuses_it_as_arm_would(
         "body.identity.type: 'Managed' is not one of ['SystemAssigned']"]
     assert validator("globalParameters PUT", "", {"properties": {"x": {"type": "String"}}}) == [
         "body.properties.x: required property `value` is missing"]
+
+
+def test_when_the_pool_differs_then_only_what_differs_is_patched_and_an_immutable_change_is_refused(
+    deployed: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pool = deployed.azure.pools[("baspotifydev", "spotify-activities")]
+    formula = pool["properties"]["scaleSettings"]["autoScale"]["formula"]
+    pool["properties"]["scaleSettings"]["autoScale"]["formula"] = "$TargetDedicatedNodes = 3;"
+    pool["properties"]["currentDedicatedNodes"] = 1  # read-only fields Batch adds are not the repo's to compare
+    mark = deployed.mark()
+
+    assert deployed.deploy() == 0
+    (patch,) = [r for r in deployed.azure.requests[mark:] if r.write]
+    assert patch.method == "PATCH" and patch.body == {"properties": {"scaleSettings": {"autoScale": {
+        "formula": formula, "evaluationInterval": "PT5M"}}}}
+
+    pool["properties"]["vmSize"] = "Standard_A1"
+    mark = deployed.mark()
+    capsys.readouterr()
+    assert deployed.deploy() == 1
+    assert "pool `spotify-activities`: vmSize differ" in capsys.readouterr().err
+    assert deployed.writes_since(mark) == []
+
+
+def test_when_prod_is_confirmed_on_a_terminal_then_it_deploys(harness: Harness, tmp_path: Path) -> None:
+    config = json.loads((REPO / "config" / "prod.json").read_text())
+    config["spotify"]["clientId"] = "0a1b2c3d4e5f"
+    config["purview"]["account"] = ""
+    (tmp_path / "config" / "prod.json").write_text(json.dumps(config))
+    asked: list[str] = []
+    harness.seams.interactive = lambda: True
+    harness.seams.ask = lambda prompt: asked.append(prompt) or "adf-spotify-prod"
+
+    assert main(["--env", "prod", "--only", "factory", "--only", "code"], harness.seams) == 0
+
+    assert "Type the factory name to confirm" in asked[0]
+    assert "adf-spotify-prod" in harness.azure.factories
+
+
+@pytest.mark.parametrize("case", ["started trigger", "dangling reference", "referenced delete", "api-version"])
+def test_when_a_request_breaks_an_arm_rule_then_the_fake_refuses_it(deployed: Harness, case: str) -> None:
+    from azure.core.exceptions import HttpResponseError
+    from azure.mgmt.datafactory import DataFactoryManagementClient
+
+    endpoints = deployed.seams.endpoints
+    assert endpoints is not None
+    kwargs = {"api_version": "2017-09-01-preview"} if case == "api-version" else {}
+    client = DataFactoryManagementClient(StaticCredential(), "11111111-1111-1111-1111-111111111111", base_url=endpoints.arm,
+                                         **endpoints.transport, **kwargs)
+    group = "rg-spotify-dev"
+    with pytest.raises(HttpResponseError) as raised:
+        if case == "started trigger":
+            client.triggers.create_or_update(group, FACTORY, "TR_Raw_Landed", deployed.azure.resource(FACTORY, "triggers", "TR_Raw_Landed"))
+        elif case == "dangling reference":
+            body = {"properties": {"activities": [{"name": "Run", "type": "ExecutePipeline", "typeProperties": {
+                "pipeline": {"referenceName": "PL_Missing", "type": "PipelineReference"}}}]}}
+            client.pipelines.create_or_update(group, FACTORY, "PL_Caller", body)
+        elif case == "referenced delete":
+            client.linked_services.delete(group, FACTORY, "Ls_KeyVault")
+        else:
+            client.pipelines.get(group, FACTORY, "PL_Load_Spotify")
+    code = {"started trigger": "TriggerEnabledCannotUpdate", "dangling reference": "BadRequest",
+            "referenced delete": "BadRequest", "api-version": "InvalidApiVersionParameter"}[case]
+    assert raised.value.error is not None and raised.value.error.code == code
