@@ -156,7 +156,7 @@ def _deploy(args: argparse.Namespace, seams: Seams) -> int:
     planned = _plan(args, seams, desired, clients, parts)
     seams.out(f"deploy plan for `{args.env}` (factory `{config.factory.name}`):")
     seams.out(render_plan([(part, changes) for part, (changes, _) in planned.items()]))
-    pending = [c for part, (changes, _) in planned.items() for c in writes(changes)]
+    pending = [c for changes, _ in planned.values() for c in writes(changes)]
     if args.dry_run:
         seams.out(f"deploy --dry-run: {len(pending)} change(s) planned, nothing written")
         return 0
@@ -193,8 +193,6 @@ def _plan(
                               "would switch to it: deploy the code part too (drop --only, or add --only code)")
     if "pool" in parts:
         requirements = f"{clients.blob_account_url}/{config.storage.code_container}/{prefix}/{desired.package.version}/requirements.txt"
-        if not seams.endpoints:
-            requirements = f"https://{config.storage.account}.blob.core.windows.net/{config.storage.code_container}/{prefix}/{desired.package.version}/requirements.txt"
         pool = pool_publish.plan_pool(config.batch.pool, pool_publish.read_pool(clients.batch, config),
                                       pool_publish.desired_pool(config, requirements))
         planned["pool"] = (pool.changes, lambda _s: pool_publish.apply_pool(clients.batch, config, pool, log))

@@ -183,9 +183,11 @@ def test_when_dry_running_against_a_changed_environment_then_the_plan_is_printed
 FAILURES = {
     "code upload": ("PUT", r"/batch-code/activities/.*/activities\.pyz$", "activities.pyz"),
     "pool update": ("PATCH", r"/pools/spotify-activities$", "spotify-activities"),
+    "global parameters": ("PUT", r"/globalParameters/default$", "globalParameters/default"),
     "trigger stop": ("POST", r"/triggers/TR_Raw_Landed/stop$", "triggers/TR_Raw_Landed"),
     "pipeline put": ("PUT", r"/pipelines/PL_Transform_Spotify$", "pipelines/PL_Transform_Spotify"),
     "trigger put": ("PUT", r"/triggers/TR_Daily_Extract$", "triggers/TR_Daily_Extract"),
+    "trigger restart": ("POST", r"/triggers/TR_Raw_Landed/start$", "triggers/TR_Raw_Landed"),
 }
 
 
@@ -207,8 +209,30 @@ def test_when_a_step_fails_then_triggers_are_restored_nothing_else_is_written_an
     writes = [r for r in deployed.azure.requests[mark:] if r.write]
     failed = next(i for i, r in enumerate(writes) if r.method == method and re.search(pattern, r.path))
     assert all(r.method == "POST" and r.path.endswith("/start") for r in writes[failed + 1:])
-    assert deployed.trigger_states() == before
     assert [s for _, s in deployed.sql.executed[sql_mark:] if not s.startswith("SELECT")] == []
+    if step == "trigger restart":  # the one trigger that could not be restarted is named, with the fix
+        assert "could NOT restart triggers/TR_Raw_Landed" in err and "start them in ADF Studio" in err
+        assert deployed.trigger_states() == before | {"TR_Raw_Landed": "Stopped"}
+    else:
+        assert deployed.trigger_states() == before
+
+
+def test_when_a_sql_step_fails_then_the_error_names_the_script_and_no_later_statement_runs(
+    deployed: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _change_every_part(deployed)
+    deployed.sql.views["spotify"].pop("spotify.tracks")
+    deployed.sql.fail(r"VIEW spotify\.albums AS", message="Invalid column name 'x'")
+    sql_mark = len(deployed.sql.executed)
+    capsys.readouterr()
+
+    assert deployed.deploy() == 1
+
+    err = capsys.readouterr().err
+    assert err == "deploy: error: synapse: views/spotify.albums.sql failed on database `spotify`: Invalid column name 'x'\n"
+    sql_writes = [s for _, s in deployed.sql.executed[sql_mark:] if not s.startswith("SELECT")]
+    assert "VIEW spotify.albums AS" in sql_writes[-1] and not any("spotify.tracks AS" in s for s in sql_writes)
+    assert set(deployed.trigger_states().values()) == {"Started"}
 
 
 def test_when_a_sql_statement_fails_after_the_first_of_its_batch_then_nextset_surfaces_it(
@@ -329,7 +353,7 @@ def test_when_a_check_fails_then_one_line_names_it_and_nothing_is_written(harnes
 
 
 def _change_every_part(harness: Harness) -> None:
-    """Make every part differ from the repo: a code version to upload again, pool, a pipeline, a trigger, a view."""
+    """Make every part differ: a code version to upload again, the pool, a global parameter, a pipeline, a trigger, a view."""
     for key in [k for k in harness.azure.blobs if k[2].endswith("activities.pyz")]:
         del harness.azure.blobs[key]
     pool = harness.azure.pools[("baspotifydev", "spotify-activities")]
@@ -337,6 +361,7 @@ def _change_every_part(harness: Harness) -> None:
     harness.edit("pipelines", "PL_Transform_Spotify", description="edited")
     harness.edit("triggers", "TR_Daily_Extract", description="edited")
     harness.sql.views["spotify"].pop("spotify.albums")
+    harness.azure.factories[FACTORY]["properties"]["globalParameters"]["extractShards"]["value"] = 99
 
 
 def test_when_exporting_an_arm_template_then_it_follows_the_template_schema_and_deploys_the_same_factory(
