@@ -3,7 +3,9 @@
 Reads first, then writes only what differs: a missing database or setup object runs its script; an external data
 source whose LOCATION differs is dropped and created again (serverless SQL has no ALTER EXTERNAL DATA SOURCE); a
 view runs only when its definition differs from ``OBJECT_DEFINITION``; ``--prune`` drops views of the repo's
-schemas that the repo no longer has. Secrets from Key Vault are escaped for the string literal they sit in
+schemas that the repo no longer has. A setup script guards each object it creates with ``IF NOT EXISTS (SELECT 1
+FROM sys.<catalog> WHERE name = '<name>')``: those guards are how deploy tells what is missing (a script without
+any guard runs only when the database is created). Secrets from Key Vault are escaped for the string literal they sit in
 (`escape_in_literal`), never pasted raw, and never logged. Every batch is drained with ``nextset()``, because
 SQL Server reports an error of a later statement in a batch only when the client reaches its result set.
 """
@@ -135,7 +137,10 @@ def plan_synapse(scripts: list[Script], state: SynapseState, prune: bool) -> Syn
             changes.append(Change(PART, CREATE if current is None else UPDATE, script.name))
             statements.append((script.database, script.name, script.sql))
             continue
-        missing = [f"{t} {n}" for t, n in _REQUIRES.findall(script.sql) if (t.lower(), n.lower()) not in state.objects]
+        guards = _REQUIRES.findall(script.sql)
+        missing = [f"{t} {n}" for t, n in guards if (t.lower(), n.lower()) not in state.objects]
+        if not guards and not state.database_exists:
+            missing = ["(no guard: runs with a new database)"]
         moved = [n for n, location in _DATA_SOURCE.findall(script.sql)
                  if n.lower() in state.data_sources and state.data_sources[n.lower()].rstrip("/") != location.rstrip("/")]
         for name in moved:

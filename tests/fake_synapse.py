@@ -109,17 +109,12 @@ class FakeCursor:
             password, _ = _literal(inner, inner.index("'", inner.index("PASSWORD")))
             if ("sys.symmetric_keys", "##ms_databasemasterkey##") not in objects:
                 server.master_key_passwords.append(password)
-                objects.add(("sys.symmetric_keys", "##ms_databasemasterkey##"))
-        for name in re.findall(r"CREATE DATABASE SCOPED CREDENTIAL (\w+)", sql):
-            objects.add(("sys.database_scoped_credentials", name.lower()))
         for name, location in re.findall(r"CREATE EXTERNAL DATA SOURCE (\w+)\s+WITH \(LOCATION = '([^']+)'", sql):
             if ("sys.external_data_sources", name.lower()) not in objects:
-                objects.add(("sys.external_data_sources", name.lower()))
                 server.data_sources.setdefault(db, {})[name.lower()] = location
-        for name in re.findall(r"CREATE EXTERNAL FILE FORMAT (\w+)", sql):
-            objects.add(("sys.external_file_formats", name.lower()))
-        for name in re.findall(r"CREATE SCHEMA (\w+)", sql):
-            objects.add(("sys.schemas", name.lower()))
+        # Whatever a script creates under `IF NOT EXISTS (SELECT ... FROM sys.<catalog> WHERE name = '<name>')` exists after it.
+        for table, name in re.findall(r"IF NOT EXISTS \(SELECT 1 FROM (sys\.\w+) WHERE name = '([^']+)'\)", sql):
+            objects.add((table.lower(), name.lower()))
         if match := re.match(r"DROP EXTERNAL DATA SOURCE \[(\w+)\]", sql):
             objects.discard(("sys.external_data_sources", match.group(1).lower()))
             server.data_sources.get(db, {}).pop(match.group(1).lower(), None)

@@ -87,3 +87,18 @@ def test_when_the_plan_is_rendered_then_deletions_come_first_and_unchanged_ones_
 
     assert text.splitlines() == ["factory: 1 delete, 1 update, 1 unchanged", "  delete    pipelines/C",
                                  "  update    pipelines/B  (differs: x)", "  unchanged 1: pipelines/A"]
+
+
+def test_when_pyodbc_or_the_odbc_driver_is_missing_then_preflight_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "pyodbc", None)  # import fails as when pyodbc is not installed
+    with pytest.raises(DeployError, match=r"Synapse needs pyodbc .* pip install -e '\.\[deploy\]'"):
+        preflight.check_odbc()
+
+    fake = types.ModuleType("pyodbc")
+    fake.drivers = lambda: ["ODBC Driver 17 for SQL Server"]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pyodbc", fake)
+    with pytest.raises(DeployError, match="Microsoft ODBC Driver 18 for SQL Server: install msodbcsql18"):
+        preflight.check_odbc()
