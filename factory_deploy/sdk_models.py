@@ -75,7 +75,7 @@ def check_factory(adf_dir: Path) -> list[ModelProblem]:
 
 def _check_pipeline(models: Any, rel: str, props: dict[str, Any]) -> list[ModelProblem]:
     body = {key: value for key, value in props.items() if key != "activities"}
-    problems = _unknown_keys(models.Pipeline(body), body, rel, "properties")
+    problems = unknown_keys(models.Pipeline(body), body, rel, "properties")
     for index, activity in enumerate(props.get("activities", [])):
         problems += _check_activity(models, rel, f"activities[{index}]", activity)
     return problems
@@ -110,10 +110,10 @@ def _check_typed(models: Any, base: type, rel: str, where: str, body: dict[str, 
         instance = cls(body)
     except Exception as exc:  # the SDK raises assorted errors for malformed bodies; report them all the same way
         return [ModelProblem(rel, where, f"does not deserialize as {cls.__name__}: {exc}")]
-    return _unknown_keys(instance, body, rel, where)
+    return unknown_keys(instance, body, rel, where)
 
 
-def _unknown_keys(instance: Any, body: dict[str, Any], rel: str, where: str) -> list[ModelProblem]:
+def unknown_keys(instance: Any, body: dict[str, Any], rel: str, where: str) -> list[ModelProblem]:
     """Keys of `body` that the model does not know, at any depth where the model has a typed sub-model.
 
     The SDK keeps unknown keys without complaint and drops them when ARM serializes: this is where a typo
@@ -128,11 +128,11 @@ def _unknown_keys(instance: Any, body: dict[str, Any], rel: str, where: str) -> 
             continue
         value = getattr(instance, by_rest[key], None)
         if _is_model(value) and isinstance(raw, dict):
-            problems += _unknown_keys(value, raw, rel, f"{where}.{key}")
+            problems += unknown_keys(value, raw, rel, f"{where}.{key}")
         elif isinstance(value, list) and isinstance(raw, list):
             for index, (item, raw_item) in enumerate(zip(value, raw)):
                 if _is_model(item) and isinstance(raw_item, dict):
-                    problems += _unknown_keys(item, raw_item, rel, f"{where}.{key}[{index}]")
+                    problems += unknown_keys(item, raw_item, rel, f"{where}.{key}[{index}]")
     return problems
 
 

@@ -33,6 +33,8 @@ class SpecValidator:
         self.definitions: dict[str, Any] = json.loads(spec_path.read_text(encoding="utf-8"))["definitions"]
 
     def __call__(self, operation: str, path: str, body: Any) -> list[str]:
+        if operation in ("pools PUT", "pools PATCH"):
+            return batch_pool_problems(body)
         definition = OPERATIONS.get(operation)
         return [] if definition is None else self.check(definition, body)
 
@@ -93,3 +95,15 @@ class SpecValidator:
     def _subtypes(self, base: str) -> list[str]:
         direct = [n for n, d in self.definitions.items() if {"$ref": f"#/definitions/{base}"} in d.get("allOf", [])]
         return direct + [n for child in direct for n in self._subtypes(child)]
+
+
+def batch_pool_problems(body: Any) -> list[str]:
+    """A Batch pool body checked against the azure-mgmt-batch models, generated from the Microsoft.Batch 2025-06-01
+    spec (its openapi.json, 290 kB, is not vendored): every key must be one the spec defines, at every depth."""
+    from azure.mgmt.batch import models
+
+    from factory_deploy.sdk_models import unknown_keys
+
+    if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
+        return ["body: a pool needs `properties`"]
+    return [f"{p.where}: {p.message}" for p in unknown_keys(models.Pool(body), body, "pool", "body")]

@@ -443,6 +443,8 @@ def test_when_a_body_breaks_the_rest_spec_then_the_fake_refuses_it_as_arm_would(
         "body.identity.type: 'Managed' is not one of ['SystemAssigned']"]
     assert validator("globalParameters PUT", "", {"properties": {"x": {"type": "String"}}}) == [
         "body.properties.x: required property `value` is missing"]
+    assert validator("pools PATCH", "", {"properties": {"scaleSettings": {"autoScale": {"formla": "x"}}}}) == [
+        "body.properties.scaleSettings.autoScale: key `formla` is unknown to AutoScaleSettings"]
 
 
 def test_when_the_pool_differs_then_only_what_differs_is_patched_and_an_immutable_change_is_refused(
