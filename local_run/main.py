@@ -9,12 +9,11 @@ analyst queries on the local Synapse pool (a DuckDB database in the workdir, hol
 from __future__ import annotations
 
 import argparse
-import json
 import secrets
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +32,7 @@ from local_run.report import quarantine_counts, schema_changes, write_report
 from local_run.twin_process import TwinProcess, start_twin
 from local_synapse import LocalServerlessPool, SqlTranslationError
 from local_synapse.engine import data_sources_from_setup
+from spotify_twin.truth import run_record_path, served_so_far
 
 ROOT = Path(__file__).resolve().parent.parent
 # The analyst queries whose results the terminal summary prints (the report shows them all).
@@ -108,8 +108,10 @@ def _run(args: argparse.Namespace) -> int:
 
     cleanups: list[Any] = []
     try:
+        # What this run's twin served, kept per run: a later run of the same date never overwrites it.
+        served_out = run_record_path(workdir / "truth", args.date, datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
         api_base_url, token_url, stop_twin = _spotify_endpoint(
-            args, config.spotify, (client_secret, refresh_token), workdir
+            args, config.spotify, (client_secret, refresh_token), workdir, served_out
         )
         cleanups.append(stop_twin)
         storage, blob_overrides = _storage(args, workdir, cleanups, vault)
@@ -173,7 +175,7 @@ def _secret(vault: FolderSecretStore, name: str, size: int) -> str:
 
 
 def _spotify_endpoint(
-    args: argparse.Namespace, spotify: SpotifyConfig, credentials: tuple[str, str], workdir: Path
+    args: argparse.Namespace, spotify: SpotifyConfig, credentials: tuple[str, str], workdir: Path, served_out: Path
 ) -> tuple[str, str, Callable[[], None]]:
     """API base URL, token URL, and how to stop the twin (idempotent; a no-op for --twin-url)."""
     if args.twin_url:
@@ -182,9 +184,9 @@ def _spotify_endpoint(
         return base, base.removesuffix("/v1") + "/api/token", lambda: None
     twin: TwinProcess = start_twin(
         seed=args.seed, scale=args.scale, faults=args.faults, client_id=spotify.client_id,
-        client_secret=credentials[0], refresh_token=credentials[1],
-        access_mode=args.access_mode or spotify.access_mode, daily_quota=args.daily_quota,
-        truth_out=_truth_path(workdir, args), served_out=_served_path(workdir, args),
+        client_secret=credentials[0], refresh_tokens=[credentials[1]],
+        access_mode=args.access_mode or spotify.access_mode, daily_quota=args.daily_quota, as_of=args.date,
+        truth_out=_truth_path(workdir, args), served_out=served_out,
         log_file=workdir / "logs" / "spotify_twin.log",
     )
     return twin.api_base_url, twin.token_url, twin.stop
@@ -205,11 +207,8 @@ def _check_reachable(base_url: str) -> None:
 
 
 def _truth_path(workdir: Path, args: argparse.Namespace) -> Path:
-    return workdir / "truth" / f"{args.date.isoformat()}-seed{args.seed}-scale{args.scale:g}.json"
-
-
-def _served_path(workdir: Path, args: argparse.Namespace) -> Path:
-    return workdir / "truth" / f"{args.date.isoformat()}-served.json"
+    """The catalog's truth as of the run's date: the same for every run of that date, seed and scale."""
+    return workdir / "truth" / args.date.isoformat() / f"catalog-seed{args.seed}-scale{args.scale:g}.json"
 
 
 def _storage(
@@ -254,18 +253,18 @@ def _curated_counts(curated: Path, day: date) -> dict[str, int]:
 
 
 def _truth_check(workdir: Path, args: argparse.Namespace, curated: Path) -> dict[str, Any]:
-    """Curated ids against what the twin served in this run (only when this run started the twin)."""
-    path = _served_path(workdir, args)
-    if args.twin_url or not path.exists():
+    """Curated ids of this date's snapshot against everything the twins of this workdir served up to this date
+    (each snapshot is the full state so far). Only when this run started the twin."""
+    served = served_so_far(workdir / "truth", args.date)
+    if args.twin_url or not served:
         return {}
     import pyarrow.parquet as pq
 
-    served = json.loads(path.read_text(encoding="utf-8"))
     check = {}
     for table, key in (("albums", "album_id"), ("tracks", "track_id"), ("artists", "artist_id")):
         partition = curated / table / f"snapshot_date={args.date.isoformat()}"
         ids = [i for f in sorted(partition.glob("*.parquet")) for i in pq.read_table(f, columns=[key])[key].to_pylist()]
-        want = set(served[table])
+        want = served.get(table, set())
         check[table] = {"expected": len(want), "curated": len(ids), "missing": len(want - set(ids)),
                         "unexpected": len(set(ids) - want), "duplicates": len(ids) - len(set(ids))}
     return check

@@ -7,7 +7,9 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from local_adf_runner.errors import RunnerError
@@ -29,18 +31,25 @@ class TwinProcess:
 
 
 def start_twin(
-    *, seed: int, scale: float, faults: str, client_id: str, client_secret: str, refresh_token: str, truth_out: Path,
-    served_out: Path, log_file: Path, access_mode: str, daily_quota: int | None = None,
+    *, seed: int, scale: float, faults: str, client_id: str, client_secret: str, refresh_tokens: Sequence[str],
+    truth_out: Path, served_out: Path, log_file: Path, access_mode: str, as_of: date, daily_quota: int | None = None,
+    rotate_refresh_tokens: bool = True,
 ) -> TwinProcess:
+    """The twin for one run: standing at the end of `as_of`, the allow-listed users' refresh tokens in
+    `refresh_tokens` (token i for user i), writing the run's record to `served_out` when stopped."""
     command = [
         sys.executable, "-m", "spotify_twin", "--port", "0", "--seed", str(seed), "--scale", str(scale),
         "--faults", faults, "--client-id", client_id, "--truth-out", str(truth_out),
-        "--served-out", str(served_out), "--access-mode", access_mode,
+        "--served-out", str(served_out), "--access-mode", access_mode, "--as-of", as_of.isoformat(),
     ]
     if daily_quota is not None:
         command += ["--daily-quota", str(daily_quota)]
+    if rotate_refresh_tokens:
+        command.append("--rotate-refresh-tokens")
     # Secrets reach the twin through its environment only, never its command line.
-    env = {**os.environ, "SPOTIFY_TWIN_CLIENT_SECRET": client_secret, "SPOTIFY_TWIN_REFRESH_TOKEN": refresh_token}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIFY_TWIN_")}
+    env = {**inherited, "SPOTIFY_TWIN_CLIENT_SECRET": client_secret,
+           "SPOTIFY_TWIN_REFRESH_TOKENS": json.dumps(list(refresh_tokens))}
     log = log_file.open("w", encoding="utf-8")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
     line: list[str] = []

@@ -1,11 +1,14 @@
 """CLI: ``python -m spotify_twin --port 0 --seed 42 --scale 1.0 [--access-mode development|extended]
-[--daily-quota N] [--faults SPEC] [--client-id ID] [--truth-out PATH] [--served-out PATH] [--legacy-app]``.
+[--daily-quota N] [--as-of YYYY-MM-DD] [--rotate-refresh-tokens] [--faults SPEC] [--client-id ID]
+[--truth-out PATH] [--served-out PATH] [--legacy-app]``.
 
-The client secret comes only from ``SPOTIFY_TWIN_CLIENT_SECRET`` and the listener's refresh token only from
-``SPOTIFY_TWIN_REFRESH_TOKEN`` (optional: unset, every refresh-token grant answers ``invalid_grant``), so
-neither shows in a process list.
+Secrets come only from the environment, so none shows in a process list: the client secret from
+``SPOTIFY_TWIN_CLIENT_SECRET``; the allow-listed users' refresh tokens from ``SPOTIFY_TWIN_REFRESH_TOKENS`` (a JSON
+list, token i for user i, at most 5) or, for one user, ``SPOTIFY_TWIN_REFRESH_TOKEN``. Without either, every
+refresh-token grant answers ``invalid_grant``.
 Prints one JSON line (``{"event": "listening", ...}``) once it accepts connections, then serves until
-SIGTERM or SIGINT and exits 0. Bad arguments: one line on stderr, exit 2.
+SIGTERM or SIGINT and exits 0; with ``--served-out`` it then writes the run's record (what it served, the refresh
+grants as fingerprints). Bad arguments: one line on stderr, exit 2.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import date
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -26,10 +30,11 @@ from spotify_twin.access import AccessMode
 from spotify_twin.errors import TwinError, TwinStartupError
 from spotify_twin.faults import FaultSpec, parse_faults
 from spotify_twin.server import DEFAULT_CLIENT_ID, TwinServer
-from spotify_twin.truth import write_truth
+from spotify_twin.truth import write_run_record, write_truth
 
 SECRET_ENV = "SPOTIFY_TWIN_CLIENT_SECRET"
 REFRESH_TOKEN_ENV = "SPOTIFY_TWIN_REFRESH_TOKEN"
+REFRESH_TOKENS_ENV = "SPOTIFY_TWIN_REFRESH_TOKENS"
 EXIT_USAGE = 2
 EXIT_STARTUP = 1
 PROG = "spotify_twin"
@@ -77,6 +82,27 @@ def _quota(text: str) -> int:
     return value
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--as-of must be YYYY-MM-DD, got {text!r}") from None
+
+
+def _refresh_tokens() -> list[str]:
+    raw = os.environ.get(REFRESH_TOKENS_ENV)
+    if not raw:
+        return []
+    try:
+        tokens = json.loads(raw)
+    except json.JSONDecodeError:
+        tokens = None
+    if not isinstance(tokens, list) or not all(isinstance(token, str) for token in tokens):
+        _fail(f"{REFRESH_TOKENS_ENV} must be a JSON list of refresh tokens, e.g. [\"token-1\", \"token-2\"]",
+              EXIT_USAGE)
+    return tokens
+
+
 def _faults(text: str) -> FaultSpec:
     try:
         return parse_faults(text)
@@ -107,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--daily-quota", type=_quota, default=None,
         help="authenticated API requests this run may make before 429 QUOTA_EXCEEDED (default: no quota)",
     )
+    parser.add_argument("--as-of", type=_day, default=None,
+                        help="the day the users' activity and the catalog stand at (default 2026-11-20)")
+    parser.add_argument("--rotate-refresh-tokens", action="store_true",
+                        help="a refresh grant returns a new refresh token, once per user per run")
     parser.add_argument(
         "--legacy-app", action="store_true",
         help="with --access-mode extended: serve the endpoints Spotify restricted for new apps on 2024-11-27",
@@ -133,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         twin = TwinServer(
             seed=args.seed, scale=args.scale, faults=args.faults, client_id=args.client_id,
             client_secret=secret, host=args.host, port=args.port,
-            refresh_token=os.environ.get(REFRESH_TOKEN_ENV) or None, legacy_app=args.legacy_app,
-            access_mode=args.access_mode, daily_quota=args.daily_quota,
+            refresh_token=os.environ.get(REFRESH_TOKEN_ENV) or None, refresh_tokens=_refresh_tokens(),
+            rotate_refresh_tokens=args.rotate_refresh_tokens, legacy_app=args.legacy_app,
+            access_mode=args.access_mode, daily_quota=args.daily_quota, as_of=args.as_of,
         )
         if args.truth_out is not None:
             write_truth(twin.truth(), args.truth_out)
@@ -156,16 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         twin.stop()
         if args.served_out is not None:
-            _write_served(twin.served(), args.served_out)
+            try:
+                write_run_record(twin.run_record(), args.served_out)
+            except OSError as exc:
+                _fail(f"cannot write the served ids to {args.served_out}: {exc.strerror}; free space or fix the "
+                      "folder's permissions", EXIT_STARTUP)
     return 0
-
-
-def _write_served(served: dict[str, list[str]], path: Path) -> None:
-    # Written beside then renamed, so a reader never sees half a file.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(served, indent=1), encoding="utf-8")
-    partial.replace(path)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 
-from spotify_twin.catalog_social import build_social
+from spotify_twin import daily
+from spotify_twin.catalog_social import SocialRows, build_social
 from spotify_twin.errors import CatalogError
 from spotify_twin.rows import (
     AlbumRow,
@@ -65,6 +66,7 @@ BASE_NEW_RELEASES = 100
 MIN_NEW_RELEASES = 20
 MAX_SCALE = 50.0
 TOP_TRACKS = 10  # GET /artists/{id}/top-tracks answers at most this many
+DAILY_RELEASE_CHANCE = 0.35  # the share of days after CATALOG_AS_OF with a new release
 ALBUM_GROUP_ORDER: tuple[str, ...] = ("album", "single", "compilation", "appears_on")
 
 
@@ -83,7 +85,7 @@ class Catalog:
     users: tuple[UserRow, ...]
     playlists: tuple[PlaylistRow, ...]
     categories: tuple[CategoryRow, ...]
-    listener: ListenerRow
+    listeners: tuple[ListenerRow, ...]  # the allow-listed users, in refresh-token order
     artist_by_id: Mapping[str, ArtistRow] = field(repr=False, compare=False)
     album_by_id: Mapping[str, AlbumRow] = field(repr=False, compare=False)
     track_by_id: Mapping[str, TrackRow] = field(repr=False, compare=False)
@@ -96,6 +98,12 @@ class Catalog:
     # artist id -> ids of the tracks it performs on, most popular first (ties by id)
     tracks_by_popularity: Mapping[str, tuple[str, ...]] = field(repr=False, compare=False)
     album_markets: Mapping[str, frozenset[str]] = field(repr=False, compare=False)
+    as_of: date = CATALOG_AS_OF  # the day whose end the catalog and the listeners' activity stand at
+
+    @property
+    def listener(self) -> ListenerRow:
+        """The first allow-listed user: the one behind a single refresh token."""
+        return self.listeners[0]
 
     def album_available(self, album_id: str, market: str) -> bool:
         """Whether an album (and so each of its tracks, which share its markets) plays in `market`."""
@@ -127,11 +135,13 @@ def new_release_count(scale: float, album_count: int) -> int:
     return min(album_count, max(MIN_NEW_RELEASES, round(BASE_NEW_RELEASES * scale)))
 
 
-def build_catalog(seed: int, scale: float) -> Catalog:
-    """Build (or reuse) the catalog for `seed` and `scale`.
+def build_catalog(seed: int, scale: float, as_of: date | None = None) -> Catalog:
+    """Build (or reuse) the catalog for `seed` and `scale`, standing at the end of `as_of` (default
+    `CATALOG_AS_OF`): every day after `CATALOG_AS_OF` brings its new releases and the users' activity
+    (`daily`); a day before it shows the users' activity up to then.
 
     Raises:
-        CatalogError: scale is not a finite number in (0, MAX_SCALE].
+        CatalogError: scale is not a finite number in (0, MAX_SCALE], or as_of is not a date.
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise CatalogError("seed", seed, "must be an integer")
@@ -139,13 +149,79 @@ def build_catalog(seed: int, scale: float) -> Catalog:
         raise CatalogError("scale", scale, "must be a finite number")
     if scale <= 0 or scale > MAX_SCALE:
         raise CatalogError("scale", scale, f"must be > 0 and <= {MAX_SCALE:g}")
-    return _build_catalog_cached(seed, float(scale))
+    if as_of is not None and (isinstance(as_of, datetime) or not isinstance(as_of, date)):
+        raise CatalogError("as_of", as_of, "must be a date")
+    if as_of is None or as_of == CATALOG_AS_OF:
+        return _build_catalog_cached(seed, float(scale))
+    return _catalog_as_of(seed, float(scale), as_of)
 
 
 # Several TwinServers in one test session share catalogs; rows are immutable so sharing is safe.
 @lru_cache(maxsize=4)
 def _build_catalog_cached(seed: int, scale: float) -> Catalog:
     return _CatalogBuilder(seed, scale).build()
+
+
+@lru_cache(maxsize=4)
+def _catalog_as_of(seed: int, scale: float, as_of: date) -> Catalog:
+    base = _build_catalog_cached(seed, scale)
+    if as_of < base.as_of:
+        moment = daily.end_of(as_of)
+        listeners = tuple(daily.cut_at(listener, moment) for listener in base.listeners)
+        return replace(base, listeners=listeners, as_of=as_of)
+    days = daily.days_after(base.as_of, as_of)
+    releases = _CatalogBuilder(seed, scale).releases(base, days)
+    albums = [*base.albums, *(album for _, album, _ in releases)]
+    tracks = [*base.tracks, *(t for _, _, album_tracks in releases for t in album_tracks)]
+    newest = [album.id for _, album, _ in sorted(releases, key=lambda r: (-r[0].toordinal(), r[1].id))]
+    new_release_ids = [*newest, *base.new_release_ids][: len(base.new_release_ids)]
+    released: dict[date, list[str]] = {}
+    for day, _, album_tracks in releases:
+        released.setdefault(day, []).extend(t.id for t in album_tracks)
+    track_by_id = {t.id: t for t in tracks}
+    listeners = daily.advance(
+        seed, base.listeners, days, track_by_id, base.playlist_by_id, lambda day: released.get(day, ())
+    )
+    social = SocialRows(base.users, base.shows, base.episodes, base.playlists, base.categories, listeners)
+    return assemble_catalog(seed, scale, as_of, base.artists, albums, tracks, new_release_ids, social)
+
+
+def assemble_catalog(
+    seed: int,
+    scale: float,
+    as_of: date,
+    artists: Sequence[ArtistRow],
+    albums: Sequence[AlbumRow],
+    tracks: Sequence[TrackRow],
+    new_release_ids: Sequence[str],
+    social: SocialRows,
+) -> Catalog:
+    """A Catalog of these rows with its indexes."""
+    return Catalog(
+        seed=seed,
+        scale=scale,
+        artists=tuple(artists),
+        albums=tuple(albums),
+        tracks=tuple(tracks),
+        new_release_ids=tuple(new_release_ids),
+        shows=social.shows,
+        episodes=social.episodes,
+        users=social.users,
+        playlists=social.playlists,
+        categories=social.categories,
+        listeners=social.listeners,
+        artist_by_id=MappingProxyType({a.id: a for a in artists}),
+        album_by_id=MappingProxyType({a.id: a for a in albums}),
+        track_by_id=MappingProxyType({t.id: t for t in tracks}),
+        show_by_id=MappingProxyType({s.id: s for s in social.shows}),
+        episode_by_id=MappingProxyType({e.id: e for e in social.episodes}),
+        user_by_id=MappingProxyType({u.id: u for u in social.users}),
+        playlist_by_id=MappingProxyType({p.id: p for p in social.playlists}),
+        discography=MappingProxyType(_discographies(albums, tracks)),
+        tracks_by_popularity=MappingProxyType(_tracks_by_popularity(tracks)),
+        album_markets=MappingProxyType({a.id: frozenset(a.available_markets) for a in albums}),
+        as_of=as_of,
+    )
 
 
 class _CatalogBuilder:
@@ -171,31 +247,33 @@ class _CatalogBuilder:
         albums, tracks = self._albums_and_tracks(plans, artists)
         # Its own id stream, so adding playlists or users never moves an artist, album or track id.
         social_ids = self._stream("social-ids")
-        social = build_social(self.seed, self.scale, artists, albums, tracks, lambda: self._new_id(social_ids))
-        return Catalog(
-            seed=self.seed,
-            scale=self.scale,
-            artists=tuple(artists),
-            albums=tuple(albums),
-            tracks=tuple(tracks),
-            new_release_ids=new_release_ids,
-            shows=social.shows,
-            episodes=social.episodes,
-            users=social.users,
-            playlists=social.playlists,
-            categories=social.categories,
-            listener=social.listener,
-            artist_by_id=MappingProxyType({a.id: a for a in artists}),
-            album_by_id=MappingProxyType({a.id: a for a in albums}),
-            track_by_id=MappingProxyType({t.id: t for t in tracks}),
-            show_by_id=MappingProxyType({s.id: s for s in social.shows}),
-            episode_by_id=MappingProxyType({e.id: e for e in social.episodes}),
-            user_by_id=MappingProxyType({u.id: u for u in social.users}),
-            playlist_by_id=MappingProxyType({p.id: p for p in social.playlists}),
-            discography=MappingProxyType(_discographies(albums, tracks)),
-            tracks_by_popularity=MappingProxyType(_tracks_by_popularity(tracks)),
-            album_markets=MappingProxyType({a.id: frozenset(a.available_markets) for a in albums}),
+        user_ids = self._stream("allowlisted-ids")
+        social = build_social(
+            self.seed, self.scale, artists, albums, tracks, lambda: self._new_id(social_ids),
+            lambda: self._new_id(user_ids),
         )
+        return assemble_catalog(self.seed, self.scale, CATALOG_AS_OF, artists, albums, tracks, new_release_ids, social)
+
+    def releases(self, base: Catalog, days: Sequence[date]) -> list[tuple[date, AlbumRow, list[TrackRow]]]:
+        """The albums released on each of `days` (about one day in three, one or two albums, dated that day),
+        from streams seeded by (seed, day) so a day's releases never depend on how far the catalog goes."""
+        self.used_ids = {*base.artist_by_id, *base.album_by_id, *base.track_by_id, *base.playlist_by_id,
+                         *base.show_by_id, *base.episode_by_id}
+        released = []
+        for day in days:
+            self.rng = self._stream(f"releases:{day.isoformat()}")
+            self.id_rng = self._stream(f"release-ids:{day.isoformat()}")
+            if self.rng.random() >= DAILY_RELEASE_CHANCE:
+                continue
+            for _ in range(self.rng.choice((1, 1, 2))):
+                # Popular artists release more often.
+                artist = max(self.rng.sample(base.artists, min(3, len(base.artists))), key=lambda a: a.popularity)
+                album_type = self.rng.choices(("single", "album"), weights=(60, 40))[0]
+                total = self.rng.choice((1, 2, 3)) if album_type == "single" else self.rng.randint(8, 16)
+                plan = _AlbumPlan(self._new_id(), album_type, (artist.id,), day, "day", total, artist.popularity)
+                albums, tracks = self._albums_and_tracks([plan], base.artists)
+                released.append((day, albums[0], tracks))
+        return released
 
     # ---- ids and small values -------------------------------------------------------------------------
 

@@ -80,17 +80,18 @@ PLAYLIST_MIN_ITEMS = 20
 PLAYLIST_MAX_ITEMS = 300
 LONG_PLAYLIST_MIN_ITEMS = 110  # the first playlist always needs a second page beyond the embedded 100
 PLAY_WINDOW = timedelta(days=30)
+ALLOWLISTED_USERS = 5  # February 2026 migration guide: at most 5 users per Development Mode app
 DUPLICATE_SHARE = 0.01  # playlist positions repeating a track already in the playlist
 
 
 @dataclass(frozen=True)
 class SocialRows:
-    users: tuple[UserRow, ...]  # playlist owners and the listener's own user, "spotify" first
+    users: tuple[UserRow, ...]  # playlist owners and the listeners' own users, "spotify" first
     shows: tuple[ShowRow, ...]
     episodes: tuple[EpisodeRow, ...]
     playlists: tuple[PlaylistRow, ...]
     categories: tuple[CategoryRow, ...]
-    listener: ListenerRow
+    listeners: tuple[ListenerRow, ...]  # the allow-listed users, in token order; [0] is the original listener
 
 
 def build_social(
@@ -100,8 +101,53 @@ def build_social(
     albums: Sequence[AlbumRow],
     tracks: Sequence[TrackRow],
     new_id: Callable[[], str],
+    new_user_id: Callable[[], str],
 ) -> SocialRows:
-    return _SocialBuilder(seed, scale, artists, albums, tracks, new_id).build()
+    """The social rows with ALLOWLISTED_USERS listeners. The allow-listed users after the first come from their
+    own random streams and ids (`new_user_id`), so the first listener and everything before stay as they were."""
+    builder = _SocialBuilder(seed, scale, artists, albums, tracks, new_id)
+    social = builder.build()
+    extra = [
+        _SocialBuilder(seed, scale, artists, albums, tracks, new_user_id, stream=f"allowlisted:{n}", now=builder.now)
+        for n in range(1, ALLOWLISTED_USERS)
+    ]
+    return _with_allowlisted_users(social, extra)
+
+
+def _with_allowlisted_users(social: SocialRows, builders: Sequence[_SocialBuilder]) -> SocialRows:
+    """Add a listener per builder. Allow-listed user n (n >= 1) owns 2-4 playlists: the first collaborative with
+    user n-1, who joined it, the others not collaborative; user n-1 also follows user n's second playlist (followed,
+    not owned: no items for it in development mode), and the last user follows the second user's. Each also
+    follows the editorial playlist and 1-3 others."""
+    first = social.listeners[0]
+    users = [b._user(new_style=True) for b in builders]
+    everyone = [first.user.id, *(u.id for u in users)]
+    owners = [u.id for u in social.users if u.id not in (SPOTIFY_USER_ID, first.user.id)]
+    playlists = list(social.playlists)
+    owned: list[list[str]] = []
+    for n, (builder, user) in enumerate(zip(builders, users, strict=True), start=1):
+        ids = [builder.new_id() for _ in range(builder.rng.randint(2, 4))]
+        owned.append(ids)
+        for k, playlist_id in enumerate(ids):
+            # Index past 0: only the catalog's first playlist is forced to hold every kind of item.
+            playlists.append(builder._playlist(
+                len(playlists), playlist_id, user.id, owners, social.episodes, social.categories, ids,
+                collaborators=[everyone[n - 1]] if k == 0 else [],
+            ))
+    editorial = social.playlists[0].id
+    shared = [p.id for p in social.playlists[1:] if p.owner_id != first.user.id]
+    listeners = [replace(first, playlist_ids=(*first.playlist_ids, owned[0][0], owned[0][1]))]
+    for n, (builder, user) in enumerate(zip(builders, users, strict=True), start=1):
+        # The next user's collaborative and second playlist; the last user: the first extra user's second one.
+        joined = owned[n][:2] if n < len(owned) else [owned[0][1]]
+        listeners.append(builder._listener_rows(
+            user, playlists, owned[n - 1], shared, builder.rng.randint(1, 3), [editorial, *joined]
+        ))
+    for listener in listeners:
+        playlists = _join_collaborations(playlists, listener)
+    return replace(
+        social, users=(*social.users, *users), playlists=tuple(playlists), listeners=tuple(listeners)
+    )
 
 
 def _join_collaborations(playlists: Sequence[PlaylistRow], listener: ListenerRow) -> list[PlaylistRow]:
@@ -129,14 +175,17 @@ class _SocialBuilder:
         albums: Sequence[AlbumRow],
         tracks: Sequence[TrackRow],
         new_id: Callable[[], str],
+        *,
+        stream: str = "social",
+        now: datetime | None = None,
     ) -> None:
         self.scale = scale
         self.artists = artists
         self.albums = albums
         self.tracks = tracks
         self.new_id = new_id
-        self.rng = random.Random(f"spotify-twin:{seed}:social")
-        self.now = datetime.combine(CATALOG_AS_OF, time(), UTC) + timedelta(
+        self.rng = random.Random(f"spotify-twin:{seed}:{stream}")
+        self.now = now or datetime.combine(CATALOG_AS_OF, time(), UTC) + timedelta(
             seconds=self.rng.randint(8 * 3600, 20 * 3600)
         )
         self.tracks_by_genre: dict[str, list[str]] = {}
@@ -159,9 +208,8 @@ class _SocialBuilder:
         owned_count = math.ceil(listener_count * 0.6)
         playlists = self._playlists(playlist_count, owned_count, owners, listener_user, episodes, categories)
         listener = self._listener(listener_user, playlists, owned_count, listener_count)
-        playlists = _join_collaborations(playlists, listener)
         users = (owners[0], listener_user, *owners[1:])
-        return SocialRows(users, tuple(shows), tuple(episodes), tuple(playlists), tuple(categories), listener)
+        return SocialRows(users, tuple(shows), tuple(episodes), tuple(playlists), tuple(categories), (listener,))
 
     # ---- small values ---------------------------------------------------------------------------------
 
@@ -296,37 +344,52 @@ class _SocialBuilder:
         while len(owner_ids) < count:
             owner_ids.append(SPOTIFY_USER_ID if self.rng.random() < 0.5 else self.rng.choice(others))
         ids = [self.new_id() for _ in range(count)]
-        playlists = []
-        for index, (playlist_id, owner_id) in enumerate(zip(ids, owner_ids, strict=True)):
-            editorial = owner_id == SPOTIFY_USER_ID
-            genre = self.rng.choice(sorted(self.tracks_by_genre))
+        return [
+            self._playlist(index, playlist_id, owner_id, others, episodes, categories, ids)
+            for index, (playlist_id, owner_id) in enumerate(zip(ids, owner_ids, strict=True))
+        ]
+
+    def _playlist(
+        self,
+        index: int,
+        playlist_id: str,
+        owner_id: str,
+        others: Sequence[str],
+        episodes: Sequence[EpisodeRow],
+        categories: Sequence[CategoryRow],
+        ids: Sequence[str],
+        collaborators: Sequence[str] | None = None,
+    ) -> PlaylistRow:
+        """One playlist; `collaborators` given makes it collaborative with them, None rolls whether it is."""
+        editorial = owner_id == SPOTIFY_USER_ID
+        genre = self.rng.choice(sorted(self.tracks_by_genre))
+        if collaborators is None:
             collaborative = not editorial and self.rng.random() < 0.2
-            public = not collaborative and (editorial or self.rng.random() < 0.7)
-            low = LONG_PLAYLIST_MIN_ITEMS if index == 0 else PLAYLIST_MIN_ITEMS
-            size = self.rng.randint(low, max(low, round(PLAYLIST_MAX_ITEMS * self.scale)))
-            adders = [owner_id] + (self.rng.sample(others, min(2, len(others))) if collaborative else [])
-            items = self._items(index, size, genre, editorial, adders, episodes)
-            playlists.append(
-                PlaylistRow(
-                    id=playlist_id,
-                    name=self._playlist_name(editorial, genre),
-                    description=self._playlist_description(editorial, genre, ids),
-                    owner_id=owner_id,
-                    public=public,
-                    collaborative=collaborative,
-                    followers=int(10 ** self.rng.uniform(4, 7)) if editorial else self.rng.randint(0, 60),
-                    snapshot_id=base64.b64encode(self.rng.getrandbits(192).to_bytes(24, "big")).decode("ascii"),
-                    images=self._playlist_images(editorial),
-                    items=items,
-                    category_ids=(
-                        tuple(c.id for c in self.rng.sample(list(categories), self.rng.randint(1, 2)))
-                        if editorial
-                        else ()
-                    ),
-                    collaborator_ids=tuple(adders[1:]),
-                )
-            )
-        return playlists
+        else:
+            collaborative = bool(collaborators)
+        public = not collaborative and (editorial or self.rng.random() < 0.7)
+        low = LONG_PLAYLIST_MIN_ITEMS if index == 0 else PLAYLIST_MIN_ITEMS
+        size = self.rng.randint(low, max(low, round(PLAYLIST_MAX_ITEMS * self.scale)))
+        if collaborators is None:
+            collaborators = self.rng.sample(others, min(2, len(others))) if collaborative else []
+        adders = [owner_id, *collaborators]
+        items = self._items(index, size, genre, editorial, adders, episodes)
+        return PlaylistRow(
+            id=playlist_id,
+            name=self._playlist_name(editorial, genre),
+            description=self._playlist_description(editorial, genre, ids),
+            owner_id=owner_id,
+            public=public,
+            collaborative=collaborative,
+            followers=int(10 ** self.rng.uniform(4, 7)) if editorial else self.rng.randint(0, 60),
+            snapshot_id=base64.b64encode(self.rng.getrandbits(192).to_bytes(24, "big")).decode("ascii"),
+            images=self._playlist_images(editorial),
+            items=items,
+            category_ids=(
+                tuple(c.id for c in self.rng.sample(list(categories), self.rng.randint(1, 2))) if editorial else ()
+            ),
+            collaborator_ids=tuple(collaborators),
+        )
 
     def _playlist_name(self, editorial: bool, genre: str) -> str:
         if editorial:
@@ -410,6 +473,20 @@ class _SocialBuilder:
     def _listener(
         self, user: UserRow, playlists: Sequence[PlaylistRow], owned: int, total: int
     ) -> ListenerRow:
+        own = [p.id for p in playlists[1 : owned + 1]]
+        pool = [p.id for p in playlists[owned + 1 :]]
+        return self._listener_rows(user, playlists, own, pool, total - owned - 1, [playlists[0].id])
+
+    def _listener_rows(
+        self,
+        user: UserRow,
+        playlists: Sequence[PlaylistRow],
+        own: Sequence[str],
+        follow_pool: Sequence[str],
+        follow_count: int,
+        always_followed: Sequence[str],
+    ) -> ListenerRow:
+        """A listener owning `own`, following `always_followed` and `follow_count` playlists of `follow_pool`."""
         rng = self.rng
         playable = [a for a in self.artists if a.id in self.tracks_by_artist]
         favorite_count = min(len(playable), _scaled(80, self.scale, 15))
@@ -438,9 +515,8 @@ class _SocialBuilder:
         while len(followed) < followed_count:
             followed.add(rng.choice(self.artists).id)
 
-        own = [p.id for p in playlists[1 : owned + 1]]
-        followed_playlists = rng.sample([p.id for p in playlists[owned + 1 :]], total - owned - 1)
-        playlist_ids = [*own, playlists[0].id, *followed_playlists]
+        followed_playlists = rng.sample(list(follow_pool), min(len(follow_pool), follow_count))
+        playlist_ids = [*own, *always_followed, *followed_playlists]
         rng.shuffle(playlist_ids)
 
         plays = self._plays(

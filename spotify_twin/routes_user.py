@@ -21,6 +21,7 @@ from spotify_twin.errors import ApiError
 from spotify_twin.rows import TIME_RANGES, epoch_millis
 
 DEFAULT_TIME_RANGE = "medium_term"
+RECENTLY_PLAYED_KEPT = 50
 
 
 def get_me(request: ApiRequest) -> ApiResponse:
@@ -70,7 +71,10 @@ def get_recently_played(request: ApiRequest) -> ApiResponse:
     before = _millis(request, "before")
     if after is not None and before is not None:
         raise ApiError(400, "Only one of after and before may be given")
-    stamped = [(epoch_millis(p.played_at), p) for p in user.plays]  # newest first
+    # Spotify keeps only the newest 50 plays for recently played (its reference: "the current user's recently
+    # played tracks", limit max 50, and clients report nothing older reachable); extended mode serves them all.
+    plays = user.plays[:RECENTLY_PLAYED_KEPT] if request.development else user.plays
+    stamped = [(epoch_millis(p.played_at), p) for p in plays]  # newest first
     if after is not None:
         newer = [entry for entry in stamped if entry[0] > after]
         page = newer[-limit:]  # the ones right after the cursor, still newest first

@@ -4,7 +4,7 @@ Rules (the twin's, documented because the real ranking is not):
 
 - `q` is split into free words and field filters. A filter is ``field:value`` or ``field:"several words"``;
   fields: `artist`, `album`, `track`, `genre`, `year` (``1999`` or ``1990-1999``), `isrc`, `upc`, `tag`
-  (``tag:new``: albums released in the last 14 days, ``tag:hipster``: albums with popularity <= 10).
+  (``tag:new``: albums released in the 14 days up to the catalog's as-of day, ``tag:hipster``: albums with popularity <= 10).
   An unknown ``field:`` prefix is kept as a free word; ``"quoted words"`` make one free word.
 - Everything matches case-insensitively as a substring (`isrc`/`upc` exactly), and every word and filter
   must match.
@@ -29,7 +29,6 @@ from datetime import timedelta
 
 from spotify_twin.catalog import Catalog
 from spotify_twin.rows import AlbumRow, TrackRow
-from spotify_twin.vocabulary import CATALOG_AS_OF
 
 SEARCH_TYPES: tuple[str, ...] = ("album", "artist", "playlist", "track", "show", "episode", "audiobook")
 # Response keys, in the order Spotify writes them.
@@ -161,7 +160,7 @@ class _Matcher:
             return value == album.upc
         if field == "tag":
             if value == "new":
-                return album.release_date >= CATALOG_AS_OF - timedelta(days=NEW_ALBUM_DAYS)
+                return album.release_date >= self.catalog.as_of - timedelta(days=NEW_ALBUM_DAYS)
             if value == "hipster":
                 return album.popularity <= HIPSTER_POPULARITY
         return False

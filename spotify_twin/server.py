@@ -14,7 +14,8 @@ import socketserver
 import struct
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -22,6 +23,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from spotify_twin import routes
 from spotify_twin.access import (
+    MAX_ALLOWLISTED_USERS,
     PREMIUM_REQUIRED,
     QUOTA_EXCEEDED_MESSAGE,
     QUOTA_EXCEEDED_REASON,
@@ -216,7 +218,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Retry-After": str(RETRY_AFTER_S)} if fault is Fault.TOO_MANY_REQUESTS else {}
             return routes.error_response(fault.status, FAULT_MESSAGES[fault], headers)
         query = parse_qs(query_string, keep_blank_values=True)
-        user = app.catalog.listener if bearer.kind is TokenKind.USER else None
+        user = app.catalog.listeners[bearer.user] if bearer.kind is TokenKind.USER and bearer.user is not None else None
         return routes.dispatch(
             method, path, query, app.catalog, app.base_url, user=user, legacy_app=app.legacy_app,
             access_mode=app.access_mode,
@@ -267,6 +269,22 @@ def _loggable_path(path_with_query: str) -> str:
     return shown if len(shown) <= _LOG_PATH_CHARS else shown[: _LOG_PATH_CHARS - 3] + "..."
 
 
+def _refresh_tokens(single: str | Secret | None, several: Sequence[str | Secret]) -> list[Secret]:
+    if single and several:
+        raise TwinError("give the refresh token of one user or the list of several, not both")
+    given: list[str | Secret] = [single] if single else list(several)  # a single "" accepts nothing, like None
+    if len(given) > MAX_ALLOWLISTED_USERS:
+        raise TwinError(f"{len(given)} refresh tokens given: a Development Mode app has at most "
+                        f"{MAX_ALLOWLISTED_USERS} allow-listed users (February 2026 migration guide)")
+    tokens = [token if isinstance(token, Secret) else Secret(token) for token in given]
+    for index, token in enumerate(tokens):
+        if not token.reveal():
+            raise TwinError(f"refresh token {index} is empty")
+    if len({token.reveal() for token in tokens}) < len(tokens):
+        raise TwinError("two allow-listed users were given the same refresh token")
+    return tokens
+
+
 class TwinServer:
     """The Spotify twin on 127.0.0.1, served from a background thread.
 
@@ -275,8 +293,11 @@ class TwinServer:
         with TwinServer(seed=42, scale=0.2, client_secret="s3cret") as twin:
             requests.post(twin.token_url, data={"grant_type": "client_credentials"}, auth=(twin.client_id, "s3cret"))
 
-    `refresh_token` is the one refresh token the `refresh_token` grant accepts (None: user endpoints are
-    out of reach). `access_mode` is "development" (default: a new app in 2026) or "extended" (`spotify_twin.access`).
+    `refresh_tokens` are the allow-listed users' refresh tokens, token i for user i (at most 5); `refresh_token`
+    is the older single-user form (user 0). Neither: user endpoints are out of reach. `rotate_refresh_tokens`
+    makes a refresh grant hand out a new refresh token (once per user per run; rules in `auth`). `as_of` is the
+    day the catalog and the users' activity stand at (default 2026-11-20, `daily`). `access_mode` is
+    "development" (default: a new app in 2026) or "extended" (`spotify_twin.access`).
     `legacy_app=True` (extended mode only) serves the endpoints Spotify restricted for new apps on 2024-11-27.
     `daily_quota` caps the authenticated API requests of this twin's run (one twin run stands for one day).
     """
@@ -293,9 +314,12 @@ class TwinServer:
         port: int = 0,
         fault_seed: int | None = None,
         refresh_token: str | Secret | None = None,
+        refresh_tokens: Sequence[str | Secret] = (),
+        rotate_refresh_tokens: bool = False,
         legacy_app: bool = False,
         access_mode: str | AccessMode = AccessMode.DEVELOPMENT,
         daily_quota: int | None = None,
+        as_of: date | None = None,
     ) -> None:
         try:
             mode = AccessMode.parse(access_mode)
@@ -306,7 +330,8 @@ class TwinServer:
                             "quota before 2024-11-27 kept those endpoints")
         if daily_quota is not None and daily_quota < 0:
             raise TwinError(f"daily_quota (--daily-quota) must be >= 0, got {daily_quota}")
-        self.catalog = build_catalog(seed, scale)
+        users = _refresh_tokens(refresh_token, refresh_tokens)
+        self.catalog = build_catalog(seed, scale, as_of)
         self.fault_spec = faults if isinstance(faults, FaultSpec) else parse_faults(faults)
         if self.fault_spec.premium_lapse_after is not None and mode is not AccessMode.DEVELOPMENT:
             raise TwinError("fault premium_lapse_after needs access mode development: only Development Mode apps "
@@ -315,13 +340,9 @@ class TwinServer:
         secret = client_secret if isinstance(client_secret, Secret) else Secret(client_secret)
         self.host = host
         self._requested_port = port
-        refresh: Secret | None
-        if isinstance(refresh_token, Secret):
-            refresh = refresh_token
-        else:
-            refresh = Secret(refresh_token) if refresh_token else None  # "" accepts nothing, like None
         tokens = TokenStore(
-            client_id, secret, refresh_token=refresh, expire_after_requests=self.fault_spec.expire_token_after
+            client_id, secret, refresh_tokens=users, rotate=rotate_refresh_tokens, rotation_seed=seed,
+            expire_after_requests=self.fault_spec.expire_token_after,
         )
         injector = FaultInjector(self.fault_spec, seed if fault_seed is None else fault_seed)
         self.legacy_app = legacy_app
@@ -424,6 +445,36 @@ class TwinServer:
         if self._app.served is None:
             raise TwinError("served ids were not recorded: call track_served() before the requests")
         return self._app.served.export()
+
+    def refresh_grants(self) -> list[dict[str, Any]]:
+        """Every refresh-token grant so far: user id, fingerprints of the presented and the issued refresh token
+        (`auth.fingerprint`), outcome. Never a token."""
+        listeners = self.catalog.listeners
+        return [
+            {
+                "user_id": listeners[g.user].user.id if g.user is not None else None,
+                "presented_sha256": g.presented_sha256,
+                "outcome": g.outcome,
+                "issued_sha256": g.issued_sha256,
+            }
+            for g in self._app.tokens.grants
+        ]
+
+    def run_record(self) -> dict[str, Any]:
+        """What this run served and how: the ground truth of one run (`truth.write_run_record`)."""
+        listeners = self.catalog.listeners
+        started_with = self._app.tokens.started_with
+        return {
+            "run": {
+                "as_of": self.catalog.as_of.isoformat(), "access_mode": self.access_mode.value,
+                "seed": self.catalog.seed, "scale": self.catalog.scale, "daily_quota": self.daily_quota,
+                "api_requests": self.api_requests,
+            },
+            "served": self.served(),
+            "users": [listeners[i].user.id for i in range(len(started_with))],
+            "started_with_sha256": {listeners[i].user.id: fp for i, fp in enumerate(started_with)},
+            "refresh_grants": self.refresh_grants(),
+        }
 
     def listening_event(self, pid: int) -> Mapping[str, Any]:
         return {

@@ -18,20 +18,29 @@ Keys (lists are in the order the endpoint serves them):
   ids null and `is_local` true
 - `episodes` [ids]: every podcast episode a playlist can hold
 - `categories` [ids]: GET /browse/categories
-- `user`: the listener behind the refresh token: `id`, `top_artists` / `top_tracks` {time range: [ids]},
-  `recently_played` [[track id, played_at as the API prints it]] newest first, `saved_tracks` [ids] newest
-  first, `followed_artists` [ids] in cursor order, `playlists` [ids] of GET /me/playlists
+- `as_of`: the day the catalog and the users' activity stand at (`daily`)
+- `users`: per allow-listed user, in refresh-token order: `id`, `top_artists` / `top_tracks` {time range:
+  [ids]}, `recently_played` [[track id, played_at as the API prints it]] newest first (every play; a Development
+  Mode app only reaches the newest 50), `saved_tracks` [[id, added_at]] newest first, `followed_artists` [ids]
+  in cursor order, `playlists` [ids] of GET /me/playlists, `owned_playlists` and `collaborative_playlists`
+  (owned by someone else, joined as a collaborator): the playlists whose items it may read in development mode
+- `user`: `users[0]` with `saved_tracks` as bare ids (the single-listener form older callers read)
+
+What one run served is another file: `write_run_record` (the twin's `run_record()`), read back with
+`run_records` and `served_so_far`. Layout under a workdir's `truth/`: `<as-of date>/<run label>-served.json`,
+one per run, never overwritten (`run_record_path` picks a free name).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from spotify_twin.catalog import ALBUM_GROUP_ORDER, Catalog, build_catalog
-from spotify_twin.rows import ITEM_EPISODE, ITEM_LOCAL, ITEM_TRACK, TIME_RANGES, iso_millis
+from spotify_twin.rows import ITEM_EPISODE, ITEM_LOCAL, ITEM_TRACK, TIME_RANGES, ListenerRow, iso_millis, iso_seconds
 from spotify_twin.search import reachable, search_ids
 from spotify_twin.vocabulary import MARKETS
 
@@ -69,6 +78,8 @@ def export_truth(catalog: Catalog) -> Truth:
         },
         "episodes": [e.id for e in catalog.episodes],
         "categories": [c.id for c in catalog.categories],
+        "as_of": catalog.as_of.isoformat(),
+        "users": [_user_truth(catalog, u) for u in catalog.listeners],
         "user": {
             "id": listener.user.id,
             "top_artists": {r: list(listener.top_artists(r)) for r in TIME_RANGES},
@@ -78,6 +89,22 @@ def export_truth(catalog: Catalog) -> Truth:
             "followed_artists": list(listener.followed_artist_ids),
             "playlists": list(listener.playlist_ids),
         },
+    }
+
+
+def _user_truth(catalog: Catalog, listener: ListenerRow) -> dict[str, Any]:
+    me = listener.user.id
+    playlists = [catalog.playlist_by_id[p] for p in listener.playlist_ids]
+    return {
+        "id": me,
+        "top_artists": {r: list(listener.top_artists(r)) for r in TIME_RANGES},
+        "top_tracks": {r: list(listener.top_tracks(r)) for r in TIME_RANGES},
+        "recently_played": [[p.track_id, iso_millis(p.played_at)] for p in listener.plays],
+        "saved_tracks": [[s.track_id, iso_seconds(s.added_at)] for s in listener.saved_tracks],
+        "followed_artists": list(listener.followed_artist_ids),
+        "playlists": list(listener.playlist_ids),
+        "owned_playlists": [p.id for p in playlists if p.owner_id == me],
+        "collaborative_playlists": [p.id for p in playlists if p.owner_id != me and me in p.collaborator_ids],
     }
 
 
@@ -118,7 +145,8 @@ def expected_first_slice(truth: Mapping[str, Any], new_releases_limit: int) -> d
 
 
 def _catalog_of(truth: Mapping[str, Any]) -> Catalog:
-    return build_catalog(int(truth["seed"]), float(truth["scale"]))
+    as_of = truth.get("as_of")
+    return build_catalog(int(truth["seed"]), float(truth["scale"]), date.fromisoformat(as_of) if as_of else None)
 
 
 def expected_search(
@@ -152,3 +180,54 @@ def expected_artist_albums(
         raise ValueError(f"unknown album groups {sorted(unknown)}; known: {', '.join(ALBUM_GROUP_ORDER)}")
     catalog = _catalog_of(truth)
     return [album for album, _ in catalog.artist_albums(artist_id, include_groups, market.upper() if market else None)]
+
+
+# ---- what each run served ---------------------------------------------------------------------------------------
+
+SERVED_SUFFIX = "-served.json"
+
+
+def run_record_path(truth_dir: Path, as_of: date, label: str) -> Path:
+    """`<truth_dir>/<as_of>/<label>-served.json`, or `<label>-2-served.json`... when a run already holds that name:
+    a later run of the same date never overwrites an earlier run's truth."""
+    folder = truth_dir / as_of.isoformat()
+    candidate, number = folder / f"{label}{SERVED_SUFFIX}", 1
+    while candidate.exists():
+        number += 1
+        candidate = folder / f"{label}-{number}{SERVED_SUFFIX}"
+    return candidate
+
+
+def write_run_record(record: Mapping[str, Any], path: Path) -> None:
+    """Write one run's record (`TwinServer.run_record()`) beside, then rename: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(record, indent=1), encoding="utf-8")
+    partial.replace(path)
+
+
+def run_records(truth_dir: Path, up_to: date | None = None) -> list[dict[str, Any]]:
+    """Every run's record under `truth_dir` whose as-of date is at most `up_to`, oldest date first (runs of a
+    date in name order, which is start order for run_local's labels)."""
+    records = []
+    folders = sorted(p for p in truth_dir.iterdir() if p.is_dir()) if truth_dir.is_dir() else []
+    for folder in folders:
+        try:
+            day = date.fromisoformat(folder.name)
+        except ValueError:
+            continue  # not a date folder
+        if up_to is not None and day > up_to:
+            continue
+        for path in sorted(folder.glob(f"*{SERVED_SUFFIX}")):
+            records.append(json.loads(path.read_text(encoding="utf-8")))
+    return records
+
+
+def served_so_far(truth_dir: Path, up_to: date | None = None) -> dict[str, set[str]]:
+    """The ids of every object any run up to `up_to` served, per kind (tracks, albums, artists, playlists,
+    episodes): what curated tables must hold after incremental runs."""
+    union: dict[str, set[str]] = {}
+    for record in run_records(truth_dir, up_to):
+        for kind, ids in record["served"].items():
+            union.setdefault(kind, set()).update(ids)
+    return union

@@ -4,12 +4,14 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from env_config import load_config
+from spotify_twin.truth import run_records, served_so_far
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = "2026-11-24"
@@ -41,12 +43,12 @@ def test_when_run_for_a_date_then_curated_ids_equal_what_the_twin_served(first_r
     workdir, result = first_run
 
     assert result.returncode == 0, result.stderr
-    served = json.loads((workdir / "truth" / f"{DAY}-served.json").read_text())
+    served = served_so_far(workdir / "truth", date.fromisoformat(DAY))
     track_ids = [row["track_id"] for row in _curated(workdir, "tracks")]
     assert len(track_ids) == len(set(track_ids))
-    assert sorted(track_ids) == served["tracks"]
-    assert sorted(row["album_id"] for row in _curated(workdir, "albums")) == served["albums"]
-    assert sorted(row["artist_id"] for row in _curated(workdir, "artists")) == served["artists"]
+    assert set(track_ids) == served["tracks"]
+    assert {row["album_id"] for row in _curated(workdir, "albums")} == served["albums"]
+    assert {row["artist_id"] for row in _curated(workdir, "artists")} == served["artists"]
     assert list((workdir / "storage" / "raw" / "spotify" / "manifests").rglob("_manifest.json"))
 
 
@@ -88,6 +90,10 @@ def test_when_run_twice_for_the_same_date_then_curated_rows_are_the_same(first_r
     assert again.returncode == 0, again.stderr
     after = {table: _curated(workdir, table) for table in before}
     assert after == before
+    # Issue 12, item 6: each run keeps its own ground truth; the rerun did not overwrite the first run's.
+    records = run_records(workdir / "truth", date.fromisoformat(DAY))
+    assert len(records) == 2 and all(r["run"]["as_of"] == DAY for r in records)
+    assert len(list((workdir / "truth" / DAY).glob("*-served.json"))) == 2
 
 
 def test_when_the_twin_is_down_then_one_clear_error_line(tmp_path: Path) -> None:

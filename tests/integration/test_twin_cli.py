@@ -159,7 +159,10 @@ def test_when_stopped_with_served_out_then_every_returned_object_id_is_written(t
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
 
-    served = json.loads(served_file.read_text())
+    record = json.loads(served_file.read_text())
+    served = record["served"]
+    assert record["run"]["access_mode"] == "extended" and record["run"]["as_of"] == "2026-11-20"
+    assert record["run"]["api_requests"] == 1 and record["refresh_grants"] == []
     albums = [item["id"] for item in body["albums"]["items"]]
     artists = {artist["id"] for item in body["albums"]["items"] for artist in item["artists"]}
     assert served["albums"] == sorted(albums)

@@ -139,12 +139,14 @@ def test_when_scale_is_one_then_social_sizes_are_request_light() -> None:
     catalog = build_catalog(42, 1.0)
     listener = catalog.listener
 
-    assert len(catalog.playlists) == 30
+    base = [p for p in catalog.playlists if p.owner_id not in {u.user.id for u in catalog.listeners[1:]}]
+    assert len(base) == 30  # plus 2-4 owned by each further allow-listed user
+    assert 30 + 4 * 2 <= len(catalog.playlists) <= 30 + 4 * 4
     assert all(20 <= len(p.items) <= 300 for p in catalog.playlists)
     assert len(catalog.categories) == 20
     assert len(listener.saved_tracks) == 50
     assert len(listener.followed_artist_ids) == 30
-    assert len(listener.playlist_ids) == 10
+    assert len(listener.playlist_ids) == 12  # 10, plus the two playlists of the second user it follows
     assert len(listener.plays) == 200
     assert all(len(listener.top_tracks(r)) == 50 for r in ("short_term", "medium_term", "long_term"))
 
