@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,20 @@ def test_when_pyodbc_or_the_odbc_driver_is_missing_then_preflight_says_what_to_i
     monkeypatch.setitem(sys.modules, "pyodbc", fake)
     with pytest.raises(DeployError, match="Microsoft ODBC Driver 18 for SQL Server: install msodbcsql18"):
         preflight.check_odbc()
+
+
+def test_when_a_resource_holds_an_inline_secret_then_the_arm_template_asks_for_it_as_a_secure_parameter() -> None:
+    from factory_deploy.arm_export import arm_template
+    from factory_deploy.render import RenderedResource
+
+    linked = RenderedResource("linkedServices", "Ls_Sql", {"name": "Ls_Sql", "properties": {
+        "type": "AzureSqlDatabase", "typeProperties": {"connectionString": "[literal]",
+                                                        "password": {"type": "SecureString", "value": "hunter2"}}}})
+
+    template, values = arm_template([linked], {}, "adf-x", {})
+
+    assert template["parameters"]["Ls_Sql_properties_typeProperties_password"] == {"type": "securestring"}
+    (resource,) = [r for r in template["resources"] if r["type"].endswith("/linkedServices")]
+    assert resource["properties"]["typeProperties"]["password"]["value"] == "[parameters('Ls_Sql_properties_typeProperties_password')]"
+    assert resource["properties"]["typeProperties"]["connectionString"] == "[[literal]"  # a literal `[` is escaped for ARM
+    assert "hunter2" not in json.dumps(template) and "hunter2" not in json.dumps(values)
