@@ -1,1 +1,2 @@
-"""Validate the factory JSON against the azure-mgmt-datafactory models and publish it in dependency order."""
+"""The factory model shared with the local runner (load, SDK model check, references, limits, overrides) and deploy:
+check everything, plan each part (code, Batch pool, Purview, factory, Synapse) against what Azure holds, then apply."""

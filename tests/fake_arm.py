@@ -115,9 +115,6 @@ class FakeAzure:
         """Answer the next request matching `method` and `path_pattern` (a regex searched in the path) with an error."""
         self.failures.append(Injected(method, re.compile(path_pattern, re.IGNORECASE), status, code, message))
 
-    def writes(self) -> list[Recorded]:
-        return [r for r in self.requests if r.write]
-
     def trigger_state(self, factory: str, name: str) -> str:
         return self.children[(factory.lower(), "triggers", name.lower())]["properties"]["runtimeState"]
 
