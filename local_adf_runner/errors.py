@@ -156,9 +156,16 @@ class ExpressionSyntaxError(ExpressionError):
 
 
 class UnsupportedFunctionError(ExpressionError):
-    def __init__(self, function: str, expression: str | None = None, where: str | None = None) -> None:
-        super().__init__(f"function `{function}` is not supported by the local runner", expression, where)
-        self.function = function
+    """A function the local runner does not have: a documented ADF function it cannot reproduce (`reason`
+    says why), or a name that is no ADF function at all."""
+
+    def __init__(self, function: str, expression: str | None = None, where: str | None = None, reason: str | None = None) -> None:
+        message = (
+            f"not supported locally: {function} ({reason})" if reason
+            else f"function `{function}` is not supported by the local runner"
+        )
+        super().__init__(message, expression, where)
+        self.function, self.reason = function, reason
 
     def __str__(self) -> str:
         # The function name is the point; the whole expression would only bury it.

@@ -1,118 +1,180 @@
-"""Timestamps as ADF handles them: ISO 8601 strings in, .NET format strings out (invariant culture).
+"""Timestamps as Microsoft's engine handles them: .NET `DateTime` values parsed from strings, formatted with
+.NET format strings (invariant culture).
 
-ADF timestamps are strings. A timestamp whose .NET `DateTime.Kind` is UTC prints `Z` for the `K` specifier;
-one converted to another time zone (convertFromUtc) is `Unspecified` and prints nothing. Python models that
-as aware-UTC vs naive datetimes. Precision is the microsecond (.NET has 100 ns ticks; the 7th fraction digit
-prints 0).
+A .NET `DateTime` is 100 ns ticks plus a `Kind`, and both are visible in ADF's output:
+- `...Z` parses as Kind UTC and prints `Z` for the `K` specifier;
+- a timestamp with an offset (`+02:00`) is converted to the host's local time (Data Factory hosts run on UTC)
+  and prints `+00:00`;
+- a timestamp without offset is Kind Unspecified and prints no zone at all (`formatDateTime('2026-01-01')`
+  is `2026-01-01T00:00:00.0000000`, no `Z`).
+Ticks keep the seventh fractional digit that Python's microseconds would lose.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
-from datetime import UTC, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import Enum
 
-__all__ = ["add_interval", "format_datetime", "from_zone", "parse_timestamp", "to_zone"]
+from local_adf_runner.expressions.zones import zone
+
+__all__ = [
+    "Kind",
+    "Moment",
+    "add_months",
+    "convert_from_utc",
+    "convert_time_zone",
+    "convert_to_utc",
+    "format_datetime",
+    "format_moment",
+    "from_zone",
+    "moment_from_datetime",
+    "parse_moment",
+    "parse_timestamp",
+    "shift",
+    "to_zone",
+]
+
+TICKS_PER_SECOND = 10_000_000
+TICKS_PER_DAY = 86_400 * TICKS_PER_SECOND
+_MAX_TICKS = date(9999, 12, 31).toordinal() * TICKS_PER_DAY - 1
+
+
+class Kind(Enum):
+    UTC = "utc"
+    LOCAL = "local"  # parsed with an offset: converted to the host's local time, which is UTC
+    UNSPECIFIED = "unspecified"
+
+
+@dataclass(frozen=True)
+class Moment:
+    ticks: int  # 100 ns units since 0001-01-01T00:00:00 on the wall clock of `kind`
+    kind: Kind
+
+    @property
+    def wall(self) -> datetime:
+        """Naive datetime (microsecond precision) for calendar arithmetic."""
+        days, rest = divmod(self.ticks, TICKS_PER_DAY)
+        return datetime.fromordinal(days + 1) + timedelta(microseconds=rest // 10)
+
+    @property
+    def fraction(self) -> int:
+        """The fraction of the second in ticks (seven digits)."""
+        return self.ticks % TICKS_PER_SECOND
+
+
+def _checked(ticks: int) -> int:
+    if not 0 <= ticks <= _MAX_TICKS:
+        raise ValueError("the result is outside the range of .NET DateTime (years 1 to 9999)")
+    return ticks
+
+
+def moment_from_datetime(value: datetime, kind: Kind) -> Moment:
+    wall = value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+    seconds = (wall.toordinal() - 1) * 86_400 + wall.hour * 3600 + wall.minute * 60 + wall.second
+    return Moment(seconds * TICKS_PER_SECOND + wall.microsecond * 10, kind)
+
 
 _ISO = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[T ](?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d+))?)?)?"
-    r"\s*(?P<tz>Z|z|[+-]\d{2}:?\d{2})?$"
+    r"\s*(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
+    r"(?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<frac>\d+))?)?)?"
+    r"\s*(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?\s*",
+    re.ASCII,
 )
 
 
-def parse_timestamp(text: str) -> datetime:
-    """Parse an ISO 8601 timestamp. No offset means UTC, as ADF assumes for its own timestamps."""
-    match = _ISO.match(text.strip())
+def parse_moment(text: str) -> Moment:
+    """Parse an ISO 8601 timestamp as .NET does. Other forms .NET happens to accept (`01/02/2026`, RFC 1123)
+    are refused locally rather than guessed."""
+    match = _ISO.fullmatch(text)
     if not match:
-        raise ValueError(f"`{text}` is not an ISO 8601 timestamp")
-    year, month, day = (int(x) for x in match["date"].split("-"))
-    micro = int((match["frac"] or "0")[:6].ljust(6, "0"))
-    tz_text = match["tz"]
-    tz: timezone
-    if tz_text in (None, "Z", "z"):
-        tz = UTC
-    else:
-        sign = 1 if tz_text[0] == "+" else -1
-        digits = tz_text[1:].replace(":", "")
-        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-    value = datetime(
-        year, month, day, int(match["h"] or 0), int(match["m"] or 0), int(match["s"] or 0), micro, tzinfo=tz
-    )
-    return value.astimezone(UTC)
-
-
-# A few Windows time zone ids (what ADF expects) mapped to IANA; an IANA id is accepted as well.
-_WINDOWS_ZONES = {
-    "utc": "UTC",
-    "coordinated universal time": "UTC",
-    "gmt standard time": "Europe/London",
-    "greenwich standard time": "Atlantic/Reykjavik",
-    "w. europe standard time": "Europe/Berlin",
-    "central europe standard time": "Europe/Budapest",
-    "romance standard time": "Europe/Paris",
-    "central european standard time": "Europe/Warsaw",
-    "e. europe standard time": "Europe/Chisinau",
-    "fle standard time": "Europe/Kiev",
-    "eastern standard time": "America/New_York",
-    "central standard time": "America/Chicago",
-    "mountain standard time": "America/Denver",
-    "pacific standard time": "America/Los_Angeles",
-    "india standard time": "Asia/Kolkata",
-    "tokyo standard time": "Asia/Tokyo",
-    "aus eastern standard time": "Australia/Sydney",
-}
-
-
-def _zone(name: str) -> ZoneInfo | timezone:
-    key = name.strip().lower()
-    if key in ("utc", "coordinated universal time"):
-        return UTC
-    try:
-        return ZoneInfo(_WINDOWS_ZONES.get(key, name.strip()))
-    except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
-            f"time zone `{name}` is not known to the local runner (use UTC, an IANA id or one of: "
-            + ", ".join(sorted(k.title() for k in _WINDOWS_ZONES)) + ")"
-        ) from None
+            f"`{text}` is not an ISO 8601 timestamp (yyyy-MM-ddTHH:mm:ss[.fffffff][Z|±hh:mm]); "
+            "other .NET date formats are not supported locally"
+        )
+    try:
+        year, month, day = int(match["y"]), int(match["mo"]), int(match["d"])
+        wall = datetime(year, month, day, int(match["h"] or 0), int(match["mi"] or 0), int(match["s"] or 0))
+    except ValueError as exc:
+        raise ValueError(f"`{text}` is not a valid timestamp ({exc})") from None
+    # .NET keeps 7 fractional digits and rounds the rest.
+    fraction = int((Decimal("0." + (match["frac"] or "0")) * TICKS_PER_SECOND).quantize(Decimal(1), ROUND_HALF_EVEN))
+    ticks = moment_from_datetime(wall, Kind.UNSPECIFIED).ticks + fraction
+    tz = match["tz"]
+    if tz is None:
+        return Moment(_checked(ticks), Kind.UNSPECIFIED)
+    if tz in ("Z", "z"):
+        return Moment(_checked(ticks), Kind.UTC)
+    sign = 1 if tz[0] == "+" else -1
+    digits = tz[1:].replace(":", "")
+    offset_minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
+    return Moment(_checked(ticks - sign * offset_minutes * 60 * TICKS_PER_SECOND), Kind.LOCAL)
 
 
-def to_zone(value: datetime, zone_name: str) -> datetime:
-    """UTC -> local time of `zone_name`; the result is naive (.NET Kind Unspecified) unless the zone is UTC."""
-    zone = _zone(zone_name)
-    if zone is UTC:
-        return value.astimezone(UTC)
-    return value.astimezone(zone).replace(tzinfo=None)
+def shift(value: Moment, ticks: int) -> Moment:
+    return replace(value, ticks=_checked(value.ticks + ticks))
 
 
-def from_zone(value: datetime, zone_name: str) -> datetime:
-    """Local time of `zone_name` (the wall clock of `value`, its offset ignored) -> UTC."""
-    zone = _zone(zone_name)
-    return value.replace(tzinfo=zone).astimezone(UTC)
+def add_months(value: Moment, months: int) -> Moment:
+    """Calendar months: the day is clamped to the target month's length (Jan 31 + 1 month = Feb 28)."""
+    wall = value.wall
+    total = wall.year * 12 + (wall.month - 1) + months
+    year, month = divmod(total, 12)
+    if not 1 <= year <= 9999:
+        raise ValueError("the result is outside the range of .NET DateTime (years 1 to 9999)")
+    day = min(wall.day, calendar.monthrange(year, month + 1)[1])
+    moved = moment_from_datetime(wall.replace(year=year, month=month + 1, day=day, microsecond=0), value.kind)
+    return replace(moved, ticks=moved.ticks + value.fraction)
 
 
-_UNITS = {
-    "second": timedelta(seconds=1),
-    "minute": timedelta(minutes=1),
-    "hour": timedelta(hours=1),
-    "day": timedelta(days=1),
-    "week": timedelta(weeks=1),
-}
+# --- time zones ---------------------------------------------------------------------------------------------
 
 
-def add_interval(value: datetime, interval: int, unit: str) -> datetime:
-    """`addToTime` semantics: Second/Minute/Hour/Day/Week by duration, Month/Year by calendar."""
-    key = unit.strip().lower().rstrip("s")
-    if key in _UNITS:
-        return value + interval * _UNITS[key]
-    if key in ("month", "year"):
-        months = interval * (12 if key == "year" else 1)
-        total = value.year * 12 + (value.month - 1) + months
-        year, month = divmod(total, 12)
-        day = min(value.day, calendar.monthrange(year, month + 1)[1])
-        return value.replace(year=year, month=month + 1, day=day)
-    raise ValueError(f"time unit `{unit}` is not one of Second, Minute, Hour, Day, Week, Month, Year")
+def _offset_ticks(utc_ticks: int, tz: tzinfo) -> int:
+    instant = Moment(utc_ticks, Kind.UTC).wall.replace(tzinfo=UTC)
+    offset = instant.astimezone(tz).utcoffset() or timedelta(0)
+    return int(offset.total_seconds()) * TICKS_PER_SECOND
+
+
+def _from_utc(utc_ticks: int, target: str) -> Moment:
+    tz = zone(target)
+    if tz is UTC:
+        return Moment(utc_ticks, Kind.UTC)
+    return Moment(_checked(utc_ticks + _offset_ticks(utc_ticks, tz)), Kind.UNSPECIFIED)
+
+
+def _to_utc(value: Moment, source: str) -> int:
+    tz = zone(source)
+    if tz is UTC:
+        return value.ticks
+    wall = value.wall
+    before, after = wall.replace(tzinfo=tz, fold=0).utcoffset(), wall.replace(tzinfo=tz, fold=1).utcoffset()
+    if before != after:
+        # A wall time skipped or repeated by a daylight saving change: ADF refuses to pick one.
+        raise ValueError(f"the timestamp is invalid or ambiguous in time zone `{source}` (a daylight saving time change)")
+    return _checked(value.ticks - int((before or timedelta(0)).total_seconds()) * TICKS_PER_SECOND)
+
+
+def convert_from_utc(value: Moment, target: str) -> Moment:
+    if value.kind is not Kind.UTC:
+        raise ValueError("the timestamp must be in UTC (end it with `Z`)")
+    return _from_utc(value.ticks, target)
+
+
+def convert_to_utc(value: Moment, source: str) -> Moment:
+    if value.kind is not Kind.UNSPECIFIED and not (value.kind is Kind.UTC and zone(source) is UTC):
+        raise ValueError(f"the timestamp carries its own zone (`Z` or an offset) that is not time zone `{source}`: drop it")
+    return Moment(_to_utc(value, source), Kind.UTC)
+
+
+def convert_time_zone(value: Moment, source: str, target: str) -> Moment:
+    zone(source)  # an unknown source zone fails even when the timestamp carries its own
+    # A timestamp that carries its zone (`Z`, an offset) is already an instant: the source zone is not used.
+    utc_ticks = value.ticks if value.kind is not Kind.UNSPECIFIED else _to_utc(value, source)
+    return _from_utc(utc_ticks, target)
 
 
 # --- .NET format strings ------------------------------------------------------------------------------------
@@ -142,15 +204,16 @@ _MONTHS_ABBR = [calendar.month_abbr[i] for i in range(13)]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-def format_datetime(value: datetime, fmt: str | None = None) -> str:
-    """Format like .NET `DateTime.ToString(fmt, CultureInfo.InvariantCulture)`; default `o`."""
-    fmt = fmt or "o"
-    if len(fmt) == 1:
-        if fmt not in _STANDARD:
-            raise ValueError(f"`{fmt}` is not a .NET standard date and time format")
-        if fmt in "uRr" and value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        fmt = _STANDARD[fmt]
+def format_moment(value: Moment, fmt: str | None = None) -> str:
+    """`DateTime.ToString(fmt, CultureInfo.InvariantCulture)`; no format is `o`, an empty one is `G`."""
+    if fmt is None:
+        fmt = "o"
+    if len(fmt) <= 1:
+        key = fmt or "G"
+        if key not in _STANDARD:
+            raise ValueError(f"`{fmt}` is not a .NET standard date and time format (one of {''.join(_STANDARD)}, or a custom pattern)")
+        fmt = _STANDARD[key]
+    wall = value.wall
     out: list[str] = []
     i, n = 0, len(fmt)
     while i < n:
@@ -173,7 +236,9 @@ def format_datetime(value: datetime, fmt: str | None = None) -> str:
         while i + run < n and fmt[i + run] == ch:
             run += 1
         if ch in "fF":
-            digits = f"{value.microsecond:06d}0"[: min(run, 7)]
+            if run > 7:
+                raise ValueError(f"`{ch * run}` in format `{fmt}` has more than 7 fraction digits")
+            digits = f"{value.fraction:07d}"[:run]
             if ch == "F":
                 digits = digits.rstrip("0")
                 if not digits and out and out[-1].endswith("."):
@@ -181,58 +246,64 @@ def format_datetime(value: datetime, fmt: str | None = None) -> str:
                     out[-1] = out[-1][:-1]
             out.append(digits)
         elif ch in "yMdHhmstKzg":
-            out.append(_specifier(value, ch, run))
+            out.append(_specifier(wall, value.kind, ch, run))
         else:
             out.append(ch * run)
         i += run
     return "".join(out)
 
 
-def _specifier(value: datetime, ch: str, run: int) -> str:
+def _specifier(wall: datetime, kind: Kind, ch: str, run: int) -> str:
     if ch == "y":
-        return f"{value.year % 100:0{run}d}" if run <= 2 else f"{value.year:0{run}d}"
+        return f"{wall.year % 100:0{run}d}" if run <= 2 else f"{wall.year:0{run}d}"
     if ch == "M":
         if run >= 4:
-            return _MONTHS[value.month]
-        if run == 3:
-            return _MONTHS_ABBR[value.month]
-        return f"{value.month:0{run}d}"
+            return _MONTHS[wall.month]
+        return _MONTHS_ABBR[wall.month] if run == 3 else f"{wall.month:0{run}d}"
     if ch == "d":
         if run >= 4:
-            return _DAYS[value.weekday()]
-        if run == 3:
-            return _DAYS[value.weekday()][:3]
-        return f"{value.day:0{run}d}"
+            return _DAYS[wall.weekday()]
+        return _DAYS[wall.weekday()][:3] if run == 3 else f"{wall.day:0{run}d}"
     if ch == "H":
-        return f"{value.hour:0{min(run, 2)}d}"
+        return f"{wall.hour:0{min(run, 2)}d}"
     if ch == "h":
-        return f"{(value.hour % 12) or 12:0{min(run, 2)}d}"
+        return f"{(wall.hour % 12) or 12:0{min(run, 2)}d}"
     if ch == "m":
-        return f"{value.minute:0{min(run, 2)}d}"
+        return f"{wall.minute:0{min(run, 2)}d}"
     if ch == "s":
-        return f"{value.second:0{min(run, 2)}d}"
+        return f"{wall.second:0{min(run, 2)}d}"
     if ch == "t":
-        marker = "AM" if value.hour < 12 else "PM"
+        marker = "AM" if wall.hour < 12 else "PM"
         return marker[:run] if run < 2 else marker
     if ch == "g":
         return "A.D."
     if ch == "K":
-        if value.tzinfo is None:
-            return ""
-        offset = value.utcoffset() or timedelta(0)
-        return "Z" if offset == timedelta(0) else _offset(offset, colon=True)
-    if ch == "z":
-        offset = (value.utcoffset() if value.tzinfo else None) or timedelta(0)
-        if run == 1:
-            return f"{'+' if offset >= timedelta(0) else '-'}{abs(int(offset.total_seconds())) // 3600}"
-        if run == 2:
-            return _offset(offset, colon=True)[:3]
-        return _offset(offset, colon=True)
-    raise AssertionError(ch)
+        return {Kind.UTC: "Z", Kind.LOCAL: "+00:00", Kind.UNSPECIFIED: ""}[kind]
+    # `z`: the host's offset from UTC, whatever the kind; Data Factory hosts run on UTC.
+    return {1: "+0", 2: "+00"}.get(run, "+00:00")
 
 
-def _offset(offset: timedelta, colon: bool) -> str:
-    seconds = int(offset.total_seconds())
-    sign = "+" if seconds >= 0 else "-"
-    hours, rest = divmod(abs(seconds), 3600)
-    return f"{sign}{hours:02d}{':' if colon else ''}{rest // 60:02d}"
+# --- Python datetimes, for the runner's own timestamps (trigger times, run starts) ---------------------------
+
+
+def parse_timestamp(text: str) -> datetime:
+    """An aware UTC datetime; a timestamp without offset is taken as UTC (how ADF reads trigger times)."""
+    value = parse_moment(text)
+    return value.wall.replace(tzinfo=UTC)
+
+
+def format_datetime(value: datetime, fmt: str | None = None) -> str:
+    """Format a datetime as ADF would: aware = UTC (`Z`), naive = Kind Unspecified."""
+    return format_moment(moment_from_datetime(value, Kind.UNSPECIFIED if value.tzinfo is None else Kind.UTC), fmt)
+
+
+def to_zone(value: datetime, zone_name: str) -> datetime:
+    """UTC -> wall clock of a Windows time zone; naive unless the zone is UTC."""
+    tz = zone(zone_name)
+    local = value.astimezone(tz)
+    return local if tz is UTC else local.replace(tzinfo=None)
+
+
+def from_zone(value: datetime, zone_name: str) -> datetime:
+    """Wall clock of a Windows time zone (the offset of `value` ignored) -> aware UTC."""
+    return value.replace(tzinfo=zone(zone_name)).astimezone(UTC)

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from local_adf_runner.errors import ExpressionError, UnsupportedFunctionError
-from local_adf_runner.expressions.functions import FUNCTIONS, to_string
+from local_adf_runner.expressions.functions import FUNCTIONS, NOT_SUPPORTED_LOCALLY, to_string
 from local_adf_runner.expressions.parser import (
     Call,
     Index,
@@ -65,6 +65,9 @@ class EvaluationState:
         return self.item
 
     def variable(self, name: str) -> Any:
+        # Variable names are case-insensitive in ADF (Microsoft's engine finds `variables('NAMES')`).
+        if self.variables is not None and name not in self.variables:
+            name = next((key for key in self.variables if key.lower() == name.lower()), name)
         if self.variables is None or name not in self.variables:
             where = f" pipeline `{self.pipeline_name}`" if self.pipeline_name else " this pipeline"
             raise ExpressionError(f"variable `{name}` is not declared in{where}: add it to the pipeline's variables")
@@ -123,7 +126,7 @@ def evaluate_node(node: Node, state: EvaluationState) -> Any:
 def _call(node: Call, state: EvaluationState) -> Any:
     spec = FUNCTIONS.get(node.name.lower())
     if spec is None:
-        raise UnsupportedFunctionError(node.name)
+        raise _unsupported(node.name)
     count = len(node.args)
     if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
         expected = (
@@ -262,7 +265,11 @@ def validate_value(value: Any, where: str, path: str = "", skip: frozenset[str] 
             if not isinstance(node, str):
                 for name in _function_names(node):
                     if name.lower() not in FUNCTIONS:
-                        raise UnsupportedFunctionError(name, text, location)
+                        raise _unsupported(name, text, location)
+
+
+def _unsupported(name: str, expression: str | None = None, where: str | None = None) -> UnsupportedFunctionError:
+    return UnsupportedFunctionError(name, expression, where, NOT_SUPPORTED_LOCALLY.get(name.lower()))
 
 
 def _function_names(node: Node) -> Iterator[str]:

@@ -121,7 +121,11 @@ def _tokenize(text: str) -> list[_Token]:
                 while j < n and text[j].isdigit():
                     j += 1
             literal = text[i:j]
-            tokens.append(_Token("NUMBER", float(literal) if is_float else int(literal), i))
+            number = float(literal) if is_float else int(literal)
+            if not is_float and not -(2**63) <= number < 2**63:
+                # ADF reads integer literals as 64-bit (`9223372036854775808` is refused).
+                raise ExpressionSyntaxError(f"integer literal {literal} at position {i} does not fit in 64 bits", text)
+            tokens.append(_Token("NUMBER", number, i))
             i = j
         elif ch.isalpha() or ch in "_$":
             j = i + 1
