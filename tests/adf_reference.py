@@ -85,13 +85,17 @@ class ReferenceEngine:
         env["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1"
         # .NET converts a timestamp with an offset to the host's local time; Data Factory's hosts run on UTC.
         env["TZ"] = "UTC"
-        self._stderr = (workdir / "stderr.txt").open("w+")
+        self._env, self._stderr_path = env, workdir / "stderr.txt"
+        self._start()
+
+    def _start(self) -> None:
+        self._stderr = self._stderr_path.open("w+")
         self._process = subprocess.Popen(
             [sys.executable, __file__],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
-            env=env,
+            env=self._env,
             text=True,
             encoding="utf-8",
         )
@@ -132,7 +136,14 @@ class ReferenceEngine:
         assert self._process.stdin is not None
         self._process.stdin.write(json.dumps(request) + "\n")
         self._process.stdin.flush()
-        answer = self._read()
+        try:
+            answer = self._read()
+        except ReferenceEngineUnavailable as exc:
+            # pythonnet aborts the process when a .NET message holds half a surrogate pair: that expression
+            # failed, the next one gets a fresh engine.
+            self._stderr.close()
+            self._start()
+            return ReferenceResult(False, error=str(exc).splitlines()[0])
         if "result" in answer:
             return ReferenceResult(True, json.loads(answer["result"])["result"])
         return ReferenceResult(False, error=answer["error"])

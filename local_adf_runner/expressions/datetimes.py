@@ -133,23 +133,39 @@ def add_months(value: Moment, months: int) -> Moment:
 # --- time zones ---------------------------------------------------------------------------------------------
 
 
+# Windows (Data Factory's host) and the IANA database (here) agree on today's zone rules, not on history:
+# Windows has no local mean time and extends its earliest rule backwards.
+_HISTORY_TICKS = moment_from_datetime(datetime(1970, 1, 1), Kind.UTC).ticks
+
+
+def _modern(ticks: int) -> None:
+    if ticks < _HISTORY_TICKS:
+        raise ValueError("not supported locally: time zone conversion before 1970 (Windows and the IANA database disagree)")
+
+
 def _offset_ticks(utc_ticks: int, tz: tzinfo) -> int:
+    _modern(utc_ticks)
     instant = Moment(utc_ticks, Kind.UTC).wall.replace(tzinfo=UTC)
-    offset = instant.astimezone(tz).utcoffset() or timedelta(0)
-    return int(offset.total_seconds()) * TICKS_PER_SECOND
+    try:
+        offset = instant.astimezone(tz).utcoffset()
+    except OverflowError:  # the local time is past year 9999: take the zone's offset at the UTC wall time
+        offset = tz.utcoffset(instant.replace(tzinfo=None))
+    return int((offset or timedelta(0)).total_seconds()) * TICKS_PER_SECOND
 
 
 def _from_utc(utc_ticks: int, target: str) -> Moment:
     tz = zone(target)
     if tz is UTC:
         return Moment(utc_ticks, Kind.UTC)
-    return Moment(_checked(utc_ticks + _offset_ticks(utc_ticks, tz)), Kind.UNSPECIFIED)
+    # .NET clamps a local time past DateTime's range to its ends instead of failing.
+    return Moment(min(max(utc_ticks + _offset_ticks(utc_ticks, tz), 0), _MAX_TICKS), Kind.UNSPECIFIED)
 
 
 def _to_utc(value: Moment, source: str) -> int:
     tz = zone(source)
     if tz is UTC:
         return value.ticks
+    _modern(value.ticks)
     wall = value.wall
     before, after = wall.replace(tzinfo=tz, fold=0).utcoffset(), wall.replace(tzinfo=tz, fold=1).utcoffset()
     if before != after:

@@ -10,7 +10,7 @@ in `data-factory-testing-framework`): tests/unit/test_expression_differential.py
 every documented function with both engines. What that showed, in short:
 - `equals`, `contains` on strings and arrays, `union`/`intersection` and object equality are case-sensitive;
   object *key lookup* (`contains(obj, key)`, `.key`) is not; `startsWith`/`endsWith`/`indexOf`/`lastIndexOf`
-  ignore case ordinally (`ß` is not `ss`).
+  compare culture-aware ignoring case (`ß` is not `ss`, but `ⓐ` is `a`).
 - `less`/`greater` order strings by culture (`a` < `A` < `b`), not by code point.
 - lengths and indexes count UTF-16 units; case mapping is one character to one character.
 - integers are 64-bit (overflow fails), `int()` refuses a fractional number, arguments documented as integers
@@ -174,6 +174,8 @@ def _substring(state: EvaluationState, value: Any, start_at: Any, count: Any = _
 @function("replace", 3)
 def _replace(state: EvaluationState, text: Any, old: Any, new: Any) -> str:
     text, old, new = _text("replace", text), _text("replace", old), _text("replace", new)
+    if text == "":
+        return text  # ADF returns an empty text before looking at the string to replace
     if old == "":
         raise FunctionError("replace", "the string to replace must not be empty")
     return text.replace(old, new)
@@ -202,12 +204,12 @@ def _split(state: EvaluationState, text: Any, delimiter: Any) -> list[str]:
 
 @function("startsWith", 2)
 def _starts_with(state: EvaluationState, text: Any, prefix: Any) -> bool:
-    return tx.to_upper(_text("startsWith", text)).startswith(tx.to_upper(_text("startsWith", prefix)))
+    return tx.starts_with(_text("startsWith", text), _text("startsWith", prefix))
 
 
 @function("endsWith", 2)
 def _ends_with(state: EvaluationState, text: Any, suffix: Any) -> bool:
-    return tx.to_upper(_text("endsWith", text)).endswith(tx.to_upper(_text("endsWith", suffix)))
+    return tx.ends_with(_text("endsWith", text), _text("endsWith", suffix))
 
 
 @function("indexOf", 2)
@@ -434,8 +436,10 @@ def _bool(state: EvaluationState, value: Any) -> bool:
 def _json_fn(state: EvaluationState, value: Any) -> Any:
     if is_binary(value):
         raise FunctionError("json", "not supported locally: json() of XML or binary content")
+    if _text("json", value).strip() == "":
+        return None  # Newtonsoft reads empty text as null
     try:
-        return _json.loads(_text("json", value), parse_constant=_no_constant, parse_float=_json_float)
+        return _json.loads(value, parse_constant=_no_constant, parse_float=_json_float)
     except (_json.JSONDecodeError, ValueError) as exc:
         raise FunctionError("json", f"`{value}` is not valid JSON ({exc})") from exc
 

@@ -1,4 +1,4 @@
-"""Strings as .NET sees them: UTF-16 code units, invariant simple case mapping, ordinal-ignore-case search,
+"""Strings as .NET sees them: UTF-16 code units, invariant simple case mapping, case-insensitive search,
 culture-aware ordering, `char.IsWhiteSpace` trimming and invariant number parsing.
 
 Python strings count code points and map case with full Unicode rules (`'ß'.upper() == 'SS'`); .NET counts
@@ -9,14 +9,17 @@ against Microsoft's engine (tests/unit/test_expression_differential.py).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from local_adf_runner.errors import ExpressionError
 
 __all__ = [
     "collation_compare",
+    "ends_with",
     "find",
     "parse_decimal_number",
     "rfind",
+    "starts_with",
     "to_lower",
     "to_upper",
     "trim",
@@ -41,8 +44,8 @@ def _units(text: str) -> list[int]:
 
 def utf16_slice(function: str, text: str, start: int, end: int) -> str:
     """`text[start:end]` in UTF-16 units. A cut through a surrogate pair would hand ADF half a character."""
-    if text.isascii():
-        return text[start:end]
+    if text.isascii() or start >= end:
+        return text[start:end] if text.isascii() else ""
     units = _units(text)
     for cut in (start, end):
         if 0 < cut < len(units) and units[cut] == -1:
@@ -67,8 +70,18 @@ def _simple(ch: str, mapped: str) -> str:
     return mapped
 
 
+def _upper(ch: str) -> str:
+    mapped = ch.upper()
+    if len(mapped) != 1:
+        # Python applies the full mapping (ᾳ -> ΑΙ); the simple one, which .NET uses, is the titlecase
+        # letter where one exists (ᾳ -> ᾼ).
+        title = ch.title()
+        mapped = title if len(title) == 1 else ch
+    return _simple(ch, mapped)
+
+
 def to_upper(text: str) -> str:
-    return "".join(_simple(ch, ch.upper()) for ch in text)
+    return "".join(_upper(ch) for ch in text)
 
 
 def to_lower(text: str) -> str:
@@ -76,21 +89,56 @@ def to_lower(text: str) -> str:
     return "".join(_simple(ch, ch.lower()) for ch in text)
 
 
-def _fold(text: str) -> str:
-    return to_upper(text)  # OrdinalIgnoreCase compares upper-cased units
+def _culture_safe(text: str) -> bool:
+    """True when a culture-aware, case-insensitive comparison of `text` equals comparing its case-folded
+    characters: no ignorable or combining characters, no compatibility variants (ⓐ, ﬁ, ſ), no CR LF pair."""
+    if text.isascii():
+        return "\r\n" not in text and all(ch >= " " or ch in "\t\n\r" for ch in text) and "\x7f" not in text
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category[0] == "M" or category in ("Cf", "Co", "Cn", "Cs") or (category == "Cc" and ch not in "\t\n\r"):
+            return False
+        if unicodedata.normalize("NFKD", ch) != unicodedata.normalize("NFD", ch) or 0x1100 <= ord(ch) < 0x1200:
+            return False
+    return "\r\n" not in text
+
+
+def _folded(function: str, text: str, search: str) -> tuple[str, str]:
+    """Both strings case-folded for `startsWith`/`endsWith`/`indexOf`/`lastIndexOf`, which Microsoft's
+    engine runs culture-aware and ignoring case (`indexOf('a', 'ⓐ')` is 0 there). Text where that differs
+    from comparing folded characters fails rather than answering differently."""
+    for value in (text, search):
+        if not _culture_safe(value):
+            raise ExpressionError(
+                f"not supported locally: {function} of `{value}` (it holds combining, ignorable or compatibility "
+                "characters, or CR LF, which ADF compares culture-aware)"
+            )
+    return to_lower(to_upper(text)), to_lower(to_upper(search))
+
+
+def starts_with(text: str, prefix: str) -> bool:
+    folded, part = _folded("startsWith", text, prefix)
+    return folded.startswith(part)
+
+
+def ends_with(text: str, suffix: str) -> bool:
+    folded, part = _folded("endsWith", text, suffix)
+    return folded.endswith(part)
 
 
 def find(text: str, search: str) -> int:
-    """`indexOf` (OrdinalIgnoreCase), as a UTF-16 index."""
-    return _code_point_to_unit(text, _fold(text).find(_fold(search)))
+    """`indexOf`, as a UTF-16 index."""
+    folded, part = _folded("indexOf", text, search)
+    return _code_point_to_unit(text, folded.find(part))
 
 
 def rfind(text: str, search: str) -> int:
-    """`lastIndexOf` (OrdinalIgnoreCase), as a UTF-16 index. .NET Core 3.1 answers `length - 1` for an empty
-    search string in a non-empty text (the engine's runtime; measured)."""
+    """`lastIndexOf`, as a UTF-16 index. .NET Core 3.1 answers `length - 1` for an empty search string in a
+    non-empty text (measured)."""
+    folded, part = _folded("lastIndexOf", text, search)
     if search == "":
         return max(utf16_len(text) - 1, 0)
-    return _code_point_to_unit(text, _fold(text).rfind(_fold(search)))
+    return _code_point_to_unit(text, folded.rfind(part))
 
 
 # .NET `char.IsWhiteSpace` (Unicode Zs/Zl/Zp, U+0009-U+000D, U+0085, U+00A0); Python's `str.strip` also
