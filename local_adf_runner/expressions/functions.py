@@ -29,7 +29,7 @@ import math
 import random
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
@@ -45,6 +45,7 @@ from local_adf_runner.expressions.values import (
     binary_value,
     checked_int,
     deep_equal,
+    equality_key,
     is_binary,
     is_number,
     json_text,
@@ -95,6 +96,7 @@ class FunctionError(ExpressionError):
     def __init__(self, function_name: str, problem: str) -> None:
         self.function = function_name
         super().__init__(f"function `{function_name}`: {problem}")
+        self.args = (function_name, problem)  # so copy.copy (ExpressionError.located) can rebuild it
 
 
 # --- argument checks -----------------------------------------------------------------------------------------
@@ -554,9 +556,12 @@ def _same_kind(name: str, collections: tuple[Any, ...]) -> bool:
 
 
 def _distinct(items: list[Any]) -> list[Any]:
+    seen: set[Hashable] = set()
     result: list[Any] = []
     for item in items:
-        if not any(deep_equal(item, seen) for seen in result):
+        key = equality_key(item)
+        if key not in seen:
+            seen.add(key)
             result.append(item)
     return result
 
@@ -573,7 +578,8 @@ def _intersection(state: EvaluationState, *collections: Any) -> Any:
     first, rest = collections[0], collections[1:]
     if _same_kind("intersection", collections):
         return {k: v for k, v in first.items() if all(k in c and deep_equal(c[k], v) for c in rest)}
-    return _distinct([item for item in first if all(any(deep_equal(item, other) for other in c) for c in rest)])
+    others = [{equality_key(item) for item in c} for c in rest]
+    return _distinct([item for item in first if all(equality_key(item) in keys for keys in others)])
 
 
 @function("join", 2)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+from collections.abc import Hashable
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "binary_value",
     "checked_int",
     "deep_equal",
+    "equality_key",
     "is_binary",
     "is_number",
     "json_text",
@@ -144,6 +146,16 @@ def deep_equal(left: Any, right: Any) -> bool:
     if isinstance(left, float):
         return left == right or (math.isnan(left) and math.isnan(right))
     return bool(left == right)
+
+
+def equality_key(value: Any) -> Hashable:
+    """A hashable key equal for two values exactly when `deep_equal` holds (so union/intersection of large
+    arrays stay linear)."""
+    if isinstance(value, list):
+        return ("array", tuple(equality_key(v) for v in value))
+    if isinstance(value, dict):
+        return ("object", frozenset((k, equality_key(v)) for k, v in value.items()))
+    return (type(value).__name__, value)
 
 
 def binary_value(content: bytes, content_type: str = "application/octet-stream") -> dict[str, str]:
