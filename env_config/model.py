@@ -65,10 +65,27 @@ class KeyVaultConfig:
         return f"https://{self.name}.vault.azure.net/"
 
 
+_PRINCIPAL = re.compile(r"^[^\]'$\[]{1,128}$")
+
+
 @dataclass(frozen=True)
 class SynapseConfig:
     workspace: str
     database: str
+    # Microsoft Entra ID principals made database users by synapse/setup/03_principals.sql: the identity that
+    # creates and alters the views (the factory's system-assigned managed identity is named after the factory),
+    # and the group whose members may read the views and nothing else (role spotify_reader).
+    loader_identity: str
+    analyst_group: str
+
+    def __post_init__(self) -> None:
+        # The names are substituted into [bracketed] identifiers and 'quoted' literals of the setup script.
+        for key, name in (("loaderIdentity", self.loader_identity), ("analystGroup", self.analyst_group)):
+            if not _PRINCIPAL.match(name):
+                raise ConfigError(
+                    f"key `synapse.{key}` is {name!r}: give the Microsoft Entra display name of the identity or group "
+                    "(1-128 characters, no ], ' or $(...))"
+                )
 
     @property
     def serverless_endpoint(self) -> str:

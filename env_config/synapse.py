@@ -9,4 +9,6 @@ def sql_variables(config: EnvironmentConfig) -> dict[str, str]:
         "StorageAccount": config.storage.account,
         "CuratedContainer": config.storage.curated_container,
         "ServingContainer": config.storage.serving_container,
+        "LoaderIdentity": config.synapse.loader_identity,
+        "AnalystGroup": config.synapse.analyst_group,
     }

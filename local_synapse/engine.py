@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from local_synapse.errors import SqlExecutionError, SqlTranslationError
 from local_synapse.rewrite import Session
+from local_synapse.security import check_security_statements
 from local_synapse.translate import (
     Catalog,
     is_view_script,
@@ -156,7 +157,9 @@ class LocalServerlessPool:
 
     def apply_setup(self, setup_sql: str) -> list[str]:
         """What the setup scripts mean locally: their schemas. (Databases, keys, credentials and file formats
-        have no DuckDB counterpart; data sources are given to the constructor.) Returns the schemas."""
+        have no DuckDB counterpart; data sources are given to the constructor. Users, roles and grants have
+        none either, but must be valid T-SQL: local_synapse.security.) Returns the schemas."""
+        check_security_statements(setup_sql)
         schemas = sorted(set(_CREATE_SCHEMA.findall(strip_comments(setup_sql))))
         with self._lock:
             for schema in schemas:

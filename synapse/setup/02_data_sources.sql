@@ -11,11 +11,18 @@ BEGIN
     CREATE DATABASE SCOPED CREDENTIAL spotify_workspace_identity WITH IDENTITY = 'Managed Identity';
 END;
 
+-- The same identity under a second name used only by the serving data source: analysts get REFERENCES on this
+-- credential alone (03_principals.sql), so their views read the serving zone and they cannot reach curated files.
+IF NOT EXISTS (SELECT 1 FROM sys.database_scoped_credentials WHERE name = 'spotify_serving_identity')
+BEGIN
+    CREATE DATABASE SCOPED CREDENTIAL spotify_serving_identity WITH IDENTITY = 'Managed Identity';
+END;
+
 -- The serving zone: what the views read (the load pipeline publishes it, one folder per table and snapshot).
 IF NOT EXISTS (SELECT 1 FROM sys.external_data_sources WHERE name = 'spotify_serving')
 BEGIN
     CREATE EXTERNAL DATA SOURCE spotify_serving
-    WITH (LOCATION = 'https://$(StorageAccount).blob.core.windows.net/$(ServingContainer)', CREDENTIAL = spotify_workspace_identity);
+    WITH (LOCATION = 'https://$(StorageAccount).blob.core.windows.net/$(ServingContainer)', CREDENTIAL = spotify_serving_identity);
 END;
 
 -- The curated zone, for ad-hoc OPENROWSET queries against a snapshot before it is loaded.
