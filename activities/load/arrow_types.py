@@ -26,7 +26,7 @@ def type_name(data_type: pa.DataType) -> str:
     if types.is_date(data_type):
         return "date"
     if types.is_time(data_type):
-        return "time"
+        return f"time[{data_type.unit}]"
     if types.is_timestamp(data_type):
         unit = data_type.unit
         return f"timestamp[{unit}, tz={data_type.tz}]" if data_type.tz else f"timestamp[{unit}]"

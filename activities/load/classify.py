@@ -11,9 +11,15 @@ Rules, column by column (names compared exactly; column order is ignored, views 
 | type narrowed (the reverse of a widening) | ``narrowed`` | yes: older values may not fit |
 | any other type change (int16 → string, date → timestamp, ...) | ``retyped`` | yes |
 | NOT NULL → nullable, nullable → NOT NULL | ``nullable`` / ``required`` | no |
+| a column serverless SQL cannot read (see below), new or changed | ``unreadable`` | yes |
 
-Widenings: int16 → int32, float32 → float64, int32 → float64, decimal(p,s) → wider, timestamp unit finer,
-null → any, list<T> → list<wider T>.
+Widenings: int16 → int32, float32 → float64, int32 → float64, decimal(p,s) → wider, timestamp unit finer
+(s → ms → us only), null → any, list<T> → list<wider T>.
+
+Unreadable on Synapse serverless SQL (Microsoft Learn, "OPENROWSET function in serverless SQL pool", type
+mapping for Parquet): nanosecond TIMESTAMP and TIME are not supported, and a TIMESTAMP not adjusted to UTC
+(Arrow ``timestamp[..]`` without a time zone) is read as ``bigint``, not ``datetime2``. Such a column is
+breaking even in a new table: normalise it in the transform (UTC, microseconds).
 
 The table's verdict: ``new`` (no previous schema), ``unchanged`` (no change), ``additive`` (only
 non-breaking changes: the pipeline publishes and regenerates the view) or ``breaking`` (at least one
@@ -37,6 +43,7 @@ _MANTISSA = {"float16": 11, "float32": 24, "float64": 53}
 _TIME_UNITS = ("s", "ms", "us", "ns")
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 _TIMESTAMP = re.compile(r"^timestamp\[(s|ms|us|ns)(?:, tz=(.+))?\]$")
+_TIME = re.compile(r"^time\[(s|ms|us|ns)\]$")
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,8 @@ class ColumnChange:
             return f"column `{self.column}` narrowed {self.before} -> {self.after}"
         if self.change == "retyped":
             return f"column `{self.column}` changed type {self.before} -> {self.after}"
+        if self.change == "unreadable":
+            return f"column `{self.column}` has type {self.after}, which {unreadable_reason(self.after or '')}"
         if self.change == "nullable":
             return f"column `{self.column}` became nullable"
         return f"column `{self.column}` became NOT NULL"
@@ -92,10 +101,29 @@ class Classification:
         return f"table `{self.table}`: " + "; ".join(change.describe() for change in ordered)
 
 
+def unreadable_reason(type_name: str) -> str | None:
+    """Why serverless SQL cannot read a column of this type (None: it can), naming the fix."""
+    for inner in re.findall(r"(?:timestamp|time)\[[^\]]*\]", type_name):
+        timestamp, time = _TIMESTAMP.match(inner), _TIME.match(inner)
+        if (timestamp and timestamp[1] == "ns") or (time and time[1] == "ns"):
+            return "serverless SQL pool cannot read (nanosecond precision): write microseconds"
+        if timestamp and not timestamp[2]:
+            return "serverless SQL pool reads as bigint (not adjusted to UTC): write it with tz=UTC"
+    return None
+
+
+def _unreadable(schema: TableSchema) -> list[ColumnChange]:
+    return [
+        ColumnChange(column.name, "unreadable", None, column.type, breaking=True)
+        for column in schema.columns if unreadable_reason(column.type)
+    ]
+
+
 def classify(previous: TableSchema | None, current: TableSchema) -> Classification:
     """The verdict for ``current`` given the last published schema of the same table (None: first load)."""
+    unreadable = _unreadable(current)
     if previous is None:
-        return Classification(current.table, NEW)
+        return Classification(current.table, BREAKING if unreadable else NEW, tuple(unreadable))
     before = previous.by_name()
     after = current.by_name()
     changes: list[ColumnChange] = []
@@ -117,6 +145,7 @@ def classify(previous: TableSchema | None, current: TableSchema) -> Classificati
         if old.nullable != column.nullable:
             change = "nullable" if column.nullable else "required"
             changes.append(ColumnChange(column.name, change, old.type, column.type, breaking=False))
+    changes += unreadable
     if not changes:
         return Classification(current.table, UNCHANGED)
     kind = BREAKING if any(change.breaking for change in changes) else ADDITIVE
@@ -156,4 +185,7 @@ def _integer_bits(type_name: str) -> int | None:
     return _SIGNED.get(type_name, _UNSIGNED.get(type_name))
 
 
-__all__ = ["ADDITIVE", "BREAKING", "NEW", "UNCHANGED", "Classification", "ColumnChange", "classify", "widens"]
+__all__ = [
+    "ADDITIVE", "BREAKING", "NEW", "UNCHANGED", "Classification", "ColumnChange", "classify", "unreadable_reason",
+    "widens",
+]

@@ -29,7 +29,7 @@ _INTEGERS = {
     "uint32": "BIGINT", "int64": "BIGINT", "uint64": "DECIMAL(20, 0)",
 }
 _SIMPLE = {
-    "bool": "BIT", "float16": "REAL", "float32": "REAL", "float64": "FLOAT", "date": "DATE", "time": "TIME",
+    "bool": "BIT", "float16": "REAL", "float32": "REAL", "float64": "FLOAT", "date": "DATE",
     "binary": "VARBINARY(8000)",
 }
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
@@ -83,6 +83,8 @@ def sql_type(column: Column) -> str:
         return f"DECIMAL({min(int(decimal[1]), 38)}, {decimal[2]})"
     if type_name.startswith("timestamp["):
         return "DATETIME2(7)"
+    if type_name == "time" or type_name.startswith("time["):
+        return "TIME"
     if type_name.startswith(("list<", "struct<", "map<")) or type_name == "null":
         return f"VARCHAR(8000) COLLATE {UTF8_COLLATION}"
     raise ValueError(f"column `{column.name}` has type `{type_name}`, which has no T-SQL mapping in activities.load.ddl")

@@ -2,7 +2,7 @@
 
 Type names are Arrow's, normalised so that what the transform declares and what a Parquet writer reads
 back compare equal: ``string`` (also for ``large_string``), ``binary``, ``bool``, ``int8``…``int64``,
-``uint8``…``uint64``, ``float16``/``float32``/``float64``, ``date``, ``time``, ``timestamp[us]`` or
+``uint8``…``uint64``, ``float16``/``float32``/``float64``, ``date``, ``time[ms]``/``time[us]``/``time[ns]``, ``timestamp[us]`` or
 ``timestamp[us, tz=UTC]``, ``decimal(p,s)``, ``list<T>``, ``map<K, V>``, ``struct<a: T, b: T>``, ``null``.
 
 The stored form (``serving/_schemas/<table>/<snapshot_date>.json``) is::

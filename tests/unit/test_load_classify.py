@@ -66,7 +66,7 @@ def test_when_a_column_is_dropped_then_breaking_naming_table_and_column() -> Non
         ("float32", "float64", "widened", ADDITIVE),
         ("int32", "float64", "widened", ADDITIVE),
         ("int64", "float64", "retyped", BREAKING),
-        ("date", "timestamp[us]", "retyped", BREAKING),
+        ("date", "timestamp[us, tz=UTC]", "retyped", BREAKING),
         ("decimal(10,2)", "decimal(12,2)", "widened", ADDITIVE),
         ("decimal(10,2)", "decimal(10,3)", "retyped", BREAKING),
         ("timestamp[ms, tz=UTC]", "timestamp[us, tz=UTC]", "widened", ADDITIVE),
@@ -112,3 +112,37 @@ def test_when_a_schema_round_trips_through_json_then_it_is_equal() -> None:
 def test_when_a_stored_schema_lacks_columns_then_the_error_names_the_document() -> None:
     with pytest.raises(SchemaFormatError, match="serving/_schemas/tracks/2026-11-24.json: needs a string `table`"):
         TableSchema.from_json({"table": "tracks"}, "serving/_schemas/tracks/2026-11-24.json")
+
+
+# Microsoft Learn, "OPENROWSET function in serverless SQL pool" (Parquet type mapping): nanosecond TIMESTAMP and
+# TIME are not supported, and a TIMESTAMP not adjusted to UTC is read as bigint.
+@pytest.mark.parametrize(
+    ("before", "after", "reason"),
+    [
+        ("timestamp[us, tz=UTC]", "timestamp[ns, tz=UTC]", "nanosecond"),
+        ("timestamp[us]", "timestamp[ns]", "nanosecond"),
+        ("time[us]", "time[ns]", "nanosecond"),
+        ("timestamp[us, tz=UTC]", "timestamp[us]", "bigint"),
+        ("list<string>", "list<timestamp[ns, tz=UTC]>", "nanosecond"),
+    ],
+)
+def test_when_a_column_becomes_unreadable_by_serverless_then_breaking_even_where_it_widens(
+    before: str, after: str, reason: str
+) -> None:
+    result = classify(_schema(("x", before)), _schema(("x", after)))
+
+    assert result.kind == BREAKING
+    (unreadable,) = [c for c in result.changes if c.change == "unreadable"]
+    assert reason in unreadable.describe() and "`x`" in unreadable.describe()
+
+
+def test_when_a_new_table_has_a_nanosecond_timestamp_then_it_is_breaking_not_new() -> None:
+    result = classify(None, _schema(("played_at", "timestamp[ns, tz=UTC]"), ("track_id", "string")))
+
+    assert result.kind == BREAKING and [c.column for c in result.breaking_changes] == ["played_at"]
+
+
+def test_when_timestamps_are_utc_microseconds_then_serverless_reads_them() -> None:
+    result = classify(None, _schema(("played_at", "timestamp[us, tz=UTC]"), ("at", "timestamp[ms, tz=UTC]")))
+
+    assert result.kind == NEW
