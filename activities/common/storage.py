@@ -55,6 +55,11 @@ class Storage(Protocol):
 
     def delete(self, container: str, path: str) -> None: ...
 
+    def delete_abandoned_writes(self, container: str, prefix: str, before: datetime) -> list[str]:
+        """Remove the leftovers of writes that never completed (started before ``before``) under ``prefix``;
+        returns their paths. Only a caller that knows no write under ``prefix`` is still in flight may call it."""
+        ...
+
 
 # -- names -----------------------------------------------------------------------------------
 
@@ -223,6 +228,29 @@ class LocalFolderStorage:
         with _os_errors("delete", container, path):
             target.unlink(missing_ok=True)
 
+    def delete_abandoned_writes(self, container: str, prefix: str, before: datetime) -> list[str]:
+        """``.tmp-*`` files a killed writer left (write_bytes renames them into place when it completes)."""
+        check_container(container, "clean")
+        check_prefix(container, prefix)
+        base = self.root / container
+        folder, _, _ = prefix.rpartition("/")
+        start = base / folder if folder else base
+        removed = []
+        with _os_errors("clean", container, prefix):
+            if not start.is_dir():
+                return []
+            for dirpath, _dirnames, filenames in os.walk(start):
+                for file_name in filenames:
+                    full = Path(dirpath, file_name)
+                    name = full.relative_to(base).as_posix()
+                    if not file_name.startswith(_TEMP_PREFIX) or not name.startswith(prefix):
+                        continue
+                    with suppress(FileNotFoundError):
+                        if _mtime(full.stat().st_mtime) < before:
+                            full.unlink()
+                            removed.append(name)
+        return sorted(removed)
+
 
 def _mtime(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC)
@@ -338,6 +366,13 @@ class AzureBlobStorage:
             # Deleting what is not there is not an error (as locally).
             with suppress(ResourceNotFoundError):
                 self._service.get_blob_client(container, path).delete_blob()
+
+    def delete_abandoned_writes(self, container: str, prefix: str, before: datetime) -> list[str]:
+        """Nothing to remove: a blob appears only when its upload commits, and the service discards uncommitted
+        blocks after seven days (Microsoft Learn, "Put Block" REST API)."""
+        check_container(container, "clean")
+        check_prefix(container, prefix)
+        return []
 
 
 @contextmanager

@@ -12,16 +12,26 @@ then, only if no table is ``breaking``, publishes every table: staged files beco
 stored as ``_schemas/<table>/<date>.json``, and the staging folder is emptied. On a breaking change it fails
 naming each table and column, and publishes nothing, so serving and its views keep the last good snapshot.
 
-customOutput ``views`` holds the DDL (activities.load.ddl) of every table whose view must be created or
-altered: new tables and additive changes in the newest snapshot, and tables whose previous load stopped before
-recording its lineage (its view refresh may have failed). The pipeline's Script activity runs it.
+Only once every table is in place does it add the snapshot to the published-snapshots pointer
+(activities.load.published), its last write: the views show only listed snapshots, so a failure anywhere
+before leaves analysts on the previous whole snapshot. Then it removes what earlier killed or failed loads
+left behind (activities.load.orphans; customOutput ``removed``). "Previous schema" means that of the latest
+*published* snapshot: a half-published one never defines a view.
+
+customOutput ``views`` holds the DDL (activities.load.ddl) of every table whose all-snapshots view must be
+created or altered: new tables and additive changes in the newest snapshot, and tables whose previous load
+stopped before recording its lineage (its view refresh may have failed). ``latestViews`` holds the
+``<table>_latest`` view of every table when this snapshot is the newest published one. The pipeline's Script
+activities run both.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from activities.common.context import ActivityContext
@@ -31,7 +41,7 @@ from activities.common.storage import Storage
 from activities.load.arrow_types import parquet_footer, schema_from_arrow
 from activities.load.classify import BREAKING, Classification, classify
 from activities.load.config import LoadConfig
-from activities.load.ddl import view_ddl, view_name
+from activities.load.ddl import latest_view_ddl, latest_view_name, view_ddl, view_name
 from activities.load.errors import (
     BreakingSchemaChangeError,
     SchemaHistoryError,
@@ -47,6 +57,8 @@ from activities.load.layout import (
     schema_date,
     schema_path,
 )
+from activities.load.orphans import remove_orphans
+from activities.load.published import read_published, write_published
 from activities.load.schema import SchemaFormatError, TableSchema
 from activities.load.storage_io import marker_tables, open_load_storage, read_marker
 
@@ -108,10 +120,13 @@ def infer_table(storage: Storage, container: str, table: str, files: list[str]) 
     return StagedTable(table, tuple(files), schema, rows)
 
 
-def previous_schema(storage: Storage, container: str, table: str, snapshot_date: str) -> PreviousSchema:
+def previous_schema(
+    storage: Storage, container: str, table: str, snapshot_date: str, published: Collection[str]
+) -> PreviousSchema:
+    """The schema stored with the latest published snapshot <= ``snapshot_date`` that has this table."""
     dates = sorted(
         date for blob in storage.list_blobs(container, f"{SCHEMAS_FOLDER}/{table}/")
-        if (date := schema_date(blob.path)) is not None
+        if (date := schema_date(blob.path)) is not None and date in published
     )
     older = [date for date in dates if date <= snapshot_date]
     newer = any(date > snapshot_date for date in dates)
@@ -185,10 +200,11 @@ def check_and_publish(context: ActivityContext) -> dict[str, Any]:
     if not staged_paths:
         raise StagingError(f"the data flow staged nothing under {config.staging_blob} for snapshot {config.snapshot_date}")
 
+    published = read_published(storage, config.serving_container)
     checked: list[tuple[StagedTable, Classification, PreviousSchema]] = []
     for table, paths in staged_paths.items():
         staged = infer_table(storage, config.serving_container, table, paths)
-        previous = previous_schema(storage, config.serving_container, table, config.snapshot_date)
+        previous = previous_schema(storage, config.serving_container, table, config.snapshot_date, published)
         classification = classify(previous.schema, staged.schema)
         log.info("table %s: %d rows, schema %s", table, staged.rows, classification.describe())
         checked.append((staged, classification, previous))
@@ -210,11 +226,37 @@ def check_and_publish(context: ActivityContext) -> dict[str, Any]:
             })
         log.info("published %s/%s (%s)", config.serving_container,
                  partition_prefix(staged.table, config.snapshot_date), classification.kind)
+
+    # The switch: one write makes the whole snapshot visible (see activities.load.published).
+    published[config.snapshot_date] = config.run_id
+    pointer = write_published(storage, config.serving_container, published, datetime.now(UTC))
+    log.info("snapshot %s published (%s lists %d snapshots)", config.snapshot_date, pointer, len(published))
+    newest = max(published) == config.snapshot_date
+    latest_views = [
+        {
+            "table": staged.table,
+            "view": latest_view_name(staged.table, config.view_schema),
+            "snapshotDate": config.snapshot_date,
+            "ddl": latest_view_ddl(staged.schema, config.snapshot_date, view_schema=config.view_schema,
+                                   data_source=config.view_data_source),
+        }
+        for staged, _, _ in checked
+    ] if newest else []
+
+    removed = remove_orphans(storage, config.serving_container, own_staging=config.staging_folder,
+                             published=set(published), now=datetime.now(UTC))
+    for kind, paths in removed.to_json().items():
+        for path in paths:
+            log.info("removed orphan (%s): %s", kind, path)
     return {
         "snapshotDate": config.snapshot_date,
         "stagingFolder": config.staging_blob,
         "tables": tables,
         "views": views,
+        "publishedPointer": pointer,
+        "publishedSnapshots": len(published),
+        "latestViews": latest_views,
+        "removed": removed.to_json(),
     }
 
 

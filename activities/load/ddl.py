@@ -4,9 +4,17 @@ One function, two users: ``python -m activities.load.generate`` writes the commi
 ``synapse/views/spotify.<table>.sql`` from the curated schemas, and the load pipeline's schema check
 emits the same DDL for a table whose schema is new or changed compatibly (the Script activity runs it).
 
-The view reads every snapshot of the table through OPENROWSET with an explicit WITH column list (types
-fixed by the schema, not inferred per query) and exposes the folder's ``snapshot_date=`` value as
-``snapshot_date`` through ``filepath(1)``, so a filter on it reads only that snapshot's files.
+Two views per table, both through OPENROWSET with an explicit WITH column list (types fixed by the schema,
+not inferred per query):
+
+- ``<schema>.<table>``: every *published* snapshot. The folder's ``snapshot_date=`` value is ``snapshot_date``
+  (``filepath(1)``), so a literal filter on it reads only that snapshot's files; the view keeps only the dates
+  listed in the published-snapshots pointer (``_published/snapshots.parquet``, written by the load after all
+  of a snapshot's tables), so a snapshot half-published by a failed load is never seen.
+- ``<schema>.<table>_latest``: the latest published snapshot only, its date a literal in the BULK path, so the
+  pool lists and reads that folder alone (Microsoft Learn, "Best practices for serverless SQL pool": filter on
+  partition columns with literals; a subquery in the filter can prevent partition elimination). The load
+  regenerates it after publishing each newer snapshot.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ _SIMPLE = {
     "binary": "VARBINARY(8000)",
 }
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # T-SQL reserved keywords (a column named like one is bracket-quoted).
 _RESERVED_WORDS = """
@@ -54,8 +63,16 @@ WHILE WITH WITHIN WRITETEXT
 _RESERVED = frozenset(_RESERVED_WORDS.split())
 
 
+LATEST_SUFFIX = "_latest"
+PUBLISHED_POINTER = "_published/snapshots.parquet"  # see activities.load.published
+
+
 def view_name(table: str, view_schema: str = VIEW_SCHEMA) -> str:
     return f"{view_schema}.{table}"
+
+
+def latest_view_name(table: str, view_schema: str = VIEW_SCHEMA) -> str:
+    return f"{view_schema}.{table}{LATEST_SUFFIX}"
 
 
 def view_file_name(table: str, view_schema: str = VIEW_SCHEMA) -> str:
@@ -100,31 +117,75 @@ def quote(name: str) -> str:
 def view_ddl(
     schema: TableSchema, *, view_schema: str = VIEW_SCHEMA, data_source: str = DATA_SOURCE
 ) -> str:
-    """``CREATE OR ALTER VIEW <schema>.<table>`` over ``<table>/snapshot_date=*/*.parquet`` in ``data_source``.
+    """``CREATE OR ALTER VIEW <schema>.<table>`` over ``<table>/snapshot_date=*/*.parquet`` in ``data_source``,
+    limited to the published snapshots.
 
     A ``snapshot_date`` column in ``schema`` is skipped: the view takes it from the folder name.
     """
-    columns = [column for column in schema.columns if column.name != PARTITION_COLUMN]
-    if not columns:
-        raise ValueError(f"table `{schema.table}` has no columns besides {PARTITION_COLUMN}: nothing to view")
+    columns = _columns(schema)
     select = ",\n".join(
         [f"    CAST(r.filepath(1) AS DATE) AS {PARTITION_COLUMN}"] + [f"    r.{quote(c.name)}" for c in columns]
     )
-    with_list = ",\n".join(f"    {quote(c.name)} {sql_type(c)}" for c in columns)
     return (
-        f"-- Serving table `{schema.table}`, one row per row of each snapshot. Generated from its schema by\n"
-        "-- activities.load.ddl (python -m activities.load.generate); do not edit by hand. `snapshot_date` comes\n"
-        "-- from the folder name (filepath(1)), so a filter on it reads only that snapshot's files.\n"
+        f"-- Serving table `{schema.table}`, one row per row of each published snapshot. Generated from its schema\n"
+        "-- by activities.load.ddl (python -m activities.load.generate); do not edit by hand. `snapshot_date` comes\n"
+        "-- from the folder name (filepath(1)), so a literal filter on it reads only that snapshot's files; only\n"
+        f"-- snapshots listed in {PUBLISHED_POINTER} (written last by each load) are visible.\n"
         f"CREATE OR ALTER VIEW {view_name(schema.table, view_schema)} AS\n"
         "SELECT\n"
         f"{select}\n"
+        f"{_openrowset(schema.table, f'{PARTITION_COLUMN}=*', columns, data_source)}\n"
+        f"WHERE CAST(r.filepath(1) AS DATE) IN (\n"
+        "    SELECT p.snapshot_date\n"
+        "    FROM OPENROWSET(\n"
+        f"        BULK '{PUBLISHED_POINTER}',\n"
+        f"        DATA_SOURCE = '{data_source}',\n"
+        "        FORMAT = 'PARQUET'\n"
+        "    ) WITH (\n"
+        "        snapshot_date DATE\n"
+        "    ) AS p\n"
+        ");\n"
+    )
+
+
+def latest_view_ddl(
+    schema: TableSchema, snapshot_date: str, *, view_schema: str = VIEW_SCHEMA, data_source: str = DATA_SOURCE
+) -> str:
+    """``CREATE OR ALTER VIEW <schema>.<table>_latest`` over ``<table>/snapshot_date=<date>/*.parquet`` only."""
+    if not _DATE.match(snapshot_date):
+        raise ValueError(f"snapshot date {snapshot_date!r} of table `{schema.table}` is not YYYY-MM-DD")
+    columns = _columns(schema)
+    select = ",\n".join(
+        [f"    CAST('{snapshot_date}' AS DATE) AS {PARTITION_COLUMN}"] + [f"    r.{quote(c.name)}" for c in columns]
+    )
+    return (
+        f"-- Serving table `{schema.table}`, latest published snapshot ({snapshot_date}) only. Regenerated by\n"
+        "-- the load (activities.load.ddl) after each newer snapshot is published: the literal path makes the pool\n"
+        "-- read that snapshot's files and nothing else.\n"
+        f"CREATE OR ALTER VIEW {latest_view_name(schema.table, view_schema)} AS\n"
+        "SELECT\n"
+        f"{select}\n"
+        f"{_openrowset(schema.table, f'{PARTITION_COLUMN}={snapshot_date}', columns, data_source)};\n"
+    )
+
+
+def _columns(schema: TableSchema) -> list[Column]:
+    columns = [column for column in schema.columns if column.name != PARTITION_COLUMN]
+    if not columns:
+        raise ValueError(f"table `{schema.table}` has no columns besides {PARTITION_COLUMN}: nothing to view")
+    return columns
+
+
+def _openrowset(table: str, partition: str, columns: list[Column], data_source: str) -> str:
+    with_list = ",\n".join(f"    {quote(c.name)} {sql_type(c)}" for c in columns)
+    return (
         "FROM OPENROWSET(\n"
-        f"    BULK '{schema.table}/{PARTITION_COLUMN}=*/*.parquet',\n"
+        f"    BULK '{table}/{partition}/*.parquet',\n"
         f"    DATA_SOURCE = '{data_source}',\n"
         "    FORMAT = 'PARQUET'\n"
         ") WITH (\n"
         f"{with_list}\n"
-        ") AS r;\n"
+        ") AS r"
     )
 
 
@@ -133,5 +194,6 @@ def _is_spotify_id(name: str) -> bool:
 
 
 __all__ = [
-    "DATA_SOURCE", "PARTITION_COLUMN", "VIEW_SCHEMA", "quote", "sql_type", "view_ddl", "view_file_name", "view_name",
+    "DATA_SOURCE", "LATEST_SUFFIX", "PARTITION_COLUMN", "PUBLISHED_POINTER", "VIEW_SCHEMA", "latest_view_ddl",
+    "latest_view_name", "quote", "sql_type", "view_ddl", "view_file_name", "view_name",
 ]

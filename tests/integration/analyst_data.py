@@ -17,6 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from activities.common.storage import LocalFolderStorage
+from activities.load.published import write_published
 from activities.transform.countries import country_name
 from activities.transform.schemas import TABLES
 
@@ -180,8 +182,11 @@ def write_snapshot(root: Path, containers: tuple[str, ...], day: date, rows: Row
 
 
 def write_catalogue(root: Path, containers: tuple[str, ...] = ("curated", "serving")) -> Rows:
-    """Both snapshots under `root`; returns the latest snapshot's rows."""
+    """Both snapshots under `root`, published as the load publishes them; returns the latest snapshot's rows."""
     latest = catalogue()
     write_snapshot(root, containers, PREVIOUS, previous_snapshot(latest))
     write_snapshot(root, containers, LATEST, latest)
+    if "serving" in containers:
+        published = {PREVIOUS.isoformat(): "load-previous", LATEST.isoformat(): "load-latest"}
+        write_published(LocalFolderStorage(root), "serving", published, datetime(2026, 12, 5, tzinfo=UTC))
     return latest

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from activities.load.ddl import latest_view_ddl
+from activities.load.generate import curated_tables
 from activities.transform.schemas import TABLES
 from env_config import load_config, sql_variables
 from local_run.analyst import chart_spec, query_chart
@@ -40,6 +42,8 @@ def pool(root: Path) -> LocalServerlessPool:
     pool = LocalServerlessPool(root, data_sources_from_setup(setup, sql_variables(load_config("local"))))
     pool.create_views(SYNAPSE / "views")
     _bind_missing_views(pool, root)
+    for schema in curated_tables().values():  # as the load switches them after publishing LATEST
+        pool.create_view(latest_view_ddl(schema, LATEST.isoformat()))
     return pool
 
 

@@ -7,10 +7,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from activities.common.context import load_context
+from activities.common.errors import StorageError
+from activities.common.storage import LocalFolderStorage
+from activities.load.check import check_and_publish
 from activities.transform.schemas import NATURAL_KEYS, TABLES
 from local_adf_runner.monitor import PipelineRun
 from tests.integration.load_fixtures import ROWS, LoadHarness, load_harness
@@ -143,3 +149,113 @@ def test_when_the_previous_load_stopped_before_its_lineage_then_the_next_load_re
     views = check.output["customOutput"]["views"]
     assert {v["table"] for v in views} == set(TABLES) and {v["classification"] for v in views} == {"unchanged"}
     assert len(harness.query("SELECT * FROM spotify.tracks")) == ROWS
+
+
+# -- atomic serving (issue 12 item 1) and orphans (issue 12 item 2) ------------------------------------------
+
+
+class _FailingStorage(LocalFolderStorage):
+    """Fails the first write under ``fail_prefix``: a crash between two tables' publishes."""
+
+    def __init__(self, root: Path, fail_prefix: str) -> None:
+        super().__init__(root)
+        self.fail_prefix = fail_prefix
+
+    def write_bytes(self, container: str, path: str, data: bytes, *, metadata: Any = None) -> Any:
+        if container == "serving" and path.startswith(self.fail_prefix):
+            raise StorageError(f"cannot write {container}/{path}: injected failure", operation="write",
+                               container=container, path=path)
+        return super().write_bytes(container, path, data, metadata=metadata)
+
+
+def _files(folder: Path) -> list[Path]:
+    """Files under ``folder`` (blob storage has no empty folders; the local stand-in may keep them)."""
+    return [path for path in folder.rglob("*") if path.is_file()]
+
+
+def _stage(harness: LoadHarness, snapshot: str, run_id: str) -> None:
+    """What Df_Load_Serving does for ``snapshot``: every curated table into the run's staging folder."""
+    harness.lake.write_snapshot(snapshot)
+    harness.lake.write_marker(snapshot)
+    for table in TABLES:
+        source = harness.lake.root / "curated" / table / f"snapshot_date={snapshot}" / "part-00000.parquet"
+        target = harness.lake.root / "serving" / "_staging" / f"run_id={run_id}" / table / f"snapshot_date={snapshot}"
+        target.mkdir(parents=True)
+        data = pq.read_table(source).drop(["snapshot_date"])
+        nullable = pa.schema([field.with_nullable(True) for field in data.schema])  # as Spark writes it
+        pq.write_table(data.cast(nullable), target / "part-00000.parquet")
+
+
+def _check_in_process(harness: LoadHarness, tmp_path: Path, snapshot: str, run_id: str, fail_prefix: str) -> None:
+    properties = {
+        "snapshotDate": snapshot, "runId": run_id, "servingContainer": "serving", "storageLinkedService": "Ls_Blob_Storage",
+        "snapshotMarker": f"curated/_snapshots/snapshot_date={snapshot}/_SUCCESS", "stagingFolder": f"_staging/run_id={run_id}",
+    }
+    task = tmp_path / f"task-{run_id}"
+    task.mkdir()
+    (task / "activity.json").write_text(json.dumps({
+        "name": "Check serving schemas", "type": "Custom",
+        "typeProperties": {"command": "python -m activities.load.check", "extendedProperties": properties}}))
+    storage = _FailingStorage(harness.lake.root, fail_prefix)
+    with mock.patch("activities.load.check.open_load_storage", lambda context, config: storage):
+        check_and_publish(load_context(task))
+
+
+def test_when_a_load_fails_between_two_table_publishes_then_the_views_stay_on_the_previous_whole_snapshot(
+    tmp_path: Path,
+) -> None:
+    harness = load_harness(tmp_path)
+    harness.land(FIRST)
+    _stage(harness, SECOND, "killed-run")
+
+    # Tables publish in name order: albums and artists of SECOND are in place when tracks fails.
+    with pytest.raises(StorageError, match="injected failure"):
+        _check_in_process(harness, tmp_path, SECOND, "killed-run", f"tracks/snapshot_date={SECOND}/")
+
+    assert (harness.lake.root / "serving" / "albums" / f"snapshot_date={SECOND}" / "part-00000.parquet").exists()
+    for table in ("albums", "tracks", "artists"):
+        for view in (table, f"{table}_latest"):
+            dates = harness.query(f"SELECT DISTINCT snapshot_date FROM spotify.{view}")
+            assert [str(r["snapshot_date"]) for r in dates] == [FIRST], view
+    joined = harness.query(
+        "SELECT COUNT(*) AS n FROM spotify.tracks AS t JOIN spotify.albums AS al "
+        "ON al.album_id = t.album_id AND al.snapshot_date = t.snapshot_date")
+    assert joined == [{"n": ROWS}]
+
+    (rerun,) = harness.land(SECOND)
+
+    assert rerun.status == "Succeeded", rerun.message
+    for view in ("albums", "tracks"):
+        assert {str(r["snapshot_date"]) for r in harness.query(f"SELECT snapshot_date FROM spotify.{view}")} == {FIRST, SECOND}
+        assert {str(r["snapshot_date"]) for r in harness.query(f"SELECT snapshot_date FROM spotify.{view}_latest")} == {SECOND}
+    (check,) = [a for a in harness.runner.monitor.activity_runs(rerun.runId) if a.activityName == "Check serving schemas"]
+    assert check.output["customOutput"]["removed"]["staging"] == ["serving/_staging/run_id=killed-run"]
+    assert not _files(harness.lake.root / "serving" / "_staging" / "run_id=killed-run")
+
+
+def test_when_a_later_snapshot_loads_then_what_killed_loads_left_is_removed_and_reported(tmp_path: Path) -> None:
+    harness = load_harness(tmp_path)
+    harness.land(FIRST)
+    # A load of SECOND killed after publishing albums (never rerun), a killed writer's temporary file, and a
+    # data flow's output that no check published.
+    _stage(harness, SECOND, "killed-run")
+    with pytest.raises(StorageError):
+        _check_in_process(harness, tmp_path, SECOND, "killed-run", f"artists/snapshot_date={SECOND}/")
+    temporary = harness.lake.root / "serving" / "_schemas" / "tracks" / ".tmp-abc123"
+    temporary.write_text("{")
+    third = "2026-11-25"
+
+    (run,) = harness.land(third)
+
+    assert run.status == "Succeeded", run.message
+    (check,) = [a for a in harness.runner.monitor.activity_runs(run.runId) if a.activityName == "Check serving schemas"]
+    removed = check.output["customOutput"]["removed"]
+    assert removed["staging"] == ["serving/_staging/run_id=killed-run"]
+    assert f"serving/albums/snapshot_date={SECOND}" in removed["unpublished"]
+    assert f"serving/_schemas/albums/{SECOND}.json" in removed["unpublished"]
+    assert removed["abandonedWrites"] == ["serving/_schemas/tracks/.tmp-abc123"]
+    assert not temporary.exists() and not _files(harness.lake.root / "serving" / "albums" / f"snapshot_date={SECOND}")
+    assert [str(r["snapshot_date"]) for r in harness.query("SELECT DISTINCT snapshot_date FROM spotify.albums ORDER BY 1")] \
+        == [FIRST, third]
+    # The albums schema of the half-published SECOND never became the "previous" one.
+    assert _json(harness, "serving", f"_schemas/albums/{third}.json")["compared_with"] == f"serving/_schemas/albums/{FIRST}.json"

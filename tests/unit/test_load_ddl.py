@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from activities.load.ddl import sql_type, view_ddl
+from activities.load.ddl import latest_view_ddl, sql_type, view_ddl
 from activities.load.schema import Column, TableSchema
 from local_synapse.translate import translate_view
 
@@ -35,8 +35,41 @@ def test_when_generating_a_view_then_columns_are_explicit_and_snapshot_date_come
         "    name VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,\n"
         "    popularity SMALLINT,\n"
         "    genres VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8\n"
+        ") AS r\n"
+        "WHERE CAST(r.filepath(1) AS DATE) IN (\n"
+        "    SELECT p.snapshot_date\n"
+        "    FROM OPENROWSET(\n"
+        "        BULK '_published/snapshots.parquet',\n"
+        "        DATA_SOURCE = 'spotify_serving',\n"
+        "        FORMAT = 'PARQUET'\n"
+        "    ) WITH (\n"
+        "        snapshot_date DATE\n"
+        "    ) AS p\n"
+        ");\n"
+    )
+
+
+def test_when_generating_the_latest_view_then_its_path_and_snapshot_date_are_literals() -> None:
+    schema = TableSchema("tracks", (Column("track_id", "string", False), Column("snapshot_date", "date")))
+
+    ddl = latest_view_ddl(schema, "2026-12-05")
+
+    body = ddl[ddl.index("CREATE OR ALTER VIEW"):]
+    assert body == (
+        "CREATE OR ALTER VIEW spotify.tracks_latest AS\n"
+        "SELECT\n"
+        "    CAST('2026-12-05' AS DATE) AS snapshot_date,\n"
+        "    r.track_id\n"
+        "FROM OPENROWSET(\n"
+        "    BULK 'tracks/snapshot_date=2026-12-05/*.parquet',\n"
+        "    DATA_SOURCE = 'spotify_serving',\n"
+        "    FORMAT = 'PARQUET'\n"
+        ") WITH (\n"
+        "    track_id VARCHAR(22) COLLATE Latin1_General_100_BIN2_UTF8\n"
         ") AS r;\n"
     )
+    with pytest.raises(ValueError, match="not YYYY-MM-DD"):
+        latest_view_ddl(schema, "2026-12-05' OR 1=1 --")
 
 
 def test_when_a_column_is_a_reserved_word_then_it_is_bracket_quoted() -> None:
@@ -67,5 +100,6 @@ def test_when_a_generated_view_is_translated_for_duckdb_then_it_reads_the_servin
     view = translate_view(ddl, lambda ds, bulk: located.append((ds, bulk)) or f"/s/{bulk}")
 
     assert view.name == "spotify.tracks"
-    assert located == [("spotify_serving", "tracks/snapshot_date=*/*.parquet")]
+    assert sorted(located) == [("spotify_serving", "_published/snapshots.parquet"),
+                              ("spotify_serving", "tracks/snapshot_date=*/*.parquet")]
     assert "to_json" in view.sql

@@ -48,7 +48,8 @@ def test_when_each_committed_view_is_translated_for_duckdb_then_it_reads_the_ser
         view = translate_view(path.read_text(), locate)
 
         assert view.name == path.stem
-        assert located == [("spotify_serving", f"{path.stem.split('.', 1)[1]}/snapshot_date=*/*.parquet")]
+        assert sorted(located) == [("spotify_serving", "_published/snapshots.parquet"),
+                                   ("spotify_serving", f"{path.stem.split('.', 1)[1]}/snapshot_date=*/*.parquet")]
 
 
 def test_when_the_committed_data_flow_is_parsed_then_it_loads_every_curated_table_and_runs_locally() -> None:
