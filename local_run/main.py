@@ -36,7 +36,7 @@ from spotify_twin.truth import run_record_path, served_so_far
 
 ROOT = Path(__file__).resolve().parent.parent
 # The analyst queries whose results the terminal summary prints (the report shows them all).
-SUMMARY_QUERIES = ("01_album_size_and_explicit_share", "02_top_artists_per_market")
+SUMMARY_QUERIES = ("01_album_size_and_explicit_share", "02_user_top_artists_by_listening")
 QUARANTINE_CONTAINER = "quarantine"
 # Secrets the local Key Vault stand-in (<workdir>/keyvault/, one file per secret) holds for Azurite runs.
 STORAGE_SECRET = "storage-connection-string"
@@ -150,7 +150,8 @@ def _run(args: argparse.Namespace) -> int:
         local_root = _local_copy(storage, workdir, args.storage, config.storage.curated_container)
         tables = _curated_counts(local_root / config.storage.curated_container, args.date)
         truth_check = _truth_check(workdir, args, local_root / config.storage.curated_container)
-        queries = run_analyst_queries(pool, ROOT / "synapse" / "queries")
+        queries = run_analyst_queries(pool, ROOT / "synapse" / "queries",
+                                      _pool_root(workdir, args.storage) / config.storage.serving_container)
         _print_summary(tables, truth_check, queries)
         report = write_report(
             workdir / "report.html", title=f"Spotify pipeline, local run {args.date}", runs=runner.monitor.to_json(),
@@ -270,12 +271,17 @@ def _truth_check(workdir: Path, args: argparse.Namespace, curated: Path) -> dict
     return check
 
 
+def _pool_root(workdir: Path, kind: str) -> Path:
+    """Where the local pool reads the containers: the storage folder, or Azurite's mirror in the workdir."""
+    return workdir / "storage" if kind == "local" else workdir / "azurite-mirror"
+
+
 def _synapse_pool(config: EnvironmentConfig, workdir: Path, storage: Storage, kind: str) -> LocalServerlessPool:
     """The local Synapse serverless pool, as deploy sets it up: a persistent DuckDB database in the workdir where
     PL_Load_Spotify's Script activities create the views the summary then queries. DuckDB reads files: with
     Azurite, the serving container is mirrored into the workdir before every statement."""
     setup = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "synapse" / "setup").glob("*.sql")))
-    root = workdir / "storage" if kind == "local" else workdir / "azurite-mirror"
+    root = _pool_root(workdir, kind)
     serving = config.storage.serving_container
     pool = LocalServerlessPool(
         root, data_sources_from_setup(setup, sql_variables(config)),

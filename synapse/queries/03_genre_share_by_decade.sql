@@ -1,16 +1,16 @@
 -- Question: How has the genre mix changed over time: what share of each release decade's albums belongs to each genre family?
 -- Chart: line x=release_decade value=share series=genre_family top=8
+-- Access mode: extended
 -- An album's genre family is its primary artist's; albums whose artist has no genre count as `unclassified`.
 WITH album_genres AS (
     SELECT
         al.album_id,
         al.release_decade,
         COALESCE(ar.genre_family, 'unclassified') AS genre_family
-    FROM spotify.albums AS al
-    LEFT JOIN spotify.artists AS ar
-        ON ar.artist_id = al.primary_artist_id AND ar.snapshot_date = al.snapshot_date
-    WHERE al.snapshot_date = (SELECT MAX(snapshot_date) FROM spotify.albums)
-      AND al.release_decade IS NOT NULL
+    FROM spotify.albums_latest AS al
+    LEFT JOIN spotify.artists_latest AS ar
+        ON ar.artist_id = al.primary_artist_id
+    WHERE al.release_decade IS NOT NULL
 )
 SELECT
     release_decade,

@@ -1,5 +1,6 @@
 -- Question: What are the playlists made of (tracks, artists, albums, explicit share), and how fresh are they (days since the last addition, share of tracks released in the past year)?
 -- Chart: bar label=playlist_name value=days_since_last_added top=25
+-- Access mode: development
 -- Shares are over the playlist's tracks that the catalogue knows (tracks and albums of the same snapshot);
 -- episodes and local files are left out.
 WITH items AS (
@@ -12,13 +13,12 @@ WITH items AS (
         t.album_id,
         t.explicit,
         al.release_date
-    FROM spotify.playlist_items AS pi
-    LEFT JOIN spotify.tracks AS t
-        ON t.track_id = pi.track_id AND t.snapshot_date = pi.snapshot_date
-    LEFT JOIN spotify.albums AS al
-        ON al.album_id = t.album_id AND al.snapshot_date = t.snapshot_date
-    WHERE pi.snapshot_date = (SELECT MAX(snapshot_date) FROM spotify.playlist_items)
-      AND pi.track_id IS NOT NULL
+    FROM spotify.playlist_items_latest AS pi
+    LEFT JOIN spotify.tracks_latest AS t
+        ON t.track_id = pi.track_id
+    LEFT JOIN spotify.albums_latest AS al
+        ON al.album_id = t.album_id
+    WHERE pi.track_id IS NOT NULL
 )
 SELECT
     p.playlist_id,
@@ -32,7 +32,7 @@ SELECT
     CAST(SUM(CASE WHEN DATEDIFF(day, i.release_date, i.snapshot_date) <= 365 THEN 1 ELSE 0 END) AS FLOAT)
         / NULLIF(COUNT(i.release_date), 0) AS released_past_year_share
 FROM items AS i
-JOIN spotify.playlists AS p
-    ON p.playlist_id = i.playlist_id AND p.snapshot_date = i.snapshot_date
+JOIN spotify.playlists_latest AS p
+    ON p.playlist_id = i.playlist_id
 GROUP BY p.playlist_id, p.name, p.followers
 ORDER BY days_since_last_added, p.playlist_id;

@@ -1,5 +1,6 @@
 -- Question: How many new releases does each market get per release week (weeks start on Monday)?
 -- Chart: line x=week_start value=releases series=market
+-- Access mode: extended
 -- 1900-01-01 was a Monday: subtracting the days since then modulo 7 gives each date's Monday,
 -- independent of the server's DATEFIRST setting. New releases fetched without a country are Spotify's
 -- global list: they count under `global`.
@@ -9,11 +10,10 @@ WITH releases AS (
         al.album_type,
         CAST(DATEADD(day, -(DATEDIFF(day, CAST('1900-01-01' AS DATE), al.release_date) % 7), al.release_date) AS DATE)
             AS week_start
-    FROM spotify.new_releases AS nr
-    JOIN spotify.albums AS al
-        ON al.album_id = nr.album_id AND al.snapshot_date = nr.snapshot_date
-    WHERE nr.snapshot_date = (SELECT MAX(snapshot_date) FROM spotify.new_releases)
-      AND al.release_date IS NOT NULL
+    FROM spotify.new_releases_latest AS nr
+    JOIN spotify.albums_latest AS al
+        ON al.album_id = nr.album_id
+    WHERE al.release_date IS NOT NULL
 )
 SELECT
     market,

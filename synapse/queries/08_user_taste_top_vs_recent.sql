@@ -1,24 +1,23 @@
 -- Question: How does the genre-family mix of what the user played recently compare with that of their top artists and tracks?
 -- Chart: bar label=genre_family value=shift
+-- Access mode: extended
 -- A top artist counts under its own genre family, a top track or a play under its primary artist's.
 -- `shift` > 0: the user plays that family more now than their top items suggest.
 WITH top_items AS (
     SELECT COALESCE(ar.genre_family, 'unclassified') AS genre_family
-    FROM spotify.user_top_items AS ti
-    LEFT JOIN spotify.tracks AS t
-        ON t.track_id = ti.item_id AND t.snapshot_date = ti.snapshot_date
-    LEFT JOIN spotify.artists AS ar
-        ON ar.artist_id = COALESCE(t.primary_artist_id, ti.item_id) AND ar.snapshot_date = ti.snapshot_date
-    WHERE ti.snapshot_date = (SELECT MAX(snapshot_date) FROM spotify.user_top_items)
+    FROM spotify.user_top_items_latest AS ti
+    LEFT JOIN spotify.tracks_latest AS t
+        ON t.track_id = ti.item_id
+    LEFT JOIN spotify.artists_latest AS ar
+        ON ar.artist_id = COALESCE(t.primary_artist_id, ti.item_id)
 ),
 plays AS (
     SELECT COALESCE(ar.genre_family, 'unclassified') AS genre_family
-    FROM spotify.recently_played AS rp
-    LEFT JOIN spotify.tracks AS t
-        ON t.track_id = rp.track_id AND t.snapshot_date = rp.snapshot_date
-    LEFT JOIN spotify.artists AS ar
-        ON ar.artist_id = t.primary_artist_id AND ar.snapshot_date = rp.snapshot_date
-    WHERE rp.snapshot_date = (SELECT MAX(snapshot_date) FROM spotify.recently_played)
+    FROM spotify.recently_played_latest AS rp
+    LEFT JOIN spotify.tracks_latest AS t
+        ON t.track_id = rp.track_id
+    LEFT JOIN spotify.artists_latest AS ar
+        ON ar.artist_id = t.primary_artist_id
 ),
 top_share AS (
     SELECT genre_family, COUNT(*) AS items, CAST(COUNT(*) AS FLOAT) / SUM(COUNT(*)) OVER () AS share

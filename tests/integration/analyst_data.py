@@ -129,7 +129,7 @@ def catalogue(seed: int = 7) -> Rows:
                                        "episode_id": f"ep{n}", "track_id": None, "item_name": "An episode",
                                        "added_at": moment, "is_local": False})
     for time_range in ("short_term", "medium_term", "long_term"):
-        top = [("artists", a["artist_id"]) for a in rng.sample(artists, 8)] + [("tracks", t["track_id"]) for t in rng.sample(tracks, 10)]
+        top = [("artist", a["artist_id"]) for a in rng.sample(artists, 8)] + [("track", t["track_id"]) for t in rng.sample(tracks, 10)]
         for rank, (item_type, item_id) in enumerate(top, start=1):
             rows["user_top_items"].append({"user_id": "listener", "item_type": item_type, "time_range": time_range, "rank": rank,
                                            "item_id": item_id})
