@@ -2,12 +2,14 @@
 
 A query file's header names the question it answers and, optionally, how the report charts it:
 
-    -- Question: Which artists have the most followers in each market?
-    -- Chart: bar label=market,artist_name value=followers top=20
-    -- Chart: line x=decade value=avg_minutes series=album_type
+    -- Question: Which artists does the user listen to most?
+    -- Chart: bar label=artist_name value=plays top=20
+    -- Access mode: development
 
 `bar` draws one bar per row (label columns joined with " · "), `line` one line per `series` value
-over `x` (in the order the query returns them). Synapse ignores the comments; only the report reads them.
+over `x` (in the order the query returns them). `Access mode` is the Spotify access mode whose data the
+query needs (development or extended). Synapse ignores the comments; only the report reads them. With the
+serving folder given, each query also carries what it makes serverless SQL read (local_run.query_reads).
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from local_run.charts import bar_chart, line_chart
+from local_run.query_reads import QueryReads, QueryReadsError, query_reads
 from local_synapse import LocalServerlessPool, QueryResult, SqlTranslationError
 
-__all__ = ["AnalystQuery", "ChartSpec", "ChartSpecError", "chart_spec", "query_chart", "run_analyst_queries"]
+__all__ = [
+    "AnalystQuery", "ChartSpec", "ChartSpecError", "access_mode", "chart_spec", "query_chart", "run_analyst_queries",
+]
 
 _QUESTION = re.compile(r"^\s*--\s*Question:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 _CHART = re.compile(r"^\s*--\s*Chart:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+_ACCESS_MODE = re.compile(r"^\s*--\s*Access mode:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
 
 
 class ChartSpecError(ValueError):
@@ -48,8 +54,10 @@ class AnalystQuery:
     question: str
     sql: str  # the T-SQL as committed
     chart: ChartSpec | None
+    access_mode: str = ""  # its `-- Access mode:` header
     result: QueryResult | None = None
     error: str | None = None  # why the query could not run locally
+    reads: QueryReads | None = None  # what it makes serverless SQL read (None: not computed)
 
 
 def chart_spec(sql: str) -> ChartSpec | None:
@@ -67,16 +75,26 @@ def chart_spec(sql: str) -> ChartSpec | None:
     return ChartSpec(kind, tuple(label.split(",")), options["value"], options.get("series"), int(options.get("top", 20)))
 
 
-def run_analyst_queries(pool: LocalServerlessPool, queries_dir: Path) -> list[AnalystQuery]:
-    """Every `*.sql` in `queries_dir`, in name order; a query that fails carries its error instead of a result."""
+def access_mode(sql: str) -> str:
+    """The `-- Access mode:` header of a query file ("" when it has none)."""
+    match = _ACCESS_MODE.search(sql)
+    return match.group(1).lower() if match else ""
+
+
+def run_analyst_queries(pool: LocalServerlessPool, queries_dir: Path, serving: Path | None = None) -> list[AnalystQuery]:
+    """Every `*.sql` in `queries_dir`, in name order; a query that fails carries its error instead of a result.
+    ``serving``: the local folder of the serving container, to compute what each query reads."""
     found = []
     for path in sorted(queries_dir.glob("*.sql")):
         sql = path.read_text(encoding="utf-8")
         question = _QUESTION.search(sql)
-        base = AnalystQuery(path.stem, question.group(1).strip() if question else "", sql, chart_spec(sql))
+        base = AnalystQuery(path.stem, question.group(1).strip() if question else "", sql, chart_spec(sql),
+                            access_mode(sql))
         try:
+            if serving is not None:
+                base = replace(base, reads=query_reads(path.stem, sql, serving))
             found.append(replace(base, result=pool.run_file(path)))
-        except SqlTranslationError as exc:
+        except (SqlTranslationError, QueryReadsError) as exc:
             found.append(replace(base, error=str(exc)))
     return found
 

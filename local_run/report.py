@@ -24,6 +24,7 @@ from activities.common.errors import ActivityError
 from activities.common.storage import Storage
 from local_run.analyst import AnalystQuery, ChartSpecError, query_chart
 from local_run.charts import bar_chart, gantt_bars_from_runs, gantt_chart
+from local_run.query_reads import MB, MINIMUM_BILLED, SNAPSHOTS_PER_YEAR, billed, extended_only_columns
 
 __all__ = ["QuarantineCount", "SchemaChange", "quarantine_counts", "schema_changes", "write_report"]
 
@@ -183,6 +184,8 @@ def write_report(path: Path, *, title: str, runs: Mapping[str, Any], table_rows:
     ]
     if truth_check:
         sections.append(("truth", "Twin ground truth vs curated", _truth(truth_check)))
+    sections.append(("bytes", "Bytes each analyst query reads on Synapse serverless", _bytes_to_read(queries)))
+    sections.append(("access-modes", "Access modes", _access_modes(queries)))
     sections.append(("queries", "Analyst queries", _queries(queries)))
     nav = "".join(f'<a href="#{key}">{_e(name)}</a>' for key, name, _ in sections)
     body = "".join(f'<section id="{key}"><h2>{_e(name)}</h2>{content}</section>' for key, name, content in sections)
@@ -267,11 +270,59 @@ def _truth(truth_check: Mapping[str, Any]) -> str:
                     str(v.get("duplicates", ""))] for k, v in truth_check.items()], numeric={1, 2, 3, 4, 5})
 
 
+def _mb(size: int) -> str:
+    return f"{size / MB:,.2f} MB" if size >= MB / 100 else f"{size / 1024:,.1f} KB"
+
+
+def _bytes_to_read(queries: Sequence[AnalystQuery]) -> str:
+    """Per query: the files and columns it touches, the bytes they hold today and after a year of daily
+    snapshots, and what serverless bills (whole MB, at least 10 MB a query); see local_run.query_reads."""
+    rows = []
+    for query in queries:
+        reads = query.reads
+        if reads is None:
+            rows.append([query.name, query.access_mode, f"not computed: {query.error or 'no serving folder'}"] + [""] * 7)
+            continue
+        touched = "; ".join(f"{v.view}({', '.join(v.columns)})" for v in reads.views)
+        rows.append([
+            query.name, query.access_mode, touched,
+            str(reads.files_today), _mb(reads.bytes_today), _mb(billed(reads.bytes_today)),
+            str(reads.files_after_a_year), _mb(reads.bytes_after_a_year), _mb(billed(reads.bytes_after_a_year)),
+            _mb(reads.without_latest_views),
+        ])
+    note = (
+        "<p class='muted'>Compressed Parquet column chunks of the columns each query touches, in the files its views "
+        "select: a <code>_latest</code> view reads the latest published snapshot's folder only. Serverless SQL bills "
+        f"data processed in whole MB, at least {MINIMUM_BILLED // MB} MB per query (Microsoft Learn, \"Cost management "
+        f"for serverless SQL pool\"). After a year = {SNAPSHOTS_PER_YEAR} daily snapshots the size of today's. The last "
+        "column is what the same columns would cost read from every snapshot of that year, as a "
+        "<code>snapshot_date = (SELECT MAX(…))</code> filter may when the pool cannot eliminate partitions through a "
+        "subquery.</p>"
+    )
+    return note + _table(
+        ["Query", "Access mode", "Views (columns) touched", "Files today", "Bytes today", "Billed today",
+         "Files after a year", "Bytes after a year", "Billed after a year", "Every snapshot read (a year)"],
+        rows, numeric={3, 4, 5, 6, 7, 8, 9}, wrap={2},
+    )
+
+
+def _access_modes(queries: Sequence[AnalystQuery]) -> str:
+    """Which queries a Development Mode app can answer, and the nullable columns only extended mode fills."""
+    parts = [_table(["Query", "Access mode it needs"], [[q.name, q.access_mode or "(not stated)"] for q in queries])]
+    parts.append("<p>Nullable columns a Development Mode app gets no values for (filled in extended mode only; "
+                 "declared in <code>activities/transform/schemas.py</code> and <code>activities/sources.py</code>). "
+                 "Every other column is filled in both modes.</p>")
+    parts.append(_table(["Table", "Columns filled in extended mode only"],
+                        [[table, ", ".join(columns)] for table, columns in extended_only_columns().items()]))
+    return "".join(parts)
+
+
 def _queries(queries: Sequence[AnalystQuery]) -> str:
     parts = ["<ul>" + "".join(f'<li><a href="#q-{_e(q.name)}">{_e(q.question or q.name)}</a></li>' for q in queries)
              + "</ul>"]
     for query in queries:
-        parts.append(f'<section class="query" id="q-{_e(query.name)}"><h3>{_e(query.name)}</h3><p>{_e(query.question)}</p>')
+        parts.append(f'<section class="query" id="q-{_e(query.name)}"><h3>{_e(query.name)}</h3><p>{_e(query.question)}</p>'
+                     f"<p class='muted'>Access mode: {_e(query.access_mode or '(not stated)')}</p>")
         if query.result is None:
             parts.append(f"<p class='error'>Could not run locally: {_e(query.error)}</p>")
         else:

@@ -12,18 +12,29 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from activities.load.ddl import latest_view_ddl
 from activities.load.generate import curated_tables
+from activities.transform import schemas as transform_schemas
 from activities.transform.schemas import TABLES
 from env_config import load_config, sql_variables
-from local_run.analyst import chart_spec, query_chart
+from local_run.analyst import access_mode, chart_spec, query_chart
+from local_run.query_reads import (
+    SNAPSHOTS_PER_YEAR,
+    QueryReadsError,
+    billed,
+    query_reads,
+    required_mode,
+    touched_columns,
+)
 from local_synapse import LocalServerlessPool, QueryResult
 from local_synapse.engine import data_sources_from_setup
 from tests.integration.analyst_data import LATEST, PREVIOUS, write_catalogue
 
 pytestmark = pytest.mark.integration
+TABLES_SPECS = getattr(transform_schemas, "SPECS", {})
 
 SYNAPSE = Path(__file__).resolve().parents[2] / "synapse"
 QUERIES = sorted((SYNAPSE / "queries").glob("*.sql"))
@@ -111,25 +122,23 @@ def test_when_running_each_query_then_it_returns_rows_and_its_chart_draws(pool: 
 # --- answers checked against pandas -----------------------------------------------------------------------
 
 
-def test_when_ranking_artists_per_market_then_the_top_five_match_pandas(pool: LocalServerlessPool, root: Path) -> None:
-    artists = _latest(root, "artists")
-    top = _latest(root, "artist_top_tracks")[["market", "track_id"]].merge(_latest(root, "track_artists"), on="track_id")
-    search = _latest(root, "search_results")
-    found = search[(search["item_type"] == "artist") & search["market"].notna()].rename(columns={"item_id": "artist_id"})
-    releases = _latest(root, "new_releases").dropna(subset=["market"])
-    credited = releases.merge(_latest(root, "album_artists"), on=["album_id", "snapshot_date"])
-    present = pd.concat([frame[["market", "artist_id"]] for frame in (top, found, credited)])
-    present = present.drop_duplicates().merge(artists, on="artist_id")
-    present = present.assign(f=present["followers"].fillna(-1), p=present["popularity"].fillna(-1))
-    present = present.sort_values(["market", "f", "p", "artist_id"], ascending=[True, False, False, True])
-    present["market_rank"] = present.groupby("market").cumcount() + 1
-    expected = present[present["market_rank"] <= 5]
+def test_when_ranking_the_users_artists_by_listening_then_the_top_twenty_match_pandas(
+    pool: LocalServerlessPool, root: Path
+) -> None:
+    tracks = _latest(root, "tracks")[["track_id", "primary_artist_id"]].rename(columns={"primary_artist_id": "artist_id"})
+    plays = _latest(root, "recently_played").merge(tracks, on="track_id").groupby("artist_id").size().rename("plays")
+    saves = _latest(root, "saved_tracks").merge(tracks, on="track_id").groupby("artist_id").size().rename("saves")
+    top = _latest(root, "user_top_items")
+    ranks = top[top["item_type"] == "artist"].groupby("item_id")["rank"].min().rename("best_top_rank")
+    frame = pd.concat([plays, saves, ranks], axis=1)
+    frame = frame[frame.index.notna()].reset_index(names="artist_id")
+    frame = frame.assign(plays=frame["plays"].fillna(0), saves=frame["saves"].fillna(0), r=frame["best_top_rank"].fillna(1000))
+    expected = frame.sort_values(["plays", "saves", "r", "artist_id"], ascending=[False, False, True, True]).head(20)
 
     actual = _run(pool, "02_")
 
-    assert actual[["market", "market_rank", "artist_id"]].values.tolist() == \
-        expected[["market", "market_rank", "artist_id"]].values.tolist()
-    assert actual["followers"].fillna(-1).tolist() == expected["f"].tolist()
+    assert actual["artist_id"].tolist() == expected["artist_id"].tolist()
+    assert actual[["plays", "saves"]].values.tolist() == expected[["plays", "saves"]].astype(int).values.tolist()
 
 
 def test_when_counting_facts_per_country_then_names_and_counts_match_pandas(pool: LocalServerlessPool, root: Path) -> None:
@@ -217,20 +226,21 @@ def test_when_comparing_top_items_with_recent_plays_then_genre_shares_match_pand
     assert actual["top_items"].sum() == len(top)
 
 
-def test_when_comparing_the_two_latest_snapshots_then_risers_match_pandas(pool: LocalServerlessPool, root: Path) -> None:
-    artists = _read(root, "artists")
-    before = artists[artists["snapshot_date"] == PREVIOUS]
-    now = artists[artists["snapshot_date"] == LATEST]
-    both = now.merge(before, on="artist_id", suffixes=("", "_before")).dropna(subset=["popularity", "popularity_before"])
-    both["change"] = both["popularity"] - both["popularity_before"]
-    both["gain"] = both["followers"] - both["followers_before"]
-    risers = both[both["change"] > 0].sort_values(["change", "gain", "artist_id"], ascending=[False, False, True]).head(20)
+def test_when_comparing_short_and_long_term_ranks_then_the_risers_match_pandas(
+    pool: LocalServerlessPool, root: Path
+) -> None:
+    top = _latest(root, "user_top_items")
+    artists = top[top["item_type"] == "artist"]
+    short = artists[artists["time_range"] == "short_term"][["item_id", "rank"]]
+    long = artists[artists["time_range"] == "long_term"][["item_id", "rank"]]
+    both = short.merge(long, on="item_id", how="left", suffixes=("", "_long"))
+    both["gain"] = both["rank_long"].fillna(len(long) + 1) - both["rank"]
+    expected = both[both["gain"] > 0].sort_values(["gain", "rank", "item_id"], ascending=[False, True, True]).head(20)
 
     actual = _run(pool, "09_")
 
-    assert actual["artist_id"].tolist() == risers["artist_id"].tolist()
-    assert actual["popularity_change"].tolist() == risers["change"].astype(int).tolist()
-    assert set(actual["previous_snapshot"]) == {PREVIOUS} and set(actual["current_snapshot"]) == {LATEST}
+    assert actual["artist_id"].tolist() == expected["item_id"].tolist()
+    assert actual["rank_gain"].tolist() == expected["gain"].astype(int).tolist()
 
 
 def test_when_counting_playlists_per_track_then_the_top_tracks_match_pandas(pool: LocalServerlessPool, root: Path) -> None:
@@ -267,3 +277,55 @@ def test_when_checking_playlist_freshness_then_days_since_the_last_addition_matc
     assert dict(zip(actual["playlist_id"], actual["days_since_last_added"])) == expected
     assert dict(zip(actual["playlist_id"], actual["tracks"])) == items.groupby("playlist_id").size().to_dict()
     assert list(actual["days_since_last_added"]) == sorted(actual["days_since_last_added"])
+
+
+# --- what each query reads on serverless, and the access mode it needs -----------------------------------
+
+
+@pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])
+def test_when_a_query_asks_for_the_latest_snapshot_then_it_reads_only_that_snapshots_files(path: Path, root: Path) -> None:
+    reads = query_reads(path.stem, path.read_text(encoding="utf-8"), root / "serving")
+
+    assert reads.views and reads.latest_only, [v.view for v in reads.views if not v.latest_only]
+    for view in reads.views:
+        assert (view.snapshots, view.files) == (1, 1), view
+        assert view.bytes_after_a_year == view.bytes == view.bytes_per_snapshot > 0, view
+    assert reads.without_latest_views == SNAPSHOTS_PER_YEAR * reads.bytes_today
+
+
+@pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])
+def test_when_a_query_states_its_access_mode_then_it_is_the_one_its_columns_need(path: Path) -> None:
+    sql = path.read_text(encoding="utf-8")
+    needed = required_mode(touched_columns(path.stem, sql))
+
+    assert access_mode(sql) in ("development", "extended"), f"{path.name} has no `-- Access mode:` header"
+    if needed == "extended":
+        assert access_mode(sql) == "extended", f"{path.name} reads columns only extended mode fills"
+    if hasattr(TABLES_SPECS.get("artists"), "column_modes"):  # per-column declarations: the header must match them
+        assert access_mode(sql) == needed, path.name
+
+
+def test_when_counting_bytes_then_they_are_the_touched_columns_chunks_of_the_selected_files(root: Path) -> None:
+    latest = root / "serving" / "tracks" / f"snapshot_date={LATEST}" / "part-00000.parquet"
+    previous = root / "serving" / "tracks" / f"snapshot_date={PREVIOUS}" / "part-00000.parquet"
+
+    def chunk_bytes(path: Path, column: str) -> int:
+        metadata = pq.ParquetFile(path).metadata
+        return sum(metadata.row_group(g).column(i).total_compressed_size
+                   for g in range(metadata.num_row_groups) for i in range(metadata.num_columns)
+                   if metadata.row_group(g).column(i).path_in_schema == column)
+
+    latest_only = query_reads("q", "SELECT t.album_id FROM spotify.tracks_latest AS t", root / "serving")
+    history = query_reads("q", "SELECT COUNT(*) AS n, MAX(t.name) AS m FROM spotify.tracks AS t "
+                               "WHERE t.snapshot_date = t.snapshot_date", root / "serving")
+
+    assert latest_only.bytes_today == chunk_bytes(latest, "album_id")
+    assert (history.files_today, history.views[0].snapshots) == (2, 2)
+    assert history.bytes_today == chunk_bytes(latest, "name") + chunk_bytes(previous, "name")
+    assert history.bytes_after_a_year == SNAPSHOTS_PER_YEAR * chunk_bytes(latest, "name")
+    assert billed(1) == 10 * 1024 * 1024 and billed(10 * 1024 * 1024 + 1) == 11 * 1024 * 1024
+
+
+def test_when_a_query_reads_something_that_is_no_serving_view_then_the_error_names_it(root: Path) -> None:
+    with pytest.raises(QueryReadsError, match=r"analyst query q reads `dbo.tracks`, which is no serving view"):
+        query_reads("q", "SELECT t.album_id FROM dbo.tracks AS t", root / "serving")

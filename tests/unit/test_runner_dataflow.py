@@ -16,6 +16,7 @@ import pytest
 
 from activities.common.storage import LocalFolderStorage
 from activities.load.ddl import view_ddl
+from activities.load.published import write_published
 from activities.load.schema import Column, TableSchema
 from local_adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
 from local_adf_runner.dataflow.script import parse_script
@@ -151,6 +152,8 @@ def _serving_pool(tmp_path: Path) -> LocalServerlessPool:
     folder = tmp_path / "storage" / "serving" / "tracks" / f"snapshot_date={DAY}"
     folder.mkdir(parents=True)
     pq.write_table(pa.table({"track_id": ["t1", "t2"]}), folder / "part-00000.parquet")
+    # The views show only the snapshots the load's pointer lists (activities.load.published).
+    write_published(LocalFolderStorage(tmp_path / "storage"), "serving", {DAY: "load-1"}, datetime(2026, 11, 24, tzinfo=UTC))
     pool = LocalServerlessPool(tmp_path / "storage", {"spotify_serving": "serving"}, database=tmp_path / "sql" / "db.duckdb")
     pool.apply_setup("EXEC ('CREATE SCHEMA spotify')")
     return pool
