@@ -25,6 +25,11 @@ from activities.load.schema import TableSchema
 DATAFLOW_NAME = "Df_Load_Serving"
 STORAGE_LINKED_SERVICE = "Ls_Blob_Storage"
 GENERATED_MARK = "Generated from its schema by"  # in every generated view; only such files are pruned
+# Partitioning of every sink, set explicitly rather than left to Spark's current partitioning (which writes one
+# file per partition, up to 200 after a shuffle): one file per table and snapshot. A snapshot of a table is
+# KB to a few MB, far below the 100 MB–10 GB files serverless SQL reads best; more partitions would only add
+# tiny files. docs/scaling.md says when to change this and how history is compacted.
+SINK_FILE = "part-00000.parquet"
 
 
 def stream_suffix(table: str) -> str:
@@ -88,11 +93,13 @@ def dataflow_script(tables: Sequence[str], keys: Mapping[str, Sequence[str]]) ->
             "\tcontainer: ($servingContainer),",
             f"\tfolderPath: (concat($stagingFolder, '/{table}/{PARTITION_KEY}=', $snapshotDate)),",
             "\ttruncate: true,",
+            f"\tpartitionFileNames:['{SINK_FILE}'],",
             "\tumask: 0022,",
             "\tpreCommands: [],",
             "\tpostCommands: [],",
             "\tskipDuplicateMapInputs: true,",
-            f"\tskipDuplicateMapOutputs: true) ~> {sink}",
+            "\tskipDuplicateMapOutputs: true,",
+            f"\tpartitionBy('hash', 1)) ~> {sink}",
         ]
     return lines
 

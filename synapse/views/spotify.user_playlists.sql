@@ -1,6 +1,7 @@
--- Serving table `user_playlists`, one row per row of each snapshot. Generated from its schema by
--- activities.load.ddl (python -m activities.load.generate); do not edit by hand. `snapshot_date` comes
--- from the folder name (filepath(1)), so a filter on it reads only that snapshot's files.
+-- Serving table `user_playlists`, one row per row of each published snapshot. Generated from its schema
+-- by activities.load.ddl (python -m activities.load.generate); do not edit by hand. `snapshot_date` comes
+-- from the folder name (filepath(1)), so a literal filter on it reads only that snapshot's files; only
+-- snapshots listed in _published/snapshots.parquet (written last by each load) are visible.
 CREATE OR ALTER VIEW spotify.user_playlists AS
 SELECT
     CAST(r.filepath(1) AS DATE) AS snapshot_date,
@@ -19,4 +20,14 @@ FROM OPENROWSET(
     list_position INT,
     source_run_id VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
     source_blob VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8
-) AS r;
+) AS r
+WHERE CAST(r.filepath(1) AS DATE) IN (
+    SELECT p.snapshot_date
+    FROM OPENROWSET(
+        BULK '_published/snapshots.parquet',
+        DATA_SOURCE = 'spotify_serving',
+        FORMAT = 'PARQUET'
+    ) WITH (
+        snapshot_date DATE
+    ) AS p
+);
