@@ -115,7 +115,9 @@ def view_columns() -> dict[str, list[str]]:
 def touched_columns(name: str, sql: str, views: Mapping[str, list[str]] | None = None) -> dict[str, set[str]]:
     """``spotify.<view>`` -> the columns of it that the query ``sql`` reads."""
     views = view_columns() if views is None else views
-    schema = {VIEW_SCHEMA: {view: dict.fromkeys(columns, "VARCHAR") for view, columns in views.items()}}
+    schema: dict[str, object] = {
+        VIEW_SCHEMA: {view: dict.fromkeys(columns, "VARCHAR") for view, columns in views.items()}
+    }
     try:
         tree = sqlglot.parse_one(sql, read="tsql")
         resolved = qualify(tree, schema=schema, dialect="tsql", validate_qualify_columns=False, quote_identifiers=False)
@@ -127,9 +129,9 @@ def touched_columns(name: str, sql: str, views: Mapping[str, list[str]] | None =
             if isinstance(source, exp.Table):
                 touched.setdefault(_view(name, source, views), set())
         for column in scope.columns:
-            source = scope.sources.get(column.table)
-            if isinstance(source, exp.Table):
-                touched[_view(name, source, views)].add(column.name)
+            origin = scope.sources.get(column.table)
+            if isinstance(origin, exp.Table):
+                touched[_view(name, origin, views)].add(column.name)
     return touched
 
 
