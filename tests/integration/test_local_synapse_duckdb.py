@@ -9,7 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from activities.load.arrow_types import schema_from_arrow
-from activities.load.ddl import view_ddl
+from activities.common.storage import LocalFolderStorage
+from activities.load.ddl import latest_view_ddl, view_ddl
+from activities.load.published import read_published, write_published
 from activities.load.schema import Column, TableSchema
 from activities.transform.schemas import TABLES
 from env_config import load_config, sql_variables
@@ -33,6 +35,14 @@ def _write_tracks(root: Path, day: str, rows: list[tuple[str, str, bool, int]], 
     records = [{"track_id": r[0], "album_id": r[1], "explicit": r[2], "duration_ms": r[3], "source_run_id": "run-1",
                 "source_blob": "raw/x"} for r in rows]
     pq.write_table(pa.Table.from_pylist(records, schema=_serving_schema("tracks")), folder / "part-00000.parquet")
+    _publish(root, container, day)
+
+
+def _publish(root: Path, container: str, day: str) -> None:
+    """List ``day`` in the published-snapshots pointer, as the load does last (the views show listed dates only)."""
+    storage = LocalFolderStorage(root)
+    published = read_published(storage, container) | {day: "load-1"}
+    write_published(storage, container, published, datetime.datetime(2026, 11, 24, tzinfo=datetime.UTC))
 
 
 def _tracks_view() -> str:
@@ -52,6 +62,7 @@ def pool(tmp_path: Path) -> LocalServerlessPool:
     _write_tracks(tmp_path, "2026-11-24", rows, COMMITTED_VIEWS_CONTAINER)
     pool = _pool(tmp_path)
     pool.create_view((SYNAPSE / "views" / "spotify.tracks.sql").read_text())
+    pool.create_view(latest_view_ddl(schema_from_arrow("tracks", _serving_schema("tracks")), "2026-11-24"))
     return pool
 
 
@@ -96,6 +107,7 @@ def test_when_a_list_column_is_read_as_text_then_it_is_json_as_serverless_sql_re
     folder.mkdir(parents=True)
     pq.write_table(pa.table({"id": ["a"], "genres": pa.array([["pop", "rock"]], pa.list_(pa.string()))}),
                    folder / "part-00000.parquet")
+    _publish(tmp_path, "serving", "2026-11-24")
     pool = _pool(tmp_path)
     pool.create_view(view_ddl(TableSchema("things", (Column("id", "string"), Column("genres", "list<string>")))))
 
