@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from activities.load.arrow_types import schema_from_arrow
 from activities.common.storage import LocalFolderStorage
+from activities.load.arrow_types import schema_from_arrow
 from activities.load.ddl import latest_view_ddl, view_ddl
 from activities.load.published import read_published, write_published
 from activities.load.schema import Column, TableSchema
