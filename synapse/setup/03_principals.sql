@@ -23,7 +23,7 @@ BEGIN
     CREATE USER [$(AnalystGroup)] FROM EXTERNAL PROVIDER;
 END;
 
-IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = 'spotify_reader' AND type = 'R')
+IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = 'spotify_reader')
 BEGIN
     CREATE ROLE spotify_reader;
 END;

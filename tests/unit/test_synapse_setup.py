@@ -8,12 +8,12 @@ over OPENROWSET is on "Control storage account access for serverless SQL pool in
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 from env_config import load_config, sql_variables
+from factory_deploy.synapse_publish import load_scripts
 from local_synapse import LocalServerlessPool, SqlTranslationError
 from local_synapse.engine import data_sources_from_setup, substitute_variables
 from local_synapse.security import check_security_statement, check_security_statements
@@ -94,17 +94,12 @@ def test_when_a_security_statement_is_not_t_sql_then_it_is_refused_naming_it(sta
 
 
 def test_when_deploy_plans_the_synapse_scripts_then_the_principals_script_runs_in_the_database_after_the_sources() -> None:
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        from deploy import synapse_scripts  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
     config = load_config("prod")
 
-    scripts = synapse_scripts({**sql_variables(config), "MasterKeyPassword": "$(MasterKeyPassword)"})
+    scripts = load_scripts(REPO / "synapse", sql_variables(config))
 
-    names = [name for _, name, _ in scripts]
+    names = [script.name for script in scripts]
     assert names.index("setup/03_principals.sql") == names.index("setup/02_data_sources.sql") + 1
-    database, _, sql = scripts[names.index("setup/03_principals.sql")]
-    assert database == config.synapse.database
-    assert f"CREATE USER [{config.synapse.analyst_group}] FROM EXTERNAL PROVIDER" in sql
+    principals = scripts[names.index("setup/03_principals.sql")]
+    assert principals.database == config.synapse.database
+    assert f"CREATE USER [{config.synapse.analyst_group}] FROM EXTERNAL PROVIDER" in principals.sql
