@@ -122,23 +122,26 @@ def test_when_running_each_query_then_it_returns_rows_and_its_chart_draws(pool: 
 # --- answers checked against pandas -----------------------------------------------------------------------
 
 
-def test_when_ranking_the_users_artists_by_listening_then_the_top_twenty_match_pandas(
+def test_when_ranking_each_users_artists_by_listening_then_the_top_ten_match_pandas(
     pool: LocalServerlessPool, root: Path
 ) -> None:
     tracks = _latest(root, "tracks")[["track_id", "primary_artist_id"]].rename(columns={"primary_artist_id": "artist_id"})
-    plays = _latest(root, "recently_played").merge(tracks, on="track_id").groupby("artist_id").size().rename("plays")
-    saves = _latest(root, "saved_tracks").merge(tracks, on="track_id").groupby("artist_id").size().rename("saves")
+    keys = ["user_id", "artist_id"]
+    plays = _latest(root, "recently_played").merge(tracks, on="track_id").groupby(keys).size().rename("plays")
+    saves = _latest(root, "saved_tracks").merge(tracks, on="track_id").groupby(keys).size().rename("saves")
     top = _latest(root, "user_top_items")
-    ranks = top[top["item_type"] == "artist"].groupby("item_id")["rank"].min().rename("best_top_rank")
-    frame = pd.concat([plays, saves, ranks], axis=1)
-    frame = frame[frame.index.notna()].reset_index(names="artist_id")
+    top = top[top["item_type"] == "artist"].rename(columns={"item_id": "artist_id"})
+    ranks = top.groupby(keys)["rank"].min().rename("best_top_rank")
+    frame = pd.concat([plays, saves, ranks], axis=1).reset_index()
     frame = frame.assign(plays=frame["plays"].fillna(0), saves=frame["saves"].fillna(0), r=frame["best_top_rank"].fillna(1000))
-    expected = frame.sort_values(["plays", "saves", "r", "artist_id"], ascending=[False, False, True, True]).head(20)
+    frame = frame.sort_values(["user_id", "plays", "saves", "r", "artist_id"], ascending=[True, False, False, True, True])
+    expected = frame.groupby("user_id").head(10)
 
     actual = _run(pool, "02_")
 
-    assert actual["artist_id"].tolist() == expected["artist_id"].tolist()
+    assert actual[["user_id", "artist_id"]].values.tolist() == expected[["user_id", "artist_id"]].values.tolist()
     assert actual[["plays", "saves"]].values.tolist() == expected[["plays", "saves"]].astype(int).values.tolist()
+    assert set(actual["user_id"]) == set(_latest(root, "recently_played")["user_id"])
 
 
 def test_when_counting_facts_per_country_then_names_and_counts_match_pandas(pool: LocalServerlessPool, root: Path) -> None:
@@ -231,11 +234,13 @@ def test_when_comparing_short_and_long_term_ranks_then_the_risers_match_pandas(
 ) -> None:
     top = _latest(root, "user_top_items")
     artists = top[top["item_type"] == "artist"]
-    short = artists[artists["time_range"] == "short_term"][["item_id", "rank"]]
-    long = artists[artists["time_range"] == "long_term"][["item_id", "rank"]]
-    both = short.merge(long, on="item_id", how="left", suffixes=("", "_long"))
-    both["gain"] = both["rank_long"].fillna(len(long) + 1) - both["rank"]
-    expected = both[both["gain"] > 0].sort_values(["gain", "rank", "item_id"], ascending=[False, True, True]).head(20)
+    short = artists[artists["time_range"] == "short_term"][["user_id", "item_id", "rank"]]
+    long = artists[artists["time_range"] == "long_term"][["user_id", "item_id", "rank"]]
+    both = short.merge(long, on=["user_id", "item_id"], how="left", suffixes=("", "_long"))
+    sizes = long.groupby("user_id").size()
+    both["gain"] = both["rank_long"].fillna(both["user_id"].map(sizes).fillna(0) + 1) - both["rank"]
+    expected = both[both["gain"] > 0].sort_values(["gain", "rank", "user_id", "item_id"],
+                                                  ascending=[False, True, True, True]).head(20)
 
     actual = _run(pool, "09_")
 
