@@ -68,7 +68,7 @@ def translate_view(
         raise SqlTranslationError("a view script must be one `CREATE OR ALTER VIEW <schema>.<name> AS SELECT …` statement")
     name = match.group(1).replace("[", "").replace("]", "")
     body = match.group(2).strip().rstrip(";")
-    select = translate_query(body, catalog, locate=locate, file_columns=file_columns)
+    select = translate_query(body, catalog, locate=locate, file_columns=file_columns, in_view=True)
     return ViewSql(name=name, sql=f"CREATE OR REPLACE VIEW {name} AS\n{select}")
 
 
@@ -116,8 +116,9 @@ def translate_query(
     *,
     locate: Locator | None = None,
     file_columns: FileColumns | None = None,
+    in_view: bool = False,
 ) -> str:
-    statements = translate_batch(tsql, catalog, session, locate=locate, file_columns=file_columns)
+    statements = translate_batch(tsql, catalog, session, locate=locate, file_columns=file_columns, in_view=in_view)
     if len(statements) != 1:
         raise SqlTranslationError(f"expected one statement, found {len(statements)}")
     return statements[0]
@@ -130,6 +131,7 @@ def translate_batch(
     *,
     locate: Locator | None = None,
     file_columns: FileColumns | None = None,
+    in_view: bool = False,
 ) -> list[str]:
     """Every statement of a T-SQL batch (not a view: see translate_view) as DuckDB SQL. `SET DATEFIRST n`
     changes `session` for the statements after it and emits nothing. OPENROWSET needs `locate`."""
@@ -147,7 +149,7 @@ def translate_batch(
             statements = sqlglot.parse(statement_text, read="tsql")
         except sqlglot.errors.ParseError as exc:
             raise SqlTranslationError(f"T-SQL does not parse: {exc}") from exc
-        translated += [_statement(s, inlined.catalog, session) for s in statements if s is not None]
+        translated += [_statement(s, inlined.catalog, session, in_view) for s in statements if s is not None]
     for placeholder, source_sql in inlined.sources.items():
         translated = [sql.replace(placeholder, source_sql) for sql in translated]
     return translated
@@ -166,8 +168,9 @@ def _datefirst(value: str) -> int:
     return int(number)
 
 
-def _statement(statement: exp.Expr, catalog: Catalog, session: Session) -> str:
+def _statement(statement: exp.Expr, catalog: Catalog, session: Session, in_view: bool) -> str:
     refusals.check(statement)
+    _check_order_by(statement, in_view)
     if isinstance(statement, exp.Query):
         statement = _bind(statement, catalog)
     typer = Typer(statement, catalog)
@@ -175,6 +178,18 @@ def _statement(statement: exp.Expr, catalog: Catalog, session: Session) -> str:
     for node in reversed(list(statement.walk())):
         _rewrite(node, context)
     return statement.transform(to_duckdb).sql(dialect="duckdb", pretty=True)
+
+
+def _check_order_by(statement: exp.Expr, in_view: bool) -> None:
+    """T-SQL rejects ORDER BY without TOP/OFFSET in a view, derived table, subquery or CTE (learn.ORDER_BY);
+    DuckDB runs it, and the order means nothing there."""
+    for query in statement.find_all(exp.Select, exp.SetOperation):
+        ordered = query.args.get("order") is not None and query.args.get("limit") is None
+        if ordered and query.args.get("offset") is None and (in_view or query is not statement):
+            raise TsqlError(
+                "The ORDER BY clause is invalid in views, inline functions, derived tables, subqueries, and common "
+                "table expressions, unless TOP, OFFSET or FOR XML is also specified."
+            )
 
 
 def _rewrite(node: exp.Expr, context: Context) -> None:

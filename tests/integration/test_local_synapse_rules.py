@@ -317,6 +317,16 @@ def test_when_a_feature_is_unsupported_on_serverless_then_it_is_refused_naming_t
         pool.execute_script(sql)
 
 
+def test_when_order_by_has_no_top_in_a_view_or_subquery_then_it_fails_as_in_tsql(pool: LocalServerlessPool) -> None:
+    """learn.microsoft.com/sql/t-sql/queries/select-order-by-clause-transact-sql (ORDER BY in views, derived
+    tables, subqueries and CTEs needs TOP or OFFSET)."""
+    with pytest.raises(TsqlError, match="The ORDER BY clause is invalid in views"):
+        pool.execute_script("SELECT n FROM (SELECT plays AS n FROM spotify.things ORDER BY plays) AS s")
+    with pytest.raises(TsqlError, match="The ORDER BY clause is invalid in views"):
+        pool.create_view(_view("things/*/*.parquet", "plays INT", "r.plays") + " ORDER BY r.plays")
+    assert len(_rows(pool, "SELECT n FROM (SELECT TOP 2 plays AS n FROM spotify.things ORDER BY plays) AS s")) == 2
+
+
 def test_when_an_identifier_differs_in_case_then_it_is_invalid_under_the_bin2_collation(pool: LocalServerlessPool) -> None:
     """learn.microsoft.com/azure/synapse-analytics/sql/query-parquet-files (database collation
     Latin1_General_100_BIN2_UTF8: identifiers compare case-sensitively)."""
@@ -428,3 +438,17 @@ def test_when_an_adhoc_query_reads_openrowset_then_star_is_the_with_columns(pool
                        "WHERE r.thing_id = 'c'")
 
     assert rows == [{"thing_id": "c", "plays": 4, "day": "2026-11-24"}]
+
+
+def test_when_a_parquet_list_is_read_as_text_then_openjson_expands_it(tmp_path: Path) -> None:
+    """learn.microsoft.com/azure/synapse-analytics/sql/develop-openrowset#type-mapping-for-parquet (LIST is
+    varchar(8000) serialised into JSON) and .../openjson-transact-sql: how analysts expand artists.genres."""
+    _write(tmp_path, "artists/part-00000.parquet", pa.table({
+        "artist_id": ["a1", "a2"], "genres": pa.array([["pop", "k-pop"], []], pa.list_(pa.string()))}))
+    pool = LocalServerlessPool(tmp_path, {"ds": "data"})
+    pool.create_view(_view("artists/*.parquet", "artist_id VARCHAR(22), genres VARCHAR(8000)"))
+
+    rows = _rows(pool, "SELECT v.artist_id, g.value AS genre FROM spotify.v AS v CROSS APPLY OPENJSON(v.genres) AS g "
+                       "ORDER BY v.artist_id, g.[key]")
+
+    assert rows == [{"artist_id": "a1", "genre": "pop"}, {"artist_id": "a1", "genre": "k-pop"}]
