@@ -42,6 +42,7 @@ def read_parquet(
     """`typed` maps n -> T-SQL type for each `CAST(r.filepath(n) AS <type>)` of the view: a Hive key read
     with that type is exposed as `__filepath_<n>_typed`, a column DuckDB prunes files on (it does not
     prune through a CAST of the text)."""
+    typed = typed or {}
     glob = locate(rowset.data_source, rowset.bulk)
     in_files = file_columns(glob) if file_columns is not None else {}
     columns = [f"{_column_value(c.name, c.sql_type, in_files)} AS {_quote(c.name)}" for c in rowset.columns]
@@ -49,8 +50,8 @@ def read_parquet(
     types = {name: "nvarchar" for name in metadata}
     hive_types = {}
     for n, (key, expression) in enumerate(wildcard_columns(rowset.bulk), start=1):
-        if n in (typed or {}):
-            cast_to = (typed or {})[n]
+        if n in typed:
+            cast_to = typed[n]
             types[f"__filepath_{n}_typed"] = cast_to
             if key is not None:
                 hive_types[key] = duckdb_type(cast_to)
@@ -90,7 +91,8 @@ def _column_value(name: str, tsql_type: str, in_files: dict[str, pa.DataType]) -
 def wildcard_columns(bulk: str) -> list[tuple[str | None, str]]:
     """(Hive key or None, DuckDB expression) for each `*` of the BULK path, numbered across the whole
     path (filepath(n)). A `key=*` folder is the Hive partition column, so filters on it prune files."""
-    pattern = "".join("([^/]*)" if part == "*" else re.escape(part) for part in re.split(r"(\*)", bulk)) + "$"
+    regex = "".join("([^/]*)" if part == "*" else re.escape(part) for part in re.split(r"(\*)", bulk)) + "$"
+    pattern = regex.replace("'", "''")
     found: list[tuple[str | None, str]] = []
     for segment in bulk.split("/"):
         for _ in range(segment.count("*")):
