@@ -104,14 +104,17 @@ def _run(args: argparse.Namespace) -> int:
     # presents it). Secrets are made once per workdir and handed to the twin through its environment only.
     vault = FolderSecretStore(workdir / "keyvault")
     client_secret = _secret(vault, config.spotify.client_secret_name, 24)
-    refresh_token = _secret(vault, config.spotify.refresh_token_secret_name, 32)
+    # One refresh token per allow-listed user, in spotify.users order (the twin's user i holds token i).
+    user_secrets = [user.refresh_token_secret_name for user in config.spotify.users] or [
+        config.spotify.refresh_token_secret_name]
+    refresh_tokens = tuple(_secret(vault, name, 32) for name in user_secrets)
 
     cleanups: list[Any] = []
     try:
         # What this run's twin served, kept per run: a later run of the same date never overwrites it.
         served_out = run_record_path(workdir / "truth", args.date, datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
         api_base_url, token_url, stop_twin = _spotify_endpoint(
-            args, config.spotify, (client_secret, refresh_token), workdir, served_out
+            args, config.spotify, (client_secret, refresh_tokens), workdir, served_out
         )
         cleanups.append(stop_twin)
         storage, blob_overrides = _storage(args, workdir, cleanups, vault)
@@ -176,7 +179,8 @@ def _secret(vault: FolderSecretStore, name: str, size: int) -> str:
 
 
 def _spotify_endpoint(
-    args: argparse.Namespace, spotify: SpotifyConfig, credentials: tuple[str, str], workdir: Path, served_out: Path
+    args: argparse.Namespace, spotify: SpotifyConfig, credentials: tuple[str, tuple[str, ...]], workdir: Path,
+    served_out: Path
 ) -> tuple[str, str, Callable[[], None]]:
     """API base URL, token URL, and how to stop the twin (idempotent; a no-op for --twin-url)."""
     if args.twin_url:
@@ -185,7 +189,7 @@ def _spotify_endpoint(
         return base, base.removesuffix("/v1") + "/api/token", lambda: None
     twin: TwinProcess = start_twin(
         seed=args.seed, scale=args.scale, faults=args.faults, client_id=spotify.client_id,
-        client_secret=credentials[0], refresh_tokens=[credentials[1]],
+        client_secret=credentials[0], refresh_tokens=list(credentials[1]),
         access_mode=args.access_mode or spotify.access_mode, daily_quota=args.daily_quota, as_of=args.date,
         truth_out=_truth_path(workdir, args), served_out=served_out,
         log_file=workdir / "logs" / "spotify_twin.log",

@@ -18,6 +18,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from spotify_twin.truth import served_so_far
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,20 +43,6 @@ def extraction(workdir: Path, day: date) -> dict[str, Any]:
     return output  # type: ignore[no-any-return]
 
 
-def served_so_far(workdir: Path, day: date) -> dict[str, set[str]]:
-    """Union of every id the twin served in the runs up to ``day`` (its truth files, one per run)."""
-    served: dict[str, set[str]] = {kind: set() for kind in KEYS}
-    for path in (workdir / "truth").rglob("*served.json"):
-        document = json.loads(path.read_text())
-        run_day = str(document.get("run", {}).get("as_of", "")) or path.name[:10] or path.parent.name
-        if run_day > day.isoformat():
-            continue
-        ids = document.get("served", document)
-        for kind in KEYS:
-            served[kind] |= set(ids.get(kind, []))
-    return served
-
-
 def curated_ids(workdir: Path, day: date, table: str) -> list[str]:
     partition = workdir / "storage" / "curated" / table / f"snapshot_date={day.isoformat()}"
     assert (partition / "_SUCCESS").exists(), partition
@@ -73,7 +61,7 @@ def test_when_the_daily_quota_stops_a_run_then_later_days_do_the_deferred_work_f
         # Assert: the run succeeds whatever the quota did, and the curated snapshot holds all served so far
         assert result.returncode == 0, result.stderr[-3000:]
         output = extraction(tmp_path, day)
-        served = served_so_far(tmp_path, day)
+        served = served_so_far(tmp_path / "truth", day)
         for table in KEYS:
             ids = curated_ids(tmp_path, day, table)
             assert len(ids) == len(set(ids)), f"duplicates in {table} on {day}"
