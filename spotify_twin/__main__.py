@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     except TwinError as exc:
         _fail(str(exc), EXIT_USAGE)
     except OSError as exc:
-        _fail(f"cannot write truth to {args.truth_out}: {exc.strerror}", EXIT_STARTUP)
+        _fail(f"cannot write truth to {args.truth_out}: {exc.strerror}; free space or fix the folder's permissions",
+              EXIT_STARTUP)
 
     try:
         print(json.dumps(twin.listening_event(os.getpid())), flush=True)

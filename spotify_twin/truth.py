@@ -109,11 +109,23 @@ def _user_truth(catalog: Catalog, listener: ListenerRow) -> dict[str, Any]:
 
 
 def write_truth(truth: Truth, path: Path) -> None:
+    _write_whole(path, json.dumps(truth, separators=(",", ":")))
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write beside, then rename, so a reader never sees half a file; a failed write (a full disk) leaves nothing.
+
+    Raises:
+        OSError: the folder cannot be made or written (the caller names the path and the fix).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename so a reader polling for the file never sees half of it.
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(truth, separators=(",", ":")), encoding="utf-8")
-    partial.replace(path)
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def expected_first_slice(truth: Mapping[str, Any], new_releases_limit: int) -> dict[str, list[Any]]:
@@ -200,10 +212,7 @@ def run_record_path(truth_dir: Path, as_of: date, label: str) -> Path:
 
 def write_run_record(record: Mapping[str, Any], path: Path) -> None:
     """Write one run's record (`TwinServer.run_record()`) beside, then rename: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    partial.replace(path)
+    _write_whole(path, json.dumps(record, indent=1))
 
 
 def run_records(truth_dir: Path, up_to: date | None = None) -> list[dict[str, Any]]:

@@ -182,3 +182,16 @@ def test_when_the_truth_folder_holds_other_folders_then_they_are_skipped(tmp_pat
     write_run_record(_record(DAY_1, ["a"]), run_record_path(tmp_path, DAY_1, "x"))
 
     assert served_so_far(tmp_path)["tracks"] == {"a"}
+
+
+def test_when_writing_a_record_fails_then_no_partial_file_is_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = run_record_path(tmp_path, DAY_1, "x")
+
+    def full_disk(self: Path, *args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "replace", full_disk)  # the write itself went through; the rename fails
+    with pytest.raises(OSError, match="No space"):
+        write_run_record(_record(DAY_1, ["a"]), path)
+
+    assert not path.exists() and not list(tmp_path.rglob("*.partial"))
