@@ -50,17 +50,24 @@ def start_twin(
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIFY_TWIN_")}
     env = {**inherited, "SPOTIFY_TWIN_CLIENT_SECRET": client_secret,
            "SPOTIFY_TWIN_REFRESH_TOKENS": json.dumps(list(refresh_tokens))}
-    log = log_file.open("w", encoding="utf-8")
+    try:
+        log = log_file.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise TwinStartError(f"cannot write the Spotify twin's log {log_file}: {exc.strerror}; free space there or "
+                             "fix the folder's permissions") from exc
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+    log.close()  # the child holds its own handle
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(process.stdout.readline() if process.stdout else ""), daemon=True)
     reader.start()
     reader.join(timeout=60)
     if not line or not line[0].strip():
         process.kill()
-        process.wait()
-        log.close()
+        code = process.wait()
         detail = log_file.read_text(encoding="utf-8").strip().splitlines()
-        raise TwinStartError(f"the Spotify twin did not start: {detail[-1] if detail else 'no output'} (log: {log_file})")
+        if not detail:  # it could not even say why: typically no space left for its log
+            raise TwinStartError(f"the Spotify twin did not start (exit code {code}) and its log {log_file} is empty: "
+                                 "check the free space and permissions of that folder")
+        raise TwinStartError(f"the Spotify twin did not start: {detail[-1]} (log: {log_file})")
     event = json.loads(line[0])
     return TwinProcess(event["api_base_url"], event["token_url"], process)
