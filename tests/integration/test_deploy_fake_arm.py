@@ -9,21 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from arm_spec import SpecValidator  # noqa: E402
-from fake_arm import FakeArmServer, FakeAzure, StaticCredential  # noqa: E402
-from fake_synapse import FakeSynapse  # noqa: E402
-
-from factory_deploy.azure_clients import Endpoints  # noqa: E402
-from factory_deploy.cli import Seams, main  # noqa: E402
+from factory_deploy.azure_clients import Endpoints
+from factory_deploy.cli import Seams, main
+from tests.arm_spec import SpecValidator
+from tests.fake_arm import FakeArmServer, FakeAzure, StaticCredential
+from tests.fake_synapse import FakeSynapse
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -414,7 +410,8 @@ def _empty_factory(harness: Harness) -> None:
 
 def _deployer(harness: Harness, parameters: dict[str, object]):  # type: ignore[no-untyped-def]
     import requests
-    from fake_arm import TOKEN
+
+    from tests.fake_arm import TOKEN
 
     endpoints = harness.seams.endpoints
     assert endpoints is not None
