@@ -39,7 +39,6 @@ IDS = "ids"  # several ids per request (?ids=a,b,c)
 USER = "user"  # the user's own data (user token); always fetched first
 DISCOVERY = "discovery"  # catalog sources seeded by configuration (search, artists, playlists)
 LOOKUP = "lookup"  # full objects for ids the other sources revealed
-RESTRICTED = "restricted"  # refused to new apps since 2024-11-27; only when configured, 403 recorded
 
 
 @dataclass(frozen=True)
@@ -176,6 +175,6 @@ def resolve(dotted: str) -> Callable[..., Any]:
 
 __all__ = [
     "ACCESS_MODES", "BOTH", "BY_ENTITY", "BY_NAME", "CURSOR", "DEVELOPMENT", "DISCOVERY", "EXTENDED", "IDS", "LOOKUP",
-    "OFFSET", "RESTRICTED", "RESTRICTED_NAMES", "SINGLE", "SOURCES", "USER", "Request", "Source", "names", "resolve",
+    "OFFSET", "RESTRICTED_NAMES", "SINGLE", "SOURCES", "USER", "Request", "Source", "names", "resolve",
     "source",
 ]

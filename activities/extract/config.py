@@ -10,7 +10,7 @@ from datetime import date
 
 from activities.common.context import ActivityContext
 from activities.common.errors import ActivityConfigError
-from activities.sources import ACCESS_MODES, DEVELOPMENT, EXTENDED
+from activities.sources import ACCESS_MODES, DEVELOPMENT, DISCOVERY, EXTENDED, LOOKUP, RESTRICTED_NAMES, USER
 from activities.sources import names as source_names
 
 # ADF run ids are GUIDs; anything that is safe as one blob path segment is accepted.
@@ -24,21 +24,12 @@ MAX_USERS = 5  # a Development Mode app serves at most 5 allow-listed users (Spo
 LEVELS = (1, 2, 3)  # extended mode's lookup levels (albums, tracks, artists), one ForEach each
 _SECRET_NAME_RE = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 
-# Sources by how they run (docs/architecture.md, extract section).
-DISCOVERY_SOURCES = (
-    "new_releases", "search", "categories", "markets", "playlists", "playlist_items", "artist_albums",
-    "artist_top_tracks",
-)
-USER_SOURCES = (
-    "user_profile", "user_top_artists", "user_top_tracks", "recently_played", "saved_tracks", "followed_artists",
-    "user_playlists",
-)
-LOOKUP_SOURCES = ("albums", "album_tracks", "tracks", "artists")
+# Sources by how they run, as activities.sources declares them (docs/architecture.md, extract section).
+DISCOVERY_SOURCES = source_names(role=DISCOVERY)
+USER_SOURCES = source_names(role=USER)
+LOOKUP_SOURCES = source_names(role=LOOKUP)
 SOURCES = DISCOVERY_SOURCES + USER_SOURCES + LOOKUP_SOURCES
-RESTRICTED_SOURCES = (
-    "related_artists", "recommendations", "featured_playlists", "category_playlists", "audio_features",
-    "audio_analysis",
-)
+RESTRICTED_SOURCES = RESTRICTED_NAMES
 FIRST_SLICE = ("new_releases", "albums", "tracks", "artists")
 SEARCH_TYPES = ("album", "artist", "playlist", "track")
 PLAYLIST_DISCOVERY = ("search", "user_playlists")  # sources whose playlists are crawled like playlistIds
