@@ -178,6 +178,7 @@ def write_report(path: Path, *, title: str, runs: Mapping[str, Any], table_rows:
     """Write the report to `path` and return it."""
     sections = [
         ("monitoring", "Monitoring", _monitoring(runs)),
+        ("extraction", "Extraction", _extraction(runs)),
         ("tables", "Rows per table", _tables(table_rows)),
         ("quarantine", "Quarantine", _quarantine(quarantine)),
         ("schema-changes", "Schema changes", _schemas(schemas)),
@@ -221,6 +222,26 @@ def _monitoring(runs: Mapping[str, Any]) -> str:
                         numeric={3, 4}, wrap={6}))
     parts.append("</details>")
     return "".join(parts)
+
+
+def _extraction(runs: Mapping[str, Any]) -> str:
+    """What the extraction's customOutput (the `Write manifest` activity) says: requests, the daily quota, the
+    lookups deferred to the next run, and the sources or endpoints Spotify refused (issue 9)."""
+    outputs = [a["output"]["customOutput"] for a in runs.get("activityRuns", [])
+               if a.get("activityName") == "Write manifest" and a.get("status") == "Succeeded"
+               and isinstance(a.get("output"), Mapping) and isinstance(a["output"].get("customOutput"), Mapping)]
+    if not outputs:
+        return "<p class='muted'>No extraction completed in this run.</p>"
+    out = outputs[-1]
+    deferred = ", ".join(f"{kind} {n}" for kind, n in sorted((out.get("deferred") or {}).items())) or "none"
+    facts = [["Access mode", str(out.get("accessMode", ""))], ["API requests", str(out.get("requests", ""))],
+             ["Daily quota exceeded", "yes: the rest is deferred" if out.get("quotaExceeded") else "no"],
+             ["Lookups deferred to the next run", f"{out.get('deferredTotal', 0)} ({deferred})"],
+             ["Sources refused on every call", ", ".join(out.get("unavailableSources") or []) or "none"]]
+    refused = [[str(e.get("source", "")), str(e.get("status", "")), str(e.get("endpoint", "")),
+                str(e.get("message", "")), str(e.get("refused", ""))] for e in out.get("unavailable") or []]
+    return _table(["", ""], facts) + (_table(["Source", "Status", "Endpoint", "Message", "Calls refused"], refused)
+                                      if refused else "")
 
 
 def _tables(table_rows: Mapping[str, int]) -> str:

@@ -70,6 +70,8 @@ def test_when_the_daily_quota_stops_a_run_then_later_days_do_the_deferred_work_f
         if offset == 0:
             assert output["quotaExceeded"] is True and output["stoppedBy"] == "quota"
             assert output["deferredTotal"] > 0 and output["state"]
+            report = (tmp_path / "report.html").read_text()
+            assert "yes: the rest is deferred" in report and f"{output['deferredTotal']} (" in report
         if output["deferredTotal"] == 0:
             break
     # Deferred work shrinks day by day until none is left (the deferred lookups go first every day).
