@@ -15,6 +15,8 @@ Grammar of one expression (ADF has no operators, everything is a function call):
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +82,8 @@ class _Token:
 
 
 _PUNCT = {"(", ")", "[", "]", ",", "."}
+# Number literals as Microsoft's engine reads them: a sign, `5.` and `-.5` included; ASCII digits only.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _tokenize(text: str) -> list[_Token]:
@@ -105,28 +109,19 @@ def _tokenize(text: str) -> list[_Token]:
                 j += 1
             tokens.append(_Token("STRING", "".join(chunks), i))
             i = j + 1
-        elif ch.isdigit() or (ch == "-" and i + 1 < n and text[i + 1].isdigit()):
-            j = i + 1
-            while j < n and text[j].isdigit():
-                j += 1
-            is_float = False
-            if j + 1 < n and text[j] == "." and text[j + 1].isdigit():
-                is_float = True
-                j += 1
-                while j < n and text[j].isdigit():
-                    j += 1
-            if j < n and text[j] in "eE" and (j + 1 < n and (text[j + 1].isdigit() or text[j + 1] in "+-")):
-                is_float = True
-                j += 2
-                while j < n and text[j].isdigit():
-                    j += 1
-            literal = text[i:j]
+        elif (number_match := _NUMBER.match(text, i)) and (ch.isdigit() or ch in "+-"):
+            literal = number_match.group()
+            if literal.endswith(".") and number_match.end() < n and (text[number_match.end()].isalpha() or text[number_match.end()] == "_"):
+                literal = literal[:-1]  # `1.name` is a member access, not the float `1.`
+            is_float = any(c in literal for c in ".eE")
             number = float(literal) if is_float else int(literal)
             if not is_float and not -(2**63) <= number < 2**63:
                 # ADF reads integer literals as 64-bit (`9223372036854775808` is refused).
                 raise ExpressionSyntaxError(f"integer literal {literal} at position {i} does not fit in 64 bits", text)
+            if is_float and math.isinf(number):
+                raise ExpressionSyntaxError(f"not supported locally: the literal {literal} at position {i} overflows a double", text)
             tokens.append(_Token("NUMBER", number, i))
-            i = j
+            i += len(literal)
         elif ch.isalpha() or ch in "_$":
             j = i + 1
             while j < n and (text[j].isalnum() or text[j] in "_$"):
