@@ -44,8 +44,10 @@ def _units(text: str) -> list[int]:
 
 def utf16_slice(function: str, text: str, start: int, end: int) -> str:
     """`text[start:end]` in UTF-16 units. A cut through a surrogate pair would hand ADF half a character."""
-    if text.isascii() or start >= end:
-        return text[start:end] if text.isascii() else ""
+    if text.isascii():
+        return text[start:end]
+    if start >= end:
+        return ""
     units = _units(text)
     for cut in (start, end):
         if 0 < cut < len(units) and units[cut] == -1:
