@@ -28,6 +28,7 @@ RECENT_RELEASE_DAYS = 14  # as search's tag:new
 SESSION_START = time(6, 0)
 SESSION_LATEST_END = time(23, 30)
 FOLLOW_CHANCE = 0.25
+PLAY_S = 240  # a play plus the gap after it, on average
 
 
 def end_of(day: date) -> datetime:
@@ -110,10 +111,13 @@ def _plays(
     shares = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
     latest = datetime.combine(day, SESSION_LATEST_END, UTC)
     first = datetime.combine(day, SESSION_START, UTC)
-    span_s = int((latest - first).total_seconds())
-    starts = sorted(first + timedelta(seconds=rng.randrange(span_s)) for _ in range(session_count))
+    # A session starts early enough for its plays to fit before the day's last one (about 4 minutes a play).
+    sessions = sorted(
+        (first + timedelta(seconds=rng.randrange(max(1, int((latest - first).total_seconds()) - share * PLAY_S))), share)
+        for share in shares
+    )
     plays: list[PlayRow] = []
-    for share, start in zip(shares, starts, strict=True):
+    for start, share in sessions:
         moment = max(start, plays[-1].played_at + timedelta(milliseconds=1)) if plays else start
         playlist = rng.choice(contexts) if contexts and rng.random() < 0.3 else None
         for _ in range(share):
