@@ -3,11 +3,12 @@
 Reads first, then writes only what differs: a missing database or setup object runs its script; an external data
 source whose LOCATION differs is dropped and created again (serverless SQL has no ALTER EXTERNAL DATA SOURCE); a
 view runs only when its definition differs from ``OBJECT_DEFINITION``; ``--prune`` drops views of the repo's
-schemas that the repo no longer has. A setup script guards each object it creates with ``IF NOT EXISTS (SELECT 1
-FROM sys.<catalog> WHERE name = '<name>')``: those guards are how deploy tells what is missing (a script without
-any guard runs only when the database is created). Secrets from Key Vault are escaped for the string literal they sit in
-(`escape_in_literal`), never pasted raw, and never logged. Every batch is drained with ``nextset()``, because
-SQL Server reports an error of a later statement in a batch only when the client reaches its result set.
+schemas that the repo no longer has (not the load's ``<table>_latest`` views of its tables). A setup script
+guards each object it creates with ``IF NOT EXISTS (SELECT 1 FROM sys.<catalog> WHERE name = '<name>')``: those
+guards are how deploy tells what is missing (a script without any guard runs only when the database is created).
+Secrets from Key Vault are escaped for the string literal they sit in (`escape_in_literal`), never pasted raw, and
+never logged. Every batch is drained with ``nextset()``, because SQL Server reports an error of a later statement in
+a batch only when the client reaches its result set.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _VARIABLE = re.compile(r"\$\((\w+)\)")
 _REQUIRES = re.compile(r"FROM\s+(sys\.\w+)\s+WHERE\s+name\s*=\s*'([^']+)'", re.IGNORECASE)
 _DATA_SOURCE = re.compile(r"CREATE\s+EXTERNAL\s+DATA\s+SOURCE\s+(\w+)\s+WITH\s*\(\s*LOCATION\s*=\s*'([^']+)'", re.IGNORECASE)
 _VIEW = re.compile(r"CREATE\s+(?:OR\s+ALTER\s+)?VIEW\s+([\w.\[\]]+)\s+AS\b", re.IGNORECASE)
+LOAD_MANAGED_SUFFIX = "_latest"  # activities.load.ddl.LATEST_SUFFIX
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
@@ -155,6 +157,8 @@ def plan_synapse(scripts: list[Script], state: SynapseState, prune: bool) -> Syn
     if prune:
         schemas = {v.split(".")[0] for v in repo_views}
         for view in sorted(set(state.views) - repo_views):
+            if view.removesuffix(LOAD_MANAGED_SUFFIX) in repo_views:
+                continue  # <table>_latest: created and switched by each load (activities.load.ddl), not by deploy
             if view.split(".")[0] in schemas:  # a view of a schema the repo does not own is left alone
                 database = next(s.database for s in scripts if _VIEW.search(s.sql))
                 changes.append(Change(PART, DELETE, f"views/{view}", "not in synapse/views"))

@@ -275,6 +275,8 @@ def test_when_pruning_then_removed_resources_go_in_reverse_dependency_order_with
     azure.blobs[("stspotifydev", "batch-code", "activities/aaaaaaaaaaaaaaaa/activities.pyz")] = (b"x", START - dt.timedelta(days=9), {})
     azure.blobs[("stspotifydev", "batch-code", "activities/bbbbbbbbbbbbbbbb/activities.pyz")] = (b"y", START - dt.timedelta(days=8), {})
     deployed.sql.views["spotify"]["spotify.old_view"] = "CREATE OR ALTER VIEW spotify.old_view AS SELECT 1 AS x"
+    # The load's view of the latest snapshot of a repo table is not deploy's to prune.
+    deployed.sql.views["spotify"]["spotify.tracks_latest"] = "CREATE OR ALTER VIEW spotify.tracks_latest AS SELECT 1 AS x"
     deployed.clock[0] = START + dt.timedelta(hours=47)
     mark = deployed.mark()
 
@@ -290,6 +292,7 @@ def test_when_pruning_then_removed_resources_go_in_reverse_dependency_order_with
         "POST /triggers/TR_Old/stop", "DELETE /triggers/TR_Old", "DELETE /pipelines/PL_Old",
     ]
     assert "spotify.old_view" not in deployed.sql.views["spotify"]
+    assert "spotify.tracks_latest" in deployed.sql.views["spotify"]
     assert set(deployed.trigger_states()) == {"TR_Curated_Landed", "TR_Daily_Extract", "TR_Raw_Landed"}
 
 
