@@ -128,18 +128,23 @@ def catalogue(seed: int = 7) -> Rows:
         rows["playlist_items"].append({"playlist_id": f"pl{n}", "position": len(chosen), "item_type": "episode",
                                        "episode_id": f"ep{n}", "track_id": None, "item_name": "An episode",
                                        "added_at": moment, "is_local": False})
-    for time_range in ("short_term", "medium_term", "long_term"):
-        top = [("artist", a["artist_id"]) for a in rng.sample(artists, 8)] + [("track", t["track_id"]) for t in rng.sample(tracks, 10)]
-        for rank, (item_type, item_id) in enumerate(top, start=1):
-            rows["user_top_items"].append({"user_id": "listener", "item_type": item_type, "time_range": time_range, "rank": rank,
-                                           "item_id": item_id})
-    for n in range(30):
-        played = moment - timedelta(minutes=7 * n)
-        track_id = rng.choice(tracks)["track_id"] if n != 4 else "unknown-track"
-        rows["recently_played"].append({"user_id": "listener", "played_at": played, "track_id": track_id, "context_type": "playlist",
-                                        "context_uri": "spotify:playlist:pl0", "played_date": played.date()})
-    rows["saved_tracks"] = [{"user_id": "listener", "track_id": t["track_id"], "added_at": moment - timedelta(days=i)}
-                            for i, t in enumerate(tracks[:12])]
+    # Two listeners, so the per-user queries cannot mix them; the second plays and saves less.
+    rows["saved_tracks"] = []
+    for user, plays, saves in (("listener", 30, 12), ("second-listener", 9, 4)):
+        for time_range in ("short_term", "medium_term", "long_term"):
+            top = [("artist", a["artist_id"]) for a in rng.sample(artists, 8)] + \
+                [("track", t["track_id"]) for t in rng.sample(tracks, 10)]
+            for rank, (item_type, item_id) in enumerate(top, start=1):
+                rows["user_top_items"].append({"user_id": user, "item_type": item_type, "time_range": time_range,
+                                               "rank": rank, "item_id": item_id})
+        for n in range(plays):
+            played = moment - timedelta(minutes=7 * n)
+            track_id = rng.choice(tracks)["track_id"] if n != 4 else "unknown-track"
+            rows["recently_played"].append({"user_id": user, "played_at": played, "track_id": track_id,
+                                            "context_type": "playlist", "context_uri": "spotify:playlist:pl0",
+                                            "played_date": played.date()})
+        rows["saved_tracks"] += [{"user_id": user, "track_id": t["track_id"], "added_at": moment - timedelta(days=i)}
+                                 for i, t in enumerate(rng.sample(tracks, saves))]
     rows["markets"] = markets_of(rows)
     return rows
 
