@@ -141,3 +141,35 @@ def test_when_local_config_is_read_then_every_source_of_its_access_mode_runs_at_
     assert set(spotify.sources) == set(names(mode="development")) and spotify.restricted_sources == ()
     assert {"search", "playlist_items", "artist_albums", "saved_tracks"} <= set(spotify.lookup_sources)
     assert 0 < len(spotify.artist_ids) <= 3 and 0 < len(spotify.search_queries) <= 3
+
+
+def test_when_users_and_a_budget_are_configured_then_the_factory_gets_them_as_global_parameters(tmp_path: Path) -> None:
+    path = _copy_config(tmp_path)
+    raw = json.loads(path.read_text())
+    raw["spotify"]["users"] = [{"name": "ana", "refreshTokenSecretName": "spotify-refresh-token-ana"}]
+    raw["spotify"]["requestBudget"] = 300
+    del raw["extract"]["retryBudget"]  # optional: its default applies
+    path.write_text(json.dumps(raw))
+
+    config = load_config("dev", tmp_path)
+    params = global_parameters(config)
+
+    assert params["spotifyUsers"] == [{"name": "ana", "refreshTokenSecretName": "spotify-refresh-token-ana"}]
+    assert (params["spotifyRequestBudget"], params["extractRetryBudget"], params["spotifyAccessMode"]) == (
+        300, 0, "development")
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("users", [{"name": f"u{i}", "refreshTokenSecretName": f"t-{i}"} for i in range(6)], r"at most 5 allow-listed"),
+    ("users", [{"name": "ana"}], r"key `spotify\.users\[0\]\.refreshTokenSecretName` is missing"),
+    ("requestBudget", -1, r"`spotify\.requestBudget` must be >= 0"),
+])
+def test_when_users_or_the_budget_are_wrong_then_the_error_names_the_key(tmp_path: Path, key: str, value: object,
+                                                                         message: str) -> None:
+    path = _copy_config(tmp_path)
+    raw = json.loads(path.read_text())
+    raw["spotify"][key] = value
+    path.write_text(json.dumps(raw))
+
+    with pytest.raises(ConfigError, match=message):
+        load_config("dev", tmp_path)
