@@ -514,14 +514,15 @@ def _plan_lookups(config: ExtractConfig, prior: RunState, found: Found, update: 
     cutoff = (config.ingest_date - timedelta(days=config.refresh_after_days)).isoformat()
     planned = set(work)
     oldest = sorted((day, kind, entity_id) for kind in kinds for entity_id, day in prior.entities.get(kind, {}).items()
-                    if day < cutoff and entity_id not in full[kind])
+                    if day <= cutoff and entity_id not in full[kind])
     refresh = [f"{kind}:{entity_id}" for _, kind, entity_id in oldest if f"{kind}:{entity_id}" not in planned]
     left = fetcher.budget.left
     if fetcher.stopped == "quota":
         left = 0
     if left is not None:
         update.deferred = [tuple(item.split(":", 1)) for item in work[left:]]  # type: ignore[misc]
-        work, refresh = work[:left], refresh[:max(0, left - len(work))]
+        work = work[:left]
+        refresh = refresh[:max(0, left - len(work))]
     return work, refresh
 
 

@@ -56,11 +56,6 @@ class RunState:
     def known(self, kind: str, entity_id: str) -> bool:
         return entity_id in self.entities.get(kind, {})
 
-    def oldest(self, kind: str, before: str) -> list[str]:
-        """Ids of ``kind`` fetched before date ``before``, oldest first (ties by id: deterministic)."""
-        known = self.entities.get(kind, {})
-        return [entity_id for entity_id, day in sorted(known.items(), key=lambda kv: (kv[1], kv[0])) if day < before]
-
     def merge(self, update: StateUpdate, ingest_date: date) -> None:
         """Advance by what one worker of a published run brought."""
         self.as_of = ingest_date.isoformat()

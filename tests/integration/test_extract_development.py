@@ -179,3 +179,28 @@ def test_when_a_listed_source_is_refused_to_new_apps_then_it_is_reported_not_ask
     assert output["unavailableSources"] == ["markets", "new_releases"]
     assert {entry["source"]: entry["status"] for entry in output["unavailable"]} == {"markets": 403, "new_releases": 403}
     assert "/v1/markets" not in paths and "/v1/browse/new-releases" not in paths
+
+
+def test_when_known_entities_are_old_enough_then_the_oldest_are_refreshed_with_what_is_left_of_the_budget(
+        tmp_path: Path) -> None:
+    storage = LocalFolderStorage(tmp_path)
+    with twin_server() as twin:
+        first = run(twin, storage, config_for(twin, "refresh-1"))
+        before = len(twin.request_log)
+
+        # Act: the next day, with everything fetched yesterday due for a refresh, and a budget that leaves room
+        # for only a few refreshes after the user data
+        second = run(twin, storage, config_for(twin, "refresh-2", day=DAY + timedelta(days=1), refresh_after_days=1,
+                                               request_budget=first["requests"] // 4))
+        paths = [urlsplit(path).path for path, _ in gets(twin, before)]
+
+    # Assert: some known albums/artists/tracks were fetched again by id, within the budget; nothing is deferred
+    # (refreshes wait, they are not owed), and the state dates the refreshed ones today
+    refreshed = [path for path in paths if path.count("/") == 3 and path.startswith(("/v1/albums/", "/v1/artists/",
+                                                                                       "/v1/tracks/"))]
+    assert refreshed and second["requests"] <= first["requests"] // 4 + 2
+    assert second["deferredTotal"] == 0
+    state = read_prior_state(storage, "raw", DAY + timedelta(days=2))
+    today = (DAY + timedelta(days=1)).isoformat()
+    kind, entity_id = refreshed[0].split("/")[2:4]
+    assert state.entities[kind][entity_id] == today

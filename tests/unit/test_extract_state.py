@@ -40,4 +40,3 @@ def test_when_a_run_is_merged_then_marks_rise_fetched_ids_get_its_date_and_gone_
     # Assert
     assert back.entities["albums"] == {"a1": "2026-11-24", "a3": "2026-11-24"}
     assert back.mark("u1", "recently_played") == {"played_at": "2026-11-24T10:00:00.000Z"}
-    assert back.oldest("albums", "2026-11-25") == ["a1", "a3"]
