@@ -182,7 +182,8 @@ def _catalog_as_of(seed: int, scale: float, as_of: date) -> Catalog:
     listeners = daily.advance(
         seed, base.listeners, days, track_by_id, base.playlist_by_id, lambda day: released.get(day, ())
     )
-    social = SocialRows(base.users, base.shows, base.episodes, base.playlists, base.categories, listeners)
+    playlists = daily.grow_playlists(seed, base.playlists, base.listeners, days)
+    social = SocialRows(base.users, base.shows, base.episodes, tuple(playlists), base.categories, listeners)
     return assemble_catalog(seed, scale, as_of, base.artists, albums, tracks, new_release_ids, social)
 
 

@@ -9,7 +9,9 @@ data and consecutive days only add to each other:
   the recently-played cursor). Tracks come from the user's top tracks, saved tracks, the releases of the last
   14 days, and (with the playlist as context) the playlists it owns or follows;
 - 0-3 saved tracks among that day's plays (`added_at` within the day, shortly after the play);
-- now and then (one day in four) a newly followed artist among that day's plays.
+- now and then (one day in four) a newly followed artist among that day's plays;
+- on about one day in six, each playlist an allow-listed user owns gains 1-3 tracks at its end (added that day
+  by the owner or a collaborator) and a new `snapshot_id`, as Spotify changes it with every edit.
 
 A day before `CATALOG_AS_OF` shows the base activity cut at that day's end. Top items do not move (Spotify
 recomputes them on its own schedule); new releases are the catalog's (`catalog.release_day`).
@@ -17,18 +19,28 @@ recomputes them on its own schedule); new releases are the catalog's (`catalog.r
 
 from __future__ import annotations
 
+import base64
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from spotify_twin.rows import ITEM_TRACK, ListenerRow, PlaylistRow, PlayRow, SavedTrackRow, TrackRow
+from spotify_twin.rows import (
+    ITEM_TRACK,
+    ListenerRow,
+    PlaylistItemRow,
+    PlaylistRow,
+    PlayRow,
+    SavedTrackRow,
+    TrackRow,
+)
 
 RECENT_RELEASE_DAYS = 14  # as search's tag:new
 SESSION_START = time(6, 0)
 SESSION_LATEST_END = time(23, 30)
 FOLLOW_CHANCE = 0.25
 PLAY_S = 240  # a play plus the gap after it, on average
+PLAYLIST_EDIT_CHANCE = 1 / 6
 
 
 def end_of(day: date) -> datetime:
@@ -172,3 +184,31 @@ def _follow(
         return None
     candidates = sorted({a for p in plays for a in track_by_id[p.track_id].artist_ids} - followed)
     return rng.choice(candidates) if candidates else None
+
+
+def grow_playlists(
+    seed: int, playlists: Sequence[PlaylistRow], listeners: Sequence[ListenerRow], days: Sequence[date]
+) -> list[PlaylistRow]:
+    """`playlists` after the allow-listed users' edits of `days`: tracks added at the end, a new snapshot_id."""
+    owners = {listener.user.id: listener for listener in listeners}
+    result = []
+    for playlist in playlists:
+        owner = owners.get(playlist.owner_id)
+        if owner is not None:
+            pool = sorted({t for _, ids in owner.top_track_ids for t in ids})
+            for day in days:
+                playlist = _edit(random.Random(f"spotify-twin:{seed}:day:{day.isoformat()}:playlist:{playlist.id}"),
+                                 playlist, day, pool)
+        result.append(playlist)
+    return result
+
+
+def _edit(rng: random.Random, playlist: PlaylistRow, day: date, pool: Sequence[str]) -> PlaylistRow:
+    if rng.random() >= PLAYLIST_EDIT_CHANCE:
+        return playlist
+    editors = [playlist.owner_id, *playlist.collaborator_ids]
+    start = datetime.combine(day, time(8, 0), UTC)
+    moments = sorted(start + timedelta(seconds=rng.randrange(14 * 3600)) for _ in range(rng.randint(1, 3)))
+    added = tuple(PlaylistItemRow(ITEM_TRACK, rng.choice(pool), moment, rng.choice(editors)) for moment in moments)
+    snapshot = base64.b64encode(rng.getrandbits(192).to_bytes(24, "big")).decode("ascii")
+    return replace(playlist, items=(*playlist.items, *added), snapshot_id=snapshot)

@@ -195,3 +195,20 @@ def test_when_writing_a_record_fails_then_no_partial_file_is_left(tmp_path: Path
         write_run_record(_record(DAY_1, ["a"]), path)
 
     assert not path.exists() and not list(tmp_path.rglob("*.partial"))
+
+
+def test_when_days_pass_then_some_owned_playlists_grow_at_their_end_with_a_new_snapshot_id() -> None:
+    base = build_catalog(SEED, SCALE)
+    later = build_catalog(SEED, SCALE, CATALOG_AS_OF + timedelta(days=10))
+    owners = {listener.user.id for listener in base.listeners}
+
+    changed = [p for p in later.playlists if p.snapshot_id != base.playlist_by_id[p.id].snapshot_id]
+    assert changed and all(p.owner_id in owners for p in changed)  # only the allow-listed users edit
+    for playlist in changed:
+        before = base.playlist_by_id[playlist.id].items
+        added = playlist.items[len(before):]
+        assert playlist.items[: len(before)] == before and added
+        assert all(CATALOG_AS_OF < i.added_at.date() <= later.as_of and i.ref_id in later.track_by_id for i in added)
+        assert all(i.added_by in (playlist.owner_id, *playlist.collaborator_ids) for i in added)
+    unchanged = [p for p in later.playlists if p not in changed]
+    assert all(p.items == base.playlist_by_id[p.id].items for p in unchanged)
