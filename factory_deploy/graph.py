@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from factory_deploy.references import KINDS, dangling_references, edges
+from factory_deploy.references import KINDS, canonical_names, dangling_references, edges, name_key, resource_files
 
 _PARAM_USE = re.compile(r"pipeline\(\)\s*\.\s*parameters\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 _GLOBAL_USE = re.compile(r"pipeline\(\)\s*\.\s*globalParameters\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
@@ -41,8 +41,9 @@ class FactoryGraphError(Exception):
 def load_resources(adf_dir: Path) -> dict[tuple[str, str], Resource]:
     resources: dict[tuple[str, str], Resource] = {}
     problems: list[str] = []
+    seen: dict[tuple[str, str], Path] = {}
     for folder in KINDS:
-        for path in sorted((adf_dir / folder).glob("*.json")):
+        for path in resource_files(adf_dir, folder):
             try:
                 body = json.loads(path.read_text(encoding="utf-8"))
             except json.JSONDecodeError as exc:
@@ -55,11 +56,19 @@ def load_resources(adf_dir: Path) -> dict[tuple[str, str], Resource]:
             if name != path.stem:
                 problems.append(f"{path}: resource name `{name}` differs from the file name; rename one so they match")
                 continue
-            needs = frozenset((edge.folder, edge.name) for edge in edges(body["properties"]))
-            resources[(folder, name)] = Resource(folder, name, path, body, needs)
+            twin = seen.setdefault(name_key(folder, name), path)
+            if twin != path:  # ADF names are case-insensitive: one resource, two files
+                problems.append(f"{path}: {KINDS[folder].label.lower()} `{name}` is also defined by {twin}; keep one")
+                continue
+            resources[(folder, name)] = Resource(folder, name, path, body)
     if problems:
         raise FactoryGraphError("\n".join(problems))
-    return resources
+    # A reference may spell a name in another case than the resource does; needs use the resource's spelling.
+    known = canonical_names(resources)
+    return {
+        key: replace(r, needs=frozenset(known.get(name_key(e.folder, e.name), (e.folder, e.name)) for e in edges(r.body["properties"])))
+        for key, r in resources.items()
+    }
 
 
 def check_references(resources: dict[tuple[str, str], Resource], global_parameters: set[str]) -> list[str]:
@@ -104,8 +113,10 @@ def publish_order(resources: dict[tuple[str, str], Resource]) -> list[Resource]:
 def _check_call_parameters(resources: dict[tuple[str, str], Resource], caller: Resource) -> list[str]:
     """Parameters passed to a pipeline or dataset must be declared there, and required ones passed."""
     problems: list[str] = []
+    known = canonical_names(resources)
     for edge in edges(caller.body["properties"]):
-        target = resources.get((edge.folder, edge.name)) if edge.folder in ("pipelines", "datasets") else None
+        key = known.get(name_key(edge.folder, edge.name))
+        target = resources.get(key) if key and edge.folder in ("pipelines", "datasets") else None
         if target is None:
             continue
         declared = target.body["properties"].get("parameters", {}) or {}

@@ -7,8 +7,9 @@ differently. It lives here rather than in the runner because deploy must not dep
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -27,6 +28,15 @@ KINDS: dict[str, Kind] = {
     "triggers": Kind("Trigger", "TriggerReference"),
 }
 FOLDER_OF_REFERENCE = {kind.reference_type: folder for folder, kind in KINDS.items()}
+# The singular folders ADF's git integration writes (https://learn.microsoft.com/azure/data-factory/source-control)
+# hold the same resources as this project's plural ones; a factory folder may use either layout.
+GIT_FOLDER = {
+    "linkedServices": "linkedService",
+    "datasets": "dataset",
+    "dataflows": "dataflow",
+    "pipelines": "pipeline",
+    "triggers": "trigger",
+}
 
 
 @dataclass(frozen=True)
@@ -73,17 +83,35 @@ def edges(properties: Mapping[str, Any]) -> Iterator[Edge]:
     yield from _walk(properties, None, None)
 
 
+def resource_files(factory_dir: Path, folder: str) -> list[Path]:
+    """The resource files of one kind: `<folder>/*.json` and its git-integration twin (`pipeline/*.json`)."""
+    return [path for name in (folder, GIT_FOLDER[folder]) for path in sorted((factory_dir / name).glob("*.json"))]
+
+
+def name_key(folder: str, name: str) -> tuple[str, str]:
+    """What two resource names are compared by: ADF names are case-insensitive
+    (https://learn.microsoft.com/azure/data-factory/naming-rules), so `SourceDataSet` finds `SourceDataset`."""
+    return (folder, name.casefold())
+
+
+def canonical_names(existing: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+    """`name_key` -> the (folder, name) as the resource spells it, to resolve a reference spelled otherwise."""
+    return {name_key(folder, name): (folder, name) for folder, name in existing}
+
+
 def dangling_references(
-    folder: str, name: str, properties: Mapping[str, Any], existing: Container[tuple[str, str]]
+    folder: str, name: str, properties: Mapping[str, Any], existing: Iterable[tuple[str, str]]
 ) -> list[DanglingReference]:
-    """The references of one resource whose (folder, name) is not in `existing`, each once, in document order.
+    """The references of one resource whose (folder, name) is not in `existing` (compared case-insensitively),
+    each once, in document order.
 
     Dynamic names are included: whether an expression is acceptable is the caller's call (deploy refuses it,
     as ADF's publish does; the runner resolves it when the activity runs).
     """
+    known = canonical_names(existing)
     found: dict[tuple[str, str, str | None], Edge] = {}
     for edge in edges(properties):
-        if (edge.folder, edge.name) not in existing:
+        if name_key(edge.folder, edge.name) not in known:
             found.setdefault((edge.folder, edge.name, edge.activity), edge)
     return [DanglingReference(folder, name, edge) for edge in found.values()]
 

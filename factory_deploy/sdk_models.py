@@ -8,10 +8,14 @@ concrete class is looked up here by walking the maps.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from factory_deploy.json_keys import find_key
+from factory_deploy.references import resource_files
 
 # Resource folder -> (resource model, polymorphic base of `properties`).
 _KINDS = {
@@ -54,7 +58,7 @@ def check_factory(adf_dir: Path) -> list[ModelProblem]:
 
     problems: list[ModelProblem] = []
     for folder, (resource_name, base_name) in _KINDS.items():
-        for path in sorted((adf_dir / folder).glob("*.json")):
+        for path in resource_files(adf_dir, folder):
             rel = str(path.relative_to(adf_dir.parent)) if adf_dir.parent in path.parents else str(path)
             try:
                 doc = json.loads(path.read_text(encoding="utf-8"))
@@ -106,11 +110,43 @@ def _check_typed(models: Any, base: type, rel: str, where: str, body: dict[str, 
     cls = concrete_class(base, type_name) if isinstance(type_name, str) else None
     if cls is None:
         return [ModelProblem(rel, where, f"type `{type_name}` is not a {base.__name__} type known to azure-mgmt-datafactory")]
+    body = copy.deepcopy(body)
     try:
         instance = cls(body)
+        # The SDK matches keys case-sensitively, ADF does not (factory_deploy.json_keys): spell each key as the
+        # model does and build again, until a pass renames nothing (one pass per nesting level at most).
+        while _canonicalize_keys(instance, body):
+            instance = cls(body)
     except Exception as exc:  # the SDK raises assorted errors for malformed bodies; report them all the same way
         return [ModelProblem(rel, where, f"does not deserialize as {cls.__name__}: {exc}")]
     return unknown_keys(instance, body, rel, where)
+
+
+def _rest_names(instance: Any) -> dict[str, str]:
+    """REST key -> attribute name of a model instance."""
+    return {field._rest_name: attr for attr, field in type(instance)._attr_to_rest_field.items()}
+
+
+def _canonicalize_keys(instance: Any, body: dict[str, Any]) -> bool:
+    """Rename, in place, the keys of `body` that differ from the model's only in case; True if one was."""
+    by_rest = _rest_names(instance)
+    renamed = False
+    for key in list(body):
+        rest = find_key(by_rest, key) if key not in by_rest else key
+        if rest is None:
+            continue
+        if rest != key and rest not in body:
+            body[rest] = body.pop(key)
+            renamed = True
+            continue
+        value, raw = getattr(instance, by_rest[rest], None), body[rest]
+        if _is_model(value) and isinstance(raw, dict):
+            renamed |= _canonicalize_keys(value, raw)
+        elif isinstance(value, list) and isinstance(raw, list):
+            for item, raw_item in zip(value, raw):
+                if _is_model(item) and isinstance(raw_item, dict):
+                    renamed |= _canonicalize_keys(item, raw_item)
+    return renamed
 
 
 def unknown_keys(instance: Any, body: dict[str, Any], rel: str, where: str) -> list[ModelProblem]:
@@ -119,8 +155,7 @@ def unknown_keys(instance: Any, body: dict[str, Any], rel: str, where: str) -> l
     The SDK keeps unknown keys without complaint and drops them when ARM serializes: this is where a typo
     in a typeProperties key would otherwise vanish silently.
     """
-    fields = type(instance)._attr_to_rest_field
-    by_rest = {field._rest_name: attr for attr, field in fields.items()}
+    by_rest = _rest_names(instance)
     problems: list[ModelProblem] = []
     for key, raw in body.items():
         if key not in by_rest:

@@ -42,6 +42,15 @@ class FactoryFolderNotFoundError(FactoryError):
         super().__init__(f"factory folder {root} does not exist: pass the folder holding pipelines/, datasets/, ...")
 
 
+class EmptyFactoryFolderError(FactoryError):
+    def __init__(self, root: Path, folders: tuple[str, ...]) -> None:
+        self.root = root
+        super().__init__(
+            f"factory folder {root} holds none of {', '.join(f + '/' for f in folders)}: pass the folder that holds "
+            "the factory's resources (this project's layout or the one ADF's git integration writes)"
+        )
+
+
 class MalformedJsonError(FactoryError):
     def __init__(self, path: Path, line: int, column: int, detail: str) -> None:
         self.path, self.line, self.column, self.detail = path, line, column, detail

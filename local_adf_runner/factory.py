@@ -1,4 +1,5 @@
-"""Load a factory folder (`pipelines/ datasets/ linkedServices/ triggers/ dataflows/`) into frozen dataclasses.
+"""Load a factory folder (`pipelines/ datasets/ linkedServices/ triggers/ dataflows/`, or the singular folders
+ADF's git integration writes) into frozen dataclasses.
 
 The loader checks what ADF itself refuses on publish, so a broken factory fails here with the file and the
 fix rather than half-way through a run: malformed JSON, a file without `name`/`properties`, a file name that
@@ -22,13 +23,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from factory_deploy.limits import check_factory_limits
-from factory_deploy.references import KINDS, dangling_references
+from factory_deploy.references import GIT_FOLDER, KINDS, dangling_references, name_key, resource_files
 from factory_deploy.render import OverrideError as SharedOverrideError
 from factory_deploy.render import apply_overrides
 from local_adf_runner.errors import (
     DependencyError,
     DuplicateActivityError,
     DuplicateResourceError,
+    EmptyFactoryFolderError,
     FactoryFolderNotFoundError,
     FactoryLimitError,
     MalformedJsonError,
@@ -214,10 +216,14 @@ class Factory:
         return self._get(self.dataflows, name, "dataflows")
 
     def _get(self, resources: Mapping[str, _R], name: str, folder: str) -> _R:
-        try:
+        if name in resources:
             return resources[name]
-        except KeyError:
-            raise ResourceNotFoundError(KINDS[folder].label, name, f"{self.root.name}/{folder}") from None
+        # ADF names are case-insensitive (factory_deploy.references.name_key): `pl_copy` runs `PL_Copy`.
+        wanted = name_key(folder, name)
+        for candidate, resource in resources.items():
+            if name_key(folder, candidate) == wanted:
+                return resource
+        raise ResourceNotFoundError(KINDS[folder].label, name, f"{self.root.name}/{folder}")
 
 
 def _walk(activities: tuple[Activity, ...]) -> Iterator[Activity]:
@@ -239,6 +245,9 @@ def load_factory(
     root = Path(root)
     if not root.is_dir():
         raise FactoryFolderNotFoundError(root)
+    layouts = tuple(name for folder in KINDS for name in (folder, GIT_FOLDER[folder]))
+    if not any((root / name).is_dir() for name in layouts):
+        raise EmptyFactoryFolderError(root, layouts)
     documents: dict[str, dict[str, tuple[Path, dict[str, Any]]]] = {}
     for folder in KINDS:
         documents[folder] = _read_folder(root, folder)
@@ -263,10 +272,7 @@ def _read_folder(root: Path, folder: str) -> dict[str, tuple[Path, dict[str, Any
     kind = KINDS[folder].label
     found: dict[str, tuple[Path, dict[str, Any]]] = {}
     seen_lower: dict[str, Path] = {}
-    directory = root / folder
-    if not directory.is_dir():
-        return found
-    for path in sorted(directory.glob("*.json")):
+    for path in resource_files(root, folder):
         document = _read_json(path)
         if not isinstance(document, dict):
             raise ResourceShapeError(path, "a resource file must hold one JSON object {\"name\": ..., \"properties\": ...}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from factory_deploy.json_keys import get_property
 from local_adf_runner.errors import ActivityFailed
 from local_adf_runner.factory import Activity, Factory, Pipeline
 
@@ -32,8 +33,9 @@ class ActivityCall:
     timeout: timedelta
 
     def require(self, key: str, kind: type | tuple[type, ...], what: str) -> Any:
-        """`typeProperties.<key>` of the expected JSON type, or the activity fails naming the property."""
-        value = self.inputs.get(key)
+        """`typeProperties.<key>` (named in any case, as ADF reads it) of the expected JSON type, or the
+        activity fails naming the property."""
+        value = get_property(self.inputs, key)
         if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _types(kind)):
             raise ActivityFailed(
                 "InvalidActivityDefinition",

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from factory_deploy.json_keys import get_property
 from local_adf_runner.activity_types.base import ActivityCall, ActivityType
 from local_adf_runner.batch import slug
 from local_adf_runner.dataflow import load_dataflow, run_dataflow
@@ -27,7 +28,7 @@ __all__ = ["ExecuteDataFlowActivity"]
 
 
 def _reference_name(type_properties: Mapping[str, Any]) -> str | None:
-    reference = type_properties.get("dataFlow")
+    reference = get_property(type_properties, "dataFlow")  # `dataflow` in Learn's sample and the gallery
     name = reference.get("referenceName") if isinstance(reference, Mapping) else None
     return name if isinstance(name, str) else None
 
@@ -41,7 +42,7 @@ class ExecuteDataFlowActivity(ActivityType):
         if name is None or name.startswith("@"):
             return  # an expression: checked when it runs
         definition = load_dataflow(factory.dataflow(name))
-        dataset_parameters = (activity.type_properties.get("dataFlow") or {}).get("datasetParameters") or {}
+        dataset_parameters = get_property(get_property(activity.type_properties, "dataFlow") or {}, "datasetParameters") or {}
         if any(dataset_parameters.values()):
             raise UnsupportedDataFlowFeatureError(definition.name, None, "datasetParameters (dataset-based sources/sinks)")
 
@@ -54,7 +55,7 @@ class ExecuteDataFlowActivity(ActivityType):
         if engine.services is None:
             raise RunnerError("the engine has no RunnerServices: ExecuteDataFlow needs a workdir and storage")
         definition = load_dataflow(engine.factory.dataflow(str(name)))
-        parameters = dict(reference.get("parameters") or {})
+        parameters = dict(get_property(reference, "parameters") or {})
         run = call.scope.run
         folder = slug(call.activity.name) + "".join(f"-{i}" for i in call.scope.iterations)
         scratch = Path(engine.services.workdir).resolve() / "dataflow" / run.run_id / folder / f"attempt-{call.attempt}"
