@@ -31,11 +31,14 @@ import socket
 import subprocess
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
+from activities.common.oserrors import describe_os_error
 from factory_deploy.limits import CUSTOM_OUTPUT_MAX_BYTES
 from local_adf_runner.errors import ActivityFailed
 
@@ -56,6 +59,8 @@ ACTIVITY_TIMEOUT = "ActivityTimeout"
 # The container of the Batch linked service's storage where ADF keeps each task's files.
 JOBS_CONTAINER = "adfjobs"
 CONTEXT_FILES = ("activity.json", "linkedServices.json", "datasets.json")
+# Lines of a task's stderr kept in memory: the error message is the last non-empty one, even when the disk is full.
+STDERR_TAIL_LINES = 20
 
 
 @dataclass(frozen=True)
@@ -103,21 +108,36 @@ def run_custom_activity(call: ActivityCall, services: RunnerServices, verbose: b
     command = call.require("command", str, "the command line to run")
     batch_storage = _batch_storage(call, services)
     with services.batch_pool.slot():
-        task = _prepare_task(call, services)
-        _download_resources(call, services, task.working_dir)
-        _write_context(call, services, task.working_dir)
+        try:
+            task = _prepare_task(call, services)
+            _download_resources(call, services, task.working_dir)
+            _write_context(call, services, task.working_dir)
+        except OSError as exc:  # the node's disk: full, read-only, or a file where the task folder goes
+            raise ActivityFailed(
+                CUSTOM_TASK_FAILED,
+                f"activity `{activity.name}`: cannot prepare its Batch task folder: "
+                f"{describe_os_error(exc, other='another --workdir')}",
+            ) from exc
         environment = task.environment(services.batch_pool.task_path())
         argv = _argv(command, activity.name, environment["PATH"])
         stdout_path, stderr_path = task.task_dir / "stdout.txt", task.task_dir / "stderr.txt"
         iterations = ",".join(str(i) for i in call.scope.iterations)
         prefix = activity.name + (f" [{iterations}]" if iterations else "")
         started = time.monotonic()
-        exit_code = _run(argv, task, environment, stdout_path, stderr_path, call.timeout.total_seconds(),
-                         prefix if verbose else None, log)
+        exit_code, stderr_tail, log_failures = _run(argv, task, environment, stdout_path, stderr_path,
+                                                    call.timeout.total_seconds(), prefix if verbose else None, log)
         duration = round(time.monotonic() - started, 3)
+    try:
+        outputs = _upload_task_files(batch_storage, task, activity.name)
+    except ActivityFailed as failure:
+        if exit_code in (0, None):
+            raise
+        # The task's own error is the cause; a log that could not be uploaded (full disk) must not hide it.
+        raise ActivityFailed(CUSTOM_TASK_FAILED, f"{_error_message(stderr_tail, exit_code, log_failures)}; "
+                             f"also {failure.message}") from failure
     output: dict[str, Any] = {
         "exitcode": exit_code,
-        "outputs": _upload_task_files(batch_storage, task, activity.name),
+        "outputs": outputs,
         "customOutput": _custom_output(task.working_dir, activity.name),
         "effectiveIntegrationRuntime": EFFECTIVE_RUNTIME,
         "executionDuration": duration,
@@ -129,7 +149,7 @@ def run_custom_activity(call: ActivityCall, services: RunnerServices, verbose: b
             output=output,
         )
     if exit_code != 0:
-        raise ActivityFailed(CUSTOM_TASK_FAILED, _error_message(stderr_path, exit_code), output=output)
+        raise ActivityFailed(CUSTOM_TASK_FAILED, _error_message(stderr_tail, exit_code, log_failures), output=output)
     return output
 
 
@@ -274,8 +294,9 @@ def _argv(command: str, activity: str, path: str) -> list[str]:
 def _run(
     argv: list[str], task: BatchTask, environment: dict[str, str], stdout_path: Path, stderr_path: Path, timeout: float,
     prefix: str | None, log: TextIO,
-) -> int | None:
-    """Run the task; return its exit code, or None if it was killed at the timeout."""
+) -> tuple[int | None, str, list[OSError]]:
+    """Run the task; its exit code (None if killed at the timeout), its stderr's last lines, and the errors that
+    kept its stdout.txt/stderr.txt from being written (a full disk must not lose the task's own error message)."""
     try:
         process = subprocess.Popen(
             argv,
@@ -292,10 +313,14 @@ def _run(
         raise ActivityFailed(CUSTOM_TASK_FAILED, f"command `{shlex.join(argv)}` could not start: {exc.strerror or exc}") from exc
     assert process.stdout is not None and process.stderr is not None
     lock = threading.Lock()
+    stderr_tail: deque[bytes] = deque(maxlen=STDERR_TAIL_LINES)
+    failures: list[OSError] = []
     pumps = [
-        threading.Thread(target=_pump, args=(process.stdout, stdout_path, prefix, log, lock), daemon=True),
+        threading.Thread(target=_pump, args=(process.stdout, stdout_path, prefix, log, lock, deque(maxlen=0), failures),
+                         daemon=True),
         threading.Thread(
-            target=_pump, args=(process.stderr, stderr_path, f"{prefix} stderr" if prefix else None, log, lock), daemon=True
+            target=_pump, args=(process.stderr, stderr_path, f"{prefix} stderr" if prefix else None, log, lock,
+                                stderr_tail, failures), daemon=True
         ),
     ]
     for pump in pumps:
@@ -311,7 +336,7 @@ def _run(
         exit_code = None
     for pump in pumps:
         pump.join()
-    return exit_code
+    return exit_code, b"".join(stderr_tail).decode("utf-8", "replace"), failures
 
 
 def _upload_task_files(batch_storage: tuple[str, Storage], task: BatchTask, activity: str) -> list[str]:
@@ -344,16 +369,43 @@ def _blob_url(storage: Storage, container: str, path: str) -> str:
     return f"{base}/{container}/{path}"
 
 
-def _pump(stream: IO[bytes], target: Path, prefix: str | None, log: TextIO, lock: threading.Lock) -> None:
-    with target.open("wb") as out:
-        for line in iter(stream.readline, b""):
-            out.write(line)
-            out.flush()
-            if prefix is not None:
-                with lock:
-                    log.write(f"[{prefix}] {line.decode('utf-8', 'replace').rstrip()}\n")
-                    log.flush()
+def _pump(
+    stream: IO[bytes], target: Path, prefix: str | None, log: TextIO, lock: threading.Lock, tail: deque[bytes],
+    failures: list[OSError],
+) -> None:
+    """Copy ``stream`` to ``target`` line by line, keeping its last lines in ``tail``. A write that fails (full disk)
+    is recorded in ``failures`` and the stream is still drained to its end, so the task never blocks on a full pipe
+    and its last lines still reach the error message."""
+    out: IO[bytes] | None = None
+    try:
+        out = target.open("wb")
+    except OSError as exc:
+        failures.append(exc)
+    for line in iter(stream.readline, b""):
+        tail.append(line)
+        if out is not None:
+            try:
+                out.write(line)
+                out.flush()
+            except OSError as exc:
+                failures.append(exc)
+                _close_quietly(out)
+                out = None
+        if prefix is not None:
+            with lock:
+                log.write(f"[{prefix}] {line.decode('utf-8', 'replace').rstrip()}\n")
+                log.flush()
     stream.close()
+    if out is not None:
+        try:
+            out.close()
+        except OSError as exc:
+            failures.append(exc)
+
+
+def _close_quietly(out: IO[bytes]) -> None:
+    with suppress(OSError):  # the write already failed and was recorded; closing flushes nothing useful
+        out.close()
 
 
 def _custom_output(working_dir: Path, activity: str) -> Any:
@@ -375,7 +427,10 @@ def _custom_output(working_dir: Path, activity: str) -> Any:
         ) from exc
 
 
-def _error_message(stderr_path: Path, exit_code: int) -> str:
-    lines = [line.strip() for line in stderr_path.read_text(encoding="utf-8", errors="replace").splitlines()]
-    last = next((line for line in reversed(lines) if line), None)
-    return last or f"the task exited with code {exit_code} and wrote nothing to stderr"
+def _error_message(stderr_tail: str, exit_code: int, log_failures: list[OSError]) -> str:
+    last = next((line.strip() for line in reversed(stderr_tail.splitlines()) if line.strip()), None)
+    message = last or f"the task exited with code {exit_code} and wrote nothing to stderr"
+    if log_failures:
+        message += (f" (its stdout.txt/stderr.txt could not be kept: "
+                    f"{describe_os_error(log_failures[0], other='another --workdir')})")
+    return message

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from activities.common.context import SecureString
 from activities.common.errors import ActivityError, SecretNotFoundError
+from activities.common.oserrors import describe_os_error, is_environment_error
 from activities.common.secrets import FolderSecretStore
 from activities.common.storage import LocalFolderStorage, Storage
 from env_config import ConfigError, EnvironmentConfig, factory_overrides, global_parameters, load_config, sql_variables
@@ -92,11 +93,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, RunnerError, ActivityError, SqlTranslationError) as exc:
         print(f"run_local: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        if not is_environment_error(exc):
+            raise
+        # The workdir's disk (full, read-only, not ours): one line naming the file and the fix, not a traceback.
+        print(f"run_local: error: {describe_os_error(exc, other='another --workdir')}", file=sys.stderr)
+        return 1
 
 
 def _run(args: argparse.Namespace) -> int:
     config = load_config("local")
     workdir = args.workdir.resolve()
+    if workdir.exists() and not workdir.is_dir():
+        raise RunnerError(f"--workdir {workdir} is a file, not a folder: move it away or pass another --workdir")
     for folder in ("storage", "truth", "runs", "logs"):
         (workdir / folder).mkdir(parents=True, exist_ok=True)
     # The Key Vault stand-in: a folder of the workdir (never the repo), read and written by the activities as

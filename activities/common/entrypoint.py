@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 from activities.common.context import ActivityContext, load_context
 from activities.common.errors import ActivityError
 from activities.common.logs import one_line, redact
+from activities.common.oserrors import describe_os_error, is_environment_error
 from activities.common.outputs import write_outputs
 
 
@@ -19,7 +20,8 @@ def run_activity(name: str, main: Callable[[ActivityContext], Mapping[str, Any]]
     """Run ``main`` as a Custom activity and exit the process.
 
     Loads the context, calls ``main``, writes ``outputs.json`` with what it returns plus
-    ``durationSeconds`` and exits 0. An :class:`ActivityError` (an expected failure) prints one line
+    ``durationSeconds`` and exits 0. An :class:`ActivityError` (an expected failure) or an OSError of the node's
+    disk (full, read-only, no permission, a file where a folder belongs) prints one line
     ``ERROR <name>: <message>`` to stderr and exits 1; any other exception is a bug and prints its
     traceback (redacted) to stderr, exit 1. Batch marks the task failed on any non-zero exit.
     """
@@ -36,6 +38,11 @@ def run_activity(name: str, main: Callable[[ActivityContext], Mapping[str, Any]]
         _flush()
         message = one_line(str(exc)) or type(exc).__name__
         sys.stderr.write(redact(f"ERROR {name}: {message}") + "\n")
+    except OSError as exc:
+        _flush()
+        # A full disk or a read-only working directory is the node's state, not a bug: one line, no traceback.
+        message = f"ERROR {name}: {describe_os_error(exc, other='a node with a writable disk')}"
+        sys.stderr.write(redact(message if is_environment_error(exc) else traceback.format_exc()) + "\n")
     except Exception:  # noqa: BLE001 - the one place that turns a bug into exit 1 with its traceback
         _flush()
         sys.stderr.write(redact(traceback.format_exc()))

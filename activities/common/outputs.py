@@ -12,6 +12,7 @@ from typing import Any
 from activities.common.context import SecureString
 from activities.common.errors import OutputsError
 from activities.common.logs import contains_secret
+from activities.common.oserrors import describe_os_error
 
 OUTPUTS_FILE = "outputs.json"
 
@@ -43,7 +44,7 @@ def write_outputs(working_dir: Path, outputs: Mapping[str, Any]) -> Path:
             Path(temp_name).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise OutputsError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        raise OutputsError(f"cannot write {target}: {describe_os_error(exc, target)}") from exc
     return target
 
 

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from activities.common.context import LinkedService, SecureString
 from activities.common.errors import ActivityConfigError, SecretNotFoundError, SecretStoreError
 from activities.common.logs import register_secret
+from activities.common.oserrors import describe_os_error
 
 ENV_SCHEME = "env:"
 FILE_SCHEME = "file://"
@@ -114,8 +115,8 @@ class FolderSecretStore:
                 Path(temporary).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            raise SecretStoreError(f"cannot store secret `{name}` in {self.folder}: {exc.strerror or exc}; "
-                                   "check the folder is writable and the disk not full") from exc
+            raise SecretStoreError(f"cannot store secret `{name}` in {self.folder}: "
+                                   f"{describe_os_error(exc, other='another Key Vault folder')}") from exc
 
     def __repr__(self) -> str:
         return f"FolderSecretStore({str(self.folder)!r})"

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from activities.common.context import LinkedService, SecureString
 from activities.common.errors import ActivityConfigError, BlobNotFoundError, StorageError
 from activities.common.logs import register_secret
+from activities.common.oserrors import describe_os_error
 
 if TYPE_CHECKING:
     from activities.common.secrets import SecretStore
@@ -257,8 +258,9 @@ def _mtime(timestamp: float) -> datetime:
 
 
 def _storage_error(operation: str, container: str, path: str, exc: OSError) -> StorageError:
+    # Blob name first (what the pipeline knows), then the file and the fix (what the user acts on).
     return StorageError(
-        f"cannot {operation} {container}/{path}: {exc.strerror or exc}",
+        f"cannot {operation} {container}/{path}: {describe_os_error(exc, other='another storage folder')}",
         operation=operation,
         container=container,
         path=path,
