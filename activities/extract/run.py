@@ -46,6 +46,7 @@ from activities.extract.checkpoint import (
     read_state,
     shard_worker,
 )
+from activities.extract.cleanup import remove_unpublished_runs
 from activities.extract.client import RetryBudget, SpotifyClient
 from activities.extract.config import ExtractConfig, UserConfig
 from activities.extract.errors import ProgressError
@@ -65,7 +66,7 @@ from activities.extract.raw_writer import (
 from activities.extract.resources import catalog, restricted
 from activities.extract.sharding import owned, shard_of
 from activities.extract.state import ENTITY_KINDS, RunState, StateUpdate, read_prior_state, write_state
-from activities.sources import DISCOVERY, EXTENDED, USER, resolve, source
+from activities.sources import DISCOVERY, EXTENDED, SOURCES, USER, resolve, source
 from activities.sources import names as source_names
 
 _log = get_logger("activities.extract")
@@ -124,6 +125,7 @@ class ExtractSummary(_Summary):
     deferred: dict[str, int] = field(default_factory=dict)  # lookups left for the next run, per kind
     unavailable_sources: list[str] = field(default_factory=list)  # sources every call of which was refused
     state: str | None = None  # "<container>/<path>" of the incremental state written (development mode)
+    removed: dict[str, Any] = field(default_factory=dict)  # what unpublished runs of the date left (cleanup.py)
 
     def _own_outputs(self) -> dict[str, Any]:
         return {
@@ -135,6 +137,7 @@ class ExtractSummary(_Summary):
             "deferredTotal": sum(self.deferred.values()),
             "unavailableSources": list(self.unavailable_sources),
             "state": self.state,
+            "removed": dict(self.removed),
         }
 
 
@@ -715,6 +718,12 @@ def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
         state_blob = f"{container}/{write_state(storage, container, run_state, config.ingest_date)}"
         for kind, _ in run_state.deferred:
             deferred[kind] = deferred.get(kind, 0) + 1
+    # Published: what killed or failed runs of this date left is no longer read by anyone.
+    cleanup = remove_unpublished_runs(storage, container, config.ingest_date, config.run_id,
+                                      (item.entity for item in SOURCES))
+    if cleanup.runs or cleanup.abandoned_writes:
+        _log.info("removed %d blobs of unpublished runs %s and %d abandoned writes", cleanup.blobs,
+                  ", ".join(cleanup.runs) or "-", len(cleanup.abandoned_writes))
     refused_everywhere = sorted(name for name, entry in unavailable.items()
                                 if entry.get("status") == 403 and not answers.get(name))
     _log.info("manifest %s: %d parts, %d requests, %d workers%s", manifest, len(parts), requests, len(workers),
@@ -733,6 +742,7 @@ def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
         deferred=deferred,
         unavailable_sources=refused_everywhere,
         state=state_blob,
+        removed=cleanup.to_outputs(),
     )
 
 

@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from activities.common.errors import BlobNotFoundError
 from activities.common.logs import get_logger
 from activities.common.secrets import SecretStore, open_secret_store
 from activities.common.storage import Storage, open_storage
+from activities.transform.cleanup import remove_dead_staging
 from activities.transform.config import TransformConfig
 from activities.transform.dedupe import winners
 from activities.transform.enrich import BRIDGES, bridge_table, curated_table
@@ -377,6 +378,7 @@ def transform(context: ActivityContext) -> dict[str, Any]:
         return skipped
     log.info("manifest %s: run %s, ingest date %s, %d parts", manifest.blob, manifest.run_id,
              manifest.ingest_date, len(manifest.parts))
+    began = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="transform-", dir=context.working_dir) as temp:
         work = Path(temp)
         started = time.monotonic()
@@ -395,6 +397,13 @@ def transform(context: ActivityContext) -> dict[str, Any]:
         outputs = publish(storage, config, manifest, built, marker_key, manifest_sha)
         delete_prefix(storage, config.curated_container, f"{staging}/")
         log.info("published in %.2fs", time.monotonic() - started)
+    # Published: staging that killed or failed transforms of this date left is dead now.
+    removed_staging = remove_dead_staging(
+        storage, config.curated_container, manifest_container=config.manifest_container,
+        date_folder=config.manifest_dir.rsplit("/run_id=", 1)[0], manifest_file=config.manifest_file_name,
+        own_run=manifest.run_id, started=began)
+    if removed_staging:
+        log.info("removed staging of dead transform runs: %s", ", ".join(removed_staging))
     quarantined = sum(t["rows"] for t in outputs["quarantine"].values())
     if quarantined:
         log.warning("%d record(s) quarantined: %s", quarantined,
@@ -413,6 +422,7 @@ def transform(context: ActivityContext) -> dict[str, Any]:
         "quarantinedRows": quarantined,
         "schemaDrift": drift,
         "ignoredParts": dict(sorted(loaded.ignored.items())),
+        "removedStaging": removed_staging,
     }
 
 

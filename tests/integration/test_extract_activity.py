@@ -124,7 +124,7 @@ def test_when_the_twin_answers_then_the_activity_exits_0_with_custom_output(good
     manifest = good_run.manifest()
     assert set(outputs) == {"runId", "ingestDate", "manifest", "parts", "requests", "counts", "unavailable",
                             "missing", "durationSeconds", "accessMode", "quotaExceeded", "stoppedBy", "deferred",
-                            "deferredTotal", "unavailableSources", "state"}
+                            "deferredTotal", "unavailableSources", "state", "removed"}
     assert outputs["unavailable"] == [] and outputs["missing"] == []
     assert (outputs["accessMode"], outputs["quotaExceeded"], outputs["deferredTotal"], outputs["state"]) == (
         "extended", False, 0, None)  # extended mode keeps no incremental state

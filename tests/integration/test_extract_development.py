@@ -151,6 +151,9 @@ def test_when_an_earlier_run_of_the_date_stopped_unpublished_then_a_new_run_cont
     assert all("/run_id=second-run/" in part["path"] for part in parts)
     for part in parts[:5]:
         gzip.decompress(storage.read_bytes("raw", part["path"]))
+    # Published: the killed run's folders are removed, and the manifest step says so
+    assert output["removed"]["runs"] == ["first-run"] and output["removed"]["blobs"] > 0
+    assert not [blob for blob in storage.list_blobs("raw", "spotify/") if "/run_id=first-run/" in blob.path]
 
 
 def test_when_the_app_owners_premium_lapses_then_the_run_fails_with_that_message_and_no_manifest(
