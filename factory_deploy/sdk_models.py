@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from factory_deploy.json_keys import find_key
 from factory_deploy.references import resource_files
+
+# Keys ADF Studio writes that the models do not hold, as (where, key): ADF keeps them and ignores them.
+# `lastPublishTime`: the pipeline definition on https://learn.microsoft.com/azure/data-factory/how-to-use-trigger-parameterization
+STUDIO_KEYS = frozenset({("properties", "lastPublishTime")})
 
 # Resource folder -> (resource model, polymorphic base of `properties`).
 _KINDS = {
@@ -127,26 +132,44 @@ def _rest_names(instance: Any) -> dict[str, str]:
     return {field._rest_name: attr for attr, field in type(instance)._attr_to_rest_field.items()}
 
 
+def _sub_models(instance: Any, body: dict[str, Any]) -> Iterator[tuple[str, Any, dict[str, Any]]]:
+    """(key suffix, sub-model, its raw body) for every typed sub-model under `body`'s known keys.
+
+    The SDK resolves a sub-model's `type` one map deep only: a Copy source `AzureSqlSource` sits under
+    CopySource -> TabularSource, so it arrives as a bare CopySource that knows none of `sqlReaderQuery`,
+    `queryTimeout`, `partitionOption`. Such a sub-model is rebuilt here as its concrete class.
+    """
+    by_rest = _rest_names(instance)
+    for key, raw in body.items():
+        value = getattr(instance, by_rest[key], None) if key in by_rest else None
+        if _is_model(value) and isinstance(raw, dict):
+            yield f".{key}", _concrete(value, raw), raw
+        elif isinstance(value, list) and isinstance(raw, list):
+            for index, (item, raw_item) in enumerate(zip(value, raw)):
+                if _is_model(item) and isinstance(raw_item, dict):
+                    yield f".{key}[{index}]", _concrete(item, raw_item), raw_item
+
+
+def _concrete(value: Any, raw: dict[str, Any]) -> Any:
+    type_name = raw.get("type")
+    if not isinstance(type_name, str) or not vars(type(value)).get("__mapping__"):
+        return value
+    cls = concrete_class(type(value), type_name)
+    return cls(raw) if cls is not None and cls is not type(value) else value
+
+
 def _canonicalize_keys(instance: Any, body: dict[str, Any]) -> bool:
     """Rename, in place, the keys of `body` that differ from the model's only in case; True if one was."""
     by_rest = _rest_names(instance)
     renamed = False
     for key in list(body):
-        rest = find_key(by_rest, key) if key not in by_rest else key
-        if rest is None:
-            continue
-        if rest != key and rest not in body:
+        rest = find_key(by_rest, key)
+        if rest is not None and rest != key and rest not in body:
             body[rest] = body.pop(key)
             renamed = True
-            continue
-        value, raw = getattr(instance, by_rest[rest], None), body[rest]
-        if _is_model(value) and isinstance(raw, dict):
-            renamed |= _canonicalize_keys(value, raw)
-        elif isinstance(value, list) and isinstance(raw, list):
-            for item, raw_item in zip(value, raw):
-                if _is_model(item) and isinstance(raw_item, dict):
-                    renamed |= _canonicalize_keys(item, raw_item)
-    return renamed
+    if renamed:
+        return True
+    return any([_canonicalize_keys(sub, raw) for _, sub, raw in _sub_models(instance, body)])
 
 
 def unknown_keys(instance: Any, body: dict[str, Any], rel: str, where: str) -> list[ModelProblem]:
@@ -156,18 +179,13 @@ def unknown_keys(instance: Any, body: dict[str, Any], rel: str, where: str) -> l
     in a typeProperties key would otherwise vanish silently.
     """
     by_rest = _rest_names(instance)
-    problems: list[ModelProblem] = []
-    for key, raw in body.items():
-        if key not in by_rest:
-            problems.append(ModelProblem(rel, where, f"key `{key}` is unknown to {type(instance).__name__}"))
-            continue
-        value = getattr(instance, by_rest[key], None)
-        if _is_model(value) and isinstance(raw, dict):
-            problems += unknown_keys(value, raw, rel, f"{where}.{key}")
-        elif isinstance(value, list) and isinstance(raw, list):
-            for index, (item, raw_item) in enumerate(zip(value, raw)):
-                if _is_model(item) and isinstance(raw_item, dict):
-                    problems += unknown_keys(item, raw_item, rel, f"{where}.{key}[{index}]")
+    problems = [
+        ModelProblem(rel, where, f"key `{key}` is unknown to {type(instance).__name__}")
+        for key in body
+        if key not in by_rest and (where, key) not in STUDIO_KEYS
+    ]
+    for suffix, sub, raw in _sub_models(instance, body):
+        problems += unknown_keys(sub, raw, rel, where + suffix)
     return problems
 
 

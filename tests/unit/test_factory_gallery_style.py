@@ -118,3 +118,22 @@ def test_when_a_run_asks_for_a_pipeline_in_another_case_then_it_runs_the_pipelin
     assert factory.pipeline("pl_parent").name == "PL_Parent"
     with pytest.raises(ResourceNotFoundError, match="PL_Nothing"):
         factory.pipeline("PL_Nothing")
+
+
+def test_when_a_copy_source_is_a_nested_subtype_then_the_check_knows_its_keys_and_still_finds_typos(tmp_path: Path) -> None:
+    # AzureSqlSource sits under CopySource -> TabularSource in azure-mgmt-datafactory's discriminator maps;
+    # `lastPublishTime` is what Studio writes (pipeline definition on
+    # https://learn.microsoft.com/azure/data-factory/how-to-use-trigger-parameterization).
+    assert check_factory(GALLERY) == []
+    factory = tmp_path / "factory"
+    shutil.copytree(GALLERY, factory)
+    _edit(factory, "pipeline/PL_Copy_Sales.json", '"queryTimeout"', '"queryTimout"')
+    _edit(factory, "pipeline/PL_Copy_Sales.json", '"lastPublishTime": "2026', '"lastPublishedTime": "2026')
+
+    problems = sorted(str(p) for p in check_factory(factory))
+
+    assert problems == [
+        "factory/pipeline/PL_Copy_Sales.json: activities[0] `Copy sales to the lake`.typeProperties.source: "
+        "key `queryTimout` is unknown to AzureSqlSource",
+        "factory/pipeline/PL_Copy_Sales.json: properties: key `lastPublishedTime` is unknown to Pipeline",
+    ]
