@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from factory_deploy.json_keys import get_property
 from factory_deploy.limits import check_activity_payload
 from local_adf_runner.activity_types import ACTIVITY_TYPES, ActivityCall, ActivityType
 from local_adf_runner.batch_pool import DEFAULT_BATCH_SLOTS
@@ -34,6 +35,7 @@ from local_adf_runner.errors import (
     ActivityFailed,
     ExpressionError,
     PipelineParameterError,
+    RunnerError,
     UnsupportedActivityTypeError,
 )
 from local_adf_runner.expressions import EvaluationState, evaluate_value, validate_value
@@ -59,6 +61,8 @@ _CONDITION_STATUSES = {
 }
 # errorCode of an expression that fails at run time (ADF reports these as InvalidTemplate).
 INVALID_TEMPLATE = "InvalidTemplate"
+# An activity the local runner refused while it ran (a RunnerError): recorded as failed, then the error is raised.
+RUNNER_REFUSED = "LocalRunnerRefused"
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,7 @@ class PipelineEngine:
         self.clock = clock or SystemClock()
         self.options = options or RunnerOptions()
         self._validated: set[str] = set()
+        self._validating: set[str] = set()
         self._background: list[threading.Thread] = []
         self._background_errors: list[BaseException] = []
         # pipelineReturnValue of each run (SetVariable with setSystemVariable), read by ExecutePipeline.
@@ -254,7 +259,11 @@ class PipelineEngine:
                 runStart=start, groupId=group_id, parentRunId=parent.run_id if parent else None,
             )
         )
-        outcome = self.run_activities(pipeline.activities, Scope(run))
+        try:
+            outcome = self.run_activities(pipeline.activities, Scope(run))
+        except RunnerError as exc:  # refused mid-run: the record says so before the error reaches the caller
+            self.monitor.pipeline_finished(run_id, FAILED, str(exc), self.clock.now())
+            raise
         return self.monitor.pipeline_finished(run_id, outcome.status, outcome.message, self.clock.now())
 
     def _run_slot(self, pipeline: Pipeline) -> threading.BoundedSemaphore | None:
@@ -287,9 +296,24 @@ class PipelineEngine:
 
     def validate(self, pipeline: Pipeline) -> None:
         """Before anything runs (as ADF validates on publish): every activity type is supported and every
-        expression parses and calls only known functions."""
-        if pipeline.name in self._validated:
+        expression parses and calls only known functions, in this pipeline and in every pipeline its
+        ExecutePipeline activities call by a literal name (the whole call graph)."""
+        if pipeline.name in self._validated or pipeline.name in self._validating:  # done, or a call cycle
             return
+        self._validating.add(pipeline.name)
+        try:
+            self._validate_one(pipeline)
+            for activity in pipeline.all_activities():
+                if activity.type == "ExecutePipeline":
+                    reference = get_property(activity.type_properties, "pipeline")
+                    name = get_property(reference, "referenceName") if isinstance(reference, Mapping) else None
+                    if isinstance(name, str) and not name.startswith("@"):  # an expression is checked when it runs
+                        self.validate(self.factory.pipeline(name))
+        finally:
+            self._validating.discard(pipeline.name)
+        self._validated.add(pipeline.name)
+
+    def _validate_one(self, pipeline: Pipeline) -> None:
         for activity in pipeline.all_activities():
             kind = ACTIVITY_TYPES.get(activity.type)
             if kind is None:
@@ -298,7 +322,6 @@ class PipelineEngine:
             # Nested activities are validated as activities of their own (all_activities yields them).
             nested = frozenset(key for key in activity.nested if key in activity.type_properties)
             validate_value(activity.type_properties, f"activity `{activity.name}`", "typeProperties", nested)
-        self._validated.add(pipeline.name)
 
     def check_parameters(self, name: str, given: Mapping[str, Any]) -> None:
         """Raise PipelineParameterError if `given` does not fit pipeline `name`'s parameters."""
@@ -452,7 +475,14 @@ class PipelineEngine:
                 state=state, engine=self, timeout=policy.timeout,
             )
             started = self.clock.monotonic()
-            output = kind().run(call)
+            try:
+                output = kind().run(call)
+            except ExpressionError:
+                raise  # the activity fails with InvalidTemplate below
+            except RunnerError as exc:  # no activity run stays InProgress once the runner has returned
+                refused = ActivityRunError(RUNNER_REFUSED, str(exc), "UserError", activity.name)
+                self.monitor.activity_finished(run_id, FAILED, self.clock.now(), None, refused)
+                raise
             elapsed = self.clock.monotonic() - started
             if not kind.enforces_timeout and elapsed > policy.timeout.total_seconds():
                 raise ActivityFailed(

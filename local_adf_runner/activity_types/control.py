@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from factory_deploy.limits import check_foreach_items
 from local_adf_runner.activity_types.base import ActivityCall, ActivityType
-from local_adf_runner.errors import ActivityFailed, PipelineParameterError
+from local_adf_runner.errors import ActivityFailed, PipelineParameterError, RunnerError
 from local_adf_runner.expressions import evaluate, evaluate_value
 
 if TYPE_CHECKING:
@@ -61,13 +61,18 @@ class ExecutePipelineActivity(ActivityType):
             engine.check_parameters(name, parameters)
         except PipelineParameterError as exc:
             raise ActivityFailed("InvalidPipelineParameters", str(exc)) from exc
+        except RunnerError as exc:  # a pipeline named at run time that is not in the factory
+            raise ActivityFailed("PipelineRunFailed", f"Operation on target {call.activity.name} failed: {exc}") from exc
         if not wait_on_completion:
             run_id = engine.new_run_id()
             engine.start_pipeline_in_background(
                 lambda: engine.run_pipeline(name, parameters, invoked_by, None, parent, run_id=run_id)
             )
             return {"pipelineName": name, "pipelineRunId": run_id}
-        child = engine.run_pipeline(name, parameters, invoked_by, None, parent)
+        try:
+            child = engine.run_pipeline(name, parameters, invoked_by, None, parent)
+        except RunnerError as exc:  # a child the runner refuses (a name known only now): this activity fails
+            raise ActivityFailed("PipelineRunFailed", f"Operation on target {call.activity.name} failed: {exc}") from exc
         output = {"pipelineName": name, "pipelineRunId": child.runId}
         return_value = engine.return_values.get(child.runId)
         if return_value:

@@ -24,6 +24,7 @@ from local_adf_runner.errors import (
     EmptyFactoryFolderError,
     ResourceNotFoundError,
     UnknownReferenceError,
+    UnsupportedActivityTypeError,
 )
 
 GALLERY = Path(__file__).resolve().parents[1] / "fixtures" / "adf_gallery_style"
@@ -137,3 +138,33 @@ def test_when_a_copy_source_is_a_nested_subtype_then_the_check_knows_its_keys_an
         "key `queryTimout` is unknown to AzureSqlSource",
         "factory/pipeline/PL_Copy_Sales.json: properties: key `lastPublishedTime` is unknown to Pipeline",
     ]
+
+
+def test_when_a_called_pipeline_cannot_run_locally_then_the_caller_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    runner = _runner(tmp_path)
+
+    with pytest.raises(UnsupportedActivityTypeError, match="`Copy`.*PL_Copy_Sales"):
+        runner.run_pipeline("PL_Call_Sales_Copy")
+    assert runner.monitor.pipeline_runs() == []  # validated as one call graph: not even SetVariable ran
+
+
+@pytest.mark.parametrize("child", ["PL_Copy_Sales", "PL_Not_There"])
+def test_when_a_child_named_at_run_time_is_refused_then_the_parent_fails_and_no_run_stays_in_progress(
+    tmp_path: Path, child: str
+) -> None:
+    # A name known only at run time (the runner resolves it then; deploy refuses it, as ADF's publish does).
+    factory = tmp_path / "factory"
+    shutil.copytree(GALLERY, factory)
+    call = {"name": "Run the named pipeline", "type": "ExecutePipeline", "dependsOn": [], "typeProperties": {
+        "pipeline": {"referenceName": "@pipeline().parameters.child", "type": "PipelineReference"}, "waitOnCompletion": True}}
+    document = {"name": "PL_Call_By_Name", "properties": {"activities": [call], "parameters": {"child": {"type": "string"}}}}
+    (factory / "pipeline" / "PL_Call_By_Name.json").write_text(json.dumps(document), encoding="utf-8")
+    runner = _runner(tmp_path, factory)
+
+    (parent,) = runner.run_pipeline("PL_Call_By_Name", {"child": child}).runs
+
+    assert parent.status == "Failed"
+    assert child in parent.message and "\n" not in parent.message
+    (call,) = runner.monitor.activity_runs(parent.runId)
+    assert call.error is not None and (call.status, call.error.errorCode) == ("Failed", "PipelineRunFailed")
+    assert [r.status for r in runner.monitor.pipeline_runs() if r.status == "InProgress"] == []

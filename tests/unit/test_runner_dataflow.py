@@ -183,8 +183,13 @@ def test_when_a_script_targets_another_linked_service_type_then_the_runner_refus
 
 
 def test_when_no_sql_engine_is_wired_then_the_runner_says_how_to_wire_one(tmp_path: Path) -> None:
+    runner = _runner(tmp_path)
     with pytest.raises(RunnerError, match="pass sql_opener to LocalFactoryRunner"):
-        _runner(tmp_path).run_pipeline("PL_Script_Broken")
+        runner.run_pipeline("PL_Script_Broken")
+    # The refusal is in the monitoring record too: nothing stays InProgress once the runner has returned.
+    (run,) = runner.monitor.pipeline_runs()
+    assert run.status == "Failed" and "sql_opener" in run.message
+    assert {a.status for a in runner.monitor.activity_runs(run.runId)} == {"Failed"}
 
 
 # --- schema drift (Microsoft Learn, "Schema drift in mapping data flow") ---------------------------------------
