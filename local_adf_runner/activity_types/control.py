@@ -62,7 +62,7 @@ class ExecutePipelineActivity(ActivityType):
         except PipelineParameterError as exc:
             raise ActivityFailed("InvalidPipelineParameters", str(exc)) from exc
         except RunnerError as exc:  # a pipeline named at run time that is not in the factory
-            raise ActivityFailed("PipelineRunFailed", f"Operation on target {call.activity.name} failed: {exc}") from exc
+            raise _child_refused(call, exc) from exc
         if not wait_on_completion:
             run_id = engine.new_run_id()
             engine.start_pipeline_in_background(
@@ -72,7 +72,7 @@ class ExecutePipelineActivity(ActivityType):
         try:
             child = engine.run_pipeline(name, parameters, invoked_by, None, parent)
         except RunnerError as exc:  # a child the runner refuses (a name known only now): this activity fails
-            raise ActivityFailed("PipelineRunFailed", f"Operation on target {call.activity.name} failed: {exc}") from exc
+            raise _child_refused(call, exc) from exc
         output = {"pipelineName": name, "pipelineRunId": child.runId}
         return_value = engine.return_values.get(child.runId)
         if return_value:
@@ -85,6 +85,10 @@ class ExecutePipelineActivity(ActivityType):
                 output=output,
             )
         return output
+
+
+def _child_refused(call: ActivityCall, exc: RunnerError) -> ActivityFailed:
+    return ActivityFailed("PipelineRunFailed", f"Operation on target {call.activity.name} failed: {exc}")
 
 
 class ForEachActivity(ActivityType):
