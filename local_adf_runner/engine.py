@@ -40,7 +40,7 @@ from local_adf_runner.errors import (
 )
 from local_adf_runner.expressions import EvaluationState, evaluate_value, validate_value
 from local_adf_runner.expressions.datetimes import format_datetime
-from local_adf_runner.factory import Activity, Factory, Pipeline
+from local_adf_runner.factory import Activity, Factory, Pipeline, find_resource
 from local_adf_runner.monitor import (
     SECURE,
     ActivityRun,
@@ -506,12 +506,13 @@ class PipelineEngine:
         payload = [inputs]
         references = [activity.linked_service_name.name] if activity.linked_service_name else []
         for kind, name in _references(inputs):
-            if kind == "DatasetReference" and name in self.factory.datasets:
-                payload.append(self.factory.datasets[name].raw)
+            dataset = find_resource(self.factory.datasets, name) if kind == "DatasetReference" else None
+            if dataset is not None:
+                payload.append(dataset.raw)
             elif kind == "LinkedServiceReference":
                 references.append(name)
-        payload += [self.factory.linked_services[n].raw for n in references if n in self.factory.linked_services]
-        return payload
+        linked_services = (find_resource(self.factory.linked_services, name) for name in references)
+        return payload + [linked.raw for linked in linked_services if linked is not None]
 
     def _inactive(self, activity: Activity, scope: Scope) -> ActivityResult:
         # An Inactive activity does not run; it reports onInactiveMarkAs (default Succeeded).

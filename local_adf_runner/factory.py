@@ -56,6 +56,7 @@ __all__ = [
     "Trigger",
     "TriggerPipeline",
     "Variable",
+    "find_resource",
     "load_factory",
     "parse_timespan",
 ]
@@ -216,14 +217,19 @@ class Factory:
         return self._get(self.dataflows, name, "dataflows")
 
     def _get(self, resources: Mapping[str, _R], name: str, folder: str) -> _R:
-        if name in resources:
-            return resources[name]
-        # ADF names are case-insensitive (factory_deploy.references.name_key): `pl_copy` runs `PL_Copy`.
-        wanted = name_key(folder, name)
-        for candidate, resource in resources.items():
-            if name_key(folder, candidate) == wanted:
-                return resource
-        raise ResourceNotFoundError(KINDS[folder].label, name, f"{self.root.name}/{folder}")
+        found = find_resource(resources, name)
+        if found is None:
+            raise ResourceNotFoundError(KINDS[folder].label, name, f"{self.root.name}/{folder}")
+        return found
+
+
+def find_resource(resources: Mapping[str, _R], name: str) -> _R | None:
+    """The resource named `name` in any case (ADF names are case-insensitive, factory_deploy.references.name_key:
+    `pl_copy` runs `PL_Copy`), or None."""
+    if name in resources:
+        return resources[name]
+    wanted = name_key("", name)
+    return next((resource for candidate, resource in resources.items() if name_key("", candidate) == wanted), None)
 
 
 def _walk(activities: tuple[Activity, ...]) -> Iterator[Activity]:

@@ -26,6 +26,7 @@ from local_adf_runner.errors import (
     UnknownReferenceError,
     UnsupportedActivityTypeError,
 )
+from local_adf_runner.factory import find_resource
 
 GALLERY = Path(__file__).resolve().parents[1] / "fixtures" / "adf_gallery_style"
 
@@ -117,6 +118,9 @@ def test_when_the_folder_holds_no_factory_layout_then_loading_names_the_folders_
 def test_when_a_run_asks_for_a_pipeline_in_another_case_then_it_runs_the_pipeline(tmp_path: Path) -> None:
     factory = load_factory(GALLERY)
     assert factory.pipeline("pl_parent").name == "PL_Parent"
+    # The payload-size check finds a miscased dataset reference's body the same way.
+    dataset = find_resource(factory.datasets, "SourceDataSet")
+    assert dataset is not None and dataset.name == "SourceDataset"
     with pytest.raises(ResourceNotFoundError, match="PL_Nothing"):
         factory.pipeline("PL_Nothing")
 
