@@ -15,6 +15,10 @@ resource and the limit. Sources (Microsoft Learn):
 - "Pipelines and activities": an activity name has at most 55 characters, starts with a letter, a number or `_`
   and holds none of `. + ? / < > * % & : \\`; policy.timeout is a d.hh:mm:ss timespan (the 2018-06-01 REST spec's
   pattern `((\\d+)\\.)?(\\d\\d):(60|([0-5][0-9])):(60|([0-5][0-9]))`, used for every activity type).
+- "Visually monitor Azure Data Factory", Monitor pipeline runs / user properties (MicrosoftDocs/azure-docs
+  articles/data-factory/monitor-visually.md): "You can only promote up to five pipeline activity properties as user
+  properties." Each is `{"name", "value"}` with a string value or an expression with resultType string (2018-06-01
+  spec, UserProperty).
 - "Use custom activities": customOutput (outputs.json) at most 2 MB. The Batch linked service's storage and a
   Custom activity's resourceLinkedService hold task files that Batch reads through a SAS, which needs account-key
   or SAS credentials ("Cannot create Shared Access Signature unless Account Key credentials are used" with a
@@ -54,6 +58,7 @@ DATASET_LINKED_SERVICE_MAX_BYTES = 100 * 1024
 ACTIVITY_PAYLOAD_MAX_BYTES = 896 * 1024
 CUSTOM_OUTPUT_MAX_BYTES = 2 * 1024 * 1024
 MAX_ACTIVITY_NAME = 55
+MAX_USER_PROPERTIES = 5
 
 _TIMEOUT = re.compile(r"^((\d+)\.)?(\d\d):(60|([0-5][0-9])):(60|([0-5][0-9]))$")
 _NAME_FORBIDDEN = set('.+?/<>*%&:\\')
@@ -102,6 +107,30 @@ def check_foreach_items(activity: str, count: int) -> str | None:
     return None
 
 
+def user_properties_problems(where: str, value: Any) -> list[str]:
+    """userProperties: a list of at most five `{"name": <text>, "value": <string or expression>}`."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [f"{where}: userProperties must be a list of {{\"name\", \"value\"}} objects"]
+    if len(value) > MAX_USER_PROPERTIES:
+        return [f"{where} has {len(value)} userProperties; ADF promotes at most {MAX_USER_PROPERTIES} (remove "
+                f"{len(value) - MAX_USER_PROPERTIES})"]
+    problems: list[str] = []
+    names: set[str] = set()
+    for item in value:
+        name = item.get("name") if isinstance(item, Mapping) else None
+        if not isinstance(name, str) or not name or "value" not in item:
+            problems.append(f"{where}: every user property needs a non-empty \"name\" and a \"value\"")
+        elif not isinstance(item["value"], str | Mapping):
+            problems.append(f"{where}: user property `{name}` must be a string or an expression (resultType string)")
+        elif name in names:
+            problems.append(f"{where}: user property `{name}` appears twice")
+        else:
+            names.add(name)
+    return problems
+
+
 def timeout_problem(where: str, value: Any) -> str | None:
     """policy.timeout: a literal d.hh:mm:ss of at most 7 days (an expression is checked when it is evaluated)."""
     if value is None or isinstance(value, Mapping):
@@ -132,6 +161,7 @@ def _pipeline_problems(pipeline: str, properties: Mapping[str, Any], linked_serv
         where = f"activity `{name}` in pipeline `{pipeline}`"
         problems += _name_problems(where, name)
         problems += _nesting_problems(where, kind, ancestors)
+        problems += user_properties_problems(where, activity.get("userProperties"))
         problem = timeout_problem(where, (activity.get("policy") or {}).get("timeout"))
         if problem:
             problems.append(problem)

@@ -463,6 +463,7 @@ class PipelineEngine:
         output: Any = None
         error: ActivityRunError | None = None
         try:
+            self.monitor.activity_user_properties(run_id, _user_properties(activity, state))
             inputs = evaluate_value(
                 activity.type_properties, state, "typeProperties", kind.nested_properties, where=f"activity `{activity.name}`"
             )
@@ -540,6 +541,23 @@ class PipelineEngine:
             )
         )
         return ActivityResult(activity.name, status, None, error, run_id)
+
+
+def _user_properties(activity: Activity, state: EvaluationState) -> dict[str, str]:
+    """The activity's userProperties, evaluated where the activity starts (the factory check has their shape).
+    Each value is a string or an expression of resultType string (2018-06-01 spec, UserProperty)."""
+    values: dict[str, str] = {}
+    for item in activity.raw.get("userProperties") or []:
+        name = item["name"]
+        value = evaluate_value(item["value"], state, f"userProperties.{name}", where=f"activity `{activity.name}`")
+        if not isinstance(value, str):
+            raise ActivityFailed(
+                INVALID_TEMPLATE,
+                f"activity `{activity.name}`: user property `{name}` evaluated to {type(value).__name__}, not a "
+                "string: wrap the expression in string()",
+            )
+        values[name] = value
+    return values
 
 
 def _references(value: Any) -> list[tuple[str, str]]:

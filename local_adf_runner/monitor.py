@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -64,6 +64,9 @@ class ActivityRun:
     error: ActivityRunError | None = None
     attempt: int = 1
     iteration: int | None = None  # index of the ForEach item, for activities inside a ForEach
+    # The activity's userProperties evaluated at its start, {name: value} as activityRuns/queryByPipelineRun returns
+    # them (2018-06-01 example ActivityRuns_QueryByPipelineRun.json).
+    userProperties: Mapping[str, str] = field(default_factory=dict)
 
 
 def _json_default(value: Any) -> Any:
@@ -106,6 +109,10 @@ class Monitor:
     def activity_input(self, activity_run_id: str, value: Any) -> None:
         with self._lock:
             self._activity_runs[activity_run_id] = replace(self._activity_runs[activity_run_id], input=value)
+
+    def activity_user_properties(self, activity_run_id: str, values: Mapping[str, str]) -> None:
+        with self._lock:
+            self._activity_runs[activity_run_id] = replace(self._activity_runs[activity_run_id], userProperties=dict(values))
 
     def activity_finished(
         self, activity_run_id: str, status: str, end: datetime | None, output: Any, error: ActivityRunError | None

@@ -70,3 +70,12 @@ def test_when_daily_trigger_fires_then_extract_transform_and_load_run_as_a_chain
     if marker:
         assert any(storage.list_blobs("serving", "tracks/snapshot_date=2026-11-24/part-"))
         assert pool.execute_script("SELECT COUNT(*) AS n FROM spotify.tracks").result_sets[0][0]["n"] > 0
+    # Monitor tells the shard runs and the view runs apart by their user properties (issue 15).
+    shard_runs = [a for a in runner.monitor.activity_runs(extract.runId) if a.activityName == "Extract Spotify shard"]
+    assert sorted(int(a.userProperties["shard"]) for a in shard_runs) == list(range(parameters["extractShards"]))
+    assert {a.userProperties["ingestDate"] for a in shard_runs} == {"2026-11-24"}
+    ran = [a for r in result.runs for a in runner.monitor.activity_runs(r.runId) if a.status != "Skipped"]
+    assert all(a.userProperties for a in ran), [a.activityName for a in ran if not a.userProperties]
+    if marker:
+        views = [a.userProperties["view"] for a in ran if a.activityName == "Create or alter view"]
+        assert len(views) == len(set(views)) > 0

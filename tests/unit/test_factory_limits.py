@@ -249,3 +249,53 @@ def test_when_any_activity_type_outlives_policy_timeout_then_it_fails_with_activ
     (activity,) = runner.monitor.activity_runs(run.runId)
     assert (activity.status, activity.error.errorCode) == ("Failed", "ActivityTimeout")
     assert activity.error.message == "activity `Keep` ran 3600s, beyond its policy.timeout 0:30:00"
+
+
+def _user_properties(count: int) -> list[dict[str, Any]]:
+    return [{"name": f"p{i}", "value": {"value": f"@string({i})", "type": "Expression"}} for i in range(count)]
+
+
+def test_when_an_activity_has_a_sixth_user_property_then_it_is_refused_naming_pipeline_and_activity() -> None:
+    # Microsoft Learn, "Visually monitor Azure Data Factory": "You can only promote up to five pipeline activity
+    # properties as user properties."
+    assert _problems(_pipeline([_wait(userProperties=_user_properties(5))])) == []
+    problems = _problems(_pipeline([_loop("ForEach", "Each", [_wait("Inner", userProperties=_user_properties(6))])]))
+
+    assert problems == ["activity `Inner` in pipeline `PL_Test` has 6 userProperties; ADF promotes at most 5 (remove 1)"]
+
+
+@pytest.mark.parametrize(("properties", "expected"), [
+    ({"name": "p"}, 'every user property needs a non-empty "name" and a "value"'),
+    ({"name": "p", "value": 3}, "user property `p` must be a string or an expression (resultType string)"),
+])
+def test_when_a_user_property_is_malformed_then_it_is_refused(properties: dict[str, Any], expected: str) -> None:
+    assert _problems(_pipeline([_wait(userProperties=[properties])])) == [
+        f"activity `Pause` in pipeline `PL_Test`: {expected}"
+    ]
+
+
+def test_the_runner_records_user_properties_evaluated_where_the_activity_runs(tmp_path: Path) -> None:
+    keep = {"name": "Keep", "type": "SetVariable", "dependsOn": [],
+            "userProperties": [{"name": "day", "value": {"value": "@pipeline().parameters.day", "type": "Expression"}},
+                               {"name": "kind", "value": "fixed"}],
+            "typeProperties": {"variableName": "v", "value": "x"}}
+    runner = _runtime_runner(tmp_path, [keep], {"day": {"type": "string"}})
+
+    (run,) = runner.run_pipeline("PL_Test", {"day": "2026-11-21"}).runs
+
+    (activity,) = runner.monitor.activity_runs(run.runId)
+    assert activity.userProperties == {"day": "2026-11-21", "kind": "fixed"}
+
+
+def test_when_a_user_property_is_not_a_string_then_the_activity_fails(tmp_path: Path) -> None:
+    keep = {"name": "Keep", "type": "SetVariable", "dependsOn": [],
+            "userProperties": [{"name": "n", "value": {"value": "@length(pipeline().parameters.day)", "type": "Expression"}}],
+            "typeProperties": {"variableName": "v", "value": "x"}}
+    runner = _runtime_runner(tmp_path, [keep], {"day": {"type": "string"}})
+
+    (run,) = runner.run_pipeline("PL_Test", {"day": "2026-11-21"}).runs
+
+    (activity,) = runner.monitor.activity_runs(run.runId)
+    assert activity.status == "Failed"
+    assert activity.error.message == ("activity `Keep`: user property `n` evaluated to int, not a string: wrap the "
+                                      "expression in string()")
