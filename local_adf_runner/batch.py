@@ -50,9 +50,13 @@ if TYPE_CHECKING:
 __all__ = ["CUSTOM_TASK_FAILED", "EFFECTIVE_RUNTIME", "BatchTask", "run_custom_activity", "slug"]
 
 EFFECTIVE_RUNTIME = "local (Azure Batch emulation)"
-# errorCode of a Batch task that exited non-zero, or could not start (the local runner's code; ADF reports
-# Custom activity failures under 2xxx codes).
-CUSTOM_TASK_FAILED = "2100"
+# What ADF reports for a Custom activity (Microsoft Learn, "Troubleshoot Azure Data Factory", Custom): 2500
+# "Hit unexpected exception and execution failed." when the command cannot launch or the program returns an error
+# code, whatever it wrote to stderr (the reason stays in stderr.txt under adfjobs; the pipelines surface it with a
+# Fail activity, docs/operations.md); 2507 "The folder path does not exist or is empty: ..." for folderPath.
+CUSTOM_TASK_FAILED = "2500"
+CUSTOM_TASK_FAILED_MESSAGE = "Hit unexpected exception and execution failed."
+FOLDER_PATH_EMPTY = "2507"
 # errorCode when the task's resource files cannot be downloaded from the resourceLinkedService.
 RESOURCE_FILES_FAILED = "2102"
 ACTIVITY_TIMEOUT = "ActivityTimeout"
@@ -149,7 +153,10 @@ def run_custom_activity(call: ActivityCall, services: RunnerServices, verbose: b
             output=output,
         )
     if exit_code != 0:
-        raise ActivityFailed(CUSTOM_TASK_FAILED, _error_message(stderr_tail, exit_code, log_failures), output=output)
+        message = CUSTOM_TASK_FAILED_MESSAGE
+        if log_failures:  # the logs that hold the reason are lost (local disk): keep the reason with ADF's text
+            message += " " + _error_message(stderr_tail, exit_code, log_failures)
+        raise ActivityFailed(CUSTOM_TASK_FAILED, message, output=output)
     return output
 
 
@@ -208,7 +215,9 @@ def _download_resources(call: ActivityCall, services: RunnerServices, working_di
     linked_service = reference.get("referenceName") if isinstance(reference, Mapping) else None
     if not folder_path and linked_service is None:
         return
-    if not folder_path or not isinstance(linked_service, str):
+    if not folder_path:
+        raise ActivityFailed(FOLDER_PATH_EMPTY, "The folder path does not exist or is empty: ")
+    if not isinstance(linked_service, str):
         # "The properties resourceLinkedService and folderPath must either both be specified or both be omitted."
         raise ActivityFailed(
             RESOURCE_FILES_FAILED,
@@ -233,11 +242,7 @@ def _download_resources(call: ActivityCall, services: RunnerServices, working_di
             f"`{linked_service}`: {exc}",
         ) from exc
     if not blobs:
-        raise ActivityFailed(
-            RESOURCE_FILES_FAILED,
-            f"no files under folderPath `{folder_path}` in linked service `{linked_service}` for activity "
-            f"`{call.activity.name}`: publish the code first (local_adf_runner.publish_code_package)",
-        )
+        raise ActivityFailed(FOLDER_PATH_EMPTY, f"The folder path does not exist or is empty: {folder_path}")
 
 
 def _check_flat_names(blobs: list[str], folder_path: str, activity: str) -> None:

@@ -94,7 +94,7 @@ def test_when_command_says_python_then_it_fails_as_on_a_linux_pool(tmp_path: Pat
     run = _run(runner, "PL_Python_Alias")
 
     error = _activity(runner, run, "Say python").error
-    assert error.errorCode == "2100"
+    assert error.errorCode == "2500"  # ADF: 2500 when the command cannot launch
     assert error.message == (
         "activity `Say python`: `python` is not on the Batch node's PATH; Linux pool images ship `python3`, not "
         "`python` (the command runs without a shell; for shell features use /bin/sh -c \"...\")"

@@ -268,7 +268,11 @@ def test_when_custom_activity_runs_then_task_gets_batch_context_files_and_env(tm
     assert activity.input == SECURE  # secureInput: the SecureString does not reach monitoring
 
 
-def test_when_custom_command_exits_non_zero_then_error_is_last_stderr_line(tmp_path: Path, clock: FakeClock) -> None:
+def test_when_custom_command_exits_non_zero_then_adf_code_2500_and_the_reason_stays_in_stderr(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # Microsoft Learn, "Troubleshoot Azure Data Factory", Custom: error code 2500, "Hit unexpected exception and
+    # execution failed." (Cause: "Can't launch command, or the program returned an error code.")
     runner = _runner(tmp_path, clock)
     publish_package(runner.storage, SCRIPTS, "code")
 
@@ -276,9 +280,11 @@ def test_when_custom_command_exits_non_zero_then_error_is_last_stderr_line(tmp_p
 
     activity = _activities(runner, run)["Show context"]
     assert activity.status == "Failed" and run.status == "Failed"
-    assert (activity.error.errorCode, activity.error.message) == ("2100", "ERROR Show context: asked to fail")
+    assert (activity.error.errorCode, activity.error.message) == ("2500", "Hit unexpected exception and execution failed.")
     assert activity.output["exitcode"] == 1
-    assert run.message == "Operation on target Show context failed: ERROR Show context: asked to fail"
+    assert run.message == "Operation on target Show context failed: Hit unexpected exception and execution failed."
+    stderr_url = activity.output["outputs"][1]
+    assert Path(stderr_url.removeprefix("file://")).read_text().strip().endswith("ERROR Show context: asked to fail")
 
 
 def test_when_folder_path_holds_no_files_then_custom_activity_fails_naming_it(tmp_path: Path, clock: FakeClock) -> None:
@@ -287,7 +293,8 @@ def test_when_folder_path_holds_no_files_then_custom_activity_fails_naming_it(tm
     run = _run(runner, "PL_Custom_Context")
 
     error = _activities(runner, run)["Show context"].error
-    assert error.message.startswith("no files under folderPath `code/scripts` in linked service `Ls_Storage`")
+    # Microsoft Learn, "Troubleshoot Azure Data Factory", Custom: error code 2507.
+    assert (error.errorCode, error.message) == ("2507", "The folder path does not exist or is empty: code/scripts")
 
 
 def test_when_custom_activity_fails_once_then_retry_runs_it_again_after_the_interval(tmp_path: Path, clock: FakeClock) -> None:
@@ -298,7 +305,7 @@ def test_when_custom_activity_fails_once_then_retry_runs_it_again_after_the_inte
 
     attempts = [a for a in runner.monitor.activity_runs(run.runId) if a.activityName == "Flaky step"]
     assert [(a.attempt, a.status) for a in attempts] == [(1, "Failed"), (2, "Succeeded")]
-    assert attempts[0].error.message == "ERROR flaky: first attempt fails on purpose"
+    assert attempts[0].error.message == "Hit unexpected exception and execution failed."
     assert attempts[1].output["customOutput"] == {"attempt": "second"}
     assert clock.sleeps == [30]
     assert run.status == "Succeeded"
