@@ -7,7 +7,6 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, NoReturn
 
 from activities.common.context import ActivityContext, load_context
@@ -28,6 +27,7 @@ def run_activity(name: str, main: Callable[[ActivityContext], Mapping[str, Any]]
     """
     started = time.monotonic()
     code = 1
+    context: ActivityContext | None = None
     try:
         context = load_context()
         outputs = dict(main(context))
@@ -39,26 +39,30 @@ def run_activity(name: str, main: Callable[[ActivityContext], Mapping[str, Any]]
         _flush()
         message = redact(f"{name}: {one_line(str(exc)) or type(exc).__name__}")
         sys.stderr.write(f"ERROR {message}\n")
-        _write_error(message, type(exc).__name__)
+        _write_error(context, message, type(exc).__name__)
     except OSError as exc:
         _flush()
         # A full disk or a read-only working directory is the node's state, not a bug: one line, no traceback.
         message = f"ERROR {name}: {describe_os_error(exc, other='a node with a writable disk')}"
         sys.stderr.write(redact(message if is_environment_error(exc) else traceback.format_exc()) + "\n")
-        _write_error(redact(f"{name}: {describe_os_error(exc, other='a node with a writable disk')}"), type(exc).__name__)
+        _write_error(context, redact(f"{name}: {describe_os_error(exc, other='a node with a writable disk')}"), type(exc).__name__)
     except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit 1 with its traceback
         _flush()
         sys.stderr.write(redact(traceback.format_exc()))
-        _write_error(redact(f"{name}: unexpected {type(exc).__name__}: {one_line(str(exc))}"), type(exc).__name__)
+        _write_error(context, redact(f"{name}: unexpected {type(exc).__name__}: {one_line(str(exc))}"), type(exc).__name__)
     _flush()
     sys.exit(code)
 
 
-def _write_error(message: str, kind: str) -> None:
+def _write_error(context: ActivityContext | None, message: str, kind: str) -> None:
     """On Azure a failed Custom activity shows only ADF's code 2500; the one-line reason also goes to outputs.json
-    (customOutput.error) in the task's working directory, where the pipelines' Fail activities read it."""
+    (customOutput.error) in the task's working directory, where the pipelines' Fail activities read it. Without a
+    context (activity.json unreadable) there is no working directory to trust: the Fail activity falls back to
+    ADF's error."""
+    if context is None:
+        return
     with contextlib.suppress(Exception):  # the exit code and stderr already say it failed
-        write_outputs(Path.cwd(), {"error": {"message": message, "type": kind}})
+        write_outputs(context.working_dir, {"error": {"message": message, "type": kind}})
 
 
 def _flush() -> None:

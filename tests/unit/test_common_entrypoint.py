@@ -55,7 +55,10 @@ def test_when_main_raises_an_activity_error_then_one_error_line_and_exit_1(
     err = capsys.readouterr().err
     assert code == 1
     assert err == "ERROR demo: bad thing | with *** inside\n"
-    assert not (workdir / "outputs.json").exists()
+    # Only the reason, for the pipeline's Fail activity (ADF itself shows 2500), with the secret redacted.
+    assert json.loads((workdir / "outputs.json").read_text()) == {
+        "error": {"message": "demo: bad thing | with *** inside", "type": "ActivityConfigError"}
+    }
 
 
 def test_when_main_has_a_bug_then_the_traceback_is_printed_and_exit_1(
