@@ -225,7 +225,9 @@ def test_when_every_api_call_fails_with_500_then_exit_1_with_one_error_line_and_
         "ERROR extract: GET /v1/browse/new-releases returned HTTP 500: Server error; gave up after 3 attempts")
     assert "Traceback" not in result.stderr
     assert not LocalFolderStorage(storage_root).exists("raw", MANIFEST)
-    assert not (workdir / "outputs.json").exists()
+    # Only the reason, for the pipeline's Fail activity (ADF shows 2500 for the task): no extraction outputs.
+    error = json.loads((workdir / "outputs.json").read_text())["error"]
+    assert f"ERROR {error['message']}" == error_lines[0]
     assert CLIENT_SECRET not in result.stdout + result.stderr
 
 

@@ -115,7 +115,8 @@ def test_when_purview_keeps_failing_then_the_activity_fails_clearly_after_writin
     assert run.status == "Failed"
     attempts = _lineage_attempts(harness, run)
     assert len(attempts) == 2  # the activity's retry policy (retry: 1) ran it again, and it failed again
-    message = attempts[-1].error.message
+    assert attempts[-1].error.errorCode == "2500"  # ADF's code; the reason is in customOutput.error
+    message = attempts[-1].output["customOutput"]["error"]["message"]
     assert f"lineage serving/lineage/{run.runId}.json is written, but registering it in Purview failed" in message
     assert "POST /datamap/api/atlas/v2/entity/bulk" in message and "HTTP 500" in message
     assert "gave up after 4 attempts" in message and "rerun this activity" in message

@@ -94,6 +94,10 @@ def test_when_the_second_activity_fails_then_the_run_result_fails_with_its_stder
     result = runner.run_pipeline("PL_Consume", {"folderPath": "landing/daily/run_date=2026-11-26"})
 
     assert result.runs[0].status == "Failed" and result.exit_code == 1
+    # ADF's own error for the task (2500); the reason stays in the task's stderr.txt under adfjobs.
     assert result.runs[0].message == (
-        "Operation on target Summarise landed day failed: ERROR consume: no rows under landing/daily/run_date=2026-11-26"
+        "Operation on target Summarise landed day failed: Hit unexpected exception and execution failed."
     )
+    (failed,) = [a for a in runner.monitor.activity_runs(result.runs[0].runId) if a.status == "Failed"]
+    stderr = Path(failed.output["outputs"][1].removeprefix("file://")).read_text()
+    assert stderr.strip().endswith("ERROR consume: no rows under landing/daily/run_date=2026-11-26")

@@ -531,7 +531,9 @@ def test_when_input_is_bad_then_exit_1_with_one_error_line_naming_the_blob_and_c
     assert blob in error_lines[0]
     assert expected in error_lines[0]
     assert "Traceback" not in run.stderr
-    assert run.outputs is None
+    # Only the reason, for the pipeline's Fail activity (ADF shows 2500 for the task).
+    assert run.outputs is not None and set(run.outputs) == {"error"}
+    assert f"ERROR {run.outputs['error']['message']}" == error_lines[0]
     assert curated_files(zone.storage_root) == curated_before
 
 
