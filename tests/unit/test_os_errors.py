@@ -151,7 +151,8 @@ def test_when_the_disk_fills_during_a_batch_task_then_the_task_error_is_reported
     (task,) = runner.monitor.activity_runs(run.runId)
     assert task.error.errorCode == "2500"
     assert task.error.message.startswith(
-        "Hit unexpected exception and execution failed. ERROR extract: cannot write raw/x.json: No space left on device (its stdout.txt/stderr.txt could not be "
+        "Hit unexpected exception and execution failed. ERROR extract: cannot write raw/x.json: No space left on device "
+        "(its stdout.txt/stderr.txt could not be "
         "kept: No space left on device: "
     )
     assert "wrote nothing to stderr" not in task.error.message
