@@ -257,6 +257,7 @@ class PipelineEngine:
             PipelineRun(
                 runId=run_id, pipelineName=pipeline.name, parameters=dict(values), invokedBy=invoked_by,
                 runStart=start, groupId=group_id, parentRunId=parent.run_id if parent else None,
+                annotations=tuple(pipeline.annotations),
             )
         )
         try:
@@ -406,6 +407,7 @@ class PipelineEngine:
         self.monitor.activity_started(
             ActivityRun(
                 activityRunId=run_id, activityName=activity.name, activityType=activity.type,
+                linkedServiceName=_linked_service(activity),
                 pipelineRunId=scope.run.run_id, pipelineName=scope.run.pipeline.name, status=SKIPPED,
                 activityRunStart=None, iteration=scope.iteration,
             )
@@ -455,6 +457,7 @@ class PipelineEngine:
         self.monitor.activity_started(
             ActivityRun(
                 activityRunId=run_id, activityName=activity.name, activityType=activity.type,
+                linkedServiceName=_linked_service(activity),
                 pipelineRunId=scope.run.run_id, pipelineName=scope.run.pipeline.name, status="InProgress",
                 activityRunStart=start, attempt=attempt, iteration=scope.iteration,
             )
@@ -530,6 +533,7 @@ class PipelineEngine:
                 activityRunId=run_id,
                 activityName=activity.name,
                 activityType=activity.type,
+                linkedServiceName=_linked_service(activity),
                 pipelineRunId=scope.run.run_id,
                 pipelineName=scope.run.pipeline.name,
                 status=status,
@@ -541,6 +545,10 @@ class PipelineEngine:
             )
         )
         return ActivityResult(activity.name, status, None, error, run_id)
+
+
+def _linked_service(activity: Activity) -> str:
+    return activity.linked_service_name.name if activity.linked_service_name else ""
 
 
 def _user_properties(activity: Activity, state: EvaluationState) -> dict[str, str]:

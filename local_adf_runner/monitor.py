@@ -1,8 +1,10 @@
-"""Run history as ADF Studio's Monitor shows it: pipeline runs and their activity runs.
+"""Run history as ADF Studio's Monitor shows it: trigger runs, pipeline runs and their activity runs.
 
 Records are frozen; the monitor replaces a record when a run ends (thread-safe: activities run in
-parallel). `render()` prints the two tables, `write_json()` saves everything to
-`<workdir>/runs/<label>-runs.json` (field names as the ADF REST API's PipelineRun / ActivityRun).
+parallel). `render()` prints the tables, `write_json()` saves everything to `<workdir>/runs/<label>-runs.json`:
+`pipelineRuns`, `activityRuns` and `triggerRuns`, each item with exactly the keys the 2018-06-01 REST API returns
+from pipelineRuns/queryByFactory, activityRuns/queryByPipelineRun and triggerRuns/queryByFactory (the spec's
+PipelineRun/ActivityRun/TriggerRun and Microsoft's examples of those responses, tests/arm_specs/examples/).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["SECURE", "ActivityRun", "ActivityRunError", "Monitor", "PipelineRun"]
+__all__ = ["SECURE", "ActivityRun", "ActivityRunError", "Monitor", "PipelineRun", "TriggerRun"]
 
 # What Monitor shows instead of the inputs/outputs of an activity with secureInput/secureOutput.
 SECURE = "(secure)"
@@ -42,6 +44,7 @@ class PipelineRun:
     message: str = ""
     groupId: str = ""
     parentRunId: str | None = None
+    annotations: tuple[Any, ...] = ()  # the pipeline's annotations, which Monitor filters by
 
     @property
     def succeeded(self) -> bool:
@@ -67,6 +70,19 @@ class ActivityRun:
     # The activity's userProperties evaluated at its start, {name: value} as activityRuns/queryByPipelineRun returns
     # them (2018-06-01 example ActivityRuns_QueryByPipelineRun.json).
     userProperties: Mapping[str, str] = field(default_factory=dict)
+    linkedServiceName: str = ""
+
+
+@dataclass(frozen=True)
+class TriggerRun:
+    triggerName: str
+    triggerRunId: str
+    triggerType: str
+    triggerRunTimestamp: datetime
+    triggeredPipelines: Mapping[str, str]  # pipeline name -> the run id it started
+    properties: Mapping[str, str] = field(default_factory=dict)
+    status: str = "Succeeded"  # the trigger started its pipelines (their outcome is theirs)
+    message: str = ""
 
 
 def _json_default(value: Any) -> Any:
@@ -88,6 +104,7 @@ class Monitor:
         self._lock = threading.Lock()
         self._pipeline_runs: dict[str, PipelineRun] = {}
         self._activity_runs: dict[str, ActivityRun] = {}
+        self._trigger_runs: list[TriggerRun] = []
 
     # --- recording -----------------------------------------------------------------------------------------
 
@@ -126,6 +143,10 @@ class Monitor:
             self._activity_runs[activity_run_id] = run
             return run
 
+    def trigger_fired(self, run: TriggerRun) -> None:
+        with self._lock:
+            self._trigger_runs.append(run)
+
     # --- reading -------------------------------------------------------------------------------------------
 
     def pipeline_runs(self) -> list[PipelineRun]:
@@ -143,13 +164,19 @@ class Monitor:
             runs = [r for r in runs if r.pipelineRunId == pipeline_run_id]
         return runs
 
+    def trigger_runs(self) -> list[TriggerRun]:
+        with self._lock:
+            return list(self._trigger_runs)
+
     def to_json(self, since: int = 0) -> dict[str, Any]:
-        """Pipeline runs (from the `since`-th one recorded on) and their activity runs, as JSON-ready dicts."""
+        """Pipeline runs (from the `since`-th one recorded on), their activity runs and the trigger runs that
+        started them, as the REST API returns them."""
         runs = self.pipeline_runs()[since:]
         run_ids = {r.runId for r in runs}
         return {
-            "pipelineRuns": [asdict(r) for r in runs],
-            "activityRuns": [asdict(a) for a in self.activity_runs() if a.pipelineRunId in run_ids],
+            "pipelineRuns": [_pipeline_run_json(r) for r in runs],
+            "activityRuns": [_activity_run_json(a) for a in self.activity_runs() if a.pipelineRunId in run_ids],
+            "triggerRuns": [asdict(t) for t in self.trigger_runs() if run_ids.intersection(t.triggeredPipelines.values())],
         }
 
     def write_json(self, workdir: Path, label: str, since: int = 0) -> Path:
@@ -189,6 +216,56 @@ class Monitor:
                 )
             ]
             _table(stream, ["Activity name", "Type", "Run start", "Duration", "Status", "Attempt", "Output / error"], activity_rows)
+
+
+def _pipeline_run_json(run: PipelineRun) -> dict[str, Any]:
+    """A PipelineRun as pipelineRuns/queryByFactory returns it: parameters as strings (the spec's map of string),
+    invokedBy with its id (a manual run's id is the run's), runGroupId, isLatest (no recovery reruns here: every run
+    is the latest of its group), lastUpdated (the last status change)."""
+    invoked = dict(run.invokedBy)
+    invoked.setdefault("id", run.runId)
+    return {
+        "runId": run.runId,
+        "runGroupId": run.groupId or run.runId,
+        "isLatest": True,
+        "pipelineName": run.pipelineName,
+        "parameters": {k: v if isinstance(v, str) else json.dumps(v, default=_json_default) for k, v in run.parameters.items()},
+        "invokedBy": invoked,
+        "runStart": run.runStart,
+        "runEnd": run.runEnd,
+        "durationInMs": run.durationInMs,
+        "status": run.status,
+        "message": run.message,
+        "lastUpdated": run.runEnd or run.runStart,
+        "annotations": list(run.annotations),
+    }
+
+
+# What activityRuns/queryByPipelineRun returns as `error` for an activity run that did not fail.
+def _no_error(target: str) -> dict[str, str]:
+    return {"errorCode": "", "message": "", "failureType": "", "target": target}
+
+
+def _activity_run_json(run: ActivityRun) -> dict[str, Any]:
+    """An ActivityRun as activityRuns/queryByPipelineRun returns it: retryAttempt null on the first attempt, then
+    the retry's number; error with empty fields when there is none; userProperties evaluated."""
+    return {
+        "activityRunId": run.activityRunId,
+        "activityName": run.activityName,
+        "activityType": run.activityType,
+        "pipelineRunId": run.pipelineRunId,
+        "pipelineName": run.pipelineName,
+        "linkedServiceName": run.linkedServiceName,
+        "status": run.status,
+        "activityRunStart": run.activityRunStart,
+        "activityRunEnd": run.activityRunEnd,
+        "durationInMs": run.durationInMs,
+        "retryAttempt": run.attempt - 1 if run.attempt > 1 else None,
+        "input": run.input if run.input is not None else {},
+        "output": run.output if run.output is not None else {},
+        "error": asdict(run.error) if run.error is not None else _no_error(run.activityName),
+        "userProperties": dict(run.userProperties),
+    }
 
 
 def _time(value: datetime | None) -> str:

@@ -23,7 +23,7 @@ import dataclasses
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -32,7 +32,7 @@ from local_adf_runner.clock import Clock, SystemClock
 from local_adf_runner.engine import PipelineEngine, RunnerOptions
 from local_adf_runner.errors import EventLoopError, TriggerError
 from local_adf_runner.factory import Factory, Trigger
-from local_adf_runner.monitor import Monitor, PipelineRun
+from local_adf_runner.monitor import Monitor, PipelineRun, TriggerRun
 from local_adf_runner.services import (
     RunnerServices,
     SqlOpener,
@@ -164,10 +164,13 @@ class LocalFactoryRunner:
         return [t for t in self._blob_triggers if matches_blob_event(t, event)]
 
     def run_firing(self, firing: TriggerFiring) -> list[PipelineRun]:
-        return [
+        fired = self.clock.now()
+        runs = [
             self.engine.run_pipeline(pipeline, parameters, firing.invoked_by, firing.trigger_object)
             for pipeline, parameters in firing.pipelines
         ]
+        self.monitor.trigger_fired(_trigger_run(firing, fired, runs))
+        return runs
 
     def _watcher(self) -> StorageWatcher:
         watcher = StorageWatcher(self.storage, self._watched)
@@ -189,3 +192,21 @@ class LocalFactoryRunner:
 
     def render_monitoring(self, stream: TextIO | None = None) -> None:
         self.monitor.render(stream or sys.stdout)
+
+
+def _trigger_run(firing: TriggerFiring, fired: datetime, runs: list[PipelineRun]) -> TriggerRun:
+    """The trigger run as triggerRuns/queryByFactory returns it (2018-06-01 example TriggerRuns_QueryByFactory.json):
+    properties TriggerTime (and ScheduleTime for a schedule) in ADF's "6/16/2018 12:43:15 AM" form."""
+    properties = {"TriggerTime": _us_time(fired)}
+    scheduled = firing.trigger_object.get("scheduledTime")
+    if scheduled:
+        properties["ScheduleTime"] = _us_time(datetime.fromisoformat(str(scheduled).replace("Z", "+00:00")))
+    return TriggerRun(
+        triggerName=firing.trigger, triggerRunId=firing.trigger_run_id, triggerType=firing.trigger_type,
+        triggerRunTimestamp=fired, properties=properties, triggeredPipelines={r.pipelineName: r.runId for r in runs},
+    )
+
+
+def _us_time(value: datetime) -> str:
+    hour = value.hour % 12 or 12
+    return f"{value.month}/{value.day}/{value.year} {hour}:{value:%M:%S} {'AM' if value.hour < 12 else 'PM'}"

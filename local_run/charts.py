@@ -243,12 +243,12 @@ def gantt_bars_from_runs(runs: Mapping[str, Any]) -> list[GanttBar]:
                              0, detail))
         children = [a for a in activities.get(pipeline["runId"], []) if a.get("activityRunStart")]
         for activity in sorted(children, key=lambda a: _time(a["activityRunStart"])):  # type: ignore[arg-type,return-value]
-            attempt = activity.get("attempt", 1)
+            attempt = (activity.get("retryAttempt") or 0) + 1
             label = activity["activityName"] + (f" (attempt {attempt})" if attempt > 1 else "")
-            if activity.get("iteration") is not None:
-                label += f" [{activity['iteration']}]"
             error = activity.get("error") or {}
+            properties = "".join(f" · {k} {v}" for k, v in (activity.get("userProperties") or {}).items())
             bars.append(GanttBar(label, _time(activity["activityRunStart"]) or start, _time(activity.get("activityRunEnd")),
                                  activity.get("status", ""), 1,
-                                 f"{activity.get('activityType', '')}" + (f" · {error.get('message')}" if error else "")))
+                                 f"{activity.get('activityType', '')}{properties}"
+                                 + (f" · {error['message']}" if error.get("message") else "")))
     return bars

@@ -214,12 +214,13 @@ def _monitoring(runs: Mapping[str, Any]) -> str:
     for a in activities:
         error = a.get("error") or {}
         output = a.get("output")
-        outcome = error.get("message") if error else _short(output.get("customOutput") if isinstance(output, Mapping) else output)
-        rows.append([a["pipelineName"], a["activityName"], a.get("activityType", ""), str(a.get("attempt", 1)),
-                     _seconds(a.get("durationInMs")), a.get("status", ""), outcome])
+        properties = ", ".join(f"{k}={v}" for k, v in (a.get("userProperties") or {}).items())
+        outcome = error.get("message") or _short(output.get("customOutput") if isinstance(output, Mapping) else output)
+        rows.append([a["pipelineName"], a["activityName"], a.get("activityType", ""), str((a.get("retryAttempt") or 0) + 1),
+                     _seconds(a.get("durationInMs")), a.get("status", ""), properties, outcome])
     parts.append(f"<details><summary>Activity runs ({len(rows)})</summary>")
-    parts.append(_table(["Pipeline", "Activity", "Type", "Attempt", "Duration (s)", "Status", "Output / error"], rows,
-                        numeric={3, 4}, wrap={6}))
+    parts.append(_table(["Pipeline", "Activity", "Type", "Attempt", "Duration (s)", "Status", "User properties",
+                         "Output / error"], rows, numeric={3, 4}, wrap={6, 7}))
     parts.append("</details>")
     return "".join(parts)
 

@@ -89,12 +89,12 @@ def test_when_reading_the_runs_json_then_each_pipeline_is_followed_by_its_activi
              "runStart": "2026-11-24T05:00:00Z", "runEnd": "2026-11-24T05:00:05Z", "status": "Succeeded"},
         ],
         "activityRuns": [
-            {"pipelineRunId": "p1", "activityName": "Extract Spotify", "activityType": "Custom", "attempt": 2,
+            {"pipelineRunId": "p1", "activityName": "Extract Spotify", "activityType": "Custom", "retryAttempt": 1,
              "activityRunStart": "2026-11-24T05:00:02Z", "activityRunEnd": "2026-11-24T05:00:05Z", "status": "Succeeded"},
-            {"pipelineRunId": "p1", "activityName": "Extract Spotify", "activityType": "Custom", "attempt": 1,
+            {"pipelineRunId": "p1", "activityName": "Extract Spotify", "activityType": "Custom", "retryAttempt": None,
              "activityRunStart": "2026-11-24T05:00:00Z", "activityRunEnd": "2026-11-24T05:00:01Z", "status": "Failed",
              "error": {"message": "HTTP 500"}},
-            {"pipelineRunId": "p2", "activityName": "Transform raw run", "activityType": "Custom", "attempt": 1,
+            {"pipelineRunId": "p2", "activityName": "Transform raw run", "activityType": "Custom", "retryAttempt": None,
              "activityRunStart": "2026-11-24T05:00:05Z", "activityRunEnd": None, "status": "InProgress"},
         ],
     }
