@@ -385,7 +385,7 @@ def _pump(
     try:
         out = target.open("wb")
     except OSError as exc:
-        failures.append(exc)
+        failures.append(_named(exc, target))
     for line in iter(stream.readline, b""):
         tail.append(line)
         if out is not None:
@@ -393,7 +393,7 @@ def _pump(
                 out.write(line)
                 out.flush()
             except OSError as exc:
-                failures.append(exc)
+                failures.append(_named(exc, target))
                 _close_quietly(out)
                 out = None
         if prefix is not None:
@@ -405,7 +405,14 @@ def _pump(
         try:
             out.close()
         except OSError as exc:
-            failures.append(exc)
+            failures.append(_named(exc, target))
+
+
+def _named(exc: OSError, target: Path) -> OSError:
+    """``exc`` naming ``target`` (a failed write() names no file: on a full disk the log file is the one to name)."""
+    if exc.filename is None:
+        exc.filename = str(target)
+    return exc
 
 
 def _close_quietly(out: IO[bytes]) -> None:

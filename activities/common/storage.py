@@ -164,7 +164,7 @@ class LocalFolderStorage:
         self, container: str, path: str, data: bytes, *, metadata: Mapping[str, str] | None = None
     ) -> BlobInfo:
         target = self._file(container, path, "write")
-        with _os_errors("write", container, path):
+        with _os_errors("write", container, path, target):
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=target.parent)
             try:
@@ -192,7 +192,7 @@ class LocalFolderStorage:
                 path=path,
             ) from exc
         except OSError as exc:
-            raise _storage_error("read", container, path, exc) from exc
+            raise _storage_error("read", container, path, exc, target) from exc
 
     def exists(self, container: str, path: str) -> bool:
         return self._file(container, path, "check").is_file()
@@ -205,7 +205,7 @@ class LocalFolderStorage:
         folder, _, _ = prefix.rpartition("/")
         start = base / folder if folder else base
         found: list[BlobInfo] = []
-        with _os_errors("list", container, prefix):
+        with _os_errors("list", container, prefix, start):
             if not start.is_dir():
                 return iter(())
             for dirpath, _dirnames, filenames in os.walk(start):
@@ -226,7 +226,7 @@ class LocalFolderStorage:
 
     def delete(self, container: str, path: str) -> None:
         target = self._file(container, path, "delete")
-        with _os_errors("delete", container, path):
+        with _os_errors("delete", container, path, target):
             target.unlink(missing_ok=True)
 
     def delete_abandoned_writes(self, container: str, prefix: str, before: datetime) -> list[str]:
@@ -237,7 +237,7 @@ class LocalFolderStorage:
         folder, _, _ = prefix.rpartition("/")
         start = base / folder if folder else base
         removed = []
-        with _os_errors("clean", container, prefix):
+        with _os_errors("clean", container, prefix, start):
             if not start.is_dir():
                 return []
             for dirpath, _dirnames, filenames in os.walk(start):
@@ -257,10 +257,12 @@ def _mtime(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
-def _storage_error(operation: str, container: str, path: str, exc: OSError) -> StorageError:
-    # Blob name first (what the pipeline knows), then the file and the fix (what the user acts on).
+def _storage_error(operation: str, container: str, path: str, exc: OSError, local: Path) -> StorageError:
+    # Blob name first (what the pipeline knows), then the file and the fix (what the user acts on). A failed
+    # write() names no file (a full disk): then the blob's own file is the one to name.
+    where = exc.filename or local
     return StorageError(
-        f"cannot {operation} {container}/{path}: {describe_os_error(exc, other='another storage folder')}",
+        f"cannot {operation} {container}/{path}: {describe_os_error(exc, where, other='another storage folder')}",
         operation=operation,
         container=container,
         path=path,
@@ -268,11 +270,11 @@ def _storage_error(operation: str, container: str, path: str, exc: OSError) -> S
 
 
 @contextmanager
-def _os_errors(operation: str, container: str, path: str) -> Iterator[None]:
+def _os_errors(operation: str, container: str, path: str, local: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        raise _storage_error(operation, container, path, exc) from exc
+        raise _storage_error(operation, container, path, exc, local) from exc
 
 
 # -- Azure -------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ in ONE line naming the path and the fix, from the storage boundary, the activiti
 runner and run_local; nothing already stored is damaged.
 
 Tests run as root here, where chmod does not stop writes, so the read-only and full-disk cases are injected as the
-OSError the kernel raises (errno EROFS / ENOSPC) at the file layer; "a file where the workdir goes" is real.
+OSError the kernel raises (errno EROFS / ENOSPC) at the file layer; "a file where the workdir goes" is real, and
+where the machine lets the tests mount a small tmpfs the full disk is real too (skipped elsewhere).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import errno
 import json
 import os
+import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -221,3 +223,58 @@ def test_when_the_workdir_refuses_writes_then_run_local_says_so_in_one_line_and_
     assert err.startswith("run_local: error: cannot store secret ")
     assert err.rstrip().endswith(f"{failure.strerror}: {workdir / 'keyvault'}; {fix}")
     assert (workdir / "storage" / "curated" / "kept.parquet").read_bytes() == b"earlier snapshot"
+
+
+# -- a real full disk, where this machine lets the tests mount one -------------------------------------------------
+
+
+@pytest.fixture()
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 512 KB tmpfs: a real ENOSPC. Needs root (CAP_SYS_ADMIN); skipped elsewhere, the injected cases above remain."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    try:
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount_point)],
+                                 capture_output=True, check=False, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"cannot mount a tmpfs here: {exc}")
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_when_a_real_disk_is_full_then_the_write_fails_in_one_line_and_the_old_blob_stays(small_disk: Path) -> None:
+    storage = LocalFolderStorage(small_disk)
+    storage.write_bytes("raw", "spotify/part-00000.json", b"old")
+
+    with pytest.raises(StorageError) as raised:
+        storage.write_bytes("raw", "spotify/part-00000.json", b"x" * (1024 * 1024))
+
+    assert str(raised.value) == (f"cannot write raw/spotify/part-00000.json: No space left on device: "
+                                 f"{small_disk / 'raw' / 'spotify' / 'part-00000.json'}; free space on that "
+                                 "disk or use another storage folder")
+    assert storage.read_bytes("raw", "spotify/part-00000.json") == b"old"
+    assert os.listdir(small_disk / "raw" / "spotify") == ["part-00000.json"]
+
+
+def test_when_a_batch_task_fills_the_real_disk_then_its_own_error_is_reported(tmp_path: Path, small_disk: Path) -> None:
+    # Arrange: the Batch task folders (task logs) on the small disk; storage and the runs record elsewhere
+    root = tmp_path / "storage"
+    root.mkdir()
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "batch").symlink_to(small_disk)
+    factory = load_factory(FLOW, overrides={"Ls_Storage": {"typeProperties.serviceEndpoint": root.as_uri()}})
+    runner = LocalFactoryRunner(factory, LocalFolderStorage(root), tmp_path / "work", options=RunnerOptions())
+    command = "/bin/sh -c \"head -c 2000000 /dev/zero; echo 'ERROR extract: the real cause' >&2; exit 1\""
+
+    # Act
+    (run,) = runner.run_pipeline("PL_Task_Command", {"command": command}).runs
+
+    # Assert
+    (task,) = runner.monitor.activity_runs(run.runId)
+    assert task.error.message.startswith("Hit unexpected exception and execution failed. ERROR extract: the real "
+                                         "cause (its stdout.txt/stderr.txt could not be kept: No space left on device: ")
+    assert task.error.message.endswith("/stdout.txt; free space on that disk or use another --workdir)")
