@@ -39,6 +39,12 @@ def _runner(tmp_path: Path, factory_dir: Path = GALLERY) -> LocalFactoryRunner:
     return LocalFactoryRunner(factory, LocalFolderStorage(root), tmp_path / "work", options=RunnerOptions(), watched_containers=())
 
 
+def _copy(tmp_path: Path) -> Path:
+    factory = tmp_path / "factory"
+    shutil.copytree(GALLERY, factory)
+    return factory
+
+
 def _edit(folder: Path, relative: str, old: str, new: str) -> None:
     path = folder / relative
     text = path.read_text(encoding="utf-8")
@@ -65,11 +71,10 @@ def test_when_the_git_layout_factory_runs_then_lowercase_dataflow_and_miscased_n
 
 
 def test_when_the_lowercase_dataflow_names_a_missing_data_flow_then_validation_names_it(tmp_path: Path) -> None:
-    factory = tmp_path / "factory"
-    shutil.copytree(GALLERY, factory)
+    factory = _copy(tmp_path)
     _edit(factory, "pipeline/PL_Copy_Rows.json", '"DF_Copy_Rows"', '"Df_Not_There"')
 
-    with pytest.raises(UnknownReferenceError, match="Df_Not_There"):
+    with pytest.raises(UnknownReferenceError, match="Df_Not_There"):  # the lowercase key was read
         load_factory(factory)
 
 
@@ -84,8 +89,7 @@ def test_when_the_git_layout_factory_is_checked_for_deploy_then_nothing_is_repor
 
 
 def test_when_a_miscased_reference_names_nothing_then_both_refuse_it(tmp_path: Path) -> None:
-    factory = tmp_path / "factory"
-    shutil.copytree(GALLERY, factory)
+    factory = _copy(tmp_path)
     _edit(factory, "pipeline/PL_Inspect.json", '"SourceDataSet"', '"SourceDataSets"')
 
     with pytest.raises(UnknownReferenceError, match="SourceDataSets"):
@@ -95,8 +99,7 @@ def test_when_a_miscased_reference_names_nothing_then_both_refuse_it(tmp_path: P
 
 
 def test_when_both_layouts_define_one_name_then_both_refuse_the_duplicate(tmp_path: Path) -> None:
-    factory = tmp_path / "factory"
-    shutil.copytree(GALLERY, factory)
+    factory = _copy(tmp_path)
     (factory / "pipelines").mkdir()
     document = json.loads((factory / "pipeline" / "PL_Parent.json").read_text(encoding="utf-8"))
     document["name"] = "pl_parent"
@@ -130,8 +133,7 @@ def test_when_a_copy_source_is_a_nested_subtype_then_the_check_knows_its_keys_an
     # `lastPublishTime` is what Studio writes (pipeline definition on
     # https://learn.microsoft.com/azure/data-factory/how-to-use-trigger-parameterization).
     assert check_factory(GALLERY) == []
-    factory = tmp_path / "factory"
-    shutil.copytree(GALLERY, factory)
+    factory = _copy(tmp_path)
     _edit(factory, "pipeline/PL_Copy_Sales.json", '"queryTimeout"', '"queryTimout"')
     _edit(factory, "pipeline/PL_Copy_Sales.json", '"lastPublishTime": "2026', '"lastPublishedTime": "2026')
 
@@ -157,8 +159,7 @@ def test_when_a_child_named_at_run_time_is_refused_then_the_parent_fails_and_no_
     tmp_path: Path, child: str
 ) -> None:
     # A name known only at run time (the runner resolves it then; deploy refuses it, as ADF's publish does).
-    factory = tmp_path / "factory"
-    shutil.copytree(GALLERY, factory)
+    factory = _copy(tmp_path)
     call = {"name": "Run the named pipeline", "type": "ExecutePipeline", "dependsOn": [], "typeProperties": {
         "pipeline": {"referenceName": "@pipeline().parameters.child", "type": "PipelineReference"}, "waitOnCompletion": True}}
     document = {"name": "PL_Call_By_Name", "properties": {"activities": [call], "parameters": {"child": {"type": "string"}}}}
