@@ -2,8 +2,8 @@
 
 Shipped as a plain package tree (the activity's ``folderPath``) and started as
 ``python -m activities.<stage>`` with the Batch task working directory as cwd.
-Must never import the local stand-ins (``spotify_twin``, ``local_adf_runner``,
-``local_synapse``), ``env_config`` or ``duckdb``: none of them exist on Batch.
+Must never import the local stand-ins (``offline.spotify_twin``, ``offline.adf_runner``,
+``offline.synapse_duckdb``), ``factory_deploy.env_config`` or ``duckdb``: none of them exist on Batch.
 """
 
 __all__: list[str] = []

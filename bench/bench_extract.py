@@ -2,7 +2,7 @@
 
 Measured in the same run, at the same number of requests:
 
-The twin runs in its own process (``python -m spotify_twin``), as the API is remote to a real client: in
+The twin runs in its own process (``python -m offline.spotify_twin``), as the API is remote to a real client: in
 the same process its JSON encoding would compete with the client for the interpreter.
 
 - this client: a full extraction (every non-restricted source, ids from every source looked up) through
@@ -112,12 +112,12 @@ class _Twin:
 
 @contextlib.contextmanager
 def _twin(scale: float, latency_ms: float) -> Iterator[_Twin]:
-    """``python -m spotify_twin`` in its own process; yields its URLs and ground truth."""
+    """``python -m offline.spotify_twin`` in its own process; yields its URLs and ground truth."""
     with tempfile.TemporaryDirectory() as folder:
         truth_file = Path(folder) / "truth.json"
         env = {**os.environ, "SPOTIFY_TWIN_CLIENT_SECRET": SECRET, "SPOTIFY_TWIN_REFRESH_TOKEN": REFRESH}
         process = subprocess.Popen(
-            [sys.executable, "-m", "spotify_twin", "--scale", f"{scale:g}", "--faults", f"latency_ms={latency_ms:g}",
+            [sys.executable, "-m", "offline.spotify_twin", "--scale", f"{scale:g}", "--faults", f"latency_ms={latency_ms:g}",
              "--client-id", CLIENT_ID, "--truth-out", str(truth_file), "--access-mode", "extended"],
             cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True,

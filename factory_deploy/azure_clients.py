@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from env_config import EnvironmentConfig
+from factory_deploy.env_config import EnvironmentConfig
 
 ARM_SCOPE = "https://management.azure.com/.default"
 

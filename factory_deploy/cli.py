@@ -16,11 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from env_config import ENVIRONMENTS, ConfigError, EnvironmentConfig, factory_overrides, global_parameters, load_config, sql_variables
-from env_config.factory import ACTIVITIES_FOLDER, global_parameter_specs
 from factory_deploy import code_publish, factory_publish, pool_publish, preflight, synapse_publish
 from factory_deploy.azure_clients import ARM_SCOPE, AzureClients, Endpoints
 from factory_deploy.code_package import CodePackage, CodePackageError, build_code_package
+from factory_deploy.env_config import (
+    ENVIRONMENTS,
+    ConfigError,
+    EnvironmentConfig,
+    factory_overrides,
+    global_parameters,
+    load_config,
+    sql_variables,
+)
+from factory_deploy.env_config.factory import ACTIVITIES_FOLDER, global_parameter_specs
 from factory_deploy.errors import DeployError
 from factory_deploy.graph import FactoryGraphError, check_references, load_resources, publish_order
 from factory_deploy.limits import check_factory_limits

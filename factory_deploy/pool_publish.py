@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from env_config import EnvironmentConfig
+from factory_deploy.env_config import EnvironmentConfig
 from factory_deploy.errors import DeployError, azure_reason
 from factory_deploy.plan import CREATE, UNCHANGED, UPDATE, Change
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
 
-from env_config import EnvironmentConfig
+from factory_deploy.env_config import EnvironmentConfig
 from factory_deploy.errors import DeployError, azure_reason
 
 # The SDK major versions deploy is tested with (pyproject.toml pins the same ranges). azure-mgmt-datafactory 9.x

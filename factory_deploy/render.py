@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from env_config import EnvironmentConfig, factory_overrides
+from factory_deploy.env_config import EnvironmentConfig, factory_overrides
 from factory_deploy.graph import Resource
 
 
@@ -73,5 +73,5 @@ def _child(node: Any, part: str, dotted: str, resource: str) -> Any:
         raise OverrideError(resource, dotted, f"`{part}` is inside a {type(node).__name__}, not an object")
     if part not in node:
         raise OverrideError(resource, dotted, f"`{part}` does not exist in the committed JSON: an override replaces a value, "
-                                              "fix the path in env_config/factory.py (or the caller's overrides)")
+                                              "fix the path in factory_deploy/env_config/factory.py (or the caller's overrides)")
     return node[part]

@@ -94,7 +94,8 @@ def _substitute(sql: str, variables: Mapping[str, str], name: str) -> str:
         if match.group(1) in SECRET_VARIABLES:
             return match.group(0)
         if match.group(1) not in variables:
-            raise DeployError(f"synapse/{name}: unknown sqlcmd variable $({match.group(1)}); add it to env_config/synapse.py")
+            raise DeployError(f"synapse/{name}: unknown sqlcmd variable $({match.group(1)}); "
+                              "add it to factory_deploy/env_config/synapse.py")
         return variables[match.group(1)]
 
     return _VARIABLE.sub(replace, sql)

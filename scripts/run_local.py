@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from local_run.main import main  # noqa: E402
+from offline.run_local.main import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

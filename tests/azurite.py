@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from local_run.azurite import Azurite, AzuriteError
+from offline.run_local.azurite import Azurite, AzuriteError
 
 
 def unique_container(prefix: str = "test") -> str:

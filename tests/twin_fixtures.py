@@ -16,8 +16,8 @@ import requests
 import yaml
 from openapi_schema_validator import OAS30Validator
 
-from spotify_twin import TwinServer
-from spotify_twin.openapi import OPENAPI_PATH
+from offline.spotify_twin import TwinServer
+from offline.spotify_twin.openapi import OPENAPI_PATH
 
 TWIN_CLIENT_ID = "twin-test-client"
 TWIN_SECRET = "twin-test-secret"

@@ -16,17 +16,17 @@ import pyarrow.parquet as pq
 
 from activities.common.storage import LocalFolderStorage
 from activities.transform.schemas import TABLES
-from env_config import factory_overrides, global_parameters, load_config, sql_variables
-from local_adf_runner import (
+from factory_deploy.env_config import factory_overrides, global_parameters, load_config, sql_variables
+from offline.adf_runner import (
     LocalFactoryRunner,
     RunnerOptions,
     load_factory,
     publish_code_package,
 )
-from local_adf_runner.monitor import PipelineRun
-from local_adf_runner.storage_events import StorageWatcher
-from local_synapse import LocalServerlessPool
-from local_synapse.engine import data_sources_from_setup
+from offline.adf_runner.monitor import PipelineRun
+from offline.adf_runner.storage_events import StorageWatcher
+from offline.synapse_duckdb import LocalServerlessPool
+from offline.synapse_duckdb.engine import data_sources_from_setup
 
 REPO = Path(__file__).resolve().parents[2]
 SETUP = "\n".join(p.read_text() for p in sorted((REPO / "synapse" / "setup").glob("*.sql")))

@@ -19,9 +19,9 @@ from activities.load.ddl import latest_view_ddl
 from activities.load.generate import curated_tables
 from activities.transform import schemas as transform_schemas
 from activities.transform.schemas import TABLES
-from env_config import load_config, sql_variables
-from local_run.analyst import access_mode, chart_spec, query_chart
-from local_run.query_reads import (
+from factory_deploy.env_config import load_config, sql_variables
+from offline.run_local.analyst import access_mode, chart_spec, query_chart
+from offline.run_local.query_reads import (
     SNAPSHOTS_PER_YEAR,
     QueryReadsError,
     billed,
@@ -29,8 +29,8 @@ from local_run.query_reads import (
     required_mode,
     touched_columns,
 )
-from local_synapse import LocalServerlessPool, QueryResult
-from local_synapse.engine import data_sources_from_setup
+from offline.synapse_duckdb import LocalServerlessPool, QueryResult
+from offline.synapse_duckdb.engine import data_sources_from_setup
 from tests.integration.analyst_data import LATEST, PREVIOUS, write_catalogue
 
 pytestmark = pytest.mark.integration

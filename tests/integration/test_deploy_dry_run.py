@@ -35,7 +35,7 @@ def test_when_dry_running_prod_then_names_follow_prod_config_and_order_follows_r
 
 def test_when_a_factory_file_is_broken_then_deploy_refuses_with_the_file_named(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     clone = tmp_path / "repo"
-    for part in ("adf", "config", "env_config", "factory_deploy", "synapse", "scripts", "activities"):
+    for part in ("adf", "config", "factory_deploy", "synapse", "scripts", "activities"):
         shutil.copytree(ROOT / part, clone / part, ignore=shutil.ignore_patterns("__pycache__"))
     pipeline = clone / "adf" / "pipelines" / "PL_Extract_Spotify.json"
     pipeline.write_text(pipeline.read_text().replace('"command"', '"comand"'))
@@ -76,7 +76,7 @@ def test_when_dry_running_prod_then_the_purview_requests_are_written_and_counted
 def test_when_deploy_plans_and_renders_then_it_imports_no_local_stand_in(tmp_path: Path) -> None:
     script = (
         "import sys; from factory_deploy.cli import main; code = main(['--env', 'prod', '--dry-run', '--out', sys.argv[1]]); "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('duckdb', 'spotify_twin') or m.startswith('local_')))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('duckdb', 'offline')))"
     )
     result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
 

@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from activities.common import AzureBlobStorage, LocalFolderStorage, Storage
-from spotify_twin import TwinServer
-from spotify_twin.truth import expected_first_slice
+from offline.spotify_twin import TwinServer
+from offline.spotify_twin.truth import expected_first_slice
 from tests.azurite import azurite_connection_string, unique_container  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.integration

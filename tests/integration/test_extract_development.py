@@ -22,7 +22,7 @@ from activities.extract.run import discover, extract_all, make_client
 from activities.extract.state import read_prior_state
 from activities.sources import DEVELOPMENT
 from activities.sources import names as source_names
-from spotify_twin import TwinServer
+from offline.spotify_twin import TwinServer
 from tests.integration.test_extract_sources import CLIENT_ID, CLIENT_SECRET, DAY, REFRESH_TOKEN, SCALE
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from spotify_twin.truth import served_so_far
+from offline.spotify_twin.truth import served_so_far
 
 pytestmark = pytest.mark.integration
 

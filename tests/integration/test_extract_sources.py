@@ -29,8 +29,8 @@ from activities.extract.run import (
     finalize,
     make_client,
 )
-from spotify_twin import TwinServer
-from spotify_twin.truth import (
+from offline.spotify_twin import TwinServer
+from offline.spotify_twin.truth import (
     expected_artist_albums,
     expected_first_slice,
     expected_search,

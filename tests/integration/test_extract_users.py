@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from activities.common import FolderSecretStore, LocalFolderStorage, SecureString
-from spotify_twin import TwinServer
-from spotify_twin.auth import fingerprint
+from offline.spotify_twin import TwinServer
+from offline.spotify_twin.auth import fingerprint
 from tests.integration.test_extract_activity import CLIENT_ID, CLIENT_SECRET, make_workdir, run_extract
 
 pytestmark = pytest.mark.integration

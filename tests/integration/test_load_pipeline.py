@@ -18,7 +18,7 @@ from activities.common.errors import StorageError
 from activities.common.storage import LocalFolderStorage
 from activities.load.check import check_and_publish
 from activities.transform.schemas import NATURAL_KEYS, TABLES
-from local_adf_runner.monitor import PipelineRun
+from offline.adf_runner.monitor import PipelineRun
 from tests.integration.load_fixtures import ROWS, LoadHarness, load_harness
 
 pytestmark = pytest.mark.integration

@@ -14,9 +14,9 @@ from activities.load.ddl import latest_view_ddl, view_ddl
 from activities.load.published import read_published, write_published
 from activities.load.schema import Column, TableSchema
 from activities.transform.schemas import TABLES
-from env_config import load_config, sql_variables
-from local_synapse import LocalServerlessPool, SqlExecutionError
-from local_synapse.engine import data_sources_from_setup
+from factory_deploy.env_config import load_config, sql_variables
+from offline.synapse_duckdb import LocalServerlessPool, SqlExecutionError
+from offline.synapse_duckdb.engine import data_sources_from_setup
 
 SYNAPSE = Path(__file__).resolve().parents[2] / "synapse"
 SETUP = "\n".join(p.read_text() for p in sorted((SYNAPSE / "setup").glob("*.sql")))

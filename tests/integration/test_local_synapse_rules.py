@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from local_synapse import LocalServerlessPool
-from local_synapse.errors import NotSupportedByServerlessError, NotSupportedLocallyError, SqlTranslationError, TsqlError
+from offline.synapse_duckdb import LocalServerlessPool
+from offline.synapse_duckdb.errors import NotSupportedByServerlessError, NotSupportedLocallyError, SqlTranslationError, TsqlError
 
 THINGS_VIEW = """
 CREATE OR ALTER VIEW spotify.things AS

@@ -15,7 +15,7 @@ import pytest
 
 from activities.load.purview import COLUMN_TYPE, RUN_TYPE, TABLE_TYPE
 from activities.transform.schemas import TABLES
-from local_adf_runner.monitor import PipelineRun
+from offline.adf_runner.monitor import PipelineRun
 from tests.fake_atlas import FakeAtlas
 from tests.integration.load_fixtures import LoadHarness, load_harness
 

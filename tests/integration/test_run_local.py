@@ -10,13 +10,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from env_config import load_config
-from spotify_twin.truth import run_records, served_so_far
+from factory_deploy.env_config import load_config
+from offline.spotify_twin.truth import run_records, served_so_far
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = "2026-11-24"
-PACKAGES = ("activities", "adf", "config", "env_config", "local_adf_runner", "local_run", "local_synapse", "scripts",
-            "spotify_twin", "synapse")
+PACKAGES = ("activities", "adf", "config", "factory_deploy", "offline", "scripts", "synapse")
 
 
 def _run_local(workdir: Path, *extra: str, root: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -102,7 +101,7 @@ def test_when_the_twin_is_down_then_one_clear_error_line(tmp_path: Path) -> None
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "run_local: error: the Spotify API at http://127.0.0.1:9/v1 is not reachable (Connection refused): "
-        "start the twin (python -m spotify_twin) or leave out --twin-url to let run_local start one"
+        "start the twin (python -m offline.spotify_twin) or leave out --twin-url to let run_local start one"
     ]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from activities.common.storage import LocalFolderStorage
-from local_adf_runner import (
+from offline.adf_runner import (
     LocalFactoryRunner,
     RunnerOptions,
     load_factory,

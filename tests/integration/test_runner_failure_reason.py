@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from activities.common.storage import LocalFolderStorage
-from env_config import global_parameters, load_config
-from env_config.factory import factory_overrides
-from local_adf_runner import LocalFactoryRunner, RunnerOptions, load_factory, publish_code_package
+from factory_deploy.env_config import global_parameters, load_config
+from factory_deploy.env_config.factory import factory_overrides
+from offline.adf_runner import LocalFactoryRunner, RunnerOptions, load_factory, publish_code_package
 
 pytestmark = pytest.mark.integration
 

@@ -18,16 +18,16 @@ import pytest
 from activities.common.context import SecureString
 from activities.common.secrets import FolderSecretStore
 from activities.common.storage import LocalFolderStorage
-from env_config import global_parameters, load_config
-from env_config.factory import factory_overrides
-from local_adf_runner import (
+from factory_deploy.env_config import global_parameters, load_config
+from factory_deploy.env_config.factory import factory_overrides
+from offline.adf_runner import (
     LocalFactoryRunner,
     RunnerOptions,
     load_factory,
     publish_code_package,
 )
-from local_synapse import LocalServerlessPool
-from spotify_twin.server import TwinServer
+from offline.spotify_twin.server import TwinServer
+from offline.synapse_duckdb import LocalServerlessPool
 
 pytestmark = pytest.mark.integration
 

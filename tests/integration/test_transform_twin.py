@@ -21,8 +21,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from spotify_twin import TwinServer
-from spotify_twin.truth import expected_first_slice
+from offline.spotify_twin import TwinServer
+from offline.spotify_twin.truth import expected_first_slice
 
 pytestmark = pytest.mark.integration
 

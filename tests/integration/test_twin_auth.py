@@ -7,7 +7,7 @@ import logging
 import pytest
 import requests
 
-from spotify_twin import TwinServer
+from offline.spotify_twin import TwinServer
 from tests.twin_fixtures import (
     HTTP_TIMEOUT_S,
     TWIN_CLIENT_ID,
@@ -85,7 +85,7 @@ def test_when_bearer_is_unknown_then_401_invalid_access_token(twin: TwinServer) 
 def test_when_requests_are_logged_then_no_secret_or_token_appears(
     twin: TwinServer, caplog: pytest.LogCaptureFixture  # noqa: F811
 ) -> None:
-    caplog.set_level(logging.INFO, logger="spotify_twin")
+    caplog.set_level(logging.INFO, logger="offline.spotify_twin")
 
     token = fetch_token(twin.token_url)
     requests.get(

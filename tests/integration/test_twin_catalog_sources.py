@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from spotify_twin import TwinServer
-from spotify_twin.truth import expected_artist_albums, expected_search
+from offline.spotify_twin import TwinServer
+from offline.spotify_twin.truth import expected_artist_albums, expected_search
 from tests.twin_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     HTTP_TIMEOUT_S,
     assert_matches_schema,

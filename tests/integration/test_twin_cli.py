@@ -1,4 +1,4 @@
-"""Integration tests: `python -m spotify_twin` as a real process."""
+"""Integration tests: `python -m offline.spotify_twin` as a real process."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from spotify_twin import TwinServer
+from offline.spotify_twin import TwinServer
 from tests.twin_fixtures import (
     HTTP_TIMEOUT_S,
     TWIN_CLIENT_ID,
@@ -41,7 +41,7 @@ def _env(secret: str | None = TWIN_SECRET, refresh_token: str | None = None) -> 
 
 def _start(*args: str, refresh_token: str | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "spotify_twin", "--port", "0", "--client-id", TWIN_CLIENT_ID, *args],
+        [sys.executable, "-m", "offline.spotify_twin", "--port", "0", "--client-id", TWIN_CLIENT_ID, *args],
         cwd=REPO_ROOT, env=_env(refresh_token=refresh_token), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )
@@ -49,7 +49,7 @@ def _start(*args: str, refresh_token: str | None = None) -> subprocess.Popen[str
 
 def _run(*args: str, secret: str | None = TWIN_SECRET) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "spotify_twin", *args],
+        [sys.executable, "-m", "offline.spotify_twin", *args],
         cwd=REPO_ROOT, env=_env(secret), capture_output=True, text=True, timeout=20,
     )
 
@@ -145,7 +145,7 @@ def test_when_stopped_with_served_out_then_every_returned_object_id_is_written(t
     served_file = tmp_path / "served.json"
     env = {**os.environ, "SPOTIFY_TWIN_CLIENT_SECRET": "s3cret"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "spotify_twin", "--port", "0", "--scale", "0.1", "--client-id", "cid",
+        [sys.executable, "-m", "offline.spotify_twin", "--port", "0", "--scale", "0.1", "--client-id", "cid",
          "--access-mode", "extended", "--served-out", str(served_file)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
     )

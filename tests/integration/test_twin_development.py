@@ -1,6 +1,6 @@
 """Integration tests: the twin in development mode answers as Spotify answers a Development Mode app in 2026.
 
-One test per rule of `spotify_twin.access` (sources there: [FEB26] February 2026 changelog and migration guide,
+One test per rule of `offline.spotify_twin.access` (sources there: [FEB26] February 2026 changelog and migration guide,
 [MAR26] March 2026 changelog, [JUL26] July 2026 changelog, [OAS] the vendored OpenAPI description's
 `deprecated: true` markers). Bodies are validated against the OpenAPI description read as a Development Mode
 app meets it (deprecated properties optional, `tests.twin_fixtures.development_components`).
@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import requests
 
-from spotify_twin import TwinServer
-from spotify_twin.access import REFUSED_IN_DEVELOPMENT, REMOVED_FIELDS, RESTRICTED_SINCE_2024_11_27
-from spotify_twin.vocabulary import SPOTIFY_USER_ID
+from offline.spotify_twin import TwinServer
+from offline.spotify_twin.access import REFUSED_IN_DEVELOPMENT, REMOVED_FIELDS, RESTRICTED_SINCE_2024_11_27
+from offline.spotify_twin.vocabulary import SPOTIFY_USER_ID
 from tests.twin_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     HTTP_TIMEOUT_S,
     assert_matches_schema,
@@ -345,7 +345,7 @@ def test_when_the_owners_premium_lapses_then_every_call_is_403_with_spotifys_mes
     ],
 )
 def test_when_options_do_not_fit_the_access_mode_then_one_clear_error(options: dict[str, Any], needs: str) -> None:
-    from spotify_twin import TwinError
+    from offline.spotify_twin import TwinError
 
     with pytest.raises(TwinError, match=needs):
         TwinServer(**options)

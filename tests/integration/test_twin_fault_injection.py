@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from spotify_twin.routes import ROUTES
-from spotify_twin.server import RESET_STATUS
+from offline.spotify_twin.routes import ROUTES
+from offline.spotify_twin.server import RESET_STATUS
 from tests.twin_fixtures import (
     HTTP_TIMEOUT_S,
     assert_matches_schema,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from spotify_twin import TwinServer
+from offline.spotify_twin import TwinServer
 from tests.twin_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     HTTP_TIMEOUT_S,
     assert_matches_schema,

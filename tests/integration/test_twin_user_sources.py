@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from spotify_twin import TwinServer
+from offline.spotify_twin import TwinServer
 from tests.twin_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     HTTP_TIMEOUT_S,
     TWIN_CLIENT_ID,

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import requests
 
-from spotify_twin import TwinError, TwinServer
-from spotify_twin.auth import fingerprint
-from spotify_twin.catalog import CATALOG_AS_OF
-from spotify_twin.rows import epoch_millis
+from offline.spotify_twin import TwinError, TwinServer
+from offline.spotify_twin.auth import fingerprint
+from offline.spotify_twin.catalog import CATALOG_AS_OF
+from offline.spotify_twin.rows import epoch_millis
 from tests.twin_fixtures import (
     HTTP_TIMEOUT_S,
     TWIN_CLIENT_ID,
@@ -169,7 +169,7 @@ def _cli(tmp_path: Path, tokens: list[str], label: str, *args: str) -> tuple[sub
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIFY_TWIN_")}
     env |= {"SPOTIFY_TWIN_CLIENT_SECRET": TWIN_SECRET, "SPOTIFY_TWIN_REFRESH_TOKENS": json.dumps(tokens)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "spotify_twin", "--port", "0", "--scale", "0.1", "--client-id", TWIN_CLIENT_ID,
+        [sys.executable, "-m", "offline.spotify_twin", "--port", "0", "--scale", "0.1", "--client-id", TWIN_CLIENT_ID,
          "--rotate-refresh-tokens", "--served-out", str(tmp_path / f"{label}-served.json"), *args],
         cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -217,12 +217,12 @@ def test_when_a_run_rotates_the_token_then_the_next_run_started_with_it_is_prove
 def test_when_the_tokens_variable_is_not_a_json_list_then_one_clear_error(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIFY_TWIN_")}
     env |= {"SPOTIFY_TWIN_CLIENT_SECRET": TWIN_SECRET, "SPOTIFY_TWIN_REFRESH_TOKENS": "t1,t2"}
-    result = subprocess.run([sys.executable, "-m", "spotify_twin", "--port", "0"], cwd=REPO_ROOT, env=env,
+    result = subprocess.run([sys.executable, "-m", "offline.spotify_twin", "--port", "0"], cwd=REPO_ROOT, env=env,
                             capture_output=True, text=True, timeout=30)
 
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        'spotify_twin: error: SPOTIFY_TWIN_REFRESH_TOKENS must be a JSON list of refresh tokens, '
+        'offline.spotify_twin: error: SPOTIFY_TWIN_REFRESH_TOKENS must be a JSON list of refresh tokens, '
         'e.g. ["token-1", "token-2"]'
     ]
     assert "t1,t2" not in result.stderr

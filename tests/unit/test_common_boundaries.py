@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ACTIVITIES = Path(__file__).resolve().parents[2] / "activities"
-FORBIDDEN = {"spotify_twin", "local_adf_runner", "local_synapse", "env_config", "duckdb"}
+FORBIDDEN = {"offline", "factory_deploy", "duckdb"}
 
 
 def test_when_activities_sources_are_parsed_then_none_imports_a_local_only_package() -> None:

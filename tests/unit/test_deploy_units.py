@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from env_config import load_config
 from factory_deploy import preflight
 from factory_deploy.code_publish import StoredVersion, prunable
+from factory_deploy.env_config import load_config
 from factory_deploy.errors import DeployError
 from factory_deploy.plan import Change, render_plan
 from factory_deploy.pool_publish import autoscale_formula, desired_pool, plan_pool

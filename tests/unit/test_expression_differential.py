@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from local_adf_runner.errors import ExpressionError, ExpressionSyntaxError
-from local_adf_runner.expressions import EvaluationState, evaluate
-from local_adf_runner.expressions.parser import Call, Index, Interpolation, Member, Node, parse_template
+from offline.adf_runner.errors import ExpressionError, ExpressionSyntaxError
+from offline.adf_runner.expressions import EvaluationState, evaluate
+from offline.adf_runner.expressions.parser import Call, Index, Interpolation, Member, Node, parse_template
 from tests.adf_reference import ReferenceEngine, ReferenceResult, reference_engine  # noqa: F401 - fixture
 from tests.expression_corpus import (
     ACTIVITIES,

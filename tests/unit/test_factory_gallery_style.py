@@ -18,15 +18,15 @@ from activities.common.storage import LocalFolderStorage
 from factory_deploy.graph import FactoryGraphError, check_references, load_resources, publish_order
 from factory_deploy.json_keys import get_property
 from factory_deploy.sdk_models import check_factory
-from local_adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
-from local_adf_runner.errors import (
+from offline.adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
+from offline.adf_runner.errors import (
     DuplicateResourceError,
     EmptyFactoryFolderError,
     ResourceNotFoundError,
     UnknownReferenceError,
     UnsupportedActivityTypeError,
 )
-from local_adf_runner.factory import find_resource
+from offline.adf_runner.factory import find_resource
 
 GALLERY = Path(__file__).resolve().parents[1] / "fixtures" / "adf_gallery_style"
 

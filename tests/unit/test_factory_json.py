@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from env_config import global_parameters, load_config
+from factory_deploy.env_config import global_parameters, load_config
 from factory_deploy.graph import FactoryGraphError, check_references, load_resources, publish_order
 from factory_deploy.sdk_models import check_factory, concrete_class
 

@@ -13,9 +13,9 @@ import pytest
 
 from activities.common.storage import LocalFolderStorage
 from factory_deploy.limits import check_factory_limits
-from local_adf_runner import LocalFactoryRunner, load_factory
-from local_adf_runner.clock import SystemClock
-from local_adf_runner.errors import FactoryLimitError
+from offline.adf_runner import LocalFactoryRunner, load_factory
+from offline.adf_runner.clock import SystemClock
+from offline.adf_runner.errors import FactoryLimitError
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from env_config import ENVIRONMENTS, factory_overrides, global_parameters, load_config
+from factory_deploy.env_config import ENVIRONMENTS, factory_overrides, global_parameters, load_config
 from factory_deploy.graph import load_resources, publish_order
 from factory_deploy.render import OverrideError, apply_overrides, render_resources
-from local_adf_runner import load_factory
+from offline.adf_runner import load_factory
 
 REPO = Path(__file__).resolve().parents[2]
 

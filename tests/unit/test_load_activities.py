@@ -13,7 +13,7 @@ from activities.common.errors import ActivityConfigError
 from activities.load.config import LoadConfig
 from activities.load.lineage import build_lineage
 from activities.load.storage_io import marker_tables
-from env_config import factory_overrides, load_config
+from factory_deploy.env_config import factory_overrides, load_config
 
 PROPERTIES = {
     "snapshotDate": "2026-11-24", "runId": "load-1", "snapshotMarker": "curated/_snapshots/snapshot_date=2026-11-24/_SUCCESS",

@@ -6,7 +6,7 @@ import pytest
 
 from activities.load.ddl import latest_view_ddl, sql_type, view_ddl
 from activities.load.schema import Column, TableSchema
-from local_synapse.translate import translate_view
+from offline.synapse_duckdb.translate import translate_view
 
 
 def test_when_generating_a_view_then_columns_are_explicit_and_snapshot_date_comes_from_the_path() -> None:

@@ -12,7 +12,7 @@ from activities.load.generate import (
     expected_files,
     stale_views,
 )
-from local_synapse.translate import translate_view
+from offline.synapse_duckdb.translate import translate_view
 
 ROOT = Path(__file__).resolve().parents[2]
 REGENERATE = "run `python -m activities.load.generate` and commit the files it writes"
@@ -53,9 +53,9 @@ def test_when_each_committed_view_is_translated_for_duckdb_then_it_reads_the_ser
 
 
 def test_when_the_committed_data_flow_is_parsed_then_it_loads_every_curated_table_and_runs_locally() -> None:
-    from local_adf_runner import load_factory
-    from local_adf_runner.dataflow import load_dataflow
-    from local_adf_runner.dataflow.script import Call, Literal
+    from offline.adf_runner import load_factory
+    from offline.adf_runner.dataflow import load_dataflow
+    from offline.adf_runner.dataflow.script import Call, Literal
 
     definition = load_dataflow(load_factory(ROOT / "adf").dataflow(DATAFLOW_NAME))  # refuses what cannot run
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local_run.twin_process import TwinStartError, start_twin
+from offline.run_local.twin_process import TwinStartError, start_twin
 
 
 def test_when_the_twin_log_cannot_be_written_then_one_line_names_the_path_and_the_fix(tmp_path: Path) -> None:

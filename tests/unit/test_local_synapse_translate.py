@@ -1,8 +1,8 @@
 import pytest
 
-from local_synapse.errors import SqlTranslationError
-from local_synapse.openrowset import find_openrowsets
-from local_synapse.translate import translate_query, translate_view
+from offline.synapse_duckdb.errors import SqlTranslationError
+from offline.synapse_duckdb.openrowset import find_openrowsets
+from offline.synapse_duckdb.translate import translate_query, translate_view
 
 VIEW = """
 -- comment

@@ -1,12 +1,12 @@
-"""Pure rules of local_synapse: T-SQL result types of decimal arithmetic and the OPENROWSET type check."""
+"""Pure rules of offline.synapse_duckdb: T-SQL result types of decimal arithmetic and the OPENROWSET type check."""
 
 import pyarrow as pa
 import pytest
 
-from local_synapse.errors import NotSupportedByServerlessError, TsqlError
-from local_synapse.parquet_types import check_with_type
-from local_synapse.refusals import REFUSALS
-from local_synapse.tsql_types import SqlType, avg_result, decimal_result
+from offline.synapse_duckdb.errors import NotSupportedByServerlessError, TsqlError
+from offline.synapse_duckdb.parquet_types import check_with_type
+from offline.synapse_duckdb.refusals import REFUSALS
+from offline.synapse_duckdb.tsql_types import SqlType, avg_result, decimal_result
 
 DEC = SqlType
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from activities.common.storage import LocalFolderStorage
-from local_adf_runner import LocalFactoryRunner, load_factory
+from offline.adf_runner import LocalFactoryRunner, load_factory
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "arm_specs" / "examples"
 # PipelineRun properties of the 2018-06-01 spec that the example leaves out; runDimension(s) only when the pipeline

@@ -24,8 +24,8 @@ from activities.common import ActivityContext, run_activity
 from activities.common.errors import StorageError
 from activities.common.oserrors import describe_os_error, is_environment_error
 from activities.common.storage import LocalFolderStorage
-from local_adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
-from local_run.main import main as run_local_main
+from offline.adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
+from offline.run_local.main import main as run_local_main
 
 REPO = Path(__file__).resolve().parents[2]
 FLOW = REPO / "tests" / "fixtures" / "adf_runner_flow"

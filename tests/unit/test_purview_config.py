@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from env_config import ConfigError, global_parameters, load_config
+from factory_deploy.env_config import ConfigError, global_parameters, load_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 

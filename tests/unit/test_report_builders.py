@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from activities.common.storage import LocalFolderStorage
-from local_run.analyst import AnalystQuery, ChartSpec, ChartSpecError, chart_spec, query_chart
-from local_run.report import quarantine_counts, schema_changes, write_report
-from local_synapse import QueryResult
+from offline.run_local.analyst import AnalystQuery, ChartSpec, ChartSpecError, chart_spec, query_chart
+from offline.run_local.report import quarantine_counts, schema_changes, write_report
+from offline.synapse_duckdb import QueryResult
 
 DAY = date(2026, 11, 24)
 

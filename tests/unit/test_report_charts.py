@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from local_run.charts import GanttBar, bar_chart, gantt_bars_from_runs, gantt_chart, line_chart
+from offline.run_local.charts import GanttBar, bar_chart, gantt_bars_from_runs, gantt_chart, line_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 T0 = datetime(2026, 11, 24, 5, 0, 0, tzinfo=UTC)

@@ -18,12 +18,12 @@ import pytest
 from activities.common.context import SecureString
 from activities.common.secrets import FolderSecretStore
 from activities.common.storage import LocalFolderStorage
-from env_config import global_parameters, load_config
-from env_config.factory import factory_overrides
+from factory_deploy.env_config import global_parameters, load_config
+from factory_deploy.env_config.factory import factory_overrides
 from factory_deploy.limits import CUSTOM_OUTPUT_MAX_BYTES
-from local_adf_runner import LocalFactoryRunner, RunnerOptions, load_factory, publish_package
-from local_adf_runner.clock import SystemClock
-from local_adf_runner.monitor import ActivityRun, PipelineRun
+from offline.adf_runner import LocalFactoryRunner, RunnerOptions, load_factory, publish_package
+from offline.adf_runner.clock import SystemClock
+from offline.adf_runner.monitor import ActivityRun, PipelineRun
 
 REPO = Path(__file__).resolve().parents[2]
 FLOW = REPO / "tests" / "fixtures" / "adf_runner_flow"

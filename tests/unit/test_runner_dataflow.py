@@ -1,5 +1,5 @@
 """ExecuteDataFlow and Script in the local runner: a mapping data flow's script run on DuckDB over the
-storage folder (tests/fixtures/adf_dataflow), and T-SQL batches on a local_synapse pool."""
+storage folder (tests/fixtures/adf_dataflow), and T-SQL batches on an offline.synapse_duckdb pool."""
 
 from __future__ import annotations
 
@@ -18,16 +18,16 @@ from activities.common.storage import LocalFolderStorage
 from activities.load.ddl import view_ddl
 from activities.load.published import write_published
 from activities.load.schema import Column, TableSchema
-from local_adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
-from local_adf_runner.dataflow.script import parse_script
-from local_adf_runner.errors import (
+from offline.adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
+from offline.adf_runner.dataflow.script import parse_script
+from offline.adf_runner.errors import (
     DataFlowScriptError,
     RunnerError,
     UnsupportedDataFlowFeatureError,
     UnsupportedLinkedServiceError,
 )
-from local_adf_runner.monitor import ActivityRun, PipelineRun
-from local_synapse import LocalServerlessPool
+from offline.adf_runner.monitor import ActivityRun, PipelineRun
+from offline.synapse_duckdb import LocalServerlessPool
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "adf_dataflow"
 DAY = "2026-11-24"

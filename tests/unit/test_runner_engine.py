@@ -17,18 +17,18 @@ from typing import Any
 import pytest
 
 from activities.common.storage import LocalFolderStorage
-from local_adf_runner import (
+from offline.adf_runner import (
     LocalFactoryRunner,
     RunnerOptions,
     load_factory,
     publish_package,
 )
-from local_adf_runner.errors import (
+from offline.adf_runner.errors import (
     PipelineParameterError,
     UnsupportedActivityTypeError,
     UnsupportedFunctionError,
 )
-from local_adf_runner.monitor import SECURE, ActivityRun, PipelineRun
+from offline.adf_runner.monitor import SECURE, ActivityRun, PipelineRun
 
 FLOW = Path(__file__).resolve().parents[1] / "fixtures" / "adf_runner_flow"
 SCRIPTS = FLOW / "scripts"

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from local_adf_runner.errors import (
+from offline.adf_runner.errors import (
     ExpressionError,
     ExpressionSyntaxError,
     UnsupportedFunctionError,
 )
-from local_adf_runner.expressions import (
+from offline.adf_runner.expressions import (
     FUNCTIONS,
     EvaluationState,
     evaluate,

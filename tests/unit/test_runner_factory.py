@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from env_config import global_parameters, load_config
-from env_config.factory import factory_overrides
-from local_adf_runner.engine import PipelineEngine
-from local_adf_runner.errors import (
+from factory_deploy.env_config import global_parameters, load_config
+from factory_deploy.env_config.factory import factory_overrides
+from offline.adf_runner.engine import PipelineEngine
+from offline.adf_runner.errors import (
     DependencyError,
     DuplicateActivityError,
     DuplicateResourceError,
@@ -25,8 +25,8 @@ from local_adf_runner.errors import (
     UnknownReferenceError,
     UnsupportedPolicyError,
 )
-from local_adf_runner.factory import load_factory, parse_timespan
-from local_adf_runner.monitor import Monitor
+from offline.adf_runner.factory import load_factory, parse_timespan
+from offline.adf_runner.monitor import Monitor
 
 REPO = Path(__file__).resolve().parents[2]
 FLOW = REPO / "tests" / "fixtures" / "adf_runner_flow"

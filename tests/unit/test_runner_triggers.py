@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from activities.common.storage import LocalFolderStorage
-from local_adf_runner.errors import TriggerError
-from local_adf_runner.factory import Trigger, TriggerPipeline, load_factory
-from local_adf_runner.storage_events import BlobEvent, StorageWatcher
-from local_adf_runner.triggers import (
+from offline.adf_runner.errors import TriggerError
+from offline.adf_runner.factory import Trigger, TriggerPipeline, load_factory
+from offline.adf_runner.storage_events import BlobEvent, StorageWatcher
+from offline.adf_runner.triggers import (
     fire_blob_event,
     fire_schedule,
     matches_blob_event,
@@ -211,7 +211,7 @@ def test_when_blob_is_overwritten_then_it_is_a_new_event_but_never_twice(tmp_pat
 
 
 def test_when_runner_gets_events_then_matching_trigger_pipelines_run(tmp_path: Path) -> None:
-    from local_adf_runner import LocalFactoryRunner
+    from offline.adf_runner import LocalFactoryRunner
 
     runner = LocalFactoryRunner(load_factory(FLOW), LocalFolderStorage(tmp_path / "s"), tmp_path / "w")
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from env_config import load_config, sql_variables
+from factory_deploy.env_config import load_config, sql_variables
 from factory_deploy.synapse_publish import load_scripts
-from local_synapse import LocalServerlessPool, SqlTranslationError
-from local_synapse.engine import data_sources_from_setup, substitute_variables
-from local_synapse.security import check_security_statement, check_security_statements
+from offline.synapse_duckdb import LocalServerlessPool, SqlTranslationError
+from offline.synapse_duckdb.engine import data_sources_from_setup, substitute_variables
+from offline.synapse_duckdb.security import check_security_statement, check_security_statements
 
 REPO = Path(__file__).resolve().parents[2]
 SETUP_FILES = sorted((REPO / "synapse" / "setup").glob("*.sql"))

@@ -75,7 +75,7 @@ def test_when_the_openapi_description_gives_market_codes_then_each_is_named() ->
 
 
 def test_when_the_twin_lists_its_markets_then_each_is_named() -> None:
-    from spotify_twin.vocabulary import MARKETS
+    from offline.spotify_twin.vocabulary import MARKETS
 
     assert [code for code in MARKETS if code not in COUNTRY_NAMES] == []
 

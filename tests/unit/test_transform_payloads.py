@@ -1,6 +1,6 @@
 """Spotify-shaped payload builders for the transform's tests, checked against the OpenAPI description.
 
-Every builder returns a body in the shape of the vendored spotify_twin/openapi/openapi.yaml; the test
+Every builder returns a body in the shape of the vendored offline/spotify_twin/openapi/openapi.yaml; the test
 at the bottom validates one body per endpoint the transform reads, so the parse tests cannot
 drift away from what Spotify sends. Integration tests import the builders from here.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from spotify_twin.openapi import OPENAPI_PATH
+from offline.spotify_twin.openapi import OPENAPI_PATH
 
 API = "https://api.spotify.com/v1"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from spotify_twin.catalog import GENRES, MARKETS, Catalog, _CatalogBuilder, build_catalog
-from spotify_twin.errors import CatalogError
-from spotify_twin.truth import export_truth
+from offline.spotify_twin.catalog import GENRES, MARKETS, Catalog, _CatalogBuilder, build_catalog
+from offline.spotify_twin.errors import CatalogError
+from offline.spotify_twin.truth import export_truth
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BASE62_ID = re.compile(r"[0-9A-Za-z]{22}")
@@ -35,7 +35,7 @@ def test_when_same_seed_and_scale_then_catalog_is_identical() -> None:
 
 def test_when_built_in_another_process_with_other_hash_seed_then_ids_are_identical() -> None:
     code = (
-        "import json; from spotify_twin.catalog import build_catalog; from spotify_twin.truth import export_truth; "
+        "import json; from offline.spotify_twin.catalog import build_catalog; from offline.spotify_twin.truth import export_truth; "
         "print(json.dumps(export_truth(build_catalog(42, 0.1))))"
     )
     out = subprocess.run(

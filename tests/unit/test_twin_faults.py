@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from spotify_twin.errors import FaultSpecError
-from spotify_twin.faults import DEFAULT_TIMEOUT_S, Fault, FaultInjector, FaultSpec, parse_faults
+from offline.spotify_twin.errors import FaultSpecError
+from offline.spotify_twin.faults import DEFAULT_TIMEOUT_S, Fault, FaultInjector, FaultSpec, parse_faults
 
 
 def test_when_spec_lists_every_key_then_all_are_parsed() -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from spotify_twin.access import AccessMode
-from spotify_twin.catalog import build_catalog
-from spotify_twin.routes import ROUTES, ApiResponse, dispatch
+from offline.spotify_twin.access import AccessMode
+from offline.spotify_twin.catalog import build_catalog
+from offline.spotify_twin.routes import ROUTES, ApiResponse, dispatch
 
 BASE = "http://127.0.0.1:9/v1"
 CATALOG = build_catalog(42, 0.3)

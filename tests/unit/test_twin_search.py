@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from spotify_twin.catalog import build_catalog
-from spotify_twin.search import SearchQuery, parse_query, reachable, search_ids
+from offline.spotify_twin.catalog import build_catalog
+from offline.spotify_twin.search import SearchQuery, parse_query, reachable, search_ids
 
 CATALOG = build_catalog(42, 0.3)
 

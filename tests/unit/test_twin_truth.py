@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from spotify_twin.catalog import build_catalog
-from spotify_twin.truth import (
+from offline.spotify_twin.catalog import build_catalog
+from offline.spotify_twin.truth import (
     expected_artist_albums,
     expected_first_slice,
     expected_search,

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from spotify_twin.auth import Secret, TokenStore, fingerprint
-from spotify_twin.catalog import CATALOG_AS_OF, build_catalog
-from spotify_twin.catalog_social import ALLOWLISTED_USERS
-from spotify_twin.daily import end_of
-from spotify_twin.search import search_ids
-from spotify_twin.truth import export_truth, run_record_path, run_records, served_so_far, write_run_record
+from offline.spotify_twin.auth import Secret, TokenStore, fingerprint
+from offline.spotify_twin.catalog import CATALOG_AS_OF, build_catalog
+from offline.spotify_twin.catalog_social import ALLOWLISTED_USERS
+from offline.spotify_twin.daily import end_of
+from offline.spotify_twin.search import search_ids
+from offline.spotify_twin.truth import export_truth, run_record_path, run_records, served_so_far, write_run_record
 
 SEED, SCALE = 42, 0.3
 CLIENT, SECRET = "cid", "s3cret"

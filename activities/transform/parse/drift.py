@@ -9,7 +9,7 @@ Sampling: one object per array per page (the first), checked recursively through
 objects the parsers read. Objects of one response share a shape, so a new field shows up in
 the first one; checking every object would cost a set difference per object.
 
-``KNOWN_FIELDS`` is the property set of each schema in the vendored spotify_twin/openapi/openapi.yaml;
+``KNOWN_FIELDS`` is the property set of each schema in the vendored offline/spotify_twin/openapi/openapi.yaml;
 a unit test keeps them equal.
 """
 

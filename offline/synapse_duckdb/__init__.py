@@ -1,0 +1,6 @@
+"""DuckDB stand-in for Synapse serverless SQL: runs the project's T-SQL views and queries locally."""
+
+from offline.synapse_duckdb.engine import LocalServerlessPool, QueryResult, ScriptResult
+from offline.synapse_duckdb.errors import SqlExecutionError, SqlTranslationError
+
+__all__ = ["LocalServerlessPool", "QueryResult", "ScriptResult", "SqlExecutionError", "SqlTranslationError"]
