@@ -1,4 +1,7 @@
-"""Typed environment configuration (`config/<env>.json`) and what it implies for the factory."""
+"""Typed environment configuration (`config/<env>.json`) and what it implies for the factory.
+
+Read by deploy and the local run alike; imports only the standard library.
+"""
 
 from factory_deploy.env_config.errors import ConfigError
 from factory_deploy.env_config.factory import factory_overrides, global_parameters

@@ -3,6 +3,9 @@
 Public surface: `load_factory` (the factory folder as frozen dataclasses), `LocalFactoryRunner` (triggers,
 pipelines, storage events, monitoring), `RunnerOptions`, `publish_code_package` (the activity code to storage, as deploy uploads it),
 and the errors. See runner.py for a script example.
+
+Offline only. May import the factory model of `factory_deploy` (the one loader deploy uses) and the local
+Synapse; it runs `activities` as Azure Batch does, from the shipped code package.
 """
 
 from offline.adf_runner.engine import RunnerOptions

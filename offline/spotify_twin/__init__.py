@@ -1,6 +1,7 @@
 """Offline Spotify Web API twin: a deterministic synthetic catalog served over HTTP on 127.0.0.1.
 
-Local only; `activities/` never imports it.
+Offline only; imports nothing of the product (it stands in for Spotify, which knows nothing of us);
+`activities/` never imports it.
 """
 
 from offline.spotify_twin.access import AccessMode
