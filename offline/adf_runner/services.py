@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from offline.adf_runner.batch_pool import BatchPool
+from offline.adf_runner.datasets.stores import as_blob_linked_service
 from offline.adf_runner.errors import RunnerError
 from offline.adf_runner.factory import Factory, LinkedService
 
@@ -75,7 +76,8 @@ class RunnerServices:
         """The storage of linked service `linked_service_name`, opened once per runner."""
         with self._lock:
             if linked_service_name not in self._storages:
-                linked_service = self.factory.linked_service(linked_service_name)
+                # ADLS Gen2 is served by the same account's blob endpoint (datasets.stores).
+                linked_service = as_blob_linked_service(self.factory.linked_service(linked_service_name))
                 self._storages[linked_service_name] = self.storage_opener(linked_service, self.factory)
             return self._storages[linked_service_name]
 
