@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from activities.load.schema import Column, TableSchema
+from activities.transform.schemas import TABLES
 
 
 def type_name(data_type: pa.DataType) -> str:
@@ -55,10 +56,16 @@ def schema_from_arrow(table: str, schema: pa.Schema) -> TableSchema:
     return TableSchema(table, tuple(Column(f.name, type_name(f.type), f.nullable) for f in schema))
 
 
+def curated_tables() -> dict[str, TableSchema]:
+    """Every curated table's schema in the load's canonical form, in the order of the one table list
+    (``activities.transform.schemas.TABLES``, beside the schemas)."""
+    return {name: schema_from_arrow(name, schema) for name, schema in TABLES.items()}
+
+
 def parquet_footer(data: bytes) -> tuple[pa.Schema, int]:
     """The Arrow schema and row count of a Parquet file's bytes (footer only; rows are not decoded)."""
     file = pq.ParquetFile(io.BytesIO(data))
     return file.schema_arrow, file.metadata.num_rows
 
 
-__all__ = ["parquet_footer", "schema_from_arrow", "type_name"]
+__all__ = ["curated_tables", "parquet_footer", "schema_from_arrow", "type_name"]

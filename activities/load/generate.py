@@ -1,4 +1,4 @@
-"""Generate the load's committed artifacts from the curated schemas: the one place the serving table list lives.
+"""Generate the load's committed artifacts from the curated schemas (the table list lives with them).
 
 ``python -m activities.load.generate [--root REPO] [--check]`` writes (or, with --check, only compares):
 
@@ -18,9 +18,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from activities.load.arrow_types import curated_tables
 from activities.load.ddl import view_ddl, view_file_name
 from activities.load.layout import PARTITION_KEY
-from activities.load.schema import TableSchema
+from activities.transform.schemas import NATURAL_KEYS
 
 DATAFLOW_NAME = "Df_Load_Serving"
 STORAGE_LINKED_SERVICE = "Ls_Blob_Storage"
@@ -35,20 +36,6 @@ SINK_FILE = "part-00000.parquet"
 def stream_suffix(table: str) -> str:
     """``track_artists`` -> ``TrackArtists`` (data flow stream names are alphanumeric)."""
     return "".join(part[:1].upper() + part[1:] for part in table.split("_") if part)
-
-
-def curated_tables() -> dict[str, TableSchema]:
-    """Every curated table's schema, canonical form, in TABLES order."""
-    from activities.load.arrow_types import schema_from_arrow
-    from activities.transform.schemas import TABLES
-
-    return {name: schema_from_arrow(name, schema) for name, schema in TABLES.items()}
-
-
-def natural_keys() -> Mapping[str, tuple[str, ...]]:
-    from activities.transform.schemas import NATURAL_KEYS
-
-    return NATURAL_KEYS
 
 
 def dataflow_script(tables: Sequence[str], keys: Mapping[str, Sequence[str]]) -> list[str]:
@@ -142,7 +129,7 @@ def expected_files(root: Path) -> dict[Path, str]:
     tables = curated_tables()
     files = {
         root / "adf" / "dataflows" / f"{DATAFLOW_NAME}.json":
-            json.dumps(dataflow_resource(list(tables), natural_keys()), indent=2) + "\n",
+            json.dumps(dataflow_resource(list(tables), NATURAL_KEYS), indent=2) + "\n",
     }
     for name, schema in tables.items():
         files[root / "synapse" / "views" / view_file_name(name)] = view_ddl(schema)

@@ -37,13 +37,15 @@ from activities.common.entrypoint import run_activity
 from activities.common.errors import ActivityConfigError, ActivityError
 from activities.common.logs import get_logger
 from activities.common.storage import Storage
+from activities.load.arrow_types import curated_tables
 from activities.load.config import LoadConfig
 from activities.load.errors import PurviewRegistrationError
-from activities.load.generate import DATAFLOW_NAME, curated_tables, natural_keys, stream_suffix
+from activities.load.generate import DATAFLOW_NAME, stream_suffix
 from activities.load.layout import lineage_path, partition_prefix
 from activities.load.purview import SKIPPED, PurviewTarget, lineage_tables, register_lineage
 from activities.load.schema import SchemaFormatError, TableSchema
 from activities.load.storage_io import marker_tables, open_load_storage, read_marker
+from activities.transform.schemas import NATURAL_KEYS
 
 LINEAGE_VERSION = 1
 log = get_logger("activities.load.lineage")
@@ -161,7 +163,7 @@ def register_in_purview(context: ActivityContext, storage: Storage, document: Ma
         if target is None:
             log.info("Purview: %s (extended property `purviewEndpoint` is empty); lineage is only in %s", SKIPPED, blob)
             return SKIPPED
-        inputs, outputs = lineage_tables(document, curated_tables(), published_schemas(storage, document), natural_keys())
+        inputs, outputs = lineage_tables(document, curated_tables(), published_schemas(storage, document), NATURAL_KEYS)
         with AtlasClient.connect(target.endpoint) as client:
             registered = register_lineage(client, target.namespace, document, inputs, outputs)
     except (ActivityError, SchemaFormatError) as exc:

@@ -103,9 +103,9 @@ def declared_tables(curated_container: str, serving_container: str) -> list[Tabl
 
     Serving drops the partition column (it is the folder) and, as Spark writes Parquet, every column is nullable.
     """
-    from activities.load.generate import curated_tables, natural_keys
+    from activities.load.arrow_types import curated_tables
+    from activities.transform.schemas import NATURAL_KEYS as keys
 
-    keys = natural_keys()
     refs = []
     for name, schema in curated_tables().items():
         key = tuple(keys.get(name, ()))

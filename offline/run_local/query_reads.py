@@ -31,8 +31,8 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
 from activities.common.storage import LocalFolderStorage
+from activities.load.arrow_types import curated_tables
 from activities.load.ddl import LATEST_SUFFIX, PARTITION_COLUMN, VIEW_SCHEMA
-from activities.load.generate import curated_tables
 from activities.load.layout import partition_prefix
 from activities.load.published import read_published
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from activities.load.arrow_types import curated_tables
 from activities.load.ddl import latest_view_ddl
-from activities.load.generate import curated_tables
 from activities.transform import schemas as transform_schemas
 from activities.transform.schemas import TABLES
 from factory_deploy.env_config import load_config, sql_variables

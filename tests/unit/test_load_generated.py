@@ -6,12 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from activities.load.generate import (
-    DATAFLOW_NAME,
-    curated_tables,
-    expected_files,
-    stale_views,
-)
+from activities.load.arrow_types import curated_tables
+from activities.load.generate import DATAFLOW_NAME, expected_files, stale_views
 from offline.synapse_duckdb.translate import translate_view
 
 ROOT = Path(__file__).resolve().parents[2]
