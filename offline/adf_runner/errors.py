@@ -193,6 +193,38 @@ class UnsupportedActivityTypeError(RunnerError):
         )
 
 
+class ActivityDefinitionError(FactoryError):
+    """An activity definition ADF itself refuses (a required property missing, a value beyond ADF's limit)."""
+
+    def __init__(self, activity: str, pipeline: str, problem: str) -> None:
+        self.activity, self.pipeline, self.problem = activity, pipeline, problem
+        super().__init__(f"activity `{activity}` in pipeline `{pipeline}`: {problem}")
+
+
+class UnsupportedActivityFeatureError(RunnerError):
+    """A setting ADF runs but the local runner cannot (nothing here stands in for it): names it and what is supported."""
+
+    def __init__(self, activity: str, pipeline: str, feature: str, supported: str) -> None:
+        self.activity, self.pipeline, self.feature = activity, pipeline, feature
+        super().__init__(
+            f"activity `{activity}` in pipeline `{pipeline}`: {feature} is not supported by the local runner; "
+            f"supported: {supported}"
+        )
+
+
+class NonLoopbackUrlError(RunnerError):
+    """A Web activity URL outside this machine: nothing else is reachable here. Names the host, never the whole URL
+    (a query string may carry a token)."""
+
+    def __init__(self, activity: str, pipeline: str, host: str) -> None:
+        self.activity, self.pipeline, self.host = activity, pipeline, host
+        super().__init__(
+            f"Web activity `{activity}` in pipeline `{pipeline}`: URL host `{host}` is not a loopback address; the "
+            "local runner calls only http(s) on 127.0.0.1, ::1 or localhost: point the URL at a local stand-in "
+            "(e.g. through a pipeline parameter)"
+        )
+
+
 class PipelineParameterError(RunnerError):
     def __init__(self, pipeline: str, parameter: str, problem: str) -> None:
         self.pipeline, self.parameter, self.problem = pipeline, parameter, problem

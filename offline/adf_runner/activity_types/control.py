@@ -1,15 +1,18 @@
 """Control-flow activities: ExecutePipeline, ForEach, IfCondition, SetVariable, AppendVariable, Wait,
-Fail, Filter. Each mirrors the ADF activity of the same name."""
+Fail, Filter, Until. Each mirrors the ADF activity of the same name."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from factory_deploy.json_keys import get_property
 from factory_deploy.limits import check_foreach_items
 from offline.adf_runner.activity_types.base import ActivityCall, ActivityType
-from offline.adf_runner.errors import ActivityFailed, PipelineParameterError, RunnerError
-from offline.adf_runner.expressions import evaluate, evaluate_value
+from offline.adf_runner.errors import ActivityDefinitionError, ActivityFailed, PipelineParameterError, RunnerError
+from offline.adf_runner.expressions import evaluate, evaluate_value, is_expression
+from offline.adf_runner.factory import Activity, Factory, Pipeline, parse_timespan
 
 if TYPE_CHECKING:
     from offline.adf_runner.engine import ScopeOutcome
@@ -22,6 +25,7 @@ __all__ = [
     "ForEachActivity",
     "IfConditionActivity",
     "SetVariableActivity",
+    "UntilActivity",
     "WaitActivity",
 ]
 
@@ -271,3 +275,83 @@ class FilterActivity(ActivityType):
             if verdict:
                 kept.append(item)
         return {"ItemsCount": len(items), "FilteredItemsCount": len(kept), "Value": kept}
+
+
+# Until: ADF's default loop timeout and its maximum (Learn, "Until activity", Type properties: "timeout ... d.hh:mm:ss
+# (or) hh:mm:ss. The default value is seven days. Maximum value is: 90 days").
+UNTIL_DEFAULT_TIMEOUT = timedelta(days=7)
+UNTIL_MAX_TIMEOUT = timedelta(days=90)
+
+
+def until_timeout(value: Any, activity: str) -> timedelta:
+    """typeProperties.timeout of Until `activity` (None: seven days), or ValueError naming the rule."""
+    if value is None:
+        return UNTIL_DEFAULT_TIMEOUT
+    try:
+        timeout = parse_timespan(value) if isinstance(value, str) else None
+    except ValueError:
+        timeout = None
+    if timeout is None:
+        raise ValueError(f"Until `{activity}`: typeProperties.timeout {value!r} is not a d.hh:mm:ss or hh:mm:ss timespan")
+    if timeout > UNTIL_MAX_TIMEOUT:
+        raise ValueError(f"Until `{activity}`: typeProperties.timeout {value} is beyond ADF's maximum of 90 days")
+    return timeout
+
+
+class UntilActivity(ActivityType):
+    """Learn, "Until activity": the inner activities run, then the expression is evaluated; false runs them again,
+    true completes the loop. "If an inner activity fails, the Until activity doesn't stop": the loop goes on, and the
+    Until fails at the end as a ForEach with a failed iteration does. When the timeout elapses with the expression
+    still false, the Until fails."""
+
+    type_name = "Until"
+    nested_properties = frozenset({"activities", "expression"})
+
+    @classmethod
+    def validate(cls, activity: Activity, pipeline: Pipeline, factory: Factory) -> None:
+        timeout = get_property(activity.type_properties, "timeout")
+        if not is_expression(timeout):  # an expression's value is checked when the loop starts
+            try:
+                until_timeout(timeout, activity.name)
+            except ValueError as exc:
+                raise ActivityDefinitionError(activity.name, pipeline.name, str(exc)) from None
+        if get_property(activity.type_properties, "expression") is None:
+            raise ActivityDefinitionError(
+                activity.name, pipeline.name, "Until needs typeProperties.expression (the loop's exit condition)"
+            )
+
+    def run(self, call: ActivityCall) -> Any:
+        try:
+            timeout = until_timeout(get_property(call.inputs, "timeout"), call.activity.name)
+        except ValueError as exc:
+            raise ActivityFailed("InvalidTemplate", str(exc)) from None
+        condition = get_property(call.activity.type_properties, "expression")
+        inner = call.activity.nested.get("activities", ())
+        engine = call.engine
+        started = engine.clock.now()
+        first_failure: ScopeOutcome | None = None
+        iterations = 0
+        while True:
+            scope = call.scope.child()
+            outcome = engine.run_activities(inner, scope)
+            iterations += 1
+            if outcome.failed and first_failure is None:
+                first_failure = outcome
+            done = evaluate_value(
+                condition, engine.state_for(scope), "typeProperties.expression", where=f"activity `{call.activity.name}`"
+            )
+            if not isinstance(done, bool):
+                raise ActivityFailed(
+                    "InvalidTemplate", f"Until `{call.activity.name}`: expression must evaluate to a boolean, got {done!r}"
+                )
+            if done:
+                break
+            if engine.clock.now() - started >= timeout:
+                raise ActivityFailed(
+                    "ActivityTimeout",
+                    f"Until `{call.activity.name}` timed out: its expression was still false after {iterations} "
+                    f"iteration(s) and its timeout {timeout} (typeProperties.timeout) elapsed",
+                )
+        if first_failure is not None:
+            raise _inner_failure(first_failure)
+        return {}
