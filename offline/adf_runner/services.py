@@ -14,9 +14,10 @@ from offline.adf_runner.errors import RunnerError
 from offline.adf_runner.factory import Factory, LinkedService
 
 if TYPE_CHECKING:
+    from activities.common.secrets import SecretStore
     from activities.common.storage import Storage
 
-__all__ = ["RunnerServices", "SqlEngine", "SqlOpener", "StorageOpener", "default_storage_opener"]
+__all__ = ["RunnerServices", "SqlEngine", "SqlOpener", "StorageOpener", "default_storage_opener", "key_vault_store"]
 
 # Opens the storage an AzureBlobStorage linked service (after overrides) points at.
 StorageOpener = Callable[[LinkedService, Factory], "Storage"]
@@ -45,18 +46,26 @@ def _context_linked_service(linked_service: LinkedService) -> Any:
     )
 
 
+def key_vault_store(secret: Mapping[str, Any], factory: Factory) -> SecretStore | None:
+    """The store an `AzureKeyVaultSecret` reference's `store` linked service points at (None without one), opened
+    through `activities.common.secrets.open_secret_store` as the activities open it."""
+    from activities.common.secrets import open_secret_store
+
+    store = (secret.get("store") or {}).get("referenceName")
+    if not isinstance(store, str):
+        return None
+    return open_secret_store(_context_linked_service(factory.linked_service(store)))
+
+
 def default_storage_opener(linked_service: LinkedService, factory: Factory) -> Storage:
     """The contract's `activities.common.storage.open_storage`, with the Key Vault a connection string
-    refers to resolved through `activities.common.secrets.open_secret_store` (as the activities do)."""
-    from activities.common.secrets import open_secret_store
+    refers to resolved through `key_vault_store`."""
     from activities.common.storage import open_storage
 
     secrets = None
     for value in linked_service.type_properties.values():
         if isinstance(value, Mapping) and value.get("type") == "AzureKeyVaultSecret":
-            store = (value.get("store") or {}).get("referenceName")
-            if isinstance(store, str):
-                secrets = open_secret_store(_context_linked_service(factory.linked_service(store)))
+            secrets = key_vault_store(value, factory)
             break
     return open_storage(_context_linked_service(linked_service), secrets)
 

@@ -15,11 +15,13 @@ from offline.adf_runner.activity_types.control import (
     ForEachActivity,
     IfConditionActivity,
     SetVariableActivity,
+    UntilActivity,
     WaitActivity,
 )
 from offline.adf_runner.activity_types.custom import CustomActivity
 from offline.adf_runner.activity_types.dataflow import ExecuteDataFlowActivity
 from offline.adf_runner.activity_types.script import ScriptActivity
+from offline.adf_runner.activity_types.web import WebActivity
 
 __all__ = ["ACTIVITY_TYPES", "ActivityCall", "ActivityType"]
 
@@ -37,5 +39,7 @@ ACTIVITY_TYPES: dict[str, type[ActivityType]] = {
         FilterActivity,
         ExecuteDataFlowActivity,
         ScriptActivity,
+        UntilActivity,
+        WebActivity,
     )
 }
