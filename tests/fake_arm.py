@@ -14,8 +14,9 @@ request and behaves like ARM where deploy's safety depends on it:
 - a new trigger is created Stopped; GET returns the read-only ``runtimeState``; start/stop are POSTs;
 - the factory PUT replaces the whole resource (ARM PUT semantics), so a deploy that does not read-merge-write
   loses the Purview link, git configuration and tags the test seeded;
-- every request body is validated against the vendored REST API spec (``tests/arm_specs``) when a validator is
-  given; any failure can be injected on the n-th request matching a method and path.
+- every request body is validated against the vendored REST API specs (``tests/arm_specs``, through
+  ``tests/arm_spec.py``) and refused with 400 InvalidRequestContent as ARM would; any failure can be injected on the
+  n-th request matching a method and path.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from azure.core.credentials import AccessToken
+
+from tests.arm_spec import SpecValidator
 
 TOKEN = "fake-arm-test-token"
 DATAFACTORY_API = "2018-06-01"
@@ -107,8 +110,8 @@ class FakeAzure:
     pools: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (account, pool)
     requests: list[Recorded] = field(default_factory=list)
     failures: list[Injected] = field(default_factory=list)
-    # (operation, path, body) -> problems; tests/arm_spec.py checks bodies against the vendored REST spec.
-    validator: Callable[[str, str, Any], list[str]] | None = None
+    # (operation, path, body) -> problems: the vendored REST specs, unless a test swaps it
+    validator: Callable[[str, str, Any], list[str]] = field(default_factory=SpecValidator)
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
     def fail(self, method: str, path_pattern: str, status: int = 400, code: str = "BadRequest", message: str = "injected") -> None:
@@ -246,8 +249,6 @@ def _api_version(query: dict[str, str], expected: str, provider: str) -> None:
 
 
 def _validate(state: FakeAzure, operation: str, path: str, body: Any) -> None:
-    if state.validator is None:
-        return
     problems = state.validator(operation, path, body)
     if problems:
         raise ArmError(400, "InvalidRequestContent", f"{operation}: " + "; ".join(problems[:5]))

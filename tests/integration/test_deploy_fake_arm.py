@@ -71,7 +71,7 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     config["purview"]["account"] = ""
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "dev.json").write_text(json.dumps(config))
-    azure = FakeAzure(secrets=dict(SECRETS), validator=SpecValidator())
+    azure = FakeAzure(secrets=dict(SECRETS))
     sql = FakeSynapse()
     with FakeArmServer(azure, tmp_path / "tls") as server:
         holder = Harness(azure, sql, Seams())
@@ -441,11 +441,33 @@ def test_when_a_body_breaks_the_rest_spec_then_the_fake_refuses_it_as_arm_would(
         "body.properties.typeProperties: required property `scope` is missing",
     ]
     assert validator("triggers PUT", "", {"properties": {"type": "HourlyTrigger"}})[0].startswith(
-        "body.properties.type: 'HourlyTrigger' is not a Trigger type of the spec")
+        "body.properties.type: 'HourlyTrigger' is not a Trigger type of the vendored spec (BlobEventsTrigger, BlobTrigger")
     assert validator("factories PUT", "", {"location": "westeurope", "identity": {"type": "Managed"}}) == [
         "body.identity.type: 'Managed' is not one of ['SystemAssigned']"]
     assert validator("globalParameters PUT", "", {"properties": {"x": {"type": "String"}}}) == [
         "body.properties.x: required property `value` is missing"]
+    # Polymorphism resolved across files and nesting: ForEach (Pipeline.json) -> Custom -> its typeProperties ->
+    # a LinkedServiceReference (datafactory.json); a linked service's Key Vault secret -> AzureKeyVaultSecretReference.
+    pipeline = json.loads((REPO / "adf" / "pipelines" / "PL_Extract_Spotify.json").read_text())
+    assert validator("pipelines PUT", "", {"properties": pipeline["properties"]}) == []
+    shard = pipeline["properties"]["activities"][1]["typeProperties"]["activities"][0]
+    shard["typeProperties"]["resourceLinkedService"]["type"] = "LinkedService"
+    shard["typeProperties"]["referenceObjects"] = {"linkedServices": "Ls_Blob_Storage"}
+    pipeline["properties"]["activities"][1]["typeProperties"]["batchCount"] = 64
+    assert validator("pipelines PUT", "", {"properties": pipeline["properties"]}) == [
+        "body.properties.activities[1].typeProperties.batchCount: 64 is outside None..50",
+        "body.properties.activities[1].typeProperties.activities[0].typeProperties.resourceLinkedService.type: "
+        "'LinkedService' is not one of ['LinkedServiceReference']",
+        "body.properties.activities[1].typeProperties.activities[0].typeProperties.referenceObjects.linkedServices: "
+        "expected array, got str",
+    ]
+    linked = json.loads((REPO / "adf" / "linkedServices" / "Ls_Batch.json").read_text())
+    del linked["properties"]["typeProperties"]["accessKey"]["secretName"]
+    assert validator("linkedservices PUT", "", {"properties": linked["properties"]}) == [
+        "body.properties.typeProperties.accessKey: required property `secretName` is missing"]
+    assert validator("datasets PUT", "", {"properties": {"type": "Parquet", "linkedServiceName": {
+        "referenceName": "Ls_Blob_Storage", "type": "LinkedServiceReference"}, "typeProperties": {}}}) == [
+        "body.properties.typeProperties: required property `location` is missing"]
     assert validator("pools PATCH", "", {"properties": {"scaleSettings": {"autoScale": {"formla": "x"}}}}) == [
         "body.properties.scaleSettings.autoScale: key `formla` is unknown to AutoScaleSettings"]
 
@@ -487,7 +509,7 @@ def test_when_prod_is_confirmed_on_a_terminal_then_it_deploys(harness: Harness, 
     assert "adf-spotify-prod" in harness.azure.factories
 
 
-@pytest.mark.parametrize("case", ["started trigger", "dangling reference", "referenced delete", "api-version"])
+@pytest.mark.parametrize("case", ["started trigger", "dangling reference", "referenced delete", "api-version", "spec"])
 def test_when_a_request_breaks_an_arm_rule_then_the_fake_refuses_it(deployed: Harness, case: str) -> None:
     from azure.core.exceptions import HttpResponseError
     from azure.mgmt.datafactory import DataFactoryManagementClient
@@ -507,8 +529,15 @@ def test_when_a_request_breaks_an_arm_rule_then_the_fake_refuses_it(deployed: Ha
             client.pipelines.create_or_update(group, FACTORY, "PL_Caller", body)
         elif case == "referenced delete":
             client.linked_services.delete(group, FACTORY, "Ls_KeyVault")
+        elif case == "spec":  # a Custom activity inside a ForEach whose retry interval is a string, not an integer
+            body = deployed.azure.resource(FACTORY, "pipelines", "PL_Extract_Spotify")
+            assert body is not None
+            body["properties"]["activities"][1]["typeProperties"]["activities"][0]["policy"]["retryIntervalInSeconds"] = "60"
+            client.pipelines.create_or_update(group, FACTORY, "PL_Extract_Spotify", body)
         else:
             client.pipelines.get(group, FACTORY, "PL_Load_Spotify")
     code = {"started trigger": "TriggerEnabledCannotUpdate", "dangling reference": "BadRequest",
-            "referenced delete": "BadRequest", "api-version": "InvalidApiVersionParameter"}[case]
+            "referenced delete": "BadRequest", "api-version": "InvalidApiVersionParameter", "spec": "InvalidRequestContent"}[case]
     assert raised.value.error is not None and raised.value.error.code == code
+    if case == "spec":
+        assert "activities[1].typeProperties.activities[0].policy.retryIntervalInSeconds: expected an integer" in str(raised.value)
