@@ -32,6 +32,7 @@ from requests.adapters import HTTPAdapter
 
 from activities.common.context import SecureString
 from activities.common.logs import get_logger, register_secret
+from activities.common.retry import GiveUp, RetryBudget, RetryPolicy
 from activities.common.retry_after import retry_after_seconds
 from activities.extract.errors import (
     AuthError,
@@ -48,6 +49,7 @@ _log = get_logger("activities.extract.client")
 # Refresh the token this long before Spotify says it expires, so a request never carries a dead one.
 _TOKEN_MARGIN_SECONDS = 60.0
 _USER_AGENT = "spotify-adf-pipeline-extract/0.1"
+_SPOTIFY_RETRY = RetryPolicy(max_attempts=5)
 APP = "app"  # client-credentials token
 USER = "user"  # refresh-token (authorization code) token
 
@@ -58,27 +60,6 @@ class _TokenState:
     token: str | None = None
     expires_at: float = 0.0
     generation: int = 0  # bumped per token fetched; a 401 invalidates only the generation it saw
-
-
-class RetryBudget:
-    """Retries shared by every request of a run (issue 12): a request that keeps failing spends the run's
-    budget instead of giving up after its own few attempts; thread-safe."""
-
-    def __init__(self, retries: int) -> None:
-        self._left = retries
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self._lock:
-            if self._left <= 0:
-                return False
-            self._left -= 1
-            return True
-
-    @property
-    def left(self) -> int:
-        with self._lock:
-            return self._left
 
 
 @dataclass(frozen=True)
@@ -117,10 +98,7 @@ class SpotifyClient:
         client_secret: SecureString,
         refresh_token: SecureString | None = None,
         session: requests.Session | None = None,
-        max_attempts: int = 5,
-        backoff_seconds: float = 1.0,
-        max_backoff_seconds: float = 30.0,
-        max_wait_seconds: float = 120.0,
+        retry: RetryPolicy = _SPOTIFY_RETRY,
         timeout: tuple[float, float] = (5.0, 30.0),
         rate_limiter: RateLimiter | None = None,
         max_connections: int = 10,
@@ -136,19 +114,14 @@ class SpotifyClient:
             refresh_token: the user's refresh token; without it ``get(..., user=True)`` is refused.
             session: one session for every thread (tests); by default each thread gets its own,
                 since ``requests.Session`` is not documented as thread-safe.
-            max_attempts: attempts per request, the first included.
-            backoff_seconds: first backoff; doubles per attempt up to ``max_backoff_seconds``, jittered.
-            max_wait_seconds: the most one request may spend sleeping between attempts; a Retry-After
-                or backoff that would go past it ends the request with RetriesExhaustedError.
+            retry: attempts per request and the backoff between them; past them RetriesExhaustedError.
             rate_limiter: shared by every thread; None = unlimited.
             max_connections: keep-alive connections per thread's session pool.
             retry_budget: retries shared by the run; when given, a request retries while the budget lasts
-                (and ``max_wait_seconds`` allows) instead of stopping after ``max_attempts``.
+                (and ``retry.max_wait_seconds`` allows) instead of stopping after ``retry.max_attempts``.
             on_refresh_token: called with the new refresh token when the token endpoint rotates it, so it
                 can be written back to Key Vault before the old one stops working.
         """
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
         self.api_base_url = api_base_url.rstrip("/")
         self._base_path = urlsplit(self.api_base_url).path.rstrip("/")
         self.token_url = token_url
@@ -164,10 +137,7 @@ class SpotifyClient:
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._max_connections = max(1, max_connections)
-        self._max_attempts = max_attempts
-        self._backoff = backoff_seconds
-        self._max_backoff = max_backoff_seconds
-        self._max_wait = max_wait_seconds
+        self._retry = retry
         self._timeout = timeout
         self._limiter = rate_limiter or RateLimiter(None)
         self._sleep = sleep
@@ -255,7 +225,7 @@ class SpotifyClient:
             except RetriableError as exc:
                 delay = self._next_delay(exc, attempt, waited, path)
                 _log.warning(
-                    "%s; retrying in %.2f s (attempt %d of %d)", exc, delay, attempt + 1, self._max_attempts
+                    "%s; retrying in %.2f s (attempt %d of %d)", exc, delay, attempt + 1, self._retry.max_attempts
                 )
                 self._sleep(delay)
                 waited += delay
@@ -296,32 +266,10 @@ class SpotifyClient:
         return session
 
     def _next_delay(self, exc: RetriableError, attempt: int, waited: float, path: str) -> float:
-        if self._retry_budget is not None:
-            if not self._retry_budget.take():
-                raise RetriesExhaustedError(
-                    f"{exc}; gave up after {attempt} attempts: the run's retry budget is spent",
-                    status=exc.status,
-                    path=path,
-                ) from exc
-        elif attempt >= self._max_attempts:
-            raise RetriesExhaustedError(
-                f"{exc}; gave up after {attempt} attempts (waited {waited:.2f} s in total)",
-                status=exc.status,
-                path=path,
-            ) from exc
-        if exc.retry_after is not None:
-            delay = max(0.0, exc.retry_after)  # the server said how long: honour it, no jitter
-        else:
-            ceiling = min(self._max_backoff, self._backoff * (2 ** (attempt - 1)))
-            delay = ceiling / 2 + self._jitter() * ceiling / 2  # "equal jitter": spread, never zero
-        if waited + delay > self._max_wait:
-            raise RetriesExhaustedError(
-                f"GET {path} gave up after waiting {waited:.1f} s over {attempt} attempts: {exc}; "
-                f"waiting {delay:.1f} s more would pass the {self._max_wait:.0f} s cap",
-                status=exc.status,
-                path=path,
-            ) from exc
-        return delay
+        try:
+            return self._retry.next_delay(attempt, waited, exc.retry_after, self._jitter(), self._retry_budget)
+        except GiveUp as stop:
+            raise RetriesExhaustedError(f"{exc}; {stop}", status=exc.status, path=path) from exc
 
     def _invalidate(self, kind: str, generation: int) -> None:
         state = self._tokens[kind]
@@ -471,4 +419,4 @@ def _error_detail(response: requests.Response) -> str:
     return ": " + " ".join(message.split())[:200]
 
 
-__all__ = ["APP", "USER", "ApiResponse", "RetryBudget", "SpotifyClient"]
+__all__ = ["APP", "USER", "ApiResponse", "SpotifyClient"]

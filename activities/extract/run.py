@@ -36,6 +36,7 @@ from typing import Any
 from activities.common.context import ActivityContext, SecureString
 from activities.common.errors import ActivityError, SecretNotFoundError, StorageError
 from activities.common.logs import get_logger, register_secret
+from activities.common.retry import RetryBudget, RetryPolicy
 from activities.common.secrets import SecretStore, open_secret_store
 from activities.common.storage import Storage, open_storage
 from activities.extract.checkpoint import (
@@ -47,7 +48,7 @@ from activities.extract.checkpoint import (
     shard_worker,
 )
 from activities.extract.cleanup import remove_unpublished_runs
-from activities.extract.client import RetryBudget, SpotifyClient
+from activities.extract.client import SpotifyClient
 from activities.extract.config import ExtractConfig, UserConfig
 from activities.extract.errors import ProgressError
 from activities.extract.fetcher import Fetcher, Found, RequestBudget, Step, Task, UserSession, describe, run_tasks
@@ -201,9 +202,8 @@ def make_client(config: ExtractConfig, client_secret: SecureString, **overrides:
         "token_url": config.token_url,
         "client_id": config.client_id,
         "client_secret": client_secret,
-        "max_attempts": config.http_max_attempts,
-        "backoff_seconds": config.http_backoff_seconds,
-        "max_wait_seconds": config.http_max_wait_seconds,
+        "retry": RetryPolicy(config.http_max_attempts, config.http_backoff_seconds,
+                             max_wait_seconds=config.http_max_wait_seconds),
         "timeout": (min(5.0, timeout), timeout),
         "rate_limiter": RateLimiter(config.requests_per_second or None, burst=max(1.0, config.max_concurrency)),
         "max_connections": config.max_concurrency,

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from activities.common import SecureString
+from activities.common.retry import RetryBudget, RetryPolicy
 from activities.extract.client import SpotifyClient
 from activities.extract.errors import AuthError, FatalError, RetriesExhaustedError
 
@@ -113,9 +114,7 @@ def make_client(server: _Server, clock: FakeClock, **options: Any) -> SpotifyCli
         "token_url": f"http://127.0.0.1:{port}/api/token",
         "client_id": "cid",
         "client_secret": SecureString(SECRET),
-        "max_attempts": 4,
-        "backoff_seconds": 1.0,
-        "max_wait_seconds": 60.0,
+        "retry": RetryPolicy(max_attempts=4, backoff_seconds=1.0, max_wait_seconds=60.0),
         "timeout": (2.0, 5.0),
         "sleep": clock.sleep,
         "monotonic": clock.monotonic,
@@ -207,7 +206,7 @@ def test_when_500_persists_then_retries_back_off_exponentially_and_end_in_a_clea
     # Arrange
     server.script.answers["/v1/albums"] = [error(500)]
     clock = FakeClock()
-    client = make_client(server, clock, max_attempts=4, backoff_seconds=1.0)
+    client = make_client(server, clock, retry=RetryPolicy(max_attempts=4, backoff_seconds=1.0))
 
     # Act / Assert
     with pytest.raises(RetriesExhaustedError) as caught:
@@ -237,9 +236,9 @@ def test_when_retry_after_exceeds_the_cap_then_the_error_states_the_waited_time(
     clock = FakeClock()
 
     # Act / Assert
-    with pytest.raises(RetriesExhaustedError, match=r"gave up after waiting 5\.0 s over 2 attempts: .*HTTP 429.*"
-                                                    r"waiting 3600\.0 s more would pass the 60 s cap"):
-        make_client(server, clock, max_wait_seconds=60.0).get("/artists")
+    with pytest.raises(RetriesExhaustedError, match=r"HTTP 429.*; gave up after 2 attempts: waiting 3600\.0 s more would "
+                                                    r"pass the 60 s cap \(waited 5\.0 s\)"):
+        make_client(server, clock, retry=RetryPolicy(max_wait_seconds=60.0)).get("/artists")
     assert clock.sleeps == [5.0]
 
 
@@ -298,7 +297,7 @@ def test_when_nothing_listens_then_connection_errors_are_retried_then_reported()
     clock = FakeClock()
     client = SpotifyClient(
         api_base_url=f"http://127.0.0.1:{port}/v1", token_url=f"http://127.0.0.1:{port}/api/token",
-        client_id="cid", client_secret=SecureString(SECRET), max_attempts=3,
+        client_id="cid", client_secret=SecureString(SECRET), retry=RetryPolicy(max_attempts=3),
         sleep=clock.sleep, monotonic=clock.monotonic, jitter=lambda: 0.0, timeout=(1.0, 1.0),
     )
 
@@ -328,12 +327,10 @@ def test_when_a_next_link_leaves_the_api_path_then_it_is_refused(server: _Server
 def test_when_a_run_has_a_retry_budget_then_a_request_retries_past_its_own_attempts_until_the_budget_is_spent(
         server: _Server) -> None:
     # Arrange: one attempt per request, but a run-wide budget of 3 retries; the API fails 4 times, then answers
-    from activities.extract.client import RetryBudget
-
     server.script.answers["/v1/albums"] = [error(500)] * 4 + [ok(b'{"albums": []}')]
     clock = FakeClock()
     budget = RetryBudget(3)
-    client = make_client(server, clock, max_attempts=1, retry_budget=budget)
+    client = make_client(server, clock, retry=RetryPolicy(max_attempts=1), retry_budget=budget)
 
     # Act / Assert: 3 retries spent, the 4th failure ends the request; the next request has no retry left
     with pytest.raises(RetriesExhaustedError, match="the run's retry budget is spent"):
