@@ -5,12 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict, TypeVar
 
 from activities.common.context import ActivityContext
 from activities.common.errors import ActivityConfigError
-from activities.sources import ACCESS_MODES, DEVELOPMENT, DISCOVERY, EXTENDED, LOOKUP, RESTRICTED_NAMES, USER
+from activities.extract.rules import (
+    access_mode_problem,
+    budget_problem,
+    concurrency_problem,
+    rate_problem,
+    shard_count_problem,
+    user_count_problem,
+)
+from activities.sources import DEVELOPMENT, DISCOVERY, EXTENDED, LOOKUP, RESTRICTED_NAMES, USER
 from activities.sources import names as source_names
 
 # ADF run ids are GUIDs; anything that is safe as one blob path segment is accepted.
@@ -19,8 +29,6 @@ _MARKET_RE = re.compile(r"^[A-Z]{2}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
 
 MODES = ("all", "discover", "shard", "manifest")
-MAX_SHARDS = 50  # ADF's ForEach batchCount maximum
-MAX_USERS = 5  # a Development Mode app serves at most 5 allow-listed users (Spotify, 2026-02 changes)
 LEVELS = (1, 2, 3)  # extended mode's lookup levels (albums, tracks, artists), one ForEach each
 _SECRET_NAME_RE = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 
@@ -128,105 +136,18 @@ class ExtractConfig:
     @classmethod
     def from_context(cls, context: ActivityContext) -> ExtractConfig:
         """Build and validate the config; every problem names the extended property and the fix."""
-        ingest_text = context.get_str("ingestDate")
-        try:
-            ingest_date = date.fromisoformat(ingest_text)
-            if len(ingest_text) != 10:
-                raise ValueError(ingest_text)
-        except ValueError:
-            raise _bad("ingestDate", f"must be a date YYYY-MM-DD, got {ingest_text!r}") from None
-
-        run_id = context.get_str("runId")
-        if not _RUN_ID_RE.match(run_id):
-            raise _bad("runId", f"must be letters, digits, '.', '_' or '-' (it names a folder), got {run_id!r}")
-
-        api_base_url = context.get_str("apiBaseUrl").rstrip("/")
-        token_url = context.get_str("tokenUrl")
-        for name, url in (("apiBaseUrl", api_base_url), ("tokenUrl", token_url)):
-            if not url.startswith(("https://", "http://")):
-                raise _bad(name, f"must be an http(s) URL, got {url!r}")
-
-        markets_raw = context.get_list("markets")
-        markets = tuple(str(market).strip().upper() for market in markets_raw)
-        if not markets or not all(_MARKET_RE.match(market) for market in markets):
-            raise _bad("markets", f"must be a non-empty array of ISO 3166-1 alpha-2 codes, got {markets_raw!r}")
-
-        limit = context.get_int("newReleasesLimit")
-        if limit < 1:
-            raise _bad("newReleasesLimit", f"must be at least 1, got {limit}")
-
-        max_attempts = context.get_int("httpMaxAttempts", 5)
-        if max_attempts < 1:
-            raise _bad("httpMaxAttempts", f"must be at least 1, got {max_attempts}")
-        backoff = context.get_float("httpBackoffSeconds", 1.0)
-        max_wait = context.get_float("httpMaxWaitSeconds", 120.0)
-        if backoff < 0 or max_wait < 0:
-            raise _bad("httpBackoffSeconds", "and httpMaxWaitSeconds must not be negative")
-        timeout = context.get_float("httpTimeoutSeconds", 30.0)
-        if timeout <= 0:
-            raise _bad("httpTimeoutSeconds", f"must be positive, got {timeout}")
-
-        mode = context.get_str("mode", "all")
-        if mode not in MODES:
-            raise _bad("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
-        shard_count = context.get_int("shardCount", 1)
-        if not 1 <= shard_count <= MAX_SHARDS:
-            raise _bad("shardCount", f"must be between 1 and {MAX_SHARDS} (ForEach batchCount), got {shard_count}")
-        shard_index = context.get_int("shardIndex", 0)
-        if not 0 <= shard_index < shard_count:
-            raise _bad("shardIndex", f"must be between 0 and shardCount-1 ({shard_count - 1}), got {shard_index}")
-        if mode == "all" and shard_count != 1:
-            raise _bad("shardCount", "must be 1 in mode `all` (one process does everything); use mode `shard`")
-
-        access_mode = context.get_str("accessMode", DEVELOPMENT)
-        if access_mode not in ACCESS_MODES:
-            raise _bad("accessMode", f"must be one of {', '.join(ACCESS_MODES)}, got {access_mode!r}")
-        default_sources = list(FIRST_SLICE) if access_mode == EXTENDED else list(source_names(mode=DEVELOPMENT))
-        # In development mode a listed source Spotify refuses to such apps is skipped and reported unavailable.
-        sources = _names(context, "sources", default_sources, SOURCES, RESTRICTED_SOURCES)
-        restricted = _names(context, "restrictedSources", [], RESTRICTED_SOURCES, ())
-        lookup = _names(context, "lookupSources", ["new_releases"], DISCOVERY_SOURCES + USER_SOURCES, ())
-        search_types = _names(context, "searchTypes", list(SEARCH_TYPES), SEARCH_TYPES, ())
-        groups = [group.strip() for group in context.get_str("includeGroups", "album,single").split(",")]
-        if not groups or not all(group in INCLUDE_GROUPS for group in groups):
-            raise _bad("includeGroups", f"must be a comma-separated subset of {','.join(INCLUDE_GROUPS)}")
-        playlist_discovery = _names(context, "playlistDiscovery", [], PLAYLIST_DISCOVERY, ())
-        artist_ids = _ids(context, "artistIds")
-        playlist_ids = _ids(context, "playlistIds")
-        queries = tuple(dict.fromkeys(str(query).strip() for query in context.get_list("searchQueries", [])))
-        if any(not query for query in queries):
-            raise _bad("searchQueries", "must not hold empty queries")
-        search_limit = context.get_int("searchLimit", 20)
-        if not 1 <= search_limit <= 1000:
-            raise _bad("searchLimit", f"must be between 1 and 1000 (results per type and query), got {search_limit}")
-        concurrency = context.get_int("maxConcurrency", 8)
-        if not 1 <= concurrency <= 64:
-            raise _bad("maxConcurrency", f"must be between 1 and 64, got {concurrency}")
-        rate = context.get_float("requestsPerSecond", 20.0)
-        if rate < 0:
-            raise _bad("requestsPerSecond", f"must not be negative (0 = unlimited), got {rate}")
-        after = context.get_int("recentlyPlayedAfter", 0)
-        budget = context.get_int("requestBudget", 0)
-        retry_budget = context.get_int("retryBudget", 0)
-        refresh_after = context.get_int("refreshAfterDays", 7)
-        for name, value in (("requestBudget", budget), ("retryBudget", retry_budget),
-                            ("refreshAfterDays", refresh_after)):
-            if value < 0:
-                raise _bad(name, f"must not be negative (0 = no limit), got {value}")
-        level = context.get_int("level", 1)
-        if level not in LEVELS:
-            raise _bad("level", f"must be 1, 2 or 3 (albums, tracks, artists), got {level}")
-        users = _users(context)
-
+        mode, shard_index, shard_count = _split(context)
+        access_mode = _checked("accessMode", context.get_str("accessMode", DEVELOPMENT), access_mode_problem)
+        max_attempts, backoff, max_wait, timeout = _http(context)
         return cls(
-            ingest_date=ingest_date,
-            run_id=run_id,
-            api_base_url=api_base_url,
-            token_url=token_url,
+            ingest_date=_ingest_date(context),
+            run_id=_run_id(context),
+            api_base_url=_url(context, "apiBaseUrl").rstrip("/"),
+            token_url=_url(context, "tokenUrl"),
             client_id=context.get_str("clientId"),
             client_secret_name=context.get_str("clientSecretName"),
-            markets=markets,
-            new_releases_limit=limit,
+            markets=_markets(context),
+            new_releases_limit=_checked("newReleasesLimit", context.get_int("newReleasesLimit"), _positive),
             storage_linked_service=context.get_str("storageLinkedService"),
             key_vault_linked_service=context.get_str("keyVaultLinkedService"),
             raw_container=context.get_str("rawContainer"),
@@ -237,34 +158,144 @@ class ExtractConfig:
             mode=mode,
             shard_index=shard_index,
             shard_count=shard_count,
-            sources=sources,
-            restricted_sources=restricted,
-            lookup_sources=lookup,
-            artist_ids=artist_ids,
-            search_queries=queries,
-            search_types=search_types,
-            search_limit=search_limit,
-            playlist_ids=playlist_ids,
-            playlist_discovery=playlist_discovery,
-            include_groups=",".join(groups),
-            recently_played_after=after,
+            **_source_lists(context, access_mode),
+            include_groups=_include_groups(context),
+            recently_played_after=context.get_int("recentlyPlayedAfter", 0),
             refresh_token_secret_name=context.get_str("refreshTokenSecretName", "spotify-refresh-token"),
-            max_concurrency=concurrency,
-            requests_per_second=rate,
+            max_concurrency=_checked("maxConcurrency", context.get_int("maxConcurrency", 8), concurrency_problem),
+            requests_per_second=_checked("requestsPerSecond", context.get_float("requestsPerSecond", 20.0), rate_problem),
             access_mode=access_mode,
-            users=users,
-            request_budget=budget,
-            refresh_after_days=refresh_after,
-            retry_budget=retry_budget,
-            level=level,
+            users=_users(context),
+            request_budget=_checked("requestBudget", context.get_int("requestBudget", 0), budget_problem),
+            refresh_after_days=_checked("refreshAfterDays", context.get_int("refreshAfterDays", 7), budget_problem),
+            retry_budget=_checked("retryBudget", context.get_int("retryBudget", 0), budget_problem),
+            level=_checked("level", context.get_int("level", 1), _level_problem),
         )
+
+
+_Value = TypeVar("_Value", int, float, str)
+
+
+def _checked(name: str, value: _Value, rule: Callable[[_Value], str | None]) -> _Value:
+    """``value`` if ``rule`` finds nothing wrong with it, else the error naming extended property ``name``."""
+    problem = rule(value)
+    if problem:
+        raise _bad(name, problem)
+    return value
+
+
+def _positive(value: int) -> str | None:
+    return None if value >= 1 else f"must be at least 1, got {value}"
+
+
+def _level_problem(level: int) -> str | None:
+    return None if level in LEVELS else f"must be 1, 2 or 3 (albums, tracks, artists), got {level}"
+
+
+def _ingest_date(context: ActivityContext) -> date:
+    text = context.get_str("ingestDate")
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _bad("ingestDate", f"must be a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _run_id(context: ActivityContext) -> str:
+    run_id = context.get_str("runId")
+    if not _RUN_ID_RE.match(run_id):
+        raise _bad("runId", f"must be letters, digits, '.', '_' or '-' (it names a folder), got {run_id!r}")
+    return run_id
+
+
+def _url(context: ActivityContext, name: str) -> str:
+    url = context.get_str(name)
+    if not url.startswith(("https://", "http://")):
+        raise _bad(name, f"must be an http(s) URL, got {url!r}")
+    return url
+
+
+def _markets(context: ActivityContext) -> tuple[str, ...]:
+    raw = context.get_list("markets")
+    markets = tuple(str(market).strip().upper() for market in raw)
+    if not markets or not all(_MARKET_RE.match(market) for market in markets):
+        raise _bad("markets", f"must be a non-empty array of ISO 3166-1 alpha-2 codes, got {raw!r}")
+    return markets
+
+
+def _http(context: ActivityContext) -> tuple[int, float, float, float]:
+    """httpMaxAttempts, httpBackoffSeconds, httpMaxWaitSeconds, httpTimeoutSeconds."""
+    max_attempts = _checked("httpMaxAttempts", context.get_int("httpMaxAttempts", 5), _positive)
+    backoff = context.get_float("httpBackoffSeconds", 1.0)
+    max_wait = context.get_float("httpMaxWaitSeconds", 120.0)
+    if backoff < 0 or max_wait < 0:
+        raise _bad("httpBackoffSeconds", "and httpMaxWaitSeconds must not be negative")
+    timeout = context.get_float("httpTimeoutSeconds", 30.0)
+    if timeout <= 0:
+        raise _bad("httpTimeoutSeconds", f"must be positive, got {timeout}")
+    return max_attempts, backoff, max_wait, timeout
+
+
+def _split(context: ActivityContext) -> tuple[str, int, int]:
+    """mode, shardIndex, shardCount: what this process runs of the day's extraction."""
+    mode = context.get_str("mode", "all")
+    if mode not in MODES:
+        raise _bad("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
+    shard_count = _checked("shardCount", context.get_int("shardCount", 1), shard_count_problem)
+    shard_index = context.get_int("shardIndex", 0)
+    if not 0 <= shard_index < shard_count:
+        raise _bad("shardIndex", f"must be between 0 and shardCount-1 ({shard_count - 1}), got {shard_index}")
+    if mode == "all" and shard_count != 1:
+        raise _bad("shardCount", "must be 1 in mode `all` (one process does everything); use mode `shard`")
+    return mode, shard_index, shard_count
+
+
+def _source_lists(context: ActivityContext, access_mode: str) -> _SourceLists:
+    """What the run asks Spotify for: the sources and the ids, queries and types they start from."""
+    default_sources = list(FIRST_SLICE) if access_mode == EXTENDED else list(source_names(mode=DEVELOPMENT))
+    queries = tuple(dict.fromkeys(str(query).strip() for query in context.get_list("searchQueries", [])))
+    if any(not query for query in queries):
+        raise _bad("searchQueries", "must not hold empty queries")
+    search_limit = context.get_int("searchLimit", 20)
+    if not 1 <= search_limit <= 1000:
+        raise _bad("searchLimit", f"must be between 1 and 1000 (results per type and query), got {search_limit}")
+    return _SourceLists(
+        # In development mode a listed source Spotify refuses to such apps is skipped and reported unavailable.
+        sources=_names(context, "sources", default_sources, SOURCES, RESTRICTED_SOURCES),
+        restricted_sources=_names(context, "restrictedSources", [], RESTRICTED_SOURCES, ()),
+        lookup_sources=_names(context, "lookupSources", ["new_releases"], DISCOVERY_SOURCES + USER_SOURCES, ()),
+        search_types=_names(context, "searchTypes", list(SEARCH_TYPES), SEARCH_TYPES, ()),
+        playlist_discovery=_names(context, "playlistDiscovery", [], PLAYLIST_DISCOVERY, ()),
+        artist_ids=_ids(context, "artistIds"),
+        playlist_ids=_ids(context, "playlistIds"),
+        search_queries=queries,
+        search_limit=search_limit,
+    )
+
+
+class _SourceLists(TypedDict):
+    sources: tuple[str, ...]
+    restricted_sources: tuple[str, ...]
+    lookup_sources: tuple[str, ...]
+    search_types: tuple[str, ...]
+    playlist_discovery: tuple[str, ...]
+    artist_ids: tuple[str, ...]
+    playlist_ids: tuple[str, ...]
+    search_queries: tuple[str, ...]
+    search_limit: int
+
+
+def _include_groups(context: ActivityContext) -> str:
+    groups = [group.strip() for group in context.get_str("includeGroups", "album,single").split(",")]
+    if not groups or not all(group in INCLUDE_GROUPS for group in groups):
+        raise _bad("includeGroups", f"must be a comma-separated subset of {','.join(INCLUDE_GROUPS)}")
+    return ",".join(groups)
 
 
 def _users(context: ActivityContext) -> tuple[UserConfig, ...]:
     raw = context.get_list("users", [])
-    if len(raw) > MAX_USERS:
-        raise _bad("users", f"lists {len(raw)} users; a Development Mode app serves at most {MAX_USERS} allow-listed "
-                            "users")
+    _checked("users", len(raw), user_count_problem)
     users: list[UserConfig] = []
     for entry in raw:
         name = entry.get("name") if isinstance(entry, dict) else None

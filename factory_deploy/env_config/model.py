@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from activities.extract.rules import (
+    access_mode_problem,
+    budget_problem,
+    concurrency_problem,
+    rate_problem,
+    shard_count_problem,
+    user_count_problem,
+)
 from factory_deploy.env_config.errors import ConfigError
-
-# ADF's ForEach batchCount maximum (Microsoft Learn, "ForEach activity": batchCount at most 50).
-MAX_EXTRACT_SHARDS = 50
-# A Development Mode app serves at most 5 allow-listed users (Spotify, 2026-02 Development Mode changes).
-MAX_SPOTIFY_USERS = 5
 
 
 @dataclass(frozen=True)
@@ -115,9 +118,6 @@ class PurviewConfig:
         return f"https://{self.account}.purview.azure.com" if self.account else ""
 
 
-SPOTIFY_ACCESS_MODES = ("development", "extended")
-
-
 @dataclass(frozen=True)
 class SpotifyUser:
     """An allow-listed user: a name for logs, and the Key Vault secret holding that user's refresh token."""
@@ -152,15 +152,9 @@ class SpotifyConfig:
     request_budget: int = 0
 
     def __post_init__(self) -> None:
-        if self.access_mode not in SPOTIFY_ACCESS_MODES:
-            raise ConfigError(
-                f"key `spotify.accessMode` must be one of {', '.join(SPOTIFY_ACCESS_MODES)}, got {self.access_mode!r}"
-            )
-        if len(self.users) > MAX_SPOTIFY_USERS:
-            raise ConfigError(f"key `spotify.users` lists {len(self.users)} users; a Development Mode app serves at "
-                              f"most {MAX_SPOTIFY_USERS} allow-listed users")
-        if self.request_budget < 0:
-            raise ConfigError(f"key `spotify.requestBudget` must be >= 0 (0 = no limit), got {self.request_budget}")
+        _check("spotify.accessMode", access_mode_problem(self.access_mode))
+        _check("spotify.users", user_count_problem(len(self.users)))
+        _check("spotify.requestBudget", budget_problem(self.request_budget))
 
 
 @dataclass(frozen=True)
@@ -176,15 +170,17 @@ class ExtractSettings:
     refresh_after_days: int = 7
 
     def __post_init__(self) -> None:
-        if not 1 <= self.shards <= MAX_EXTRACT_SHARDS:
-            raise ConfigError(f"key `extract.shards` must be between 1 and {MAX_EXTRACT_SHARDS}, got {self.shards}")
-        if not 1 <= self.max_concurrency <= 64:
-            raise ConfigError(f"key `extract.maxConcurrency` must be between 1 and 64, got {self.max_concurrency}")
-        if self.requests_per_second < 0:
-            raise ConfigError(f"key `extract.requestsPerSecond` must be >= 0 (0 = unlimited), got {self.requests_per_second}")
-        for key, value in (("retryBudget", self.retry_budget), ("refreshAfterDays", self.refresh_after_days)):
-            if value < 0:
-                raise ConfigError(f"key `extract.{key}` must be >= 0, got {value}")
+        # The rules the extract activity checks again on Batch, worded once (activities.extract.rules).
+        _check("extract.shards", shard_count_problem(self.shards))
+        _check("extract.maxConcurrency", concurrency_problem(self.max_concurrency))
+        _check("extract.requestsPerSecond", rate_problem(self.requests_per_second))
+        _check("extract.retryBudget", budget_problem(self.retry_budget))
+        _check("extract.refreshAfterDays", budget_problem(self.refresh_after_days))
+
+
+def _check(key: str, problem: str | None) -> None:
+    if problem:
+        raise ConfigError(f"key `{key}` {problem}")
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def test_when_extract_shards_exceed_the_foreach_batch_count_then_error_names_the
     raw["extract"]["shards"] = 51
     path.write_text(json.dumps(raw))
 
-    with pytest.raises(ConfigError, match=r"`extract\.shards` must be between 1 and 50, got 51"):
+    with pytest.raises(ConfigError, match=r"`extract\.shards` must be between 1 and 50 \(ForEach batchCount\), got 51"):
         load_config("dev", tmp_path)
 
 
@@ -162,7 +162,7 @@ def test_when_users_and_a_budget_are_configured_then_the_factory_gets_them_as_gl
 @pytest.mark.parametrize(("key", "value", "message"), [
     ("users", [{"name": f"u{i}", "refreshTokenSecretName": f"t-{i}"} for i in range(6)], r"at most 5 allow-listed"),
     ("users", [{"name": "ana"}], r"key `spotify\.users\[0\]\.refreshTokenSecretName` is missing"),
-    ("requestBudget", -1, r"`spotify\.requestBudget` must be >= 0"),
+    ("requestBudget", -1, r"`spotify\.requestBudget` must not be negative"),
 ])
 def test_when_users_or_the_budget_are_wrong_then_the_error_names_the_key(tmp_path: Path, key: str, value: object,
                                                                          message: str) -> None:
