@@ -20,6 +20,8 @@ from offline.adf_runner.activity_types.control import (
 )
 from offline.adf_runner.activity_types.custom import CustomActivity
 from offline.adf_runner.activity_types.dataflow import ExecuteDataFlowActivity
+from offline.adf_runner.activity_types.delete import DeleteActivity
+from offline.adf_runner.activity_types.getmetadata import GetMetadataActivity
 from offline.adf_runner.activity_types.script import ScriptActivity
 from offline.adf_runner.activity_types.web import WebActivity
 
@@ -41,5 +43,7 @@ ACTIVITY_TYPES: dict[str, type[ActivityType]] = {
         ScriptActivity,
         UntilActivity,
         WebActivity,
+        GetMetadataActivity,
+        DeleteActivity,
     )
 }
