@@ -21,7 +21,6 @@ from activities.load.schema import Column, TableSchema
 from offline.adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
 from offline.adf_runner.dataflow.script import parse_script
 from offline.adf_runner.errors import (
-    DataFlowScriptError,
     RunnerError,
     UnsupportedDataFlowFeatureError,
     UnsupportedLinkedServiceError,
@@ -117,21 +116,14 @@ def test_when_a_transformation_is_not_implemented_then_the_runner_refuses_the_pi
         _runner(tmp_path).run_pipeline("PL_Aggregate")
 
     assert str(raised.value) == (
-        "data flow `Df_Aggregate` (transformation `PerAlbum`): transformation `aggregate` is not supported by the "
-        "local runner; supported: source, select, derive, filter, sink"
+        "data flow `Df_Aggregate` (transformation `PerAlbum`): transformation `aggregate` (Aggregate) is not supported by "
+        "the local runner; supported: source, select, derive, filter, sink"
     )
 
 
 def test_when_a_function_is_not_implemented_then_the_runner_refuses_the_pipeline_naming_it(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedDataFlowFeatureError, match=r"transformation `Hashed`\): function `sha2` is not supported"):
         _runner(tmp_path).run_pipeline("PL_Unknown_Function")
-
-
-def test_when_the_script_is_not_data_flow_script_then_the_error_gives_line_and_column() -> None:
-    text = "source(format: 'parquet') ~> A\nA filter(x ==) ~> B"
-
-    with pytest.raises(DataFlowScriptError, match=r"script line 2 column 14: expected an expression, found `\)`"):
-        parse_script(text, "data flow `Df_X`")
 
 
 def test_when_parsing_a_script_then_parameters_options_and_assignments_are_read() -> None:

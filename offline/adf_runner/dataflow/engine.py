@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offline.adf_runner.dataflow.expressions import (
+    SCALAR_TYPES,
     STRUCTURAL,
     Compiled,
     ExpressionFailure,
@@ -51,6 +52,7 @@ from offline.adf_runner.dataflow.expressions import (
     duckdb_type,
     evaluate,
     unknown_functions,
+    unsupported_syntax,
 )
 from offline.adf_runner.dataflow.script import (
     Assign,
@@ -80,6 +82,15 @@ EFFECTIVE_RUNTIME = "local (DuckDB data flow emulation)"
 # ADF's error code for a data flow that failed on user input.
 DATAFLOW_FAILED = "DFExecutorUserError"
 SUPPORTED_KINDS = ("source", "select", "derive", "filter", "sink")
+# Script names of the other transformations, with the names Studio and Microsoft Learn give them ("Data flow script"
+# sections of https://learn.microsoft.com/azure/data-factory/data-flow-transformation-overview's pages): a refusal
+# names both, since the script's `foldDown` is the page's "Flatten".
+KIND_LABELS = {
+    "join": "Join", "aggregate": "Aggregate", "exists": "Exists", "lookup": "Lookup", "union": "Union",
+    "split": "Conditional split", "alterRow": "Alter row", "window": "Window", "rank": "Rank", "pivot": "Pivot",
+    "unpivot": "Unpivot", "foldDown": "Flatten", "parse": "Parse", "stringify": "Stringify",
+    "keyGenerate": "Surrogate key", "sort": "Sort", "assert": "Assert", "cast": "Cast", "call": "External call",
+}
 _OPTIONS: dict[str, frozenset[str]] = {
     "source": frozenset({"allowSchemaDrift", "validateSchema", "inferDriftedColumnTypes", "ignoreNoFilesFound",
                          "format", "container", "folderPath", "fileName", "wildcardPaths"}),
@@ -129,43 +140,63 @@ def load_dataflow(dataflow: DataFlow) -> DataFlowDefinition:
 
 def _validate(definition: DataFlowDefinition) -> None:
     name, script = definition.name, definition.script
-    defined = {t.name for t in script.transformations}
+    _refuse_unsupported_kinds(definition)
     for declaration in script.parameters:
         if declaration.default is not None:
-            _check_functions(name, None, declaration.default, frozenset())
+            _check_expression(name, None, declaration.default, frozenset())
+    defined = {t.name for t in script.transformations}
     for t in script.transformations:
-        if t.kind not in SUPPORTED_KINDS:
-            raise UnsupportedDataFlowFeatureError(name, t.name, f"transformation `{t.kind}`", ", ".join(SUPPORTED_KINDS))
-        if t.split_outputs:
-            raise UnsupportedDataFlowFeatureError(name, t.name, "split outputs (`~> name@(...)`)")
-        expected_inputs = 0 if t.kind == "source" else 1
-        if len(t.inputs) != expected_inputs:
-            raise UnsupportedDataFlowFeatureError(name, t.name, f"a {t.kind} with {len(t.inputs)} input stream(s)",
-                                                  f"{expected_inputs} input stream(s)")
-        for stream in t.inputs:
-            if stream not in defined:
-                raise UnsupportedDataFlowFeatureError(name, t.name, f"input stream `{stream}` (not defined in the script)")
+        _check_streams(name, t, defined)
         for option in (a for a in t.args if isinstance(a, Option)):
             if option.name not in _OPTIONS[t.kind]:
                 raise UnsupportedDataFlowFeatureError(name, t.name, f"{t.kind} option `{option.name}`",
                                                       ", ".join(sorted(_OPTIONS[t.kind])) or "none")
         for arg in t.args:
-            _check_functions(name, t.name, arg.value, _STRUCTURAL[t.kind])
+            _check_expression(name, t.name, arg.value, _STRUCTURAL[t.kind])
         _check_positionals(name, t)
+        _projection(name, t)  # the types of a source's output(...) or a sink's input(...) must exist locally
     for kind, listed in (("source", definition.sources), ("sink", definition.sinks)):
-        in_script = {t.name for t in script.transformations if t.kind == kind}
-        if in_script != set(listed):
+        _check_inline_datasets(definition, kind, listed)
+
+
+def _refuse_unsupported_kinds(definition: DataFlowDefinition) -> None:
+    """The first transformation, in script order, whose kind the engine does not run (before any other check,
+    so a script is refused for what it uses rather than for a detail of what it can run)."""
+    for t in definition.script.transformations:
+        if t.kind not in SUPPORTED_KINDS:
+            label = KIND_LABELS.get(t.kind)
+            feature = f"transformation `{t.kind}`" + (f" ({label})" if label else "")
+            raise UnsupportedDataFlowFeatureError(definition.name, t.name, feature, ", ".join(SUPPORTED_KINDS))
+
+
+def _check_streams(name: str, t: Transformation, defined: set[str]) -> None:
+    if t.split_outputs:
+        raise UnsupportedDataFlowFeatureError(name, t.name, "split outputs (`~> name@(...)`)")
+    expected_inputs = 0 if t.kind == "source" else 1
+    if len(t.inputs) != expected_inputs:
+        raise UnsupportedDataFlowFeatureError(name, t.name, f"a {t.kind} with {len(t.inputs)} input stream(s)",
+                                              f"{expected_inputs} input stream(s)")
+    for stream in t.inputs:
+        if stream not in defined:
+            raise UnsupportedDataFlowFeatureError(name, t.name, f"input stream `{stream}` (not defined in the script)")
+
+
+def _check_inline_datasets(definition: DataFlowDefinition, kind: str, listed: Mapping[str, Mapping[str, Any]]) -> None:
+    in_script = {t.name for t in definition.script.transformations if t.kind == kind}
+    if in_script != set(listed):
+        raise UnsupportedDataFlowFeatureError(
+            definition.name, None, f"{kind}s in the script ({', '.join(sorted(in_script)) or 'none'}) that differ "
+            f"from typeProperties.{kind}s ({', '.join(sorted(listed)) or 'none'})")
+    for stream, entry in listed.items():
+        if not isinstance((entry.get("linkedService") or {}).get("referenceName"), str):
             raise UnsupportedDataFlowFeatureError(
-                name, None, f"{kind}s in the script ({', '.join(sorted(in_script)) or 'none'}) that differ from "
-                f"typeProperties.{kind}s ({', '.join(sorted(listed)) or 'none'})")
-        for stream, entry in listed.items():
-            if not isinstance((entry.get("linkedService") or {}).get("referenceName"), str):
-                raise UnsupportedDataFlowFeatureError(
-                    name, stream, f"a {kind} without an inline linkedService (dataset references)",
-                    "inline datasets: typeProperties." + kind + "s[].linkedService")
+                definition.name, stream, f"a {kind} without an inline linkedService (dataset references)",
+                "inline datasets: typeProperties." + kind + "s[].linkedService")
 
 
-def _check_functions(name: str, transformation: str | None, expr: Expr, structural: frozenset[str]) -> None:
+def _check_expression(name: str, transformation: str | None, expr: Expr, structural: frozenset[str]) -> None:
+    for construct in unsupported_syntax(expr):
+        raise UnsupportedDataFlowFeatureError(name, transformation, construct)
     for function in unknown_functions(expr, structural):
         known = "a structural call of another transformation" if function in STRUCTURAL else "function"
         raise UnsupportedDataFlowFeatureError(name, transformation, f"{known} `{function}`" if known == "function"
@@ -322,7 +353,7 @@ def _source(run: _Run, t: Transformation) -> _Stream:
             files = [b.path for b in storage.list_blobs(container, prefix)
                      if "/" not in b.path[len(prefix):] and not b.path[len(prefix):].startswith(("_", "."))]
         looked = f"{container}/{folder}"
-    projection = _projection(run, t)
+    projection = _projection(run.definition.name, t)
     drift = bool(options.get("allowSchemaDrift", False))
     if not files:
         if not options.get("ignoreNoFilesFound", False):
@@ -360,19 +391,22 @@ def _source(run: _Run, t: Transformation) -> _Stream:
     return stream
 
 
-def _projection(run: _Run, t: Transformation) -> list[tuple[str, str]]:
+def _projection(dataflow: str, t: Transformation) -> list[tuple[str, str]]:
     """A source's ``output(a as string, ...)`` or a sink's ``input(...)`` as (column, DuckDB type)."""
     columns: list[tuple[str, str]] = []
     for positional in t.positionals():
         if not (isinstance(positional, Call) and positional.name in ("output", "input")):
             continue
         for item in positional.args:
-            if not (isinstance(item, Typed) and isinstance(item.expr, Column)):
-                raise run.fail(t.name, f"{positional.name}(...) entries must be `<column> as <type>`")
+            if not (isinstance(item, Typed) and isinstance(item.expr, Column) and item.op == "as"):
+                raise UnsupportedDataFlowFeatureError(
+                    dataflow, t.name, f"{positional.name}(...) entries other than `<column> as <type>`")
             try:
                 columns.append((item.expr.name, duckdb_type(item.type)))
             except ExpressionFailure as exc:
-                raise run.fail(t.name, str(exc)) from exc
+                raise UnsupportedDataFlowFeatureError(
+                    dataflow, t.name, f"type `{item.type}` (column `{item.expr.name}`)",
+                    ", ".join(SCALAR_TYPES) + " and arrays of them") from exc
     return columns
 
 
@@ -575,7 +609,7 @@ def _sink_file_name(run: _Run, t: Transformation, options: Mapping[str, Any]) ->
 
 
 def _sink_columns(run: _Run, t: Transformation, upstream: _Stream, options: Mapping[str, Any]) -> str:
-    declared = _projection(run, t)
+    declared = _projection(run.definition.name, t)
     present = {name for name, _ in upstream.columns}
     missing = [name for name, _ in declared if name not in present]
     if missing and options.get("validateSchema", False):

@@ -19,12 +19,19 @@ from offline.adf_runner.dataflow.script import (
     Array,
     Assign,
     Binary,
+    CacheCall,
     Call,
+    Capture,
     Column,
+    ColumnGroup,
     Current,
     Expr,
+    Field,
     Index,
+    Interpolated,
+    LambdaVar,
     Literal,
+    MapEntry,
     Param,
     Typed,
     TypeRef,
@@ -34,6 +41,7 @@ from offline.adf_runner.dataflow.script import (
 
 __all__ = [
     "FUNCTIONS",
+    "SCALAR_TYPES",
     "Compiled",
     "ExpressionFailure",
     "SqlEnv",
@@ -45,6 +53,7 @@ __all__ = [
     "evaluate",
     "sql_literal",
     "unknown_functions",
+    "unsupported_syntax",
 ]
 
 # Calls that are structure of a transformation, not functions (checked by the transformation itself).
@@ -92,6 +101,9 @@ _DUCKDB_TO_DFS = {
     "DOUBLE": "double", "FLOAT": "float", "BOOLEAN": "boolean", "DATE": "date", "BLOB": "binary",
     "UTINYINT": "short", "USMALLINT": "integer", "UINTEGER": "long", "UBIGINT": "decimal", "HUGEINT": "decimal",
 }
+
+
+SCALAR_TYPES = (*_DFS_TO_DUCKDB, "decimal")
 
 
 def duckdb_type(type_ref: TypeRef) -> str:
@@ -291,6 +303,31 @@ def unknown_functions(expr: Expr, allowed_structural: frozenset[str] = frozenset
     for node in walk(expr):
         if isinstance(node, Call) and node.name not in FUNCTIONS and node.name not in allowed_structural:
             yield node.name
+
+
+def unsupported_syntax(expr: Expr) -> Iterator[str]:
+    """The constructs of ``expr`` that parse as data flow script but that this engine does not evaluate, named."""
+    for node in walk(expr):
+        if isinstance(node, Column) and node.stream is not None:
+            yield f"stream-qualified column `{node.stream}@{node.name}` (a column of one input of a join, lookup, ...)"
+        elif isinstance(node, Typed) and node.op == "?":
+            yield f"`? {node.type}` (parse/stringify a complex type)"
+        elif isinstance(node, CacheCall):
+            yield f"cached lookup `{node.sink}#{node.method}()`"
+        elif isinstance(node, LambdaVar):
+            yield f"`#{node.name}` (higher-order functions)"
+        elif isinstance(node, Capture):
+            yield f"`${node.index}` (a regular-expression group of a rule-based mapping)"
+        elif type(node) in _NOT_EVALUATED:
+            yield _NOT_EVALUATED[type(node)]
+
+
+_NOT_EVALUATED: dict[type, str] = {
+    Field: "hierarchical column access `a.b` (complex types)",
+    ColumnGroup: "column group `@(...)` (building a complex column)",
+    MapEntry: "map literal `key -> value`",
+    Interpolated: 'string interpolation `"...{...}..."`',
+}
 
 
 def _check_arity(spec: FunctionSpec, count: int) -> None:
