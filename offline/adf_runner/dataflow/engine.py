@@ -260,15 +260,20 @@ class _Run:
             self.streams[name] = _HANDLERS[t.kind](self, t)
         return self.streams[name]
 
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run ``sql`` and fetch every row: a result left half-read keeps the connection busy, and DuckDB then
+        refuses the next statement ("connection has an unfinished result"), e.g. a sink reading its source."""
+        return self.connection.execute(sql).fetchall()
+
     def describe(self, view: str) -> list[tuple[str, str]]:
-        return [(row[0], row[1]) for row in self.connection.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()]
+        return [(row[0], row[1]) for row in self.query(f"DESCRIBE SELECT * FROM {view}")]
 
     def create_view(
         self, t: Transformation, select_sql: str, sources: frozenset[str], drifted: frozenset[str] = frozenset()
     ) -> _Stream:
         view = _quote(f"stream_{t.name}")
         try:
-            self.connection.execute(f"CREATE TEMP VIEW {view} AS {select_sql}")
+            self.query(f"CREATE TEMP VIEW {view} AS {select_sql}")
             return _Stream(view, self.describe(view), sources, drifted)
         except Exception as exc:
             raise self.fail(t.name, f"DuckDB refused the transformation: {exc}") from exc
@@ -334,44 +339,70 @@ def _source(run: _Run, t: Transformation) -> _Stream:
     container = options.get("container")
     if not isinstance(container, str) or not container:
         raise run.fail(t.name, "an inline source needs `container`")
-    linked_service = run.definition.sources[t.name]["linkedService"]["referenceName"]
-    storage = run.open_storage(linked_service)
+    storage = run.open_storage(run.definition.sources[t.name]["linkedService"]["referenceName"])
+    files, looked = _source_files(run, t, storage, container, options)
+    projection = _projection(run.definition.name, t)
+    if not files:
+        if not options.get("ignoreNoFilesFound", False):
+            raise run.fail(t.name, f"no files found at {looked} (set ignoreNoFilesFound: true to allow it)")
+        return _no_files(run, t, projection)
+    raw = _read_parquet(run, t, storage, container, files)
+    columns, drifted = _source_columns(run, t, options, projection, raw)
+    stream = run.create_view(t, f"SELECT {', '.join(columns)} FROM {raw}", frozenset({t.name}), drifted)
+    ((count,),) = run.query(f"SELECT count(*) FROM {stream.view}")
+    run.rows_read[t.name] = int(count)
+    return stream
+
+
+def _source_files(
+    run: _Run, t: Transformation, storage: Storage, container: str, options: Mapping[str, Any]
+) -> tuple[list[str], str]:
+    """The blob paths a source reads (``wildcardPaths``, or ``folderPath`` [+ ``fileName``]) and where it looked."""
     patterns = options.get("wildcardPaths")
     if patterns is not None:
         if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
             raise run.fail(t.name, f"wildcardPaths must be a list of strings, got {patterns!r}")
         files = sorted({path for pattern in patterns for path in _match(storage, container, pattern)})
-        looked = ", ".join(f"{container}/{p}" for p in patterns)
-    else:
-        folder = str(options.get("folderPath") or "").strip("/")
-        file_name = options.get("fileName")
-        if file_name:
-            path = f"{folder}/{file_name}" if folder else str(file_name)
-            files = [path] if storage.exists(container, path) else []
-        else:
-            prefix = f"{folder}/" if folder else ""
-            files = [b.path for b in storage.list_blobs(container, prefix)
-                     if "/" not in b.path[len(prefix):] and not b.path[len(prefix):].startswith(("_", "."))]
-        looked = f"{container}/{folder}"
-    projection = _projection(run.definition.name, t)
-    drift = bool(options.get("allowSchemaDrift", False))
-    if not files:
-        if not options.get("ignoreNoFilesFound", False):
-            raise run.fail(t.name, f"no files found at {looked} (set ignoreNoFilesFound: true to allow it)")
-        run.rows_read[t.name] = 0
-        if not projection:
-            return _Stream(None, [], frozenset({t.name}))
-        empty = ", ".join(f"CAST(NULL AS {kind}) AS {_quote(name)}" for name, kind in projection)
-        return run.create_view(t, f"SELECT {empty} WHERE FALSE", frozenset({t.name}))
+        return files, ", ".join(f"{container}/{p}" for p in patterns)
+    folder = str(options.get("folderPath") or "").strip("/")
+    looked = f"{container}/{folder}"
+    file_name = options.get("fileName")
+    if file_name:
+        path = f"{folder}/{file_name}" if folder else str(file_name)
+        return ([path] if storage.exists(container, path) else []), looked
+    prefix = f"{folder}/" if folder else ""
+    # Like Spark, files whose names start with `_` or `.` (_SUCCESS, .crc) are not data, nor are subfolders.
+    files = [b.path for b in storage.list_blobs(container, prefix)
+             if "/" not in b.path[len(prefix):] and not b.path[len(prefix):].startswith(("_", "."))]
+    return files, looked
+
+
+def _no_files(run: _Run, t: Transformation, projection: list[tuple[str, str]]) -> _Stream:
+    """A source allowed to find nothing: no rows, with the projection's columns if it declares any."""
+    run.rows_read[t.name] = 0
+    if not projection:
+        return _Stream(None, [], frozenset({t.name}))
+    empty = ", ".join(f"CAST(NULL AS {kind}) AS {_quote(name)}" for name, kind in projection)
+    return run.create_view(t, f"SELECT {empty} WHERE FALSE", frozenset({t.name}))
+
+
+def _read_parquet(run: _Run, t: Transformation, storage: Storage, container: str, files: list[str]) -> str:
+    """Copies ``files`` into the run's scratch folder; the DuckDB table function that reads them."""
+    folder = run.scratch / f"source_{t.name}"
+    folder.mkdir(parents=True, exist_ok=True)
     local = []
-    folder_path = run.scratch / f"source_{t.name}"
-    folder_path.mkdir(parents=True, exist_ok=True)
     for index, path in enumerate(files):
-        target = folder_path / f"{index:05d}.parquet"
+        target = folder / f"{index:05d}.parquet"
         target.write_bytes(storage.read_bytes(container, path))
-        local.append(str(target).replace("'", "''"))
-    files_sql = ", ".join(f"'{path}'" for path in local)
-    raw = f"read_parquet([{files_sql}], union_by_name = true)"
+        local.append("'" + str(target).replace("'", "''") + "'")
+    return f"read_parquet([{', '.join(local)}], union_by_name = true)"
+
+
+def _source_columns(
+    run: _Run, t: Transformation, options: Mapping[str, Any], projection: list[tuple[str, str]], raw: str
+) -> tuple[list[str], frozenset[str]]:
+    """The select list of a source over its files: the projection's columns cast to their types, then (with
+    ``allowSchemaDrift``) the files' other columns as drifted columns; and the names of those."""
     in_files = [name for name, _ in run.describe(f"(SELECT * FROM {raw})")]
     present = set(in_files)
     missing = [name for name, _ in projection if name not in present]
@@ -380,15 +411,12 @@ def _source(run: _Run, t: Transformation) -> _Stream:
     named = {name for name, _ in projection}
     columns = [f"CAST({_quote(name) if name in present else 'NULL'} AS {kind}) AS {_quote(name)}"
                for name, kind in projection]
-    drifted = [name for name in in_files if name not in named] if drift else []
+    drifted = [name for name in in_files if name not in named] if options.get("allowSchemaDrift", False) else []
     infer = bool(options.get("inferDriftedColumnTypes", False))
     columns += [_quote(name) if infer else f"CAST({_quote(name)} AS VARCHAR) AS {_quote(name)}" for name in drifted]
     if not columns:
         raise run.fail(t.name, "the source has no projection and allowSchemaDrift is off, so it reads no column")
-    stream = run.create_view(t, f"SELECT {', '.join(columns)} FROM {raw}", frozenset({t.name}), frozenset(drifted))
-    count = run.connection.execute(f"SELECT count(*) FROM {stream.view}").fetchone()
-    run.rows_read[t.name] = int(count[0]) if count else 0
-    return stream
+    return columns, frozenset(drifted)
 
 
 def _projection(dataflow: str, t: Transformation) -> list[tuple[str, str]]:
