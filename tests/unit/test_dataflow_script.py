@@ -150,7 +150,7 @@ def test_when_the_text_is_not_data_flow_script_then_the_error_gives_line_and_col
 
 @pytest.mark.parametrize(("text", "named"), [
     ("Reseller@ResellerKey", "stream-qualified column `Reseller@ResellerKey`"),
-    ("a.b", "hierarchical column access `a.b`"),
+    ("a.b", "member `.b` of a complex column"),
     ("@(a = 1)", "column group `@(...)`"),
     ("['k' -> 1]", "map literal `key -> value`"),
     ("Cache#lookup(1)", "cached lookup `Cache#lookup()`"),

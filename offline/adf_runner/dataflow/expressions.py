@@ -316,6 +316,8 @@ def unsupported_syntax(expr: Expr) -> Iterator[str]:
             yield f"cached lookup `{node.sink}#{node.method}()`"
         elif isinstance(node, LambdaVar):
             yield f"`#{node.name}` (higher-order functions)"
+        elif isinstance(node, Field):
+            yield f"member `.{node.name}` of a complex column (hierarchical column access)"
         elif isinstance(node, Capture):
             yield f"`${node.index}` (a regular-expression group of a rule-based mapping)"
         elif type(node) in _NOT_EVALUATED:
@@ -323,7 +325,6 @@ def unsupported_syntax(expr: Expr) -> Iterator[str]:
 
 
 _NOT_EVALUATED: dict[type, str] = {
-    Field: "hierarchical column access `a.b` (complex types)",
     ColumnGroup: "column group `@(...)` (building a complex column)",
     MapEntry: "map literal `key -> value`",
     Interpolated: 'string interpolation `"...{...}..."`',
