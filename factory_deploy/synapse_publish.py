@@ -6,6 +6,10 @@ view runs only when its definition differs from ``OBJECT_DEFINITION``; ``--prune
 schemas that the repo no longer has (not the load's ``<table>_latest`` views of its tables). A setup script
 guards each object it creates with ``IF NOT EXISTS (SELECT 1 FROM sys.<catalog> WHERE name = '<name>')``: those
 guards are how deploy tells what is missing (a script without any guard runs only when the database is created).
+Its ``GRANT ... TO`` and ``ALTER ROLE ... ADD MEMBER`` statements are compared with ``sys.database_permissions`` and
+``sys.database_role_members``: a grant or role membership an operator revoked makes the script run again (a GRANT of
+a permission already held and a guarded ADD MEMBER change nothing), so deploy restores it, and sends nothing when
+all are in place.
 Secrets from Key Vault are escaped for the string literal they sit in (`escape_in_literal`), never pasted raw, and
 never logged. Every batch is drained with ``nextset()``, because SQL Server reports an error of a later statement in
 a batch only when the client reaches its result set.
@@ -28,6 +32,26 @@ SECRET_VARIABLES = {"MasterKeyPassword": "synapse-master-key-password"}  # sqlcm
 _VARIABLE = re.compile(r"\$\((\w+)\)")
 _REQUIRES = re.compile(r"FROM\s+(sys\.\w+)\s+WHERE\s+name\s*=\s*'([^']+)'", re.IGNORECASE)
 _DATA_SOURCE = re.compile(r"CREATE\s+EXTERNAL\s+DATA\s+SOURCE\s+(\w+)\s+WITH\s*\(\s*LOCATION\s*=\s*'([^']+)'", re.IGNORECASE)
+_NAME = r"(?:\[([^\]]+)\]|(\w+))"  # [bracketed name] or plain identifier
+_GRANT = re.compile(rf"^\s*GRANT\s+([A-Z][A-Z ]*?)(?:\s+ON\s+([A-Z][A-Z ]*?)\s*::\s*{_NAME})?\s+TO\s+{_NAME}\s*;",
+                    re.IGNORECASE | re.MULTILINE)
+_MEMBER = re.compile(rf"ALTER\s+ROLE\s+{_NAME}\s+ADD\s+MEMBER\s+{_NAME}", re.IGNORECASE)
+# Permissions held (state G = GRANT, W = WITH GRANT OPTION; a DENY is not held) with the securable's name by class:
+# Microsoft Learn "sys.database_permissions (Transact-SQL)".
+_PERMISSIONS_SQL = (
+    "SELECT pr.name, pe.permission_name, pe.class_desc, COALESCE(s.name, c.name, '') "
+    "FROM sys.database_permissions AS pe "
+    "JOIN sys.database_principals AS pr ON pr.principal_id = pe.grantee_principal_id "
+    "LEFT JOIN sys.schemas AS s ON pe.class_desc = 'SCHEMA' AND s.schema_id = pe.major_id "
+    "LEFT JOIN sys.database_scoped_credentials AS c ON pe.class_desc = 'DATABASE_SCOPED_CREDENTIAL' "
+    "AND c.credential_id = pe.major_id "
+    "WHERE pe.state IN ('G', 'W')"
+)
+_MEMBERS_SQL = (
+    "SELECT r.name, m.name FROM sys.database_role_members AS rm "
+    "JOIN sys.database_principals AS r ON r.principal_id = rm.role_principal_id "
+    "JOIN sys.database_principals AS m ON m.principal_id = rm.member_principal_id"
+)
 _VIEW = re.compile(r"CREATE\s+(?:OR\s+ALTER\s+)?VIEW\s+([\w.\[\]]+)\s+AS\b", re.IGNORECASE)
 LOAD_MANAGED_SUFFIX = "_latest"  # activities.load.ddl.LATEST_SUFFIX
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -101,12 +125,36 @@ def _substitute(sql: str, variables: Mapping[str, str], name: str) -> str:
     return _VARIABLE.sub(replace, sql)
 
 
+Grant = tuple[str, str, str, str]  # (grantee, permission, class_desc, securable), lower case; securable "" on DATABASE
+
+
+def grants_in(sql: str) -> dict[Grant, str]:
+    """Each `GRANT <permission> [ON <class>::<securable>] TO <principal>;` of a script -> its statement text."""
+    found = {}
+    for match in _GRANT.finditer(sql):
+        permission, on, securable = " ".join(match[1].split()), match[2], match[3] or match[4] or ""
+        cls = "_".join(on.split()).lower() if on else "database"
+        found[(str(match[5] or match[6]).lower(), permission.lower(), cls, securable.lower())] = _statement(match[0])
+    return found
+
+
+def members_in(sql: str) -> dict[tuple[str, str], str]:
+    """Each `ALTER ROLE <role> ADD MEMBER <member>` of a script -> its statement text."""
+    return {(str(m[1] or m[2]).lower(), str(m[3] or m[4]).lower()): _statement(m[0]) for m in _MEMBER.finditer(sql)}
+
+
+def _statement(text: str) -> str:
+    return " ".join(text.split()).rstrip(";")
+
+
 @dataclass(frozen=True)
 class SynapseState:
     database_exists: bool
     objects: set[tuple[str, str]]  # (sys table, name), lower case
     data_sources: dict[str, str]  # name -> location
     views: dict[str, str]  # schema.view (lower) -> definition
+    grants: frozenset[Grant] = frozenset()
+    members: frozenset[tuple[str, str]] = frozenset()  # (role, member), lower case
 
 
 def read_state(connect: Connect, scripts: list[Script], database: str) -> SynapseState:
@@ -121,7 +169,14 @@ def read_state(connect: Connect, scripts: list[Script], database: str) -> Synaps
         views = {str(r[0]).lower(): str(r[1] or "") for r in _query(
             connection, "SELECT s.name + '.' + v.name, OBJECT_DEFINITION(v.object_id) FROM sys.views v "
                         "JOIN sys.schemas s ON s.schema_id = v.schema_id")}
-    return SynapseState(True, objects | {("sys.databases", database.lower())}, sources, views)
+        grants: frozenset[Grant] = frozenset()
+        members: frozenset[tuple[str, str]] = frozenset()
+        if any(grants_in(s.sql) for s in scripts):
+            grants = frozenset((str(r[0]).lower(), str(r[1]).lower(), str(r[2]).lower(), str(r[3] or "").lower())
+                               for r in _query(connection, _PERMISSIONS_SQL))
+        if any(members_in(s.sql) for s in scripts):
+            members = frozenset((str(r[0]).lower(), str(r[1]).lower()) for r in _query(connection, _MEMBERS_SQL))
+    return SynapseState(True, objects | {("sys.databases", database.lower())}, sources, views, grants, members)
 
 
 def plan_synapse(scripts: list[Script], state: SynapseState, prune: bool) -> SynapsePlan:
@@ -144,6 +199,9 @@ def plan_synapse(scripts: list[Script], state: SynapseState, prune: bool) -> Syn
         missing = [f"{t} {n}" for t, n in guards if (t.lower(), n.lower()) not in state.objects]
         if not guards and not state.database_exists:
             missing = ["(no guard: runs with a new database)"]
+        if state.database_exists:  # a new database gets every grant anyway; list only what was taken away
+            missing += [text for grant, text in grants_in(script.sql).items() if grant not in state.grants]
+            missing += [text for member, text in members_in(script.sql).items() if member not in state.members]
         moved = [n for n, location in _DATA_SOURCE.findall(script.sql)
                  if n.lower() in state.data_sources and state.data_sources[n.lower()].rstrip("/") != location.rstrip("/")]
         for name in moved:

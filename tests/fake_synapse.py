@@ -1,7 +1,8 @@
 """A recording DB-API connection standing in for Synapse serverless SQL in deploy tests.
 
 It keeps the catalog deploy reads (databases, master key, credentials, external data sources, file formats,
-schemas, views with their definitions), applies the statements of the committed scripts to it, records every
+schemas, views with their definitions, permissions granted and role memberships), applies the statements of the
+committed scripts to it (GRANT/REVOKE and ALTER ROLE ADD/DROP MEMBER included), records every
 batch, and fails any statement on demand, either at execute() or, as SQL Server reports an error of a later
 statement in a batch, only when the client calls nextset() (pyodbc documents nextset() as where those surface).
 """
@@ -30,6 +31,9 @@ class FakeSynapse:
     objects: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # database -> (sys table, lower name)
     data_sources: dict[str, dict[str, str]] = field(default_factory=dict)  # database -> lower name -> location
     views: dict[str, dict[str, str]] = field(default_factory=dict)  # database -> lower schema.view -> definition
+    # database -> (grantee, permission, class_desc, securable) as sys.database_permissions names them
+    grants: dict[str, set[tuple[str, str, str, str]]] = field(default_factory=dict)
+    members: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # database -> (role, member)
     master_key_passwords: list[str] = field(default_factory=list)
     executed: list[tuple[str, str]] = field(default_factory=list)  # (database, sql), reads included
     failures: list[Failure] = field(default_factory=list)
@@ -95,6 +99,10 @@ class FakeCursor:
             return sorted(server.data_sources.get(db, {}).items())
         if "FROM sys.views" in sql:
             return sorted(server.views.get(db, {}).items())
+        if "FROM sys.database_permissions" in sql:
+            return sorted(server.grants.get(db, set()))
+        if "FROM sys.database_role_members" in sql:
+            return sorted(server.members.get(db, set()))
         table = re.search(r"FROM (sys\.\w+)", sql)
         assert table, sql
         return [(name,) for t, name in sorted(server.objects.get(db, set())) if t == table.group(1).lower()]
@@ -120,8 +128,18 @@ class FakeCursor:
             server.data_sources.get(db, {}).pop(match.group(1).lower(), None)
         if match := re.match(r"DROP VIEW ([\w.]+)", sql):
             server.views.get(db, {}).pop(match.group(1).lower(), None)
+        for verb, permission, on, securable, grantee in _PERMISSION.findall(sql):
+            grant = (grantee.strip("[]"), permission.upper(), "_".join(on.upper().split()) or "DATABASE", securable)
+            getattr(server.grants.setdefault(db, set()), "add" if verb.upper() == "GRANT" else "discard")(grant)
+        for role, verb, member in _MEMBERSHIP.findall(sql):
+            membership = (role, member.strip("[]"))
+            getattr(server.members.setdefault(db, set()), "add" if verb.upper() == "ADD" else "discard")(membership)
         if match := re.search(r"CREATE OR ALTER VIEW ([\w.]+) AS", sql):
             server.views.setdefault(db, {})[match.group(1).lower()] = sql[match.start():]
+
+
+_PERMISSION = re.compile(r"\b(GRANT|REVOKE) ([A-Z ]+?)(?: ON ([A-Z ]+?)::(\w+))? (?:TO|FROM) (\[[^\]]+\]|\w+)", re.IGNORECASE)
+_MEMBERSHIP = re.compile(r"ALTER ROLE (\w+) (ADD|DROP) MEMBER (\[[^\]]+\]|\w+)", re.IGNORECASE)
 
 
 def _literal(text: str, start: int) -> tuple[str, int]:

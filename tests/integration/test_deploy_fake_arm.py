@@ -256,6 +256,28 @@ def test_when_a_data_source_location_changed_then_it_is_dropped_and_created_at_t
     assert deployed.sql.data_sources["spotify"]["spotify_serving"] == "https://stspotifydev.blob.core.windows.net/serving"
 
 
+def test_when_an_operator_revoked_a_grant_and_a_role_membership_then_deploy_puts_them_back(deployed: Harness) -> None:
+    granted = {db: set(g) for db, g in deployed.sql.grants.items()}
+    operator = deployed.sql.connect("spotify").cursor()
+    operator.execute("REVOKE SELECT ON SCHEMA::spotify FROM spotify_reader")
+    operator.execute("ALTER ROLE spotify_reader DROP MEMBER [sg-spotify-analysts-dev]")
+    assert ("spotify_reader", "sg-spotify-analysts-dev") not in deployed.sql.members["spotify"]
+    sql_mark = len(deployed.sql.executed)
+
+    assert deployed.deploy() == 0
+
+    (rerun,) = [s for _, s in deployed.sql.executed[sql_mark:] if not s.startswith("SELECT")]
+    assert "GRANT SELECT ON SCHEMA::spotify TO spotify_reader" in rerun  # the principals script, whole and idempotent
+    plan = next(line for line in deployed.out if "setup/03_principals.sql" in line)
+    assert "missing: GRANT SELECT ON SCHEMA::spotify TO spotify_reader, ALTER ROLE spotify_reader ADD MEMBER" in plan
+    assert deployed.sql.grants == granted
+    assert ("spotify_reader", "sg-spotify-analysts-dev") in deployed.sql.members["spotify"]
+
+    sql_mark = len(deployed.sql.executed)
+    assert deployed.deploy() == 0
+    assert [s for _, s in deployed.sql.executed[sql_mark:] if not s.startswith("SELECT")] == []
+
+
 def test_when_the_master_key_secret_holds_quotes_then_synapse_receives_it_exactly(harness: Harness) -> None:
     harness.azure.secrets["synapse-master-key-password"] = "it's ''quoted'' & $(x)"
 
