@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from factory_deploy.references import KINDS, canonical_names, dangling_references, edges, name_key, resource_files
+from factory_deploy.references import KINDS, canonical_names, dangling_references, edges, name_key
+from factory_deploy.resource_files import read_resource_files
 
 _PARAM_USE = re.compile(r"pipeline\(\)\s*\.\s*parameters\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 _GLOBAL_USE = re.compile(r"pipeline\(\)\s*\.\s*globalParameters\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
@@ -39,30 +40,10 @@ class FactoryGraphError(Exception):
 
 
 def load_resources(adf_dir: Path) -> dict[tuple[str, str], Resource]:
-    resources: dict[tuple[str, str], Resource] = {}
-    problems: list[str] = []
-    seen: dict[tuple[str, str], Path] = {}
-    for folder in KINDS:
-        for path in resource_files(adf_dir, folder):
-            try:
-                body = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                problems.append(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
-                continue
-            name = body.get("name") if isinstance(body, dict) else None
-            if not isinstance(name, str) or not isinstance(body.get("properties"), dict):
-                problems.append(f"{path}: a resource needs `name` and `properties` ({{\"name\": ..., \"properties\": {{...}}}})")
-                continue
-            if name != path.stem:
-                problems.append(f"{path}: resource name `{name}` differs from the file name; rename one so they match")
-                continue
-            twin = seen.setdefault(name_key(folder, name), path)
-            if twin != path:  # ADF names are case-insensitive: one resource, two files
-                problems.append(f"{path}: {KINDS[folder].label.lower()} `{name}` is also defined by {twin}; keep one")
-                continue
-            resources[(folder, name)] = Resource(folder, name, path, body)
+    files, problems = read_resource_files(adf_dir)
     if problems:
-        raise FactoryGraphError("\n".join(problems))
+        raise FactoryGraphError("\n".join(problem.message for problem in problems))
+    resources = {key: Resource(f.folder, f.name, f.path, f.body) for key, f in files.items()}
     # A reference may spell a name in another case than the resource does; needs use the resource's spelling.
     known = canonical_names(resources)
     return {

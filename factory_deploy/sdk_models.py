@@ -9,14 +9,13 @@ concrete class is looked up here by walking the maps.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from factory_deploy.json_keys import find_key
-from factory_deploy.references import resource_files
+from factory_deploy.resource_files import read_resource_files
 
 # Keys ADF Studio writes that the models do not hold, as (where, key): ADF keeps them and ignores them.
 # `lastPublishTime`: the pipeline definition on https://learn.microsoft.com/azure/data-factory/how-to-use-trigger-parameterization
@@ -61,24 +60,19 @@ def check_factory(adf_dir: Path) -> list[ModelProblem]:
     """Every problem found deserializing the factory folder with the SDK models."""
     from azure.mgmt.datafactory import models  # heavy import, only when checking
 
-    problems: list[ModelProblem] = []
-    for folder, (resource_name, base_name) in _KINDS.items():
-        for path in resource_files(adf_dir, folder):
-            rel = str(path.relative_to(adf_dir.parent)) if adf_dir.parent in path.parents else str(path)
-            try:
-                doc = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                problems.append(ModelProblem(rel, f"line {exc.lineno}", f"not valid JSON: {exc.msg}"))
-                continue
-            props = doc.get("properties") if isinstance(doc, dict) else None
-            if not isinstance(props, dict):
-                problems.append(ModelProblem(rel, "properties", "missing: a resource is {\"name\": ..., \"properties\": {...}}"))
-                continue
-            if base_name is None:
-                problems += _check_pipeline(models, rel, props)
-            else:
-                problems += _check_typed(models, getattr(models, base_name), rel, "properties", props)
-            getattr(models, resource_name)(doc)  # the resource envelope itself must construct
+    def relative(path: Path) -> str:
+        return str(path.relative_to(adf_dir.parent)) if adf_dir.parent in path.parents else str(path)
+
+    files, file_problems = read_resource_files(adf_dir)
+    problems = [ModelProblem(relative(p.path), f"line {p.line}" if p.line else "file", p.detail) for p in file_problems]
+    for resource in files.values():
+        resource_name, base_name = _KINDS[resource.folder]
+        rel, props = relative(resource.path), resource.body["properties"]
+        if base_name is None:
+            problems += _check_pipeline(models, rel, props)
+        else:
+            problems += _check_typed(models, getattr(models, base_name), rel, "properties", props)
+        getattr(models, resource_name)(resource.body)  # the resource envelope itself must construct
     return problems
 
 

@@ -14,6 +14,7 @@ import copy
 from pathlib import Path
 
 from factory_deploy.references import KINDS, DanglingReference
+from factory_deploy.resource_files import FileProblem
 
 
 class RunnerError(Exception):
@@ -52,9 +53,9 @@ class EmptyFactoryFolderError(FactoryError):
 
 
 class MalformedJsonError(FactoryError):
-    def __init__(self, path: Path, line: int, column: int, detail: str) -> None:
-        self.path, self.line, self.column, self.detail = path, line, column, detail
-        super().__init__(f"{path}:{line}:{column}: malformed JSON ({detail}); fix the syntax at that position")
+    def __init__(self, problem: FileProblem) -> None:
+        self.path, self.line, self.column = problem.path, problem.line, problem.column
+        super().__init__(problem.message)
 
 
 class ResourceShapeError(FactoryError):
@@ -66,21 +67,16 @@ class ResourceShapeError(FactoryError):
 
 
 class ResourceNameMismatchError(FactoryError):
-    def __init__(self, path: Path, resource_name: str) -> None:
-        self.path, self.resource_name = path, resource_name
-        super().__init__(
-            f"{path} holds resource `{resource_name}`: ADF requires file name = resource name; "
-            f"rename the file to {resource_name}.json or the resource to `{path.stem}`"
-        )
+    def __init__(self, problem: FileProblem) -> None:
+        self.path, self.resource_name = problem.path, problem.name
+        super().__init__(problem.message)
 
 
 class DuplicateResourceError(FactoryError):
-    def __init__(self, kind: str, name: str, paths: tuple[Path, ...]) -> None:
-        self.kind, self.name, self.paths = kind, name, paths
-        where = ", ".join(str(p) for p in paths)
-        super().__init__(
-            f"{kind} `{name}` is defined more than once ({where}); ADF names are case-insensitive: keep one"
-        )
+    def __init__(self, problem: FileProblem) -> None:
+        self.kind, self.name = KINDS[problem.folder].label, problem.name
+        self.paths = (problem.other_path, problem.path) if problem.other_path else (problem.path,)
+        super().__init__(problem.message)
 
 
 class DuplicateActivityError(FactoryError):

@@ -14,7 +14,6 @@ dotted paths under `properties` (`{"Ls_Blob_Storage": {"typeProperties.serviceEn
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,14 +22,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from factory_deploy.limits import check_factory_limits
-from factory_deploy.references import GIT_FOLDER, KINDS, dangling_references, name_key, resource_files
+from factory_deploy.references import GIT_FOLDER, KINDS, dangling_references, name_key
 from factory_deploy.render import OverrideError as SharedOverrideError
 from factory_deploy.render import apply_overrides
+from factory_deploy.resource_files import FileProblem, ProblemKind, read_resource_files
 from offline.adf_runner.errors import (
     DependencyError,
     DuplicateActivityError,
     DuplicateResourceError,
     EmptyFactoryFolderError,
+    FactoryError,
     FactoryFolderNotFoundError,
     FactoryLimitError,
     MalformedJsonError,
@@ -254,9 +255,7 @@ def load_factory(
     layouts = tuple(name for folder in KINDS for name in (folder, GIT_FOLDER[folder]))
     if not any((root / name).is_dir() for name in layouts):
         raise EmptyFactoryFolderError(root, layouts)
-    documents: dict[str, dict[str, tuple[Path, dict[str, Any]]]] = {}
-    for folder in KINDS:
-        documents[folder] = _read_folder(root, folder)
+    documents = _read_documents(root)
     _apply_overrides(documents, overrides or {})
     problems = check_factory_limits((folder, doc) for folder, found in documents.items() for _, doc in found.values())
     if problems:
@@ -274,34 +273,25 @@ def load_factory(
     return factory
 
 
-def _read_folder(root: Path, folder: str) -> dict[str, tuple[Path, dict[str, Any]]]:
-    kind = KINDS[folder].label
-    found: dict[str, tuple[Path, dict[str, Any]]] = {}
-    seen_lower: dict[str, Path] = {}
-    for path in resource_files(root, folder):
-        document = _read_json(path)
-        if not isinstance(document, dict):
-            raise ResourceShapeError(path, "a resource file must hold one JSON object {\"name\": ..., \"properties\": ...}")
-        name = document.get("name")
-        if not isinstance(name, str) or not name:
-            raise ResourceShapeError(path, "missing `name`: add \"name\": \"" + path.stem + "\"")
-        if not isinstance(document.get("properties"), dict):
-            raise ResourceShapeError(path, f"{kind.lower()} `{name}` has no `properties` object: add it")
-        if name != path.stem:
-            raise ResourceNameMismatchError(path, name)
-        if name.lower() in seen_lower:
-            raise DuplicateResourceError(kind, name, (seen_lower[name.lower()], path))
-        seen_lower[name.lower()] = path
-        found[name] = (path, document)
-    return found
+def _read_documents(root: Path) -> dict[str, dict[str, tuple[Path, dict[str, Any]]]]:
+    """Deploy's reader (factory_deploy.resource_files); the runner stops at the first broken file."""
+    files, problems = read_resource_files(root)
+    if problems:
+        raise _file_error(problems[0])
+    documents: dict[str, dict[str, tuple[Path, dict[str, Any]]]] = {folder: {} for folder in KINDS}
+    for resource in files.values():
+        documents[resource.folder][resource.name] = (resource.path, resource.body)
+    return documents
 
 
-def _read_json(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8-sig")  # ADF Studio exports sometimes carry a BOM
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MalformedJsonError(path, exc.lineno, exc.colno, exc.msg) from exc
+def _file_error(problem: FileProblem) -> FactoryError:
+    if problem.kind is ProblemKind.MALFORMED_JSON:
+        return MalformedJsonError(problem)
+    if problem.kind is ProblemKind.NAME_MISMATCH:
+        return ResourceNameMismatchError(problem)
+    if problem.kind is ProblemKind.DUPLICATE:
+        return DuplicateResourceError(problem)
+    return ResourceShapeError(problem.path, problem.detail)
 
 
 def _apply_overrides(

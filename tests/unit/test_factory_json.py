@@ -9,6 +9,7 @@ import pytest
 from factory_deploy.env_config import global_parameters, load_config
 from factory_deploy.graph import FactoryGraphError, check_references, load_resources, publish_order
 from factory_deploy.sdk_models import check_factory, concrete_class
+from offline.adf_runner import load_factory
 
 ADF_DIR = Path(__file__).resolve().parents[2] / "adf"
 
@@ -123,8 +124,18 @@ def test_when_global_parameter_is_unknown_then_reference_check_names_it(adf_copy
 def test_when_file_name_differs_from_resource_name_then_loading_fails(adf_copy: Path) -> None:
     (adf_copy / "triggers" / "TR_Daily_Extract.json").rename(adf_copy / "triggers" / "TR_Daily.json")
 
-    with pytest.raises(FactoryGraphError, match="differs from the file name"):
+    with pytest.raises(FactoryGraphError, match="requires file name = resource name: rename the file to TR_Daily_Extract.json"):
         load_resources(adf_copy)
+
+
+def test_when_a_file_starts_with_a_bom_then_deploy_the_check_and_the_runner_all_read_it(adf_copy: Path) -> None:
+    # ADF Studio exports sometimes carry a UTF-8 BOM; the one shared reader accepts it for every caller.
+    path = adf_copy / "triggers" / "TR_Daily_Extract.json"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+    assert ("triggers", "TR_Daily_Extract") in load_resources(adf_copy)
+    assert check_factory(adf_copy) == []
+    assert "TR_Daily_Extract" in load_factory(adf_copy).triggers
 
 
 def test_when_ordering_for_publish_then_dependencies_come_first() -> None:
