@@ -253,3 +253,40 @@ def test_when_delete_settings_cannot_run_then_validation_names_them(
 
     with pytest.raises(error, match=message):
         _runner(tmp_path, lake, factory).run_pipeline("PL_Tidy_Landing")
+
+
+def test_when_a_modified_window_is_set_then_child_items_hold_only_the_files_within_it(tmp_path: Path, lake: Lake) -> None:
+    _land(lake)
+    factory = _copy(tmp_path)
+    _edit(factory, "pipeline/PL_Tidy_Landing.json",
+          '"fieldList": ["exists", "itemName", "itemType", "childItems"],\n          "storeSettings": {"type": '
+          '"AzureBlobStorageReadSettings", ',
+          '"fieldList": ["exists", "itemName", "itemType", "childItems"],\n          "storeSettings": {"type": '
+          '"AzureBlobStorageReadSettings", "modifiedDatetimeStart": "2000-01-01T00:00:00Z", ')
+    runner = _runner(tmp_path, lake, factory)
+
+    run = _tidy(runner, lake)
+
+    (folder,) = _by_name(runner, run, "Check landing folder")
+    # Learn: with the filter, childItems holds the files modified within the window, not folders.
+    assert folder.output["childItems"] == [{"name": "notes.txt", "type": "File"}, {"name": "plays-1.csv", "type": "File"},
+                                           {"name": "plays-2.csv", "type": "File"}]
+
+
+def test_when_no_file_is_older_than_the_window_end_then_delete_removes_nothing_and_logs_only_the_header(
+    tmp_path: Path, lake: Lake
+) -> None:
+    _land(lake)
+    factory = _copy(tmp_path)
+    _edit(factory, "pipeline/PL_Tidy_Landing.json", '"wildcardFileName": "*.csv",',
+          '"wildcardFileName": "*.csv", "modifiedDatetimeEnd": "2000-01-01T00:00:00Z",')
+    runner = _runner(tmp_path, lake, factory)
+
+    run = _tidy(runner, lake)
+
+    assert run.status == "Succeeded", run.message
+    (deleted,) = _by_name(runner, run, "Delete landed CSV files")
+    assert deleted.output["filesDeleted"] == 0
+    assert len(list(lake.storage.list_blobs(lake.landing))) == len(LANDED)
+    log_blob = f"delete-logs/{deleted.activityRunId}/{deleted.activityRunId}.csv"
+    assert lake.storage.read_bytes(lake.logs, log_blob) == b"Name,Category,Status,Error\r\n"

@@ -22,6 +22,7 @@ address (127.0.0.0/8, ::1, localhost), redirects away from loopback, and authent
 from __future__ import annotations
 
 import base64
+import http.client
 import ipaddress
 import json
 import ssl
@@ -276,7 +277,7 @@ def _send(
             return response.status, _header_map(response.headers), response.read(MAX_RESPONSE_BYTES + 1)
     except urllib.error.HTTPError as exc:
         return exc.code, _header_map(exc.headers), exc.read(MAX_RESPONSE_BYTES + 1)
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ActivityFailed(
             NO_RESPONSE,
