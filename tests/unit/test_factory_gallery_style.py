@@ -19,12 +19,12 @@ from factory_deploy.graph import FactoryGraphError, check_references, load_resou
 from factory_deploy.json_keys import get_property
 from factory_deploy.sdk_models import check_factory
 from offline.adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
+from offline.adf_runner.datasets import UnsupportedDatasetError
 from offline.adf_runner.errors import (
     DuplicateResourceError,
     EmptyFactoryFolderError,
     ResourceNotFoundError,
     UnknownReferenceError,
-    UnsupportedActivityTypeError,
 )
 from offline.adf_runner.factory import find_resource
 
@@ -149,7 +149,8 @@ def test_when_a_copy_source_is_a_nested_subtype_then_the_check_knows_its_keys_an
 def test_when_a_called_pipeline_cannot_run_locally_then_the_caller_is_refused_before_anything_runs(tmp_path: Path) -> None:
     runner = _runner(tmp_path)
 
-    with pytest.raises(UnsupportedActivityTypeError, match="`Copy`.*PL_Copy_Sales"):
+    # Copy runs between file datasets; its Azure SQL source has no local stand-in, named with the pipeline.
+    with pytest.raises(UnsupportedDatasetError, match="`SalesTable`.*PL_Copy_Sales.*`AzureSqlTable`"):
         runner.run_pipeline("PL_Call_Sales_Copy")
     assert runner.monitor.pipeline_runs() == []  # validated as one call graph: not even SetVariable ran
 

@@ -18,10 +18,12 @@ from offline.adf_runner.activity_types.control import (
     UntilActivity,
     WaitActivity,
 )
+from offline.adf_runner.activity_types.copy import CopyActivity
 from offline.adf_runner.activity_types.custom import CustomActivity
 from offline.adf_runner.activity_types.dataflow import ExecuteDataFlowActivity
 from offline.adf_runner.activity_types.delete import DeleteActivity
 from offline.adf_runner.activity_types.getmetadata import GetMetadataActivity
+from offline.adf_runner.activity_types.lookup import LookupActivity
 from offline.adf_runner.activity_types.script import ScriptActivity
 from offline.adf_runner.activity_types.web import WebActivity
 
@@ -45,5 +47,7 @@ ACTIVITY_TYPES: dict[str, type[ActivityType]] = {
         WebActivity,
         GetMetadataActivity,
         DeleteActivity,
+        CopyActivity,
+        LookupActivity,
     )
 }
