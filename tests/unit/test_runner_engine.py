@@ -344,7 +344,7 @@ def test_when_pipeline_has_unsupported_activity_type_then_run_stops_before_any_a
         runner.run_pipeline("PL_Unknown_Type")
 
     assert str(caught.value) == (
-        "Activity type `Copy` (activity `Copy things` in pipeline `PL_Unknown_Type`) is not supported by the local runner"
+        "Activity type `HDInsightHive` (activity `Run a Hive script` in pipeline `PL_Unknown_Type`) is not supported by the local runner"
     )
     assert runner.monitor.pipeline_runs() == []
 
