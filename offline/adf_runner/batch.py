@@ -31,6 +31,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 from collections import deque
 from collections.abc import Mapping
 from contextlib import suppress
@@ -53,10 +54,18 @@ EFFECTIVE_RUNTIME = "local (Azure Batch emulation)"
 # What ADF reports for a Custom activity (Microsoft Learn, "Troubleshoot Azure Data Factory", Custom): 2500
 # "Hit unexpected exception and execution failed." when the command cannot launch or the program returns an error
 # code, whatever it wrote to stderr (the reason stays in stderr.txt under adfjobs; the pipelines surface it with a
-# Fail activity, docs/operations.md); 2507 "The folder path does not exist or is empty: ..." for folderPath.
+# Fail activity, docs/operations.md); 2507 "The folder path does not exist or is empty: ..." for folderPath; 2508
+# "There are duplicate files in the resource folder." when two files under folderPath share a name (the copy to the
+# node is flat); 2509 "Batch url ... is invalid; it must be in Uri format." for the linked service's batchUri.
+# Not raised here: 2501/2502 (wrong Batch or storage keys: no keys locally), 2504 (resourceFiles over 32,768
+# characters of SAS URLs: the package is two files), 2505 (a SAS needs an account key: the local stand-in for the
+# Batch storage has none), 2510 (the Batch endpoint unreachable).
 CUSTOM_TASK_FAILED = "2500"
 CUSTOM_TASK_FAILED_MESSAGE = "Hit unexpected exception and execution failed."
 FOLDER_PATH_EMPTY = "2507"
+DUPLICATE_RESOURCE_FILES = "2508"
+DUPLICATE_RESOURCE_FILES_MESSAGE = "There are duplicate files in the resource folder."
+BATCH_URL_INVALID = "2509"
 # errorCode when the task's resource files cannot be downloaded from the resourceLinkedService.
 RESOURCE_FILES_FAILED = "2102"
 ACTIVITY_TIMEOUT = "ActivityTimeout"
@@ -114,7 +123,7 @@ def run_custom_activity(call: ActivityCall, services: RunnerServices, verbose: b
     with services.batch_pool.slot():
         try:
             task = _prepare_task(call, services)
-            _download_resources(call, services, task.working_dir)
+            _download_resources(call, services, task.working_dir, log)
             _write_context(call, services, task.working_dir)
         except OSError as exc:  # the node's disk: full, read-only, or a file where the task folder goes
             raise ActivityFailed(
@@ -197,6 +206,9 @@ def _prepare_task(call: ActivityCall, services: RunnerServices) -> BatchTask:
         (node_root / sub).mkdir(parents=True, exist_ok=True)
     assert call.activity.linked_service_name is not None  # checked by _batch_storage
     batch = services.factory.linked_service(call.activity.linked_service_name.name).type_properties
+    batch_uri = batch.get("batchUri")
+    if batch_uri is not None and not _is_absolute_uri(batch_uri):
+        raise ActivityFailed(BATCH_URL_INVALID, f"Batch url {batch_uri} is invalid; it must be in Uri format.")
     return BatchTask(
         task_dir=task_dir,
         working_dir=working_dir,
@@ -209,7 +221,12 @@ def _prepare_task(call: ActivityCall, services: RunnerServices) -> BatchTask:
     )
 
 
-def _download_resources(call: ActivityCall, services: RunnerServices, working_dir: Path) -> None:
+def _is_absolute_uri(value: object) -> bool:
+    parts = urllib.parse.urlsplit(value) if isinstance(value, str) else None
+    return bool(parts and parts.scheme and parts.netloc)
+
+
+def _download_resources(call: ActivityCall, services: RunnerServices, working_dir: Path, log: TextIO) -> None:
     folder_path = call.inputs.get("folderPath")
     reference = call.inputs.get("resourceLinkedService") or {}
     linked_service = reference.get("referenceName") if isinstance(reference, Mapping) else None
@@ -232,7 +249,7 @@ def _download_resources(call: ActivityCall, services: RunnerServices, working_di
     try:
         storage = services.open_storage(linked_service)
         blobs = [blob.path for blob in storage.list_blobs(container, list_prefix)]
-        _check_flat_names(blobs, str(folder_path), call.activity.name)
+        _check_flat_names(blobs, str(folder_path), call.activity.name, log)
         for path in blobs:
             (working_dir / path.rsplit("/", 1)[-1]).write_bytes(storage.read_bytes(container, path))
     except ActivityError as exc:
@@ -245,22 +262,22 @@ def _download_resources(call: ActivityCall, services: RunnerServices, working_di
         raise ActivityFailed(FOLDER_PATH_EMPTY, f"The folder path does not exist or is empty: {folder_path}")
 
 
-def _check_flat_names(blobs: list[str], folder_path: str, activity: str) -> None:
-    """Refuse files that would overwrite each other once staged flat (ADF keeps one of them, unannounced)."""
+def _check_flat_names(blobs: list[str], folder_path: str, activity: str, log: TextIO) -> None:
+    """Refuse files that would overwrite each other once staged flat, with ADF's 2508 and its exact text; which
+    files clash goes to the run's log (ADF names none of them)."""
     by_name: dict[str, list[str]] = {}
     for path in blobs:
         by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
     clashes = {name: paths for name, paths in by_name.items() if len(paths) > 1}
     if clashes:
         name, paths = sorted(clashes.items())[0]
-        raise ActivityFailed(
-            RESOURCE_FILES_FAILED,
-            f"folderPath `{folder_path}` of activity `{activity}` holds {len(paths)} files named `{name}` "
+        log.write(
+            f"activity `{activity}`: folderPath `{folder_path}` holds {len(paths)} files named `{name}` "
             f"({', '.join(sorted(paths)[:3])}{', ...' if len(paths) > 3 else ''})"
             f"{f' and {len(clashes) - 1} more clashing names' if len(clashes) > 1 else ''}: ADF copies folderPath into "
-            "the task working directory flat, without subfolders, so they overwrite each other; ship one archive "
-            "instead (factory_deploy.code_package)",
+            "the task working directory flat, without subfolders; ship one archive instead (factory_deploy.code_package)\n"
         )
+        raise ActivityFailed(DUPLICATE_RESOURCE_FILES, DUPLICATE_RESOURCE_FILES_MESSAGE)
 
 
 def _write_context(call: ActivityCall, services: RunnerServices, working_dir: Path) -> None:

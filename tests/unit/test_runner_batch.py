@@ -7,6 +7,7 @@ customOutput up to 2 MB; stdout/stderr in the adfjobs container) and "Azure Batc
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -115,8 +116,9 @@ def test_when_outputs_json_exceeds_2_mb_then_the_activity_fails_naming_the_limit
     assert at_limit.status == "Succeeded", at_limit.message
 
 
-def test_when_folder_path_holds_a_package_tree_then_flat_staging_fails_naming_it(tmp_path: Path) -> None:
-    """The layout before the code package: the `activities` tree under folderPath, `python -m activities.<stage>`."""
+def test_when_folder_path_holds_a_package_tree_then_flat_staging_fails_with_adf_2508(tmp_path: Path) -> None:
+    """The layout before the code package: the `activities` tree under folderPath, `python -m activities.<stage>`.
+    ADF's code and text (Learn, "Troubleshoot Azure Data Factory", Custom, 2508); the clashing files go to the log."""
     config = load_config("local")
     root = tmp_path / "storage"
     storage = LocalFolderStorage(root)
@@ -129,19 +131,31 @@ def test_when_folder_path_holds_a_package_tree_then_flat_staging_fails_naming_it
         "Ls_Batch_Storage": {"typeProperties": {"serviceEndpoint": root.as_uri()}},
         "Ls_KeyVault": {"typeProperties.baseUrl": vault.folder.as_uri() + "/"},
     }
+    log = io.StringIO()
     runner = LocalFactoryRunner(load_factory(REPO / "adf", overrides, parameters), storage, tmp_path / "work",
-                                clock=FrozenClock())
+                                clock=FrozenClock(), options=RunnerOptions(log=log))
 
     run = _run(runner, "PL_Extract_Spotify", {"ingestDate": "2026-11-24"})
 
     error = _activity(runner, run, "Extract Spotify").error
-    assert error.errorCode == "2102"
-    assert error.message.startswith("folderPath `batch-code/activities` of activity `Extract Spotify` holds ")
-    assert "files named `__init__.py` (activities/activities/__init__.py, activities/activities/common/__init__.py" in error.message
-    assert error.message.endswith(
-        "ADF copies folderPath into the task working directory flat, without subfolders, so they overwrite each "
-        "other; ship one archive instead (factory_deploy.code_package)"
-    )
+    assert (error.errorCode, error.message) == ("2508", "There are duplicate files in the resource folder.")
+    logged = log.getvalue()
+    assert "activity `Extract Spotify`: folderPath `batch-code/activities` holds 7 files named `__init__.py`" in logged
+    assert "files named `__init__.py` (activities/activities/__init__.py, activities/activities/common/__init__.py" in logged
+    assert "ship one archive instead (factory_deploy.code_package)" in logged
+
+
+def test_when_the_batch_linked_service_url_is_not_a_uri_then_the_activity_fails_with_adf_2509(tmp_path: Path) -> None:
+    root = tmp_path / "storage"
+    root.mkdir()
+    factory = load_factory(FLOW, overrides={"Ls_Storage": {"typeProperties.serviceEndpoint": root.as_uri()},
+                                            "Ls_Batch": {"typeProperties.batchUri": "mybatch.westeurope"}})
+    runner = LocalFactoryRunner(factory, LocalFolderStorage(root), tmp_path / "work", clock=FrozenClock())
+
+    run = _run(runner, "PL_Big_Output", {"scripts": str(SCRIPTS), "size": 1})
+
+    error = _activity(runner, run, "Too much output").error
+    assert (error.errorCode, error.message) == ("2509", "Batch url mybatch.westeurope is invalid; it must be in Uri format.")
 
 
 def test_when_a_pipeline_has_concurrency_1_then_its_runs_queue(tmp_path: Path) -> None:
