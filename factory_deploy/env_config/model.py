@@ -14,6 +14,7 @@ from activities.extract.rules import (
     user_count_problem,
 )
 from factory_deploy.env_config.errors import ConfigError
+from factory_deploy.env_config.monitoring import MonitoringConfig
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,7 @@ class EnvironmentConfig:
     purview: PurviewConfig
     spotify: SpotifyConfig
     extract: ExtractSettings
+    monitoring: MonitoringConfig = MonitoringConfig()  # optional: no workspace, no monitoring deployed
 
     @property
     def storage_account_id(self) -> str:

@@ -341,6 +341,7 @@ def test_when_prod_is_deployed_without_a_terminal_or_yes_then_nothing_is_written
                                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     config = json.loads((REPO / "config" / "prod.json").read_text())
     config["spotify"]["clientId"] = "0a1b2c3d4e5f"
+    config["monitoring"]["emailReceivers"][0]["emailAddress"] = "spotify-oncall@contoso.com"
     config["purview"]["account"] = ""
     (tmp_path / "config" / "prod.json").write_text(json.dumps(config))
 
@@ -519,6 +520,7 @@ def test_when_the_pool_differs_then_only_what_differs_is_patched_and_an_immutabl
 def test_when_prod_is_confirmed_on_a_terminal_then_it_deploys(harness: Harness, tmp_path: Path) -> None:
     config = json.loads((REPO / "config" / "prod.json").read_text())
     config["spotify"]["clientId"] = "0a1b2c3d4e5f"
+    config["monitoring"]["emailReceivers"][0]["emailAddress"] = "spotify-oncall@contoso.com"
     config["purview"]["account"] = ""
     (tmp_path / "config" / "prod.json").write_text(json.dumps(config))
     asked: list[str] = []

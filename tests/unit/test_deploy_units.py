@@ -77,7 +77,10 @@ def test_when_an_sdk_has_an_untested_major_version_then_preflight_names_it(monke
 
 
 def test_when_config_holds_a_placeholder_then_it_is_named_with_its_key() -> None:
-    assert preflight.placeholders(load_config("prod")) == ["`spotify.clientId` = 'replace-with-prod-spotify-client-id'"]
+    assert preflight.placeholders(load_config("prod")) == [
+        "`spotify.clientId` = 'replace-with-prod-spotify-client-id'",
+        "`monitoring.emailReceivers[0].emailAddress` = 'replace-with-prod-oncall-email'",
+    ]
 
 
 def test_when_the_plan_is_rendered_then_deletions_come_first_and_unchanged_ones_are_summed_up() -> None:
