@@ -108,6 +108,9 @@ class FakeAzure:
     containers: set[tuple[str, str]] = field(default_factory=set)
     secrets: dict[str, str] = field(default_factory=dict)
     pools: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (account, pool)
+    # Azure Monitor / Log Analytics (tests/fake_arm_monitoring.py): lower resource id -> body; existing workspaces.
+    monitoring: dict[str, dict[str, Any]] = field(default_factory=dict)
+    workspaces: set[str] = field(default_factory=set)
     requests: list[Recorded] = field(default_factory=list)
     failures: list[Injected] = field(default_factory=list)
     # (operation, path, body) -> problems: the vendored REST specs, unless a test swaps it
@@ -225,6 +228,10 @@ class _Handler(BaseHTTPRequestHandler):
     # --- routing ---------------------------------------------------------------------------------------
 
     def _route(self, path: str, query: dict[str, str], body: Any) -> tuple[int, Any, dict[str, str]]:
+        from tests.fake_arm_monitoring import monitoring_route
+
+        if (answer := monitoring_route(self.server_state, self.command, path, query, body)) is not None:
+            return answer
         if match := _ADF.match(path):
             _api_version(query, DATAFACTORY_API, "Microsoft.DataFactory")
             return _factory_request(self.server_state, self.command, match, body)
