@@ -14,6 +14,7 @@ from typing import Any
 from factory_deploy.env_config import EnvironmentConfig
 
 ARM_SCOPE = "https://management.azure.com/.default"
+LOG_ALERTS_API = "2022-08-01-preview"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,37 @@ class AzureClients:
         return BatchManagementClient(
             self.credential, self.config.factory.subscription_id, base_url=self.endpoints.arm,
             credential_scopes=[ARM_SCOPE], **self.endpoints.transport,
+        )
+
+    @cached_property
+    def monitor(self) -> Any:
+        """Diagnostic settings, action groups and metric alerts, at azure-mgmt-monitor 6's default api-versions."""
+        from azure.mgmt.monitor import MonitorManagementClient
+
+        return MonitorManagementClient(
+            self.credential, self.config.factory.subscription_id, base_url=self.endpoints.arm,
+            credential_scopes=[ARM_SCOPE], **self.endpoints.transport,
+        )
+
+    @cached_property
+    def monitor_log_alerts(self) -> Any:
+        """Log search alerts: the 2022-08-01-preview scheduledQueryRules (the profile's default, 2018-04-16, is the
+        legacy Log Analytics alert API)."""
+        from azure.mgmt.monitor import MonitorManagementClient
+
+        return MonitorManagementClient(
+            self.credential, self.config.factory.subscription_id, api_version=LOG_ALERTS_API, base_url=self.endpoints.arm,
+            credential_scopes=[ARM_SCOPE], **self.endpoints.transport,
+        )
+
+    @cached_property
+    def loganalytics(self) -> Any:
+        """The monitoring workspace's saved searches (its subscription may differ from the factory's)."""
+        from azure.mgmt.loganalytics import LogAnalyticsManagementClient
+
+        subscription = self.config.monitoring.workspace()[0]
+        return LogAnalyticsManagementClient(
+            self.credential, subscription, base_url=self.endpoints.arm, credential_scopes=[ARM_SCOPE], **self.endpoints.transport,
         )
 
     @property

@@ -1,8 +1,9 @@
 """`scripts/deploy.py`: check everything, plan every part against what Azure holds, then (confirmed) apply.
 
 Parts, in the order they are applied: the activity code (a new content-addressed version), the Batch pool, the
-Purview definitions, the factory (switched to the new code version through its global parameters) and the
-Synapse SQL. Nothing is written before every check passed and the plan was shown; errors are one line, exit 1.
+Purview definitions, the factory (switched to the new code version through its global parameters), its monitoring
+(diagnostic setting, alerts, saved queries; factory_deploy.monitoring_publish) and the Synapse SQL. Nothing is
+written before every check passed and the plan was shown; errors are one line, exit 1.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from factory_deploy import code_publish, factory_publish, pool_publish, preflight, synapse_publish
+from factory_deploy import code_publish, factory_publish, monitoring_publish, pool_publish, preflight, synapse_publish
 from factory_deploy.azure_clients import ARM_SCOPE, AzureClients, Endpoints
 from factory_deploy.code_package import CodePackage, CodePackageError, build_code_package
 from factory_deploy.env_config import (
@@ -37,7 +38,7 @@ from factory_deploy.render import OverrideError, RenderedResource, render_resour
 from factory_deploy.sdk_models import check_factory
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("code", "pool", "purview", "factory", "synapse")
+PARTS = ("code", "pool", "purview", "factory", "monitoring", "synapse")
 DEFAULT_GRACE_HOURS = 48  # the longest a run may still use an old code version (extract + transform + load, retries)
 
 
@@ -211,6 +212,8 @@ def _plan(
         state = factory_publish.read_state(clients.datafactory, group, name)
         factory = factory_publish.plan_factory(state, config.factory.location, desired.global_parameters, desired.rendered, args.prune)
         planned["factory"] = (factory.changes, lambda _s: factory_publish.apply_factory(clients.datafactory, group, name, factory, log))
+    if "monitoring" in parts:  # after the factory: the diagnostic setting and the alerts are on it
+        planned["monitoring"] = monitoring_publish.monitoring_part(clients, config, args.prune, log)
     if "synapse" in parts:
         connect = seams.sql_connect or _odbc_connect(config, clients.credential)
         sql_state = synapse_publish.read_state(connect, desired.scripts, config.synapse.database)
@@ -298,11 +301,17 @@ def _render(out: Path, desired: Desired, purview: tuple[str, Any, Any]) -> str:
         target = out / "synapse" / script.name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(f"-- database: {script.database}\n{script.sql}")
+    monitoring = monitoring_publish.render(desired.config)
+    for label, body in monitoring.items():
+        target = out / "monitoring" / f"{label}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(body, indent=2))
     plan = {
         "publishOrder": [f"{r.folder}/{r.name}" for r in desired.rendered],
         "codeVersion": desired.package.folder_path(desired.code_folder),
         "codeFiles": [name for name, _ in desired.package.files],
         "synapseScripts": [s.name for s in desired.scripts],
+        "monitoring": list(monitoring),
         "purviewRequests": len(recorder.requests),
     }
     (out / "plan.json").write_text(json.dumps(plan, indent=2))

@@ -15,6 +15,8 @@ from factory_deploy.errors import DeployError, azure_reason
 SDK_VERSIONS = {
     "azure-mgmt-datafactory": (10, 11),
     "azure-mgmt-batch": (19, 20),
+    "azure-mgmt-monitor": (6, 7),  # 7.x dropped diagnostic settings
+    "azure-mgmt-loganalytics": (13, 14),
     "azure-storage-blob": (12, 13),
     "azure-keyvault-secrets": (4, 5),
     "azure-identity": (1, 2),
