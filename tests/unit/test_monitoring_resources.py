@@ -32,7 +32,7 @@ def test_when_a_body_breaks_the_spec_then_the_problem_is_named() -> None:
 
     assert spec_problems("actionGroups", body) == [
         "body.properties: required property `enabled` is missing",
-        "body.properties.groupShortName: 'a-name-over-twelve' is longer than 12 characters",
+        "body.properties.groupShortName: 'a-name-over-twelve' is not 0..12 characters long",
     ]
 
 
