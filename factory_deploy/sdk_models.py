@@ -17,9 +17,29 @@ from typing import Any
 from factory_deploy.json_keys import find_key
 from factory_deploy.resource_files import read_resource_files
 
-# Keys ADF Studio writes that the models do not hold, as (where, key): ADF keeps them and ignores them.
-# `lastPublishTime`: the pipeline definition on https://learn.microsoft.com/azure/data-factory/how-to-use-trigger-parameterization
-STUDIO_KEYS = frozenset({("properties", "lastPublishTime")})
+# Keys ADF Studio writes that neither the models nor the 2018-06-01 REST spec hold, as (model class, key): ADF keeps
+# them and ignores them, so reporting them would cry wolf. Each is taken from a Microsoft source, not guessed:
+STUDIO_KEYS = frozenset({
+    # The pipeline definition on https://learn.microsoft.com/azure/data-factory/how-to-use-trigger-parameterization
+    ("Pipeline", "lastPublishTime"),
+    # `"policy": {"elapsedTimeMetric": {}, "cancelAfter": {}}` in Studio's export of Microsoft's template gallery
+    # (Azure/Azure-DataFactory, templates/Copy Dataverse data into Azure SQL/DataverseToSQL_Orchestrator.json);
+    # the spec's PipelinePolicy (entityTypes/Pipeline.json) has only elapsedTimeMetric.
+    ("PipelinePolicy", "cancelAfter"),
+    # Data flows in the first format carry one script line per source, sink and transformation and no
+    # typeProperties.script (Microsoft's gallery, templates/Slowly Changing Dimension Type 2); the spec's
+    # Transformation (entityTypes/DataFlow.json) has no `script`.
+    ("DataFlowSource", "script"),
+    ("DataFlowSink", "script"),
+    ("Transformation", "script"),
+})
+# Not among them: `timeout`/`retry`/`retryIntervalInSeconds` on a control activity. The spec gives ExecutionActivity
+# the ActivityPolicy that holds them; ControlActivity has no policy, ExecutePipeline's policy holds only secureInput
+# and SetVariable's/WebHook's only secureInput/secureOutput, and Studio's exports in the gallery write none there.
+# ADF accepts them (Activity allows additionalProperties) but never applies them, so the check names them with why.
+_STUDIO_KEYS_FOLDED = frozenset((model, key.lower()) for model, key in STUDIO_KEYS)  # ADF reads names case-insensitively
+_EXECUTION_POLICY_KEYS = frozenset({"timeout", "retry", "retryIntervalInSeconds"})
+_CONTROL_POLICIES = frozenset({"ExecutePipelineActivityPolicy", "SecureInputOutputPolicy"})
 
 # Resource folder -> (resource model, polymorphic base of `properties`).
 _KINDS = {
@@ -173,14 +193,21 @@ def unknown_keys(instance: Any, body: dict[str, Any], rel: str, where: str) -> l
     in a typeProperties key would otherwise vanish silently.
     """
     by_rest = _rest_names(instance)
+    model = type(instance).__name__
     problems = [
-        ModelProblem(rel, where, f"key `{key}` is unknown to {type(instance).__name__}")
+        ModelProblem(rel, where, f"key `{key}` is unknown to {model}{_why_unknown(model, key)}")
         for key in body
-        if key not in by_rest and (where, key) not in STUDIO_KEYS
+        if key not in by_rest and (model, key.lower()) not in _STUDIO_KEYS_FOLDED
     ]
     for suffix, sub, raw in _sub_models(instance, body):
         problems += unknown_keys(sub, raw, rel, where + suffix)
     return problems
+
+
+def _why_unknown(model: str, key: str) -> str:
+    if model in _CONTROL_POLICIES and key in _EXECUTION_POLICY_KEYS:
+        return f" (ADF applies `{key}` to execution activities only; on a control activity it is ignored: remove it)"
+    return ""
 
 
 def _is_model(value: Any) -> bool:
