@@ -123,3 +123,13 @@ def test_when_a_projection_declares_a_complex_type_then_load_names_the_type_and_
                        r"\(column `n`\) is not supported by the local runner; supported: string, "):
         load_dataflow(load_factory(factory_dir).dataflow("Df_Rows_As_Is"))
 
+
+def test_when_a_data_flow_is_in_the_first_format_then_its_per_transformation_lines_are_its_script(tmp_path: Path) -> None:
+    # Df_Keyed_Rows_First_Format has no typeProperties.script: each source, transformation and sink carries its line
+    # (as Microsoft's gallery template "Slowly Changing Dimension Type 2" does).
+    runner = _runner(tmp_path)
+
+    (run,) = runner.run_pipeline("PL_Keyed_Rows_First_Format").runs
+
+    assert run.status == "Succeeded", run.message
+    assert pq.read_table(tmp_path / "storage" / "output" / "keyed").to_pylist() == [{"id": "a", "n": 1}]

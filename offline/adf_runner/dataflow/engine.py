@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from factory_deploy.json_keys import get_property
 from offline.adf_runner.dataflow.expressions import (
     SCALAR_TYPES,
     STRUCTURAL,
@@ -125,17 +126,38 @@ def load_dataflow(dataflow: DataFlow) -> DataFlowDefinition:
     if dataflow.type != "MappingDataFlow":
         raise UnsupportedDataFlowFeatureError(name, None, f"data flow type `{dataflow.type}`", "MappingDataFlow")
     props = dataflow.type_properties
-    lines = props.get("scriptLines")
-    text = "\n".join(lines) if isinstance(lines, list) else str(props.get("script") or "")
-    script = parse_script(text, f"data flow `{name}`")
+    sources, sinks = (_entries(props, key) for key in ("sources", "sinks"))
+    script = parse_script(_script_text(props, sources, sinks), f"data flow `{name}`")
     definition = DataFlowDefinition(
         name=name,
         script=script,
-        sources={str(e.get("name")): e for e in props.get("sources") or [] if isinstance(e, Mapping)},
-        sinks={str(e.get("name")): e for e in props.get("sinks") or [] if isinstance(e, Mapping)},
+        sources={str(get_property(e, "name")): e for e in sources},
+        sinks={str(get_property(e, "name")): e for e in sinks},
     )
     _validate(definition)
     return definition
+
+
+def _entries(props: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    return [e for e in get_property(props, key) or [] if isinstance(e, Mapping)]
+
+
+def _linked_service(entry: Mapping[str, Any]) -> Any:
+    """The linked service an inline source or sink names (None for a dataset reference)."""
+    return get_property(get_property(entry, "linkedService") or {}, "referenceName")
+
+
+def _script_text(props: Mapping[str, Any], sources: list[Mapping[str, Any]], sinks: list[Mapping[str, Any]]) -> str:
+    """The data flow's script: ``scriptLines``, else ``script``, else (the first format, which Microsoft's gallery still
+    holds, e.g. templates/Slowly Changing Dimension Type 2) the ``script`` line of every source, transformation and sink."""
+    lines = get_property(props, "scriptLines")
+    if isinstance(lines, list):
+        return "\n".join(str(line) for line in lines)
+    text = get_property(props, "script")
+    if text:
+        return str(text)
+    parts = [*sources, *_entries(props, "transformations"), *sinks]
+    return "\n".join(str(get_property(part, "script")) for part in parts if get_property(part, "script"))
 
 
 def _validate(definition: DataFlowDefinition) -> None:
@@ -188,7 +210,7 @@ def _check_inline_datasets(definition: DataFlowDefinition, kind: str, listed: Ma
             definition.name, None, f"{kind}s in the script ({', '.join(sorted(in_script)) or 'none'}) that differ "
             f"from typeProperties.{kind}s ({', '.join(sorted(listed)) or 'none'})")
     for stream, entry in listed.items():
-        if not isinstance((entry.get("linkedService") or {}).get("referenceName"), str):
+        if not isinstance(_linked_service(entry), str):
             raise UnsupportedDataFlowFeatureError(
                 definition.name, stream, f"a {kind} without an inline linkedService (dataset references)",
                 "inline datasets: typeProperties." + kind + "s[].linkedService")
@@ -339,7 +361,7 @@ def _source(run: _Run, t: Transformation) -> _Stream:
     container = options.get("container")
     if not isinstance(container, str) or not container:
         raise run.fail(t.name, "an inline source needs `container`")
-    storage = run.open_storage(run.definition.sources[t.name]["linkedService"]["referenceName"])
+    storage = run.open_storage(str(_linked_service(run.definition.sources[t.name])))
     files, looked = _source_files(run, t, storage, container, options)
     projection = _projection(run.definition.name, t)
     if not files:
@@ -599,7 +621,7 @@ def _sink(run: _Run, t: Transformation) -> dict[str, Any]:
     container, folder = options.get("container"), str(options.get("folderPath") or "").strip("/")
     if not isinstance(container, str) or not container or not folder:
         raise run.fail(t.name, "an inline sink needs `container` and `folderPath`")
-    storage = run.open_storage(run.definition.sinks[t.name]["linkedService"]["referenceName"])
+    storage = run.open_storage(str(_linked_service(run.definition.sinks[t.name])))
     file_name = _sink_file_name(run, t, options)
     sources = {name: {"rowsRead": run.rows_read.get(name, 0)} for name in sorted(upstream.sources)}
     if options.get("truncate", False):
