@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from activities.common.errors import StorageError
 from factory_deploy.json_keys import get_property
 from offline.adf_runner.activity_types.base import ActivityCall, ActivityType
-from offline.adf_runner.activity_types.getmetadata import INVALID, MISSING, dataset_reference
+from offline.adf_runner.activity_types.getmetadata import INVALID, MISSING, dataset_reference, resolve_dataset
 from offline.adf_runner.datasets import (
     LOCATION_TYPES,
     DatasetAccessError,
@@ -44,7 +44,6 @@ from offline.adf_runner.datasets import (
     SourceFile,
     check_file_dataset,
     read_settings,
-    resolve_file_dataset,
     select_files,
 )
 from offline.adf_runner.errors import ActivityDefinitionError, ActivityFailed, RunnerError, UnsupportedActivityFeatureError
@@ -104,7 +103,7 @@ class DeleteActivity(ActivityType):
         services = call.engine.services
         if services is None:
             raise RunnerError("the engine has no RunnerServices: Delete needs the linked services' storage")
-        dataset = _resolve(call)
+        dataset = resolve_dataset(call)
         plan = _plan(call, dataset, where)
         storage = services.open_storage(dataset.location.linked_service)
         try:
@@ -133,17 +132,6 @@ class _Plan:
     settings: ReadSettings
     wildcard: bool
     connections: int
-
-
-def _resolve(call: ActivityCall) -> FileDataset:
-    reference = call.require("dataset", dict, 'a dataset reference {"referenceName": ...}')
-    factory = call.engine.factory
-    dataset = factory.dataset(str(get_property(reference, "referenceName")))
-    check_file_dataset(dataset, factory, call.activity.name, call.scope.run.pipeline.name)
-    try:
-        return resolve_file_dataset(dataset, get_property(reference, "parameters") or {}, call.state)
-    except DatasetAccessError as exc:
-        raise ActivityFailed(INVALID, f"activity `{call.activity.name}`: {exc.message}") from exc
 
 
 def _plan(call: ActivityCall, dataset: FileDataset, where: str) -> _Plan:

@@ -48,7 +48,7 @@ from offline.adf_runner.factory import Activity, Factory, Pipeline
 if TYPE_CHECKING:
     from activities.common.storage import BlobInfo, Storage
 
-__all__ = ["FIELDS", "GetMetadataActivity", "dataset_reference"]
+__all__ = ["FIELDS", "GetMetadataActivity", "dataset_reference", "resolve_dataset"]
 
 FIELDS = ("itemName", "itemType", "size", "created", "lastModified", "childItems", "contentMD5", "structure",
           "columnCount", "exists")
@@ -88,7 +88,7 @@ class GetMetadataActivity(ActivityType):
     def run(self, call: ActivityCall) -> Any:
         where = f"activity `{call.activity.name}`"
         fields = _fields(call)
-        dataset = _resolve(call)
+        dataset = resolve_dataset(call)
         if "created" in fields:
             raise ActivityFailed(INVALID, f"{where}: metadata `created` is not supported for {_connector(dataset)} "
                                           "(Learn, Get Metadata activity, Supported connectors); use lastModified")
@@ -131,7 +131,8 @@ def _fields(call: ActivityCall) -> list[str]:
     return list(dict.fromkeys(fields))
 
 
-def _resolve(call: ActivityCall) -> FileDataset:
+def resolve_dataset(call: ActivityCall) -> FileDataset:
+    """The file dataset typeProperties.dataset names (GetMetadata, Delete), with its expressions evaluated."""
     reference = call.require("dataset", dict, 'a dataset reference {"referenceName": ...}')
     factory = call.engine.factory
     dataset = factory.dataset(str(get_property(reference, "referenceName")))
