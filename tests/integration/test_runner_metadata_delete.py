@@ -13,7 +13,6 @@ import base64
 import csv
 import hashlib
 import io
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,10 +30,10 @@ from offline.adf_runner.errors import ActivityDefinitionError, UnsupportedActivi
 from offline.adf_runner.monitor import ActivityRun, PipelineRun
 from offline.adf_runner.services import StorageOpener, default_storage_opener
 from tests.azurite import azurite_connection_string, unique_container  # noqa: F401 - fixture
+from tests.gallery_style import GALLERY, copy_gallery, edit_gallery
 
 pytestmark = pytest.mark.integration
 
-GALLERY = Path(__file__).resolve().parents[1] / "fixtures" / "adf_gallery_style"
 LANDED = {
     "incoming/plays-1.csv": b"track_id,ms_played\r\nt1,1000\r\nt2,2000\r\n",
     "incoming/plays-2.csv": b"track_id,ms_played,context\r\nt3,3000,album\r\n",
@@ -164,23 +163,10 @@ def test_when_nothing_landed_then_exists_is_false_and_delete_fails_as_adf_does(t
     assert run.status == "Failed"
 
 
-def _copy(tmp_path: Path) -> Path:
-    factory = tmp_path / "factory"
-    shutil.copytree(GALLERY, factory)
-    return factory
-
-
-def _edit(folder: Path, relative: str, old: str, new: str) -> None:
-    path = folder / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
 def test_when_delete_is_not_recursive_then_only_the_folders_own_files_go(tmp_path: Path, lake: Lake) -> None:
     _land(lake)
-    factory = _copy(tmp_path)
-    _edit(factory, "pipeline/PL_Tidy_Landing.json", '"recursive": true, "wildcardFileName": "*.csv", "maxConcurrentConnections": 4',
+    factory = copy_gallery(tmp_path)
+    edit_gallery(factory, "pipeline/PL_Tidy_Landing.json", '"recursive": true, "wildcardFileName": "*.csv", "maxConcurrentConnections": 4',
           '"wildcardFileName": "*.csv"')  # Learn: recursive defaults to false, maxConcurrentConnections to 1
 
     run = _tidy(_runner(tmp_path, lake, factory), lake)
@@ -223,8 +209,8 @@ def test_when_a_parquet_file_on_adls_gen2_is_inspected_then_structure_has_interi
 def test_when_get_metadata_asks_what_adf_does_not_give_then_the_activity_fails_naming_it(
     tmp_path: Path, lake: Lake, old: str, new: str, code: str, message: str
 ) -> None:
-    factory = _copy(tmp_path)
-    _edit(factory, "pipeline/PL_Inspect_Curated_File.json", old, new)
+    factory = copy_gallery(tmp_path)
+    edit_gallery(factory, "pipeline/PL_Inspect_Curated_File.json", old, new)
     runner = _runner(tmp_path, lake, factory)
 
     (run,) = runner.run_pipeline("PL_Inspect_Curated_File", {"fileSystem": lake.curated, "file": "absent.parquet"}).runs
@@ -246,8 +232,8 @@ def test_when_get_metadata_asks_what_adf_does_not_give_then_the_activity_fails_n
 def test_when_delete_settings_cannot_run_then_validation_names_them(
     tmp_path: Path, old: str, new: str, error: type[Exception], message: str
 ) -> None:
-    factory = _copy(tmp_path)
-    _edit(factory, "pipeline/PL_Tidy_Landing.json", old, new)
+    factory = copy_gallery(tmp_path)
+    edit_gallery(factory, "pipeline/PL_Tidy_Landing.json", old, new)
     root = tmp_path / "storage"
     lake = Lake(LocalFolderStorage(root), {"Ls_Lake": {"typeProperties.serviceEndpoint": root.as_uri()}}, "landing", "logs", "c")
 
@@ -257,8 +243,8 @@ def test_when_delete_settings_cannot_run_then_validation_names_them(
 
 def test_when_a_modified_window_is_set_then_child_items_hold_only_the_files_within_it(tmp_path: Path, lake: Lake) -> None:
     _land(lake)
-    factory = _copy(tmp_path)
-    _edit(factory, "pipeline/PL_Tidy_Landing.json",
+    factory = copy_gallery(tmp_path)
+    edit_gallery(factory, "pipeline/PL_Tidy_Landing.json",
           '"fieldList": ["exists", "itemName", "itemType", "childItems"],\n          "storeSettings": {"type": '
           '"AzureBlobStorageReadSettings", ',
           '"fieldList": ["exists", "itemName", "itemType", "childItems"],\n          "storeSettings": {"type": '
@@ -277,8 +263,8 @@ def test_when_no_file_is_older_than_the_window_end_then_delete_removes_nothing_a
     tmp_path: Path, lake: Lake
 ) -> None:
     _land(lake)
-    factory = _copy(tmp_path)
-    _edit(factory, "pipeline/PL_Tidy_Landing.json", '"wildcardFileName": "*.csv",',
+    factory = copy_gallery(tmp_path)
+    edit_gallery(factory, "pipeline/PL_Tidy_Landing.json", '"wildcardFileName": "*.csv",',
           '"wildcardFileName": "*.csv", "modifiedDatetimeEnd": "2000-01-01T00:00:00Z",')
     runner = _runner(tmp_path, lake, factory)
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,33 +24,12 @@ from activities.common.storage import LocalFolderStorage
 from offline.adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
 from offline.adf_runner.errors import ActivityDefinitionError, NonLoopbackUrlError, UnsupportedActivityFeatureError
 from offline.adf_runner.monitor import ActivityRun, PipelineRun
+from tests.fake_clock import FakeClock
+from tests.gallery_style import GALLERY, copy_gallery, edit_gallery
 
 pytestmark = pytest.mark.integration
 
-GALLERY = Path(__file__).resolve().parents[1] / "fixtures" / "adf_gallery_style"
 PASSWORD = "s3cret-for-the-status-api"
-
-
-class FakeClock:
-    """Time that moves only when the runner sleeps (1 ms per reading, so durations are not all zero)."""
-
-    def __init__(self) -> None:
-        self.current = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            self.current += timedelta(milliseconds=1)
-            return self.current
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.current += timedelta(seconds=seconds)
 
 
 Route = Callable[["_Handler", bytes], tuple[int, dict[str, str], bytes]]
@@ -211,22 +188,9 @@ def test_when_the_export_never_finishes_then_until_fails_when_its_timeout_elapse
     assert run.status == "Failed"
 
 
-def _copy(tmp_path: Path) -> Path:
-    factory = tmp_path / "factory"
-    shutil.copytree(GALLERY, factory)
-    return factory
-
-
-def _edit(folder: Path, relative: str, old: str, new: str) -> None:
-    path = folder / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
 def test_when_a_web_url_names_a_remote_host_then_validation_refuses_it_by_name(tmp_path: Path) -> None:
-    factory = _copy(tmp_path)
-    _edit(factory, "pipeline/PL_Export_And_Wait.json", '"@{pipeline().parameters.serviceUrl}/exports"',
+    factory = copy_gallery(tmp_path)
+    edit_gallery(factory, "pipeline/PL_Export_And_Wait.json", '"@{pipeline().parameters.serviceUrl}/exports"',
           '"https://api.example.com/exports"')
     runner = _runner(tmp_path, FakeClock(), factory)
 
@@ -257,8 +221,8 @@ def test_when_a_parameter_points_web_at_a_remote_host_then_the_run_is_refused_an
 def test_when_an_activity_asks_for_what_adf_or_the_runner_refuses_then_validation_names_it(
     tmp_path: Path, old: str, new: str, error: type[Exception], message: str
 ) -> None:
-    factory = _copy(tmp_path)
-    _edit(factory, "pipeline/PL_Export_And_Wait.json", old, new)
+    factory = copy_gallery(tmp_path)
+    edit_gallery(factory, "pipeline/PL_Export_And_Wait.json", old, new)
 
     with pytest.raises(error, match=message):
         _runner(tmp_path, FakeClock(), factory).run_pipeline("PL_Export_And_Wait")
@@ -269,8 +233,8 @@ def test_when_nothing_answers_within_the_request_timeout_then_web_fails_with_212
 ) -> None:
     state, url = service
     state.extra[("POST", "/api/exports")] = lambda handler, body: (time.sleep(2), (200, {}, b"{}"))[1]
-    factory = _copy(tmp_path)
-    _edit(factory, "pipeline/PL_Export_And_Wait.json", '"httpRequestTimeout": "00:00:30"', '"httpRequestTimeout": "00:00:01"')
+    factory = copy_gallery(tmp_path)
+    edit_gallery(factory, "pipeline/PL_Export_And_Wait.json", '"httpRequestTimeout": "00:00:30"', '"httpRequestTimeout": "00:00:01"')
     runner = _runner(tmp_path, FakeClock(), factory)
 
     (run,) = runner.run_pipeline("PL_Export_And_Wait", {"serviceUrl": url}).runs

@@ -7,7 +7,6 @@ singular folders (https://learn.microsoft.com/azure/data-factory/source-control)
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -27,8 +26,7 @@ from offline.adf_runner.errors import (
     UnknownReferenceError,
 )
 from offline.adf_runner.factory import find_resource
-
-GALLERY = Path(__file__).resolve().parents[1] / "fixtures" / "adf_gallery_style"
+from tests.gallery_style import GALLERY, copy_gallery, edit_gallery
 
 
 def _runner(tmp_path: Path, factory_dir: Path = GALLERY) -> LocalFactoryRunner:
@@ -37,19 +35,6 @@ def _runner(tmp_path: Path, factory_dir: Path = GALLERY) -> LocalFactoryRunner:
     pq.write_table(pa.table({"id": ["a", "b"], "n": [1, 2]}), root / "input" / "rows" / "part-00000.parquet")
     factory = load_factory(factory_dir, overrides={"Ls_Lake": {"typeProperties.serviceEndpoint": root.as_uri()}})
     return LocalFactoryRunner(factory, LocalFolderStorage(root), tmp_path / "work", options=RunnerOptions(), watched_containers=())
-
-
-def _copy(tmp_path: Path) -> Path:
-    factory = tmp_path / "factory"
-    shutil.copytree(GALLERY, factory)
-    return factory
-
-
-def _edit(folder: Path, relative: str, old: str, new: str) -> None:
-    path = folder / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def test_when_a_property_name_differs_in_case_then_it_is_read_as_the_property() -> None:
@@ -71,8 +56,8 @@ def test_when_the_git_layout_factory_runs_then_lowercase_dataflow_and_miscased_n
 
 
 def test_when_the_lowercase_dataflow_names_a_missing_data_flow_then_validation_names_it(tmp_path: Path) -> None:
-    factory = _copy(tmp_path)
-    _edit(factory, "pipeline/PL_Copy_Rows.json", '"DF_Copy_Rows"', '"Df_Not_There"')
+    factory = copy_gallery(tmp_path)
+    edit_gallery(factory, "pipeline/PL_Copy_Rows.json", '"DF_Copy_Rows"', '"Df_Not_There"')
 
     with pytest.raises(UnknownReferenceError, match="Df_Not_There"):  # the lowercase key was read
         load_factory(factory)
@@ -89,8 +74,8 @@ def test_when_the_git_layout_factory_is_checked_for_deploy_then_nothing_is_repor
 
 
 def test_when_a_miscased_reference_names_nothing_then_both_refuse_it(tmp_path: Path) -> None:
-    factory = _copy(tmp_path)
-    _edit(factory, "pipeline/PL_Inspect.json", '"SourceDataSet"', '"SourceDataSets"')
+    factory = copy_gallery(tmp_path)
+    edit_gallery(factory, "pipeline/PL_Inspect.json", '"SourceDataSet"', '"SourceDataSets"')
 
     with pytest.raises(UnknownReferenceError, match="SourceDataSets"):
         load_factory(factory)
@@ -99,7 +84,7 @@ def test_when_a_miscased_reference_names_nothing_then_both_refuse_it(tmp_path: P
 
 
 def test_when_both_layouts_define_one_name_then_both_refuse_the_duplicate(tmp_path: Path) -> None:
-    factory = _copy(tmp_path)
+    factory = copy_gallery(tmp_path)
     (factory / "pipelines").mkdir()
     document = json.loads((factory / "pipeline" / "PL_Parent.json").read_text(encoding="utf-8"))
     document["name"] = "pl_parent"
@@ -133,9 +118,9 @@ def test_when_a_copy_source_is_a_nested_subtype_then_the_check_knows_its_keys_an
     # `lastPublishTime` is what Studio writes (pipeline definition on
     # https://learn.microsoft.com/azure/data-factory/how-to-use-trigger-parameterization).
     assert check_factory(GALLERY) == []
-    factory = _copy(tmp_path)
-    _edit(factory, "pipeline/PL_Copy_Sales.json", '"queryTimeout"', '"queryTimout"')
-    _edit(factory, "pipeline/PL_Copy_Sales.json", '"lastPublishTime": "2026', '"lastPublishedTime": "2026')
+    factory = copy_gallery(tmp_path)
+    edit_gallery(factory, "pipeline/PL_Copy_Sales.json", '"queryTimeout"', '"queryTimout"')
+    edit_gallery(factory, "pipeline/PL_Copy_Sales.json", '"lastPublishTime": "2026', '"lastPublishedTime": "2026')
 
     problems = sorted(str(p) for p in check_factory(factory))
 
@@ -160,7 +145,7 @@ def test_when_a_child_named_at_run_time_is_refused_then_the_parent_fails_and_no_
     tmp_path: Path, child: str
 ) -> None:
     # A name known only at run time (the runner resolves it then; deploy refuses it, as ADF's publish does).
-    factory = _copy(tmp_path)
+    factory = copy_gallery(tmp_path)
     call = {"name": "Run the named pipeline", "type": "ExecutePipeline", "dependsOn": [], "typeProperties": {
         "pipeline": {"referenceName": "@pipeline().parameters.child", "type": "PipelineReference"}, "waitOnCompletion": True}}
     document = {"name": "PL_Call_By_Name", "properties": {"activities": [call], "parameters": {"child": {"type": "string"}}}}

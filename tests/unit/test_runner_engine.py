@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,31 +27,10 @@ from offline.adf_runner.errors import (
     UnsupportedFunctionError,
 )
 from offline.adf_runner.monitor import SECURE, ActivityRun, PipelineRun
+from tests.fake_clock import FakeClock
 
 FLOW = Path(__file__).resolve().parents[1] / "fixtures" / "adf_runner_flow"
 SCRIPTS = FLOW / "scripts"
-
-
-class FakeClock:
-    """Time that moves only when the runner sleeps (plus 1 ms per reading, so durations are not all zero)."""
-
-    def __init__(self) -> None:
-        self.current = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            self.current += timedelta(milliseconds=1)
-            return self.current
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.current += timedelta(seconds=seconds)
 
 
 @pytest.fixture()
