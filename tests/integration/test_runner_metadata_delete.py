@@ -26,6 +26,7 @@ import pytest
 from activities.common.context import SecureString
 from activities.common.storage import AzureBlobStorage, LocalFolderStorage, Storage
 from offline.adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
+from offline.adf_runner.datasets import UnsupportedDatasetError
 from offline.adf_runner.errors import ActivityDefinitionError, UnsupportedActivityFeatureError
 from offline.adf_runner.monitor import ActivityRun, PipelineRun
 from offline.adf_runner.services import StorageOpener, default_storage_opener
@@ -221,24 +222,35 @@ def test_when_get_metadata_asks_what_adf_does_not_give_then_the_activity_fails_n
     assert message in inspected.error.message
 
 
-@pytest.mark.parametrize(("old", "new", "error", "message"), [
-    ('"path": {"value": "@{pipeline().parameters.logContainer}/delete-logs", "type": "Expression"}', '"logLevel": "Info"',
+TIDY, INSPECT = "PL_Tidy_Landing", "PL_Inspect_Curated_File"
+
+
+@pytest.mark.parametrize(("pipeline", "old", "new", "error", "message"), [
+    (TIDY, '"path": {"value": "@{pipeline().parameters.logContainer}/delete-logs", "type": "Expression"}', '"logLevel": "Info"',
      UnsupportedActivityFeatureError, "logging without logStorageSettings.path"),
-    ('"maxConcurrentConnections": 4', '"maxConcurrentConnections": 0', ActivityDefinitionError, "at least 1"),
-    ('"linkedServiceName": {"referenceName": "Ls_Lake", "type": "LinkedServiceReference"},\n            "path"',
+    (TIDY, '"maxConcurrentConnections": 4', '"maxConcurrentConnections": 0', ActivityDefinitionError, "at least 1"),
+    (TIDY, '"linkedServiceName": {"referenceName": "Ls_Lake", "type": "LinkedServiceReference"},\n            "path"',
      '"linkedServiceName": {"referenceName": "Ls_Vault", "type": "LinkedServiceReference"},\n            "path"',
      ActivityDefinitionError, "`Ls_Vault` is of type `AzureKeyVault`"),
+    (TIDY, '"maxConcurrentConnections": 4, "enablePartitionDiscovery": false', '"maxConcurrentConnections": 4, '
+     '"enablePartitionDiscovery": true', UnsupportedDatasetError, "partition discovery is not supported"),
+    (INSPECT, '"type": "AzureBlobFSReadSettings"', '"type": "AzureBlobStorageReadSettings"', UnsupportedDatasetError,
+     "needs `AzureBlobFSReadSettings`"),
+    (INSPECT, '"type": "ParquetReadSettings"', '"type": "ParquetReadSettings", "skipLineCount": 1', UnsupportedDatasetError,
+     "formatSettings.skipLineCount is not supported"),
 ])
-def test_when_delete_settings_cannot_run_then_validation_names_them(
-    tmp_path: Path, old: str, new: str, error: type[Exception], message: str
+def test_when_settings_cannot_run_then_validation_names_them_before_anything_runs(
+    tmp_path: Path, pipeline: str, old: str, new: str, error: type[Exception], message: str
 ) -> None:
     factory = copy_gallery(tmp_path)
-    edit_gallery(factory, "pipeline/PL_Tidy_Landing.json", old, new)
+    edit_gallery(factory, f"pipeline/{pipeline}.json", old, new)
     root = tmp_path / "storage"
     lake = Lake(LocalFolderStorage(root), {"Ls_Lake": {"typeProperties.serviceEndpoint": root.as_uri()}}, "landing", "logs", "c")
+    runner = _runner(tmp_path, lake, factory)
 
     with pytest.raises(error, match=message):
-        _runner(tmp_path, lake, factory).run_pipeline("PL_Tidy_Landing")
+        runner.run_pipeline(pipeline)
+    assert runner.monitor.activity_runs() == []
 
 
 def test_when_a_modified_window_is_set_then_child_items_hold_only_the_files_within_it(tmp_path: Path, lake: Lake) -> None:

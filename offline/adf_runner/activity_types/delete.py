@@ -35,14 +35,13 @@ from typing import TYPE_CHECKING, Any
 from activities.common.errors import StorageError
 from factory_deploy.json_keys import get_property
 from offline.adf_runner.activity_types.base import ActivityCall, ActivityType
-from offline.adf_runner.activity_types.getmetadata import INVALID, MISSING, dataset_reference, resolve_dataset
+from offline.adf_runner.activity_types.getmetadata import INVALID, MISSING, check_dataset, resolve_dataset
 from offline.adf_runner.datasets import (
     LOCATION_TYPES,
     DatasetAccessError,
     FileDataset,
     ReadSettings,
     SourceFile,
-    check_file_dataset,
     read_settings,
     select_files,
 )
@@ -69,9 +68,7 @@ class DeleteActivity(ActivityType):
 
     @classmethod
     def validate(cls, activity: Activity, pipeline: Pipeline, factory: Factory) -> None:
-        name, _ = dataset_reference(activity)
-        if name is not None:
-            check_file_dataset(factory.dataset(name), factory, activity.name, pipeline.name)
+        check_dataset(activity, pipeline, factory)
         properties = activity.type_properties
 
         def refuse(problem: str) -> ActivityDefinitionError:

@@ -41,6 +41,7 @@ from offline.adf_runner.datasets import (
     read_settings,
     resolve_file_dataset,
 )
+from offline.adf_runner.datasets.settings import check_source_settings
 from offline.adf_runner.errors import ActivityFailed, RunnerError, UnsupportedActivityFeatureError
 from offline.adf_runner.expressions import is_expression
 from offline.adf_runner.factory import Activity, Factory, Pipeline
@@ -48,7 +49,7 @@ from offline.adf_runner.factory import Activity, Factory, Pipeline
 if TYPE_CHECKING:
     from activities.common.storage import BlobInfo, Storage
 
-__all__ = ["FIELDS", "GetMetadataActivity", "dataset_reference", "resolve_dataset"]
+__all__ = ["FIELDS", "GetMetadataActivity", "check_dataset", "resolve_dataset"]
 
 FIELDS = ("itemName", "itemType", "size", "created", "lastModified", "childItems", "contentMD5", "structure",
           "columnCount", "exists")
@@ -67,13 +68,27 @@ _INTERIM_TYPES = {
 }
 
 
-def dataset_reference(activity: Activity) -> tuple[str | None, Mapping[str, Any]]:
-    """The literal referenceName of typeProperties.dataset (None when it is an expression) and its parameters."""
+def dataset_reference(activity: Activity) -> str | None:
+    """The literal referenceName of typeProperties.dataset (None when it is an expression)."""
     reference = get_property(activity.type_properties, "dataset")
-    if not isinstance(reference, Mapping):
-        return None, {}
-    name = get_property(reference, "referenceName")
-    return (name if isinstance(name, str) and not is_expression(name) else None), get_property(reference, "parameters") or {}
+    name = get_property(reference, "referenceName") if isinstance(reference, Mapping) else None
+    return name if isinstance(name, str) and not is_expression(name) else None
+
+
+def check_dataset(activity: Activity, pipeline: Pipeline, factory: Factory) -> None:
+    """Before the run (GetMetadata, Delete): the literal dataset is a file dataset the runner reads, and storeSettings
+    and formatSettings hold only what it honours, checked as a source's are (datasets/settings.py): both activities
+    read the dataset as a source does."""
+    name = dataset_reference(activity)
+    if name is None:
+        return
+    dataset = factory.dataset(name)
+    check_file_dataset(dataset, factory, activity.name, pipeline.name)
+    location_type = str(get_property(get_property(dataset.type_properties, "location"), "type"))
+    properties = activity.type_properties
+    source = {"type": f"{dataset.type}Source", "storeSettings": get_property(properties, "storeSettings"),
+              "formatSettings": get_property(properties, "formatSettings")}
+    check_source_settings(source, dataset.name, dataset.type, location_type, activity.name, pipeline.name)
 
 
 class GetMetadataActivity(ActivityType):
@@ -81,9 +96,7 @@ class GetMetadataActivity(ActivityType):
 
     @classmethod
     def validate(cls, activity: Activity, pipeline: Pipeline, factory: Factory) -> None:
-        name, _ = dataset_reference(activity)
-        if name is not None:
-            check_file_dataset(factory.dataset(name), factory, activity.name, pipeline.name)
+        check_dataset(activity, pipeline, factory)
 
     def run(self, call: ActivityCall) -> Any:
         where = f"activity `{call.activity.name}`"
