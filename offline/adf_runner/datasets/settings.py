@@ -36,46 +36,40 @@ _COPY_BEHAVIORS = ("PreserveHierarchy", "FlattenHierarchy", "MergeFiles")
 
 def check_source_settings(source: Any, dataset: str, format_name: str, location_type: str, activity: str, pipeline: str) -> None:
     """Refuse a source whose type, storeSettings or formatSettings the runner cannot honour, naming the key."""
-    where = _Where(dataset, activity, pipeline, "source")
-    block = where.object(source, "source")
-    where.type(block, "source", f"{format_name}Source")
-    where.keys(block, "source", frozenset({"type", "storesettings", "formatsettings"}))
-    store = where.object(get_property(block, "storeSettings"), "source.storeSettings")
-    if store:
-        where.type(store, "source.storeSettings", LOCATION_TYPES[location_type][2])
-        allowed = _READ_STORE | (_BLOB_ONLY if location_type == "AzureBlobStorageLocation" else frozenset())
-        where.keys(store, "source.storeSettings", allowed)
-        discovery = get_property(store, "enablePartitionDiscovery")
-        if discovery not in (None, False):
-            raise where.refuse("source.storeSettings.enablePartitionDiscovery: partition discovery is not supported by "
-                               "the local runner (set it to false)")
-    formats = where.object(get_property(block, "formatSettings"), "source.formatSettings")
-    if formats:
-        where.type(formats, "source.formatSettings", f"{format_name}ReadSettings")
-        where.keys(formats, "source.formatSettings", _READ_FORMAT[format_name])
+    store_keys = _READ_STORE | (_BLOB_ONLY if location_type == "AzureBlobStorageLocation" else frozenset())
+    where = _Where(dataset, activity, pipeline)
+    store = where.block(source, "source", f"{format_name}Source", LOCATION_TYPES[location_type][2], store_keys,
+                        f"{format_name}ReadSettings", _READ_FORMAT[format_name])
+    if get_property(store, "enablePartitionDiscovery") not in (None, False):
+        raise where.refuse("source.storeSettings.enablePartitionDiscovery: partition discovery is not supported by "
+                           "the local runner (set it to false)")
 
 
 def check_sink_settings(sink: Any, dataset: str, format_name: str, location_type: str, activity: str, pipeline: str) -> None:
-    where = _Where(dataset, activity, pipeline, "sink")
-    block = where.object(sink, "sink")
-    where.type(block, "sink", f"{format_name}Sink")
-    where.keys(block, "sink", frozenset({"type", "storesettings", "formatsettings"}))
-    store = where.object(get_property(block, "storeSettings"), "sink.storeSettings")
-    if store:
-        where.type(store, "sink.storeSettings", LOCATION_TYPES[location_type][3])
-        where.keys(store, "sink.storeSettings", _WRITE_STORE)
-        behavior = get_property(store, "copyBehavior")
-        if behavior is not None and not is_expression(behavior) and behavior not in _COPY_BEHAVIORS:
-            raise where.refuse(f"sink.storeSettings.copyBehavior {behavior!r} is not one of {', '.join(_COPY_BEHAVIORS)}")
-    formats = where.object(get_property(block, "formatSettings"), "sink.formatSettings")
-    if formats:
-        where.type(formats, "sink.formatSettings", f"{format_name}WriteSettings")
-        where.keys(formats, "sink.formatSettings", _WRITE_FORMAT[format_name])
+    """Refuse a sink whose type, storeSettings or formatSettings the runner cannot honour, naming the key."""
+    where = _Where(dataset, activity, pipeline)
+    store = where.block(sink, "sink", f"{format_name}Sink", LOCATION_TYPES[location_type][3], _WRITE_STORE,
+                        f"{format_name}WriteSettings", _WRITE_FORMAT[format_name])
+    behavior = get_property(store, "copyBehavior")
+    if behavior is not None and not is_expression(behavior) and behavior not in _COPY_BEHAVIORS:
+        raise where.refuse(f"sink.storeSettings.copyBehavior {behavior!r} is not one of {', '.join(_COPY_BEHAVIORS)}")
 
 
 class _Where:
-    def __init__(self, dataset: str, activity: str, pipeline: str, side: str) -> None:
-        self.dataset, self.activity, self.pipeline, self.side = dataset, activity, pipeline, side
+    def __init__(self, dataset: str, activity: str, pipeline: str) -> None:
+        self.dataset, self.activity, self.pipeline = dataset, activity, pipeline
+
+    def block(self, value: Any, side: str, kind: str, store_kind: str, store_keys: frozenset[str], format_kind: str,
+              format_keys: frozenset[str]) -> Mapping[str, Any]:
+        """Check `source`/`sink`, its storeSettings and formatSettings; return the storeSettings."""
+        block = self.object(value, side)
+        self.type(block, side, kind)
+        self.keys(block, side, frozenset({"type", "storesettings", "formatsettings"}))
+        for key, expected, allowed in (("storeSettings", store_kind, store_keys), ("formatSettings", format_kind, format_keys)):
+            inner = self.object(get_property(block, key), f"{side}.{key}")
+            self.type(inner, f"{side}.{key}", expected)
+            self.keys(inner, f"{side}.{key}", allowed)
+        return self.object(get_property(block, "storeSettings"), f"{side}.storeSettings")
 
     def refuse(self, problem: str) -> UnsupportedDatasetError:
         return UnsupportedDatasetError(self.dataset, problem, self.activity, self.pipeline)
