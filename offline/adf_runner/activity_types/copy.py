@@ -182,30 +182,21 @@ class _Copy:
     def run(self) -> _Stats:
         settings = read_settings(get_property(self.source_settings, "storeSettings"), self.where)
         files = select_files(self.source_storage, self.source.location, settings)
-        stats = _Stats(tabular=not isinstance(self.reader, BinaryFormat))
+        stats = _Stats(tabular=self.reader.tabular)
+        merge = self.behavior == "MergeFiles"
         outputs: list[tuple[str, bytes]] = []
-        merged: list[Rows] = []
+        parts: list[bytes | Rows] = []
         for index, found in enumerate(files):
             data = self._read(found)
             stats.data_read += len(data)
             stats.files_read += 1
-            if isinstance(self.reader, BinaryFormat) and isinstance(self.writer, BinaryFormat):
-                content = self.reader.unpack(data, found.path)
-                if self.behavior == "MergeFiles":
-                    merged.append(Rows((), ({"bytes": content},)))
-                else:
-                    outputs.append((self._target(found, index), self.writer.pack(content)))
-                continue
-            rows = self.reader.read(data, f"{self.source.location.container}/{found.path}")
-            stats.rows_read += len(rows)
-            mapped = apply_mappings(rows, self.mappings, self.where)
-            if self.behavior == "MergeFiles":
-                merged.append(mapped)
+            part = self._decode(found, data, stats)
+            if merge:
+                parts.append(part)
             else:
-                outputs.append((self._target(found, index), self.writer.write(mapped, found.path)))
-                stats.rows_copied += len(mapped)
-        if self.behavior == "MergeFiles" and files:
-            outputs.append((self._merged_target(), self._merge(merged, stats)))
+                outputs.append((self._target(found, index), self._encode(part, found.path, stats)))
+        if merge and files:
+            outputs.append((self._merged_target(), self._encode(_merged(parts), self._merged_target(), stats)))
         for path, data in outputs:
             self._write(path, data)
             stats.data_written += len(data)
@@ -215,15 +206,20 @@ class _Copy:
                 self.source_storage.delete(self.source.location.container, found.path)
         return stats
 
-    def _merge(self, parts: list[Rows], stats: _Stats) -> bytes:
-        if isinstance(self.writer, BinaryFormat):
-            return self.writer.pack(b"".join(part.records[0]["bytes"] for part in parts))
-        columns: dict[str, None] = {}
-        for part in parts:
-            columns.update(dict.fromkeys(part.columns))
-        rows = Rows(tuple(columns), tuple(record for part in parts for record in part.records))
-        stats.rows_copied += len(rows)
-        return self.writer.write(rows, self._merged_target())
+    def _decode(self, found: SourceFile, data: bytes, stats: _Stats) -> bytes | Rows:
+        """A Binary file's bytes (decompressed if its dataset says so), or a file's rows with the mappings applied."""
+        if isinstance(self.reader, BinaryFormat):
+            return self.reader.unpack(data, found.path)
+        rows = self.reader.read(data, f"{self.source.location.container}/{found.path}")
+        stats.rows_read += len(rows)
+        return apply_mappings(rows, self.mappings, self.where)
+
+    def _encode(self, part: bytes | Rows, where: str, stats: _Stats) -> bytes:
+        if isinstance(part, bytes):
+            assert isinstance(self.writer, BinaryFormat)  # validate() allows Binary only to Binary
+            return self.writer.pack(part)
+        stats.rows_copied += len(part)
+        return self.writer.write(part, where)
 
     def _target(self, found: SourceFile, index: int) -> str:
         folder, name = self.sink.location.folder_path, self.sink.location.file_name
@@ -264,3 +260,14 @@ class _Copy:
             self.sink_storage.write_bytes(self.sink.location.container, path, data)
         except ActivityError as exc:
             raise DatasetAccessError("Sink", str(exc)) from exc
+
+
+def _merged(parts: list[bytes | Rows]) -> bytes | Rows:
+    """MergeFiles: the files' bytes one after the other, or their rows under the union of their columns."""
+    if all(isinstance(part, bytes) for part in parts):
+        return b"".join(part for part in parts if isinstance(part, bytes))
+    tables = [part for part in parts if isinstance(part, Rows)]
+    columns: dict[str, None] = {}
+    for table in tables:
+        columns.update(dict.fromkeys(table.columns))
+    return Rows(tuple(columns), tuple(record for table in tables for record in table.records))
