@@ -243,3 +243,16 @@ def test_when_parquet_round_trips_then_types_stay_and_rows_from_json_get_one_sch
     assert inferred.arrow.schema.field("n").type == pa.string()
     with pytest.raises(DatasetAccessError, match="not a Parquet file"):
         parquet.read(b"nope", "f.parquet")
+
+
+@pytest.mark.parametrize(("codec", "rows", "named"), [
+    ("zstd", Rows(("id",), ({"id": 1},)), "compressionCodec `zstd`"),
+    ("lzo", Rows(("id",), ({"id": 1},)), "compressionCodec `lzo`"),
+    ("snappy", Rows(("my id",), ({"my id": 1},)), "column `my id` has white space"),
+    ("snappy", Rows(("album",), ({"album": {"id": 1}},)), "column `album` is struct"),
+])
+def test_when_copy_would_write_what_parquet_in_adf_does_not_then_the_write_names_it(codec: str, rows: Rows, named: str) -> None:
+    # Learn, format-parquet: codecs none/gzip/snappy (Copy does not support LZO), no white space in column names,
+    # complex types only in data flows.
+    with pytest.raises(DatasetAccessError, match=named):
+        file_format("Parquet", {"compressionCodec": codec}, None, "Ds").write(rows, "out.parquet")

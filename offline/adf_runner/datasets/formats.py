@@ -43,8 +43,9 @@ ENCODINGS = (
 # Copy activity's codecs (Learn: snappy and lz4 are data-flow only; ZipDeflate/Tar/TarGzip unpack into folders,
 # which this runner does not reproduce).
 _COMPRESSIONS = ("gzip", "deflate", "bzip2")
-_PARQUET_CODECS = {"none": "none", "uncompressed": "none", "snappy": "snappy", "gzip": "gzip", "zstd": "zstd",
-                   "lz4": "lz4", "brotli": "brotli"}
+# Learn, format-parquet: compressionCodec none, gzip, snappy (default) or lzo, and Copy does not support LZO. Reading
+# takes the codec from the file's metadata, so only writing checks it.
+_PARQUET_CODECS = ("none", "gzip", "snappy")
 _ROW_DELIMITERS = ("\n", "\r\n", "\r")
 
 
@@ -87,11 +88,7 @@ def file_format(kind: str, properties: Mapping[str, Any], format_settings: Mappi
     if kind == "DelimitedText":
         return _delimited(properties, settings, dataset)
     if kind == "Parquet":
-        codec = str(get_property(properties, "compressionCodec") or "snappy")
-        if codec.lower() not in _PARQUET_CODECS:
-            raise DatasetAccessError("Sink", f"dataset `{dataset}`: Parquet compressionCodec `{codec}` is not supported "
-                                     f"locally; use one of {', '.join(_PARQUET_CODECS)}")
-        return ParquetFormat(_PARQUET_CODECS[codec.lower()])
+        return ParquetFormat(str(get_property(properties, "compressionCodec") or "snappy"), dataset)
     if kind == "Binary":
         return BinaryFormat(_compression(get_property(properties, "compression"), dataset))
     raise DatasetAccessError("Source", f"dataset `{dataset}`: format `{kind}` is not supported by the local runner")
@@ -353,6 +350,7 @@ def _text(value: Any) -> str:
 @dataclass(frozen=True)
 class ParquetFormat(FileFormat):
     compression_codec: str = "snappy"
+    dataset: str = ""
     extension = ".parquet"
 
     def read(self, data: bytes, where: str) -> Rows:
@@ -369,6 +367,14 @@ class ParquetFormat(FileFormat):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        codec = self.compression_codec.lower()
+        if codec not in _PARQUET_CODECS:
+            raise DatasetAccessError("Sink", f"dataset `{self.dataset}`: Copy does not write Parquet compressionCodec "
+                                     f"`{self.compression_codec}` (Learn, format-parquet: {', '.join(_PARQUET_CODECS)})")
+        spaced = next((c for c in rows.columns if any(ch.isspace() for ch in c)), None)
+        if spaced is not None:
+            raise DatasetAccessError("Sink", f"{where}: column `{spaced}` has white space, which Parquet files do not "
+                                     "support (Learn, format-parquet): rename it with a translator mapping")
         table = rows.arrow
         if table is None:
             try:
@@ -376,8 +382,13 @@ class ParquetFormat(FileFormat):
             except (pa.ArrowException, TypeError, ValueError) as exc:
                 raise DatasetAccessError("Sink", f"{where}: the rows do not fit one Parquet schema ({exc}); map the "
                                          "columns with a translator") from exc
+        nested = next((f.name for f in table.schema if pa.types.is_nested(f.type)), None)
+        if nested is not None:
+            raise DatasetAccessError("Sink", f"{where}: column `{nested}` is {table.schema.field(nested).type}; Copy does "
+                                     "not write complex Parquet types (MAP, LIST, STRUCT are data-flow only, Learn, "
+                                     "format-parquet): map its fields to columns with a translator")
         sink = io.BytesIO()
-        pq.write_table(table, sink, compression=self.compression_codec)
+        pq.write_table(table, sink, compression=codec)
         return sink.getvalue()
 
 
