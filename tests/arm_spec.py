@@ -1,9 +1,11 @@
 """Validate request bodies against the vendored REST API specs (Swagger 2.0), as ARM does before a resource provider
 sees them.
 
-The specs are the published files of Azure/azure-rest-api-specs, in their repository layout under
-``tests/arm_specs`` (which files are whole and which are extracts: ``tests/arm_specs/SOURCE.md``), so a ``$ref`` to
-``../datafactory.json#/definitions/X`` resolves across files exactly as in the repository.
+The specs are the published files of Azure/azure-rest-api-specs, laid out under ``tests/arm_specs`` as under the
+repository's ``specification/`` (which files are whole and which are extracts: ``tests/arm_specs/SOURCE.md``), so a
+``$ref`` such as ``../datafactory.json#/definitions/X`` or the Batch spec's
+``../../../../../../common-types/resource-management/v5/types.json#/definitions/ProxyResource`` resolves across files
+exactly as in the repository.
 
 What the spec states is enforced: required properties, JSON types, enums that are not extensible
 (``x-ms-enum.modelAsString`` false), patterns, lengths, minimum/maximum, ``allOf`` bases, and polymorphism: a
@@ -26,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 SPECS = Path(__file__).resolve().parent / "arm_specs"
-DATAFACTORY = SPECS / "datafactory" / "stable" / "2018-06-01" / "datafactory.json"
+DATAFACTORY = SPECS / "datafactory/resource-manager/Microsoft.DataFactory/stable/2018-06-01/datafactory.json"
+BATCH = SPECS / "batch/resource-manager/Microsoft.Batch/Batch/stable/2025-06-01/openapi.json"  # what azure-mgmt-batch 19 sends
 _DF = "#/definitions/"
 # Request -> (spec file, the schema its body must match). The global parameters child resource
 # (factories/{f}/globalParameters/default, GlobalParameterResource in later revisions of datafactory.json) is a
@@ -41,6 +44,8 @@ OPERATIONS: dict[str, tuple[Path, dict[str, Any]]] = {
     "dataflows PUT": (DATAFACTORY, {"$ref": _DF + "DataFlowResource"}),
     "pipelines PUT": (DATAFACTORY, {"$ref": _DF + "PipelineResource"}),
     "triggers PUT": (DATAFACTORY, {"$ref": _DF + "TriggerResource"}),
+    "pools PUT": (BATCH, {"$ref": _DF + "Pool"}),
+    "pools PATCH": (BATCH, {"$ref": _DF + "Pool"}),
 }
 _JSON_TYPES: dict[str, type | tuple[type, ...]] = {"string": str, "boolean": bool, "array": list, "object": dict,
                                                    "number": (int, float)}
@@ -57,7 +62,9 @@ class _Specs:
 def _load() -> _Specs:
     """Every vendored spec file, parsed once per test session."""
     definitions: dict[Key, dict[str, Any]] = {}
-    for path in sorted(SPECS.glob("*/stable/*/**/*.json")):
+    for path in sorted(SPECS.rglob("*.json")):
+        if path.parent == SPECS or "examples" in path.parts:
+            continue  # the ARM template schema and the response examples are not REST specs
         for name, schema in json.loads(path.read_text(encoding="utf-8")).get("definitions", {}).items():
             definitions[(path, name)] = schema
     subtypes: dict[Key, list[Key]] = {}
@@ -82,18 +89,17 @@ class SpecValidator:
         self.specs = _load()
 
     def __call__(self, operation: str, path: str, body: Any) -> list[str]:
-        if operation in ("pools PUT", "pools PATCH"):
-            return batch_pool_problems(body)
         if operation not in OPERATIONS:
             return []
         file, schema = OPERATIONS[operation]
+        # A pool PATCH carries only what changes; Pool and PoolProperties require nothing, so one schema serves both.
         return self._check(file, schema, body, "body")
 
     def check(self, definition: str, body: Any, file: Path = DATAFACTORY) -> list[str]:
+        """The problems of `body` against one definition of a spec file."""
         return self._check(file, {"$ref": _DF + definition}, body, "body")
 
-    def _check(self, file: Path, schema: dict[str, Any], value: Any, where: str, dispatch: bool = True,
-               required: bool = True) -> list[str]:
+    def _check(self, file: Path, schema: dict[str, Any], value: Any, where: str, dispatch: bool = True) -> list[str]:
         if "$ref" in schema:
             key = _resolve(file, schema["$ref"])
             if key not in self.specs.definitions:
@@ -101,11 +107,11 @@ class SpecValidator:
                         "add it to tests/arm_specs (see SOURCE.md)"]
             definition = self.specs.definitions[key]
             if dispatch and isinstance(value, dict) and self._discriminator(key):
-                return self._polymorphic(key, value, where, required)
-            return self._check(key[0], definition, value, where, required=required)
+                return self._polymorphic(key, value, where)
+            return self._check(key[0], definition, value, where)
         problems: list[str] = []
         for part in schema.get("allOf", []):  # a subtype's bases: their own properties, no second dispatch
-            problems += self._check(file, part, value, where, dispatch=False, required=required)
+            problems += self._check(file, part, value, where, dispatch=False)
         kind = schema.get("type")
         if kind == "object" and not schema.get("properties") and not _typed(schema.get("additionalProperties")):
             return problems  # "any value" in these specs
@@ -118,23 +124,23 @@ class SpecValidator:
             return problems + [f"{where}: expected an object, got {type(value).__name__}"]  # an AutoRest model
         problems += _scalar_problems(schema, value, where)
         if isinstance(value, dict):
-            problems += self._object(file, schema, value, where, required)
+            problems += self._object(file, schema, value, where)
         if isinstance(value, list) and "items" in schema:
             for index, item in enumerate(value):
-                problems += self._check(file, schema["items"], item, f"{where}[{index}]", required=required)
+                problems += self._check(file, schema["items"], item, f"{where}[{index}]")
         return problems
 
-    def _object(self, file: Path, schema: dict[str, Any], value: dict[str, Any], where: str, required: bool) -> list[str]:
+    def _object(self, file: Path, schema: dict[str, Any], value: dict[str, Any], where: str) -> list[str]:
         problems = [f"{where}: required property `{name}` is missing"
-                    for name in schema.get("required", []) if required and name not in value]
+                    for name in schema.get("required", []) if name not in value]
         listed = schema.get("properties", {})
         extra = schema.get("additionalProperties")
         for key, item in value.items():
             if key in listed:
                 if not listed[key].get("readOnly"):  # ARM drops read-only properties of a request body
-                    problems += self._check(file, listed[key], item, f"{where}.{key}", required=required)
+                    problems += self._check(file, listed[key], item, f"{where}.{key}")
             elif _typed(extra):
-                problems += self._check(file, extra, item, f"{where}.{key}", required=required)
+                problems += self._check(file, extra, item, f"{where}.{key}")
         return problems
 
     def _discriminator(self, key: Key) -> str | None:
@@ -148,7 +154,7 @@ class SpecValidator:
                 return found
         return None
 
-    def _polymorphic(self, base: Key, value: dict[str, Any], where: str, required: bool) -> list[str]:
+    def _polymorphic(self, base: Key, value: dict[str, Any], where: str) -> list[str]:
         discriminator = self._discriminator(base)
         assert discriminator is not None
         candidates = {self._value(key): key for key in [base, *self._descendants(base)]}
@@ -156,11 +162,11 @@ class SpecValidator:
         if wanted not in candidates:
             if discriminator not in value and not self.specs.definitions[base].get("discriminator"):
                 # a subtype named directly (e.g. DatasetLocation's subtypes) with no value to dispatch on
-                return self._check(base[0], self.specs.definitions[base], value, where, required=required)
+                return self._check(base[0], self.specs.definitions[base], value, where)
             names = ", ".join(sorted(str(v) for v in candidates if v != self._value(base)))
             return [f"{where}.{discriminator}: {wanted!r} is not a {base[1]} type of the vendored spec ({names})"]
         target = candidates[wanted]
-        return self._check(target[0], self.specs.definitions[target], value, where, required=required)
+        return self._check(target[0], self.specs.definitions[target], value, where)
 
     def _descendants(self, key: Key) -> list[Key]:
         direct = self.specs.subtypes.get(key, [])
@@ -195,14 +201,3 @@ def _scalar_problems(schema: dict[str, Any], value: Any, where: str) -> list[str
 def _relative(path: Path) -> str:
     return path.relative_to(SPECS).as_posix()
 
-
-def batch_pool_problems(body: Any) -> list[str]:
-    """A Batch pool body checked against the azure-mgmt-batch models, generated from the Microsoft.Batch 2025-06-01
-    spec (not vendored here): every key must be one the spec defines, at every depth."""
-    from azure.mgmt.batch import models
-
-    from factory_deploy.sdk_models import unknown_keys
-
-    if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
-        return ["body: a pool needs `properties`"]
-    return [f"{p.where}: {p.message}" for p in unknown_keys(models.Pool(body), body, "pool", "body")]

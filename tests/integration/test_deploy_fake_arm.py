@@ -491,8 +491,16 @@ def test_when_a_body_breaks_the_rest_spec_then_the_fake_refuses_it_as_arm_would(
     assert validator("datasets PUT", "", {"properties": {"type": "Parquet", "linkedServiceName": {
         "referenceName": "Ls_Blob_Storage", "type": "LinkedServiceReference"}, "typeProperties": {}}}) == [
         "body.properties.typeProperties: required property `location` is missing"]
+    # The Batch management spec (openapi.json 2025-06-01, the api-version azure-mgmt-batch 19 sends): the body's
+    # allOf base comes from common-types, another file.
     assert validator("pools PATCH", "", {"properties": {"scaleSettings": {"autoScale": {"formla": "x"}}}}) == [
-        "body.properties.scaleSettings.autoScale: key `formla` is unknown to AutoScaleSettings"]
+        "body.properties.scaleSettings.autoScale: required property `formula` is missing"]
+    assert validator("pools PUT", "", {"properties": {"taskSlotsPerNode": "4", "taskSchedulingPolicy": {"nodeFillType": "Packed"},
+                                                      "startTask": {"userIdentity": {"autoUser": {"elevationLevel": "admin"}}}}}) == [
+        'body.properties.taskSlotsPerNode: expected an integer, got "4"',
+        "body.properties.taskSchedulingPolicy.nodeFillType: 'Packed' is not one of ['Spread', 'Pack']",
+        "body.properties.startTask.userIdentity.autoUser.elevationLevel: 'admin' is not one of ['NonAdmin', 'Admin']",
+    ]
 
 
 def test_when_the_pool_differs_then_only_what_differs_is_patched_and_an_immutable_change_is_refused(
