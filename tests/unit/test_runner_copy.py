@@ -150,3 +150,19 @@ def test_when_the_source_is_missing_then_the_copy_fails_with_the_required_blob_m
 
     assert copy.status == "Failed" and copy.error is not None
     assert "the required Blob is missing" in copy.error.message and missing in copy.error.message
+
+
+def test_when_the_source_adds_columns_then_file_path_duplicates_and_expressions_reach_the_sink(tmp_path: Path) -> None:
+    # Learn, copy-activity-overview "Add additional data columns during copy": $$FILEPATH, $$COLUMN:<name>, values.
+    datasets = [_dataset("Ds_In", "Json", "in"), _dataset("Ds_Out", "Json", "out", "all.json")]
+    activity = _copy("Ds_In", "Ds_Out", "Json")
+    activity["typeProperties"]["source"]["additionalColumns"] = [
+        {"name": "file", "value": "$$FILEPATH"}, {"name": "key", "value": "$$COLUMN:id"},
+        {"name": "pipeline", "value": {"value": "@pipeline().Pipeline", "type": "Expression"}}, {"name": "zone", "value": "raw"}]
+    activity["typeProperties"]["sink"]["storeSettings"] = {"type": "AzureBlobStorageWriteSettings", "copyBehavior": "MergeFiles"}
+
+    copy, storage = _run(tmp_path, datasets, activity, TREE)
+
+    assert copy.status == "Succeeded", copy.error
+    rows = [json.loads(line) for line in storage.read_bytes("lake", "out/all.json").splitlines()]
+    assert rows[-1] == {"id": 3, "file": "Sub/File3.json", "key": 3, "pipeline": "PL_Copy", "zone": "raw"}

@@ -35,7 +35,7 @@ from offline.adf_runner.datasets import (
     select_files,
 )
 from offline.adf_runner.datasets.formats import BinaryFormat
-from offline.adf_runner.datasets.mapping import apply_mappings, parse_mappings, translator_problem
+from offline.adf_runner.datasets.mapping import add_columns, apply_mappings, parse_mappings, translator_problem
 from offline.adf_runner.datasets.settings import check_sink_settings, check_source_settings
 from offline.adf_runner.errors import ActivityFailed, RunnerError
 from offline.adf_runner.expressions import evaluate_value
@@ -212,6 +212,7 @@ class _Copy:
             return self.reader.unpack(data, found.path)
         rows = self.reader.read(data, f"{self.source.location.container}/{found.path}")
         stats.rows_read += len(rows)
+        rows = add_columns(rows, get_property(self.source_settings, "additionalColumns"), found.relative, self.where)
         return apply_mappings(rows, self.mappings, self.where)
 
     def _encode(self, part: bytes | Rows, where: str, stats: _Stats) -> bytes:

@@ -33,6 +33,7 @@ from offline.adf_runner.datasets import (
     resolve_file_dataset,
     select_files,
 )
+from offline.adf_runner.datasets.mapping import add_columns
 from offline.adf_runner.datasets.settings import check_source_settings
 from offline.adf_runner.errors import ActivityFailed, RunnerError
 from offline.adf_runner.factory import Activity, Dataset, Factory, Pipeline
@@ -131,7 +132,9 @@ def _file_rows(call: ActivityCall, dataset: Dataset, parameters: Mapping[str, An
     rows: list[dict[str, Any]] = []
     for found in select_files(storage, resolved.location, settings):
         data = _read(storage, resolved.location.container, found.path)
-        rows += reader.read(data, f"{resolved.location.container}/{found.path}").records[: wanted - len(rows)]
+        read = reader.read(data, f"{resolved.location.container}/{found.path}")
+        read = add_columns(read, get_property(source, "additionalColumns"), found.relative, where)
+        rows += read.records[: wanted - len(rows)]
         if len(rows) >= wanted:
             break
     return rows

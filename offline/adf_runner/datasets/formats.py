@@ -153,13 +153,12 @@ def _encoding(properties: Mapping[str, Any], dataset: str) -> str:
 
 
 def _decode(data: bytes, encoding: str, where: str) -> str:
-    if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]  # a BOM marks UTF-8, it is not data
     try:
-        return data.decode(encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise DatasetAccessError("Source", f"{where}: not {encoding} text at byte {exc.start}; set the dataset's "
                                  "encodingName") from exc
+    return text.removeprefix("\ufeff")  # a byte order mark marks the encoding, it is not data
 
 
 # --- JSON -----------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from offline.adf_runner.datasets.errors import DatasetAccessError
 from offline.adf_runner.datasets.formats import Rows
 from offline.adf_runner.expressions import is_expression
 
-__all__ = ["CONVERSIONS", "ColumnMapping", "apply_mappings", "parse_mappings", "translator_problem"]
+__all__ = ["CONVERSIONS", "ColumnMapping", "add_columns", "apply_mappings", "parse_mappings", "translator_problem"]
 
 CONVERSIONS = ("String", "Int16", "Int32", "Int64", "Single", "Double", "Decimal", "Boolean", "DateTime", "Guid")
 _TRANSLATOR_KEYS = frozenset({"type", "mappings", "typeconversion", "typeconversionsettings"})
@@ -167,3 +167,36 @@ def _convert(value: Any, mapping: ColumnMapping, where: str) -> Any:
     except (ValueError, TypeError, InvalidOperation) as exc:
         raise DatasetAccessError("Source", f"{where}: column `{mapping.sink_name}`: cannot convert {value!r} to {kind} "
                                  f"({exc})") from exc
+
+
+def add_columns(rows: Rows, additional: Any, relative_path: str, where: str) -> Rows:
+    """A source's `additionalColumns` added to each row (Learn, copy-activity-overview, "Add additional data columns
+    during copy"): `$$FILEPATH` is the file's path relative to the dataset's folder, `$$COLUMN:<name>` duplicates a
+    source column, anything else (a static value or an evaluated expression) is the value itself."""
+    if not additional:
+        return rows
+    if not isinstance(additional, list):
+        raise DatasetAccessError("Source", f"{where}: source.additionalColumns must be a list of {{name, value}}")
+    columns: list[tuple[str, Any]] = []
+    for index, column in enumerate(additional):
+        name = get_property(column, "name") if isinstance(column, Mapping) else None
+        if not isinstance(name, str) or not name:
+            raise DatasetAccessError("Source", f"{where}: source.additionalColumns[{index}] needs a name")
+        columns.append((name, get_property(column, "value")))
+    records = []
+    for record in rows.records:
+        added = dict(record)
+        for name, value in columns:
+            if value == "$$FILEPATH":
+                added[name] = relative_path
+            elif isinstance(value, str) and value.startswith("$$COLUMN:"):
+                source = value.removeprefix("$$COLUMN:")
+                if source not in rows.columns:
+                    raise DatasetAccessError("Source", f"{where}: additional column `{name}` duplicates `{source}`, "
+                                             "which the source does not have")
+                added[name] = record.get(source)
+            else:
+                added[name] = value
+        records.append(added)
+    names = tuple(dict.fromkeys([*rows.columns, *(name for name, _ in columns)]))
+    return Rows(names, tuple(records))

@@ -64,7 +64,9 @@ class _Where:
         """Check `source`/`sink`, its storeSettings and formatSettings; return the storeSettings."""
         block = self.object(value, side)
         self.type(block, side, kind)
-        self.keys(block, side, frozenset({"type", "storesettings", "formatsettings"}))
+        # additionalColumns: Learn, copy-activity-overview "Add additional data columns during copy" (sources only).
+        extra = frozenset({"additionalcolumns"}) if side == "source" else frozenset()
+        self.keys(block, side, frozenset({"type", "storesettings", "formatsettings"}) | extra)
         for key, expected, allowed in (("storeSettings", store_kind, store_keys), ("formatSettings", format_kind, format_keys)):
             inner = self.object(get_property(block, key), f"{side}.{key}")
             self.type(inner, f"{side}.{key}", expected)
