@@ -96,6 +96,7 @@ class LookupActivity(ActivityType):
         if first_row_only:
             output = {"firstRow": values[0]} if values else {}
         else:
+            # Learn's sample prints "count": "2"; the service returns a number, which expressions compare as one.
             output = {"count": len(values), "value": values}
         output["effectiveIntegrationRuntime"] = EFFECTIVE_RUNTIME
         size = len(json.dumps(output, ensure_ascii=False).encode("utf-8"))
