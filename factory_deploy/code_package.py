@@ -34,6 +34,7 @@ __all__ = [
     "CodePackageError",
     "build_code_package",
     "command",
+    "shipped_files",
 ]
 
 ARCHIVE_NAME = "activities.pyz"
@@ -106,18 +107,28 @@ def build_code_package(package_dir: Path) -> CodePackage:
     return CodePackage(version=digest.hexdigest()[:_VERSION_LENGTH], files=files, modules=modules)
 
 
+def shipped_files(folder: Path) -> list[Path]:
+    """The files under `folder` that ship to Batch, sorted: never dotfiles, caches, compiled bytecode, virtual
+    environments or tests. Deploy's code package and the local runner's uploads both take this list."""
+    folder = Path(folder)
+    venvs = {cfg.parent for cfg in folder.rglob("pyvenv.cfg")}  # a virtual environment, whatever its name
+    shipped = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if not path.is_file() or any(part.startswith(".") or part in _SKIPPED_DIRS for part in relative.parts[:-1]):
+            continue
+        if relative.name.startswith(("test_", ".")) or relative.name.endswith(("_test.py", ".pyc")) or relative.name == "conftest.py":
+            continue
+        if not venvs.intersection(path.parents):
+            shipped.append(path)
+    return shipped
+
+
 def _sources(package_dir: Path) -> Iterator[str]:
     """Archive names (`<package>/<relative path>`) of the package's Python files."""
-    for path in package_dir.rglob("*.py"):
-        relative = path.relative_to(package_dir)
-        if any(part.startswith(".") or part in _SKIPPED_DIRS for part in relative.parts[:-1]):
-            continue
-        if relative.name.startswith(("test_", ".")) or relative.name.endswith("_test.py") or relative.name == "conftest.py":
-            continue
-        if any((parent / "pyvenv.cfg").exists() for parent in path.parents if package_dir in parent.parents or parent == package_dir):
-            continue  # a virtual environment inside the folder, whatever its name
-        if path.is_file():
-            yield f"{package_dir.name}/{relative.as_posix()}"
+    for path in shipped_files(package_dir):
+        if path.suffix == ".py":
+            yield f"{package_dir.name}/{path.relative_to(package_dir).as_posix()}"
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:

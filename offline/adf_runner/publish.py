@@ -5,15 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from factory_deploy.code_package import build_code_package
+from factory_deploy.code_package import build_code_package, shipped_files
 
 if TYPE_CHECKING:
     from activities.common.storage import Storage
 
 __all__ = ["publish_code_package", "publish_package"]
-
-_SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
-
 
 def publish_code_package(storage: Storage, package_dir: Path, base_folder: str) -> str:
     """Upload the code package of `package_dir` (factory_deploy.code_package) flat into
@@ -34,9 +31,7 @@ def publish_package(storage: Storage, package_dir: Path, folder_path: str) -> li
     container, _, prefix = folder_path.strip("/").partition("/")
     base = f"{prefix.strip('/')}/{package_dir.name}" if prefix.strip("/") else package_dir.name
     written = []
-    for path in sorted(package_dir.rglob("*")):
-        if not path.is_file() or _SKIPPED_DIRS.intersection(path.relative_to(package_dir).parts) or path.suffix == ".pyc":
-            continue
+    for path in shipped_files(package_dir):
         blob = f"{base}/{path.relative_to(package_dir).as_posix()}"
         storage.write_bytes(container, blob, path.read_bytes())
         written.append(blob)

@@ -12,13 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from activities.common.storage import LocalFolderStorage
 from factory_deploy.code_package import (
     ARCHIVE_NAME,
     REQUIREMENTS_NAME,
     CodePackageError,
     build_code_package,
     command,
+    shipped_files,
 )
+from offline.adf_runner import publish_package
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -73,6 +76,25 @@ def test_when_folder_holds_caches_dotfiles_venvs_and_tests_then_only_code_ships(
     names = zipfile.ZipFile(BytesIO(after.files[0][1])).namelist()
     assert names == ["__main__.py", "activities/__init__.py", "activities/stage/__init__.py",
                      "activities/stage/__main__.py", "activities/stage/work.py"]
+
+
+def test_when_the_runner_uploads_a_tree_then_it_skips_what_the_code_package_skips(tmp_path: Path) -> None:
+    # Arrange: one list of what ships to Batch (factory_deploy.code_package.shipped_files) for deploy and the runner
+    package = _package(tmp_path)
+    for junk in ("__pycache__/work.cpython-311.pyc", ".pytest_cache/v/x", "tests/test_stage.py", "myenv/lib/mod.py"):
+        (package / junk).parent.mkdir(parents=True, exist_ok=True)
+        (package / junk).write_text("must not ship\n")
+    (package / "myenv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (package / "stage" / "notes.txt").write_text("data the scripts read\n")
+
+    # Act
+    blobs = publish_package(LocalFolderStorage(tmp_path / "storage"), package, "code/batch")
+
+    # Assert
+    assert blobs == [f"batch/activities/{name}" for name in ("__init__.py", REQUIREMENTS_NAME, "stage/__init__.py",
+                                                             "stage/__main__.py", "stage/notes.txt", "stage/work.py")]
+    shipped_code = tuple(f"activities/{p.relative_to(package).as_posix()}" for p in shipped_files(package) if p.suffix == ".py")
+    assert shipped_code == build_code_package(package).modules
 
 
 def test_when_staged_flat_then_the_command_runs_the_stage(tmp_path: Path) -> None:
