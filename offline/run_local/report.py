@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import io
 import json
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ from typing import Any
 
 from activities.common.errors import ActivityError
 from activities.common.storage import Storage
+from activities.load.layout import SCHEMAS_FOLDER, schema_date, schema_path
+from activities.load.schema import SchemaFormatError, TableSchema
 from offline.run_local.analyst import AnalystQuery, ChartSpecError, query_chart
 from offline.run_local.charts import bar_chart, gantt_bars_from_runs, gantt_chart
 from offline.run_local.query_reads import MB, MINIMUM_BILLED, SNAPSHOTS_PER_YEAR, billed, extended_only_columns
@@ -109,56 +110,57 @@ def quarantine_counts(storage: Storage, container: str, snapshot_date: date,
     return counts
 
 
-def _schema_columns(document: Any) -> dict[str, str]:
-    """Column name -> type from a schema document: {"columns"|"fields": [{"name","type"}]|{name: type}} or either bare."""
-    if isinstance(document, Mapping):
-        inner = next((document[k] for k in ("columns", "fields", "schema") if k in document), None)
-        if inner is not None:
-            return _schema_columns(inner)
-        return {str(k): str(v) for k, v in document.items() if not isinstance(v, (Mapping, list))}
-    if isinstance(document, list):
-        return {str(c["name"]): str(c.get("type", c.get("data_type", ""))) for c in document if isinstance(c, Mapping)}
-    return {}
-
-
 def schema_changes(storage: Storage, container: str, snapshot_date: date) -> list[SchemaChange]:
-    """Each table's inferred schema of this snapshot (`serving/_schemas/<table>/<date>.json`) against the one before."""
+    """Each table's schema document of this snapshot (`serving/_schemas/<table>/<date>.json`, as the load writes
+    it) against the one before."""
     day = snapshot_date.isoformat()
     try:
-        blobs = [b.path for b in storage.list_blobs(container, "_schemas/") if b.path.endswith(".json")]
+        paths = [b.path for b in storage.list_blobs(container, f"{SCHEMAS_FOLDER}/")]
     except ActivityError:
         return []
     by_table: dict[str, list[str]] = {}
-    for path in blobs:
-        match = re.fullmatch(r"_schemas/([^/]+)/(\d{4}-\d{2}-\d{2})\.json", path)
-        if match and match.group(2) <= day:
-            by_table.setdefault(match.group(1), []).append(match.group(2))
-    changes = []
-    for table, days in sorted(by_table.items()):
-        days.sort()
-        if days[-1] != day:
-            continue
+    for path in paths:
+        parts, when = path.split("/"), schema_date(path)
+        if len(parts) == 3 and when is not None and when <= day:
+            by_table.setdefault(parts[1], []).append(when)
+    return [_schema_change(storage, container, table, sorted(days)) for table, days in sorted(by_table.items())
+            if max(days) == day]
 
-        def document(of: str, table: str = table) -> Any:
-            return json.loads(storage.read_bytes(container, f"_schemas/{table}/{of}.json"))
 
-        current = document(day)
-        now = _schema_columns(current)
-        verdict = current.get("classification", "") if isinstance(current, Mapping) else ""
-        notes = tuple(_note(c) for c in current.get("changes", []) if isinstance(c, Mapping)) if verdict else ()
-        previous = current.get("compared_with") if verdict else (days[-2] if len(days) > 1 else None)
-        if previous is None or previous not in days:
-            changes.append(SchemaChange(table, day, previous, len(now), classification=verdict, notes=notes))
-            continue
-        before = _schema_columns(document(previous))
-        changes.append(SchemaChange(
-            table, day, previous, len(now),
-            added=tuple((c, t) for c, t in now.items() if c not in before),
-            removed=tuple((c, t) for c, t in before.items() if c not in now),
-            retyped=tuple((c, before[c], t) for c, t in now.items() if c in before and before[c] != t),
-            classification=verdict, notes=notes,
-        ))
-    return changes
+def _schema_change(storage: Storage, container: str, table: str, days: list[str]) -> SchemaChange:
+    day = days[-1]
+    try:
+        current, now = _schema_document(storage, container, table, day)
+    except SchemaFormatError as exc:
+        return SchemaChange(table, day, None, 0, notes=(str(exc),))
+    verdict = str(current.get("classification") or "")
+    notes = tuple(_note(c) for c in current.get("changes", []) if isinstance(c, Mapping)) if verdict else ()
+    previous = current.get("compared_with") if verdict else (days[-2] if len(days) > 1 else None)
+    if previous is None or previous not in days:
+        return SchemaChange(table, day, previous, len(now.columns), classification=verdict, notes=notes)
+    try:
+        before = _schema_document(storage, container, table, previous)[1].by_name()
+    except SchemaFormatError as exc:
+        return SchemaChange(table, day, previous, len(now.columns), classification=verdict, notes=(*notes, str(exc)))
+    types = {column.name: column.type for column in now.columns}
+    return SchemaChange(
+        table, day, previous, len(now.columns),
+        added=tuple((c, t) for c, t in types.items() if c not in before),
+        removed=tuple((c, column.type) for c, column in before.items() if c not in types),
+        retyped=tuple((c, before[c].type, t) for c, t in types.items() if c in before and before[c].type != t),
+        classification=verdict, notes=notes,
+    )
+
+
+def _schema_document(storage: Storage, container: str, table: str, day: str) -> tuple[Mapping[str, Any], TableSchema]:
+    """The stored document (for the load's verdict beside the columns) and its schema, read by the load's model."""
+    path = schema_path(table, day)
+    where = f"{container}/{path}"
+    try:
+        document = json.loads(storage.read_bytes(container, path))
+    except ValueError as exc:
+        raise SchemaFormatError(f"{where}: not JSON ({exc})") from exc
+    return document, TableSchema.from_json(document, where)
 
 
 def _note(change: Mapping[str, Any]) -> str:

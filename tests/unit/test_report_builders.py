@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from activities.common.storage import LocalFolderStorage
+from activities.load.schema import Column, TableSchema
 from offline.run_local.analyst import AnalystQuery, ChartSpec, ChartSpecError, chart_spec, query_chart
 from offline.run_local.report import quarantine_counts, schema_changes, write_report
 from offline.synapse_duckdb import QueryResult
@@ -102,15 +103,29 @@ def test_when_there_is_no_quarantine_container_then_the_transform_output_counts_
     assert {table: c.rows for table, c in counts.items()} == {"albums": 2, "tracks": 1}
 
 
+def _schema(table: str, *columns: tuple[str, str]) -> TableSchema:
+    """A schema document as the load stores it (activities.load.schema)."""
+    return TableSchema(table, tuple(Column(name, type_) for name, type_ in columns))
+
+
+def test_when_a_stored_schema_document_is_not_the_loads_shape_then_the_change_names_the_file(tmp_path: Path) -> None:
+    storage = LocalFolderStorage(tmp_path)
+    storage.write_bytes("serving", "_schemas/tracks/2026-11-24.json", json.dumps({"id": "string"}).encode())
+
+    (change,) = schema_changes(storage, "serving", DAY)
+
+    assert change.notes == ("serving/_schemas/tracks/2026-11-24.json: needs a string `table` and a `columns` array",)
+
+
 def test_when_a_schema_changed_since_the_last_snapshot_then_added_removed_and_retyped_columns_are_listed(
     tmp_path: Path,
 ) -> None:
     storage = LocalFolderStorage(tmp_path)
-    before = {"columns": [{"name": "id", "type": "string"}, {"name": "pop", "type": "int16"}, {"name": "old", "type": "string"}]}
-    now = {"columns": [{"name": "id", "type": "string"}, {"name": "pop", "type": "int32"}, {"name": "tier", "type": "string"}]}
-    storage.write_bytes("serving", "_schemas/artists/2026-11-17.json", json.dumps(before).encode())
-    storage.write_bytes("serving", "_schemas/artists/2026-11-24.json", json.dumps(now).encode())
-    storage.write_bytes("serving", "_schemas/tracks/2026-11-24.json", json.dumps({"id": "string"}).encode())
+    before = _schema("artists", ("id", "string"), ("pop", "int16"), ("old", "string"))
+    now = _schema("artists", ("id", "string"), ("pop", "int32"), ("tier", "string"))
+    storage.write_bytes("serving", "_schemas/artists/2026-11-17.json", json.dumps(before.to_json()).encode())
+    storage.write_bytes("serving", "_schemas/artists/2026-11-24.json", json.dumps(now.to_json()).encode())
+    storage.write_bytes("serving", "_schemas/tracks/2026-11-24.json", json.dumps(_schema("tracks", ("id", "string")).to_json()).encode())
 
     changes = {c.table: c for c in schema_changes(storage, "serving", DAY)}
 
@@ -137,12 +152,12 @@ def test_when_a_report_is_written_then_it_has_every_section_and_escapes_query_te
 
 def test_when_the_load_stage_classified_a_schema_then_its_verdict_and_change_notes_are_shown(tmp_path: Path) -> None:
     storage = LocalFolderStorage(tmp_path)
-    columns = [{"name": "id", "type": "string", "nullable": False}]
-    storage.write_bytes("serving", "_schemas/albums/2026-11-17.json", json.dumps(
-        {"classification": "new", "compared_with": None, "changes": [], "columns": columns}).encode())
-    storage.write_bytes("serving", "_schemas/albums/2026-11-24.json", json.dumps(
-        {"classification": "additive", "compared_with": "2026-11-17", "columns": [*columns, {"name": "tier", "type": "string"}],
-         "changes": [{"column": "tier", "change": "added", "before": None, "after": "string", "breaking": False}]}).encode())
+    storage.write_bytes("serving", "_schemas/albums/2026-11-17.json", json.dumps(_schema("albums", ("id", "string")).to_json(
+        classification="new", compared_with=None, changes=[])).encode())
+    widened = _schema("albums", ("id", "string"), ("tier", "string"))
+    storage.write_bytes("serving", "_schemas/albums/2026-11-24.json", json.dumps(widened.to_json(
+        classification="additive", compared_with="2026-11-17",
+        changes=[{"column": "tier", "change": "added", "before": None, "after": "string", "breaking": False}])).encode())
 
     (change,) = schema_changes(storage, "serving", DAY)
     page = write_report(tmp_path / "r.html", title="Run", runs={}, table_rows={}, truth_check={}, queries=[],
