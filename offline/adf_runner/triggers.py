@@ -61,47 +61,72 @@ def _iso(value: datetime) -> str:
 # --- ScheduleTrigger -----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Recurrence:
+    """A ScheduleTrigger's `recurrence`, read: start and end as wall-clock times of `zone`."""
+
+    zone: str
+    frequency: str
+    interval: int
+    start: datetime | None
+    end: datetime | None
+    schedule: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, trigger: Trigger) -> _Recurrence:
+        if trigger.type != SCHEDULE_TRIGGER:
+            raise TriggerError(trigger.name, f"is a {trigger.type}, not a ScheduleTrigger")
+        recurrence = trigger.type_properties.get("recurrence") or {}
+        zone = str(recurrence.get("timeZone") or "UTC")
+        try:
+            start = _local(recurrence.get("startTime"), zone) if recurrence.get("startTime") else None
+            end = _local(recurrence.get("endTime"), zone) if recurrence.get("endTime") else None
+        except ValueError as exc:
+            raise TriggerError(trigger.name, f"recurrence startTime/endTime: {exc}") from exc
+        return cls(zone, str(recurrence.get("frequency") or "Day").lower(), int(recurrence.get("interval") or 1),
+                   start, end, recurrence.get("schedule") or {})
+
+    def within(self, moment: datetime) -> bool:
+        return (self.start is None or moment >= self.start) and (self.end is None or moment <= self.end)
+
+
 def scheduled_times(trigger: Trigger, day: date) -> list[datetime]:
     """The UTC times `trigger` fires on `day` (a calendar day in the trigger's time zone)."""
-    if trigger.type != SCHEDULE_TRIGGER:
-        raise TriggerError(trigger.name, f"is a {trigger.type}, not a ScheduleTrigger")
-    recurrence = trigger.type_properties.get("recurrence") or {}
-    zone = str(recurrence.get("timeZone") or "UTC")
-    frequency = str(recurrence.get("frequency") or "Day").lower()
-    interval = int(recurrence.get("interval") or 1)
-    try:
-        start = _local(recurrence.get("startTime"), zone) if recurrence.get("startTime") else None
-        end = _local(recurrence.get("endTime"), zone) if recurrence.get("endTime") else None
-    except ValueError as exc:
-        raise TriggerError(trigger.name, f"recurrence startTime/endTime: {exc}") from exc
-    schedule = recurrence.get("schedule") or {}
-
-    if not _day_matches(schedule, day, frequency, interval, start):
+    recurrence = _Recurrence.of(trigger)
+    if not _day_matches(recurrence.schedule, day, recurrence.frequency, recurrence.interval, recurrence.start):
         return []
+    local_times = [t for t in _wall_clock_times(recurrence, day) if recurrence.within(t)]
+    try:
+        return [from_zone(t, recurrence.zone) for t in local_times]
+    except ValueError as exc:
+        raise TriggerError(trigger.name, f"recurrence timeZone: {exc}") from exc
+
+
+def _wall_clock_times(recurrence: _Recurrence, day: date) -> list[datetime]:
+    """The firings on `day` in the trigger's wall-clock time: the schedule's hours x minutes, every interval of an
+    hourly or minutely recurrence, or once at the start time's time of day."""
+    start, schedule = recurrence.start, recurrence.schedule
     if schedule.get("hours") is not None or schedule.get("minutes") is not None:
         hours = schedule.get("hours") or [start.hour if start else 0]
         minutes = schedule.get("minutes") or [start.minute if start else 0]
-        local_times = sorted(datetime.combine(day, time(int(h), int(m))) for h in hours for m in minutes)
-    elif frequency in ("hour", "minute"):
-        step = timedelta(hours=interval) if frequency == "hour" else timedelta(minutes=interval)
-        anchor = start or datetime.combine(day, time())
-        first = anchor
-        if first < datetime.combine(day, time()):
-            steps = -(-(datetime.combine(day, time()) - first) // step)
-            first = first + steps * step
-        local_times = []
-        moment = first
-        while moment.date() == day:
-            local_times.append(moment)
-            moment += step
-    else:
-        at = start.time() if start else time()
-        local_times = [datetime.combine(day, at)]
-    local_times = [t for t in local_times if (start is None or t >= start) and (end is None or t <= end)]
-    try:
-        return [from_zone(t, zone) for t in local_times]
-    except ValueError as exc:
-        raise TriggerError(trigger.name, f"recurrence timeZone: {exc}") from exc
+        return sorted(datetime.combine(day, time(int(h), int(m))) for h in hours for m in minutes)
+    if recurrence.frequency in ("hour", "minute"):
+        hourly = recurrence.frequency == "hour"
+        return _every(timedelta(hours=recurrence.interval) if hourly else timedelta(minutes=recurrence.interval), start, day)
+    return [datetime.combine(day, start.time() if start else time())]
+
+
+def _every(step: timedelta, start: datetime | None, day: date) -> list[datetime]:
+    """Every `step` from `start` (midnight if none) that falls on `day`."""
+    midnight = datetime.combine(day, time())
+    moment = start or midnight
+    if moment < midnight:
+        moment += -(-(midnight - moment) // step) * step  # the first step on or after midnight
+    times = []
+    while moment.date() == day:
+        times.append(moment)
+        moment += step
+    return times
 
 
 def _local(value: Any, zone: str) -> datetime:
