@@ -93,51 +93,58 @@ def _tokenize(text: str) -> list[_Token]:
         ch = text[i]
         if ch.isspace():
             i += 1
-        elif ch == "'":
-            # Strings are single-quoted; a quote inside is doubled: 'it''s'.
-            j, chunks = i + 1, []
-            while True:
-                if j >= n:
-                    raise ExpressionSyntaxError(f"unterminated string literal starting at position {i}", text)
-                if text[j] == "'":
-                    if j + 1 < n and text[j + 1] == "'":
-                        chunks.append("'")
-                        j += 2
-                        continue
-                    break
-                chunks.append(text[j])
-                j += 1
-            tokens.append(_Token("STRING", "".join(chunks), i))
-            i = j + 1
-        elif (number_match := _NUMBER.match(text, i)) and (ch.isdigit() or ch in "+-"):
-            literal = number_match.group()
-            if literal.endswith(".") and number_match.end() < n and (text[number_match.end()].isalpha() or text[number_match.end()] == "_"):
-                literal = literal[:-1]  # `1.name` is a member access, not the float `1.`
-            is_float = any(c in literal for c in ".eE")
-            number = float(literal) if is_float else int(literal)
-            if not is_float and not -(2**63) <= number < 2**63:
-                # ADF reads integer literals as 64-bit (`9223372036854775808` is refused).
-                raise ExpressionSyntaxError(f"integer literal {literal} at position {i} does not fit in 64 bits", text)
-            if is_float and math.isinf(number):
-                raise ExpressionSyntaxError(f"not supported locally: the literal {literal} at position {i} overflows a double", text)
-            tokens.append(_Token("NUMBER", number, i))
-            i += len(literal)
+            continue
+        if ch == "'":
+            token, i = _string(text, i)
+        elif (number := _NUMBER.match(text, i)) and (ch.isdigit() or ch in "+-"):
+            token, i = _number(text, i, number.group())
         elif ch.isalpha() or ch in "_$":
-            j = i + 1
-            while j < n and (text[j].isalnum() or text[j] in "_$"):
-                j += 1
-            tokens.append(_Token("NAME", text[i:j], i))
-            i = j
+            token, i = _name(text, i)
         elif ch == "?" and i + 1 < n and text[i + 1] in ".[":
-            tokens.append(_Token("PUNCT", "?" + text[i + 1], i))
-            i += 2
+            token, i = _Token("PUNCT", "?" + text[i + 1], i), i + 2
         elif ch in _PUNCT:
-            tokens.append(_Token("PUNCT", ch, i))
-            i += 1
+            token, i = _Token("PUNCT", ch, i), i + 1
         else:
             raise ExpressionSyntaxError(f"unexpected character `{ch}` at position {i}", text)
+        tokens.append(token)
     tokens.append(_Token("END", None, n))
     return tokens
+
+
+def _string(text: str, start: int) -> tuple[_Token, int]:
+    """The single-quoted string at `start` (a quote inside is doubled: 'it''s') and the position after it."""
+    j, chunks = start + 1, list[str]()
+    while True:
+        if j >= len(text):
+            raise ExpressionSyntaxError(f"unterminated string literal starting at position {start}", text)
+        if text[j] == "'":
+            if text[j + 1:j + 2] != "'":
+                return _Token("STRING", "".join(chunks), start), j + 1
+            j += 1  # a doubled quote: keep one
+        chunks.append(text[j])
+        j += 1
+
+
+def _number(text: str, start: int, literal: str) -> tuple[_Token, int]:
+    """The number literal matched at `start`, read as Microsoft's engine reads it, and the position after it."""
+    end = start + len(literal)
+    if literal.endswith(".") and end < len(text) and (text[end].isalpha() or text[end] == "_"):
+        literal = literal[:-1]  # `1.name` is a member access, not the float `1.`
+    is_float = any(c in literal for c in ".eE")
+    number = float(literal) if is_float else int(literal)
+    if not is_float and not -(2**63) <= number < 2**63:
+        # ADF reads integer literals as 64-bit (`9223372036854775808` is refused).
+        raise ExpressionSyntaxError(f"integer literal {literal} at position {start} does not fit in 64 bits", text)
+    if is_float and math.isinf(number):
+        raise ExpressionSyntaxError(f"not supported locally: the literal {literal} at position {start} overflows a double", text)
+    return _Token("NUMBER", number, start), start + len(literal)
+
+
+def _name(text: str, start: int) -> tuple[_Token, int]:
+    end = start + 1
+    while end < len(text) and (text[end].isalnum() or text[end] in "_$"):
+        end += 1
+    return _Token("NAME", text[start:end], start), end
 
 
 class _Parser:
