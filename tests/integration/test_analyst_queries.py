@@ -33,7 +33,6 @@ from offline.synapse_duckdb import LocalServerlessPool, QueryResult
 from offline.synapse_duckdb.engine import data_sources_from_setup
 from tests.integration.analyst_data import LATEST, PREVIOUS, write_catalogue
 
-pytestmark = pytest.mark.integration
 TABLES_SPECS = getattr(transform_schemas, "SPECS", {})
 
 SYNAPSE = Path(__file__).resolve().parents[2] / "synapse"

@@ -17,8 +17,6 @@ from activities.common.errors import ActivityConfigError, AtlasAuthError, AtlasF
 from activities.common.logs import redact
 from tests.fake_atlas import FakeAtlas
 
-pytestmark = pytest.mark.integration
-
 ZONE = {"enumDefs": [{"name": "spotify_zone", "elementDefs": [{"value": "raw", "ordinal": 0}]}]}
 
 

@@ -15,8 +15,6 @@ from activities.common import (
 from activities.common.secrets import EnvironmentSecretStore
 from tests.azurite import azurite_connection_string, unique_container  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture()
 def storage(azurite_connection_string: str) -> AzureBlobStorage:  # noqa: F811

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from offline.adf_runner.datasets import FileLocation, ReadSettings, Rows, file_format, select_files
 from offline.adf_runner.factory import Factory, LinkedService
 from offline.adf_runner.services import RunnerServices
 from offline.run_local.azurite import ACCOUNT_KEY, ACCOUNT_NAME
 from tests.azurite import azurite_connection_string, unique_container  # noqa: F401 - fixture
-
-pytestmark = pytest.mark.integration
 
 
 def _blob_endpoint(connection_string: str) -> str:

@@ -21,7 +21,6 @@ from tests.arm_spec import SpecValidator
 from tests.fake_arm import FakeArmServer, FakeAzure, StaticCredential
 from tests.fake_synapse import FakeSynapse
 
-pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 FACTORY = "adf-spotify-dev"
 ADF = (f"/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-spotify-dev"

@@ -15,7 +15,6 @@ from factory_deploy.env_config import load_config
 from factory_deploy.monitoring_resources import desired_resources
 from tests.integration.test_deploy_fake_arm import FACTORY, Harness, harness  # noqa: F401 - the fixture
 
-pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 GROUP = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-spotify-dev"
 FACTORY_ID = f"{GROUP}/providers/Microsoft.DataFactory/factories/{FACTORY}"

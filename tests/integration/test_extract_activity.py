@@ -24,8 +24,6 @@ from offline.spotify_twin import TwinServer
 from offline.spotify_twin.truth import expected_first_slice
 from tests.azurite import azurite_connection_string, unique_container  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.integration
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "cid"
 # Distinctive, so finding it anywhere means it leaked (a short word could occur by chance in gzip bytes).

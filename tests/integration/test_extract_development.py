@@ -25,8 +25,6 @@ from activities.sources import names as source_names
 from offline.spotify_twin import TwinServer
 from tests.integration.test_extract_sources import CLIENT_ID, CLIENT_SECRET, DAY, REFRESH_TOKEN, SCALE
 
-pytestmark = pytest.mark.integration
-
 REFUSED_TO_NEW_APPS = ("/browse/", "/markets", "/top-tracks", "/recommendations", "/audio-")
 
 

@@ -16,11 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-import pytest
 
 from offline.spotify_twin.truth import served_so_far
-
-pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_DAY = date(2026, 11, 24)

@@ -37,8 +37,6 @@ from offline.spotify_twin.truth import (
 )
 from tests.integration.test_extract_activity import make_workdir, run_extract
 
-pytestmark = pytest.mark.integration
-
 CLIENT_ID = "cid"
 CLIENT_SECRET = "tw1n-s3cret-8f2a61"
 REFRESH_TOKEN = "r3fresh-t0ken-5c9e27"

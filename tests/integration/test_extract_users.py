@@ -10,14 +10,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from activities.common import FolderSecretStore, LocalFolderStorage, SecureString
 from offline.spotify_twin import TwinServer
 from offline.spotify_twin.auth import fingerprint
 from tests.integration.test_extract_activity import CLIENT_ID, CLIENT_SECRET, make_workdir, run_extract
-
-pytestmark = pytest.mark.integration
 
 DAY = date(2026, 11, 24)
 USERS = [{"name": "ana", "refreshTokenSecretName": "spotify-refresh-token-ana"},

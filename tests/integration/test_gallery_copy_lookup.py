@@ -26,8 +26,6 @@ from offline.run_local.azurite import ACCOUNT_KEY
 from offline.synapse_duckdb import LocalServerlessPool
 from tests.azurite import azurite_connection_string  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.integration
-
 GALLERY = Path(__file__).resolve().parents[1] / "fixtures" / "adf_gallery_style"
 CONTAINERS = ("config", "landing", "curated", "exports", "archive")
 ALBUMS_1 = b'id,name\r\n1,"Blue, Train"\r\n2,Kind of Blue\r\n'

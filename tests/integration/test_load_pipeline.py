@@ -21,8 +21,6 @@ from activities.transform.schemas import NATURAL_KEYS, TABLES
 from offline.adf_runner.monitor import PipelineRun
 from tests.integration.load_fixtures import ROWS, LoadHarness, load_harness
 
-pytestmark = pytest.mark.integration
-
 FIRST, SECOND = "2026-11-23", "2026-11-24"
 
 

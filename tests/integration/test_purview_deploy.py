@@ -17,8 +17,6 @@ from activities.load.purview import COLUMN_TYPE, TABLE_TYPE, declared_tables
 from factory_deploy.purview import load_definitions, publish_purview, term_links
 from tests.fake_atlas import FakeAtlas
 
-pytestmark = pytest.mark.integration
-
 ROOT = Path(__file__).resolve().parents[2]
 PURVIEW = ROOT / "purview"
 DEV_ACCOUNT = "stspotifydev"  # config/dev.json storage.account: the qualifiedNames' namespace

@@ -19,8 +19,6 @@ from offline.adf_runner.monitor import PipelineRun
 from tests.fake_atlas import FakeAtlas
 from tests.integration.load_fixtures import LoadHarness, load_harness
 
-pytestmark = pytest.mark.integration
-
 SNAPSHOT = "2026-11-24"
 ACCOUNT = "stspotifytest"
 RUN_NAME = f"spotify://{ACCOUNT}/pipelines/PL_Load_Spotify/snapshot_date={SNAPSHOT}"

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
-
 ROOT = Path(__file__).resolve().parents[2]
 DAY = "2026-11-24"
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"

@@ -19,8 +19,6 @@ from offline.adf_runner import (
     publish_package,
 )
 
-pytestmark = pytest.mark.integration
-
 CHAIN = Path(__file__).resolve().parents[1] / "fixtures" / "adf_runner_chain"
 
 

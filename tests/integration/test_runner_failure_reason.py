@@ -6,14 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from activities.common.storage import LocalFolderStorage
 from factory_deploy.env_config import global_parameters, load_config
 from factory_deploy.env_config.factory import factory_overrides
 from offline.adf_runner import LocalFactoryRunner, RunnerOptions, load_factory, publish_code_package
-
-pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 

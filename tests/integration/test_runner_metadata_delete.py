@@ -33,8 +33,6 @@ from offline.adf_runner.services import StorageOpener, default_storage_opener
 from tests.azurite import azurite_connection_string, unique_container  # noqa: F401 - fixture
 from tests.gallery_style import GALLERY, copy_gallery, edit_gallery
 
-pytestmark = pytest.mark.integration
-
 LANDED = {
     "incoming/plays-1.csv": b"track_id,ms_played\r\nt1,1000\r\nt2,2000\r\n",
     "incoming/plays-2.csv": b"track_id,ms_played,context\r\nt3,3000,album\r\n",

@@ -13,8 +13,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from activities.common.context import SecureString
 from activities.common.secrets import FolderSecretStore
 from activities.common.storage import LocalFolderStorage
@@ -28,8 +26,6 @@ from offline.adf_runner import (
 )
 from offline.spotify_twin.server import TwinServer
 from offline.synapse_duckdb import LocalServerlessPool
-
-pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "runner-test-secret"

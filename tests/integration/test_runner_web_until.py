@@ -27,8 +27,6 @@ from offline.adf_runner.monitor import ActivityRun, PipelineRun
 from tests.fake_clock import FakeClock
 from tests.gallery_style import GALLERY, copy_gallery, edit_gallery
 
-pytestmark = pytest.mark.integration
-
 PASSWORD = "s3cret-for-the-status-api"
 
 

@@ -27,8 +27,6 @@ import pytest
 from activities.common.storage import LocalFolderStorage
 from activities.transform.schemas import TABLES
 
-pytestmark = pytest.mark.integration
-
 REPO = Path(__file__).resolve().parents[2]
 API = "https://api.spotify.com/v1"
 INGEST_DATE = "2026-11-24"

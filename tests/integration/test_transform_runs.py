@@ -46,8 +46,6 @@ from tests.unit.test_transform_payloads import (
     simplified_track,
 )
 
-pytestmark = pytest.mark.integration
-
 REPO = Path(__file__).resolve().parents[2]
 INGEST_DATE = "2026-11-24"
 RUN_ID = "run-all-sources-0001"

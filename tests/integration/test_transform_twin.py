@@ -24,8 +24,6 @@ import pytest
 from offline.spotify_twin import TwinServer
 from offline.spotify_twin.truth import expected_first_slice
 
-pytestmark = pytest.mark.integration
-
 REPO = Path(__file__).resolve().parents[2]
 CLIENT_ID = "transform-twin-client"
 CLIENT_SECRET = "tw1n-transform-5ecret"

@@ -20,8 +20,6 @@ from tests.twin_fixtures import (
     twin,  # noqa: F401 - pytest fixtures, used by name
 )
 
-pytestmark = pytest.mark.integration
-
 GRANT = {"grant_type": "client_credentials"}
 
 

@@ -27,8 +27,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET_ENV = "SPOTIFY_TWIN_CLIENT_SECRET"
 REFRESH_TOKEN_ENV = "SPOTIFY_TWIN_REFRESH_TOKEN"
 
-pytestmark = pytest.mark.integration
-
 
 def _env(secret: str | None = TWIN_SECRET, refresh_token: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in (SECRET_ENV, REFRESH_TOKEN_ENV)}

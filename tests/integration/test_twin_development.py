@@ -33,8 +33,6 @@ from tests.twin_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     user_session,
 )
 
-pytestmark = pytest.mark.integration
-
 FORBIDDEN_BODY = {"error": {"status": 403, "message": "Forbidden"}}
 
 

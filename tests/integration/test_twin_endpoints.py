@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 import requests
 
 from offline.spotify_twin import TwinServer
@@ -23,8 +22,6 @@ from tests.twin_fixtures import (  # noqa: F401 - pytest fixtures, used by name
 
 # Pins the extended-quota behaviour (the pre-2026 endpoints and fields); development mode: test_twin_development.py.
 TWIN_ACCESS_MODE = "extended"
-
-pytestmark = pytest.mark.integration
 
 UNKNOWN_ID = "0000000000000000000000"
 

@@ -21,8 +21,6 @@ from tests.twin_fixtures import (
     user_session,
 )
 
-pytestmark = pytest.mark.integration
-
 # Faults hit every route in either access mode; this one answers 200 in both (the default is development).
 PROBE = "/search?q=night&type=album&limit=1"
 

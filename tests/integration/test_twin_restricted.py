@@ -24,8 +24,6 @@ from tests.twin_fixtures import (  # noqa: F401 - pytest fixtures, used by name
 # Pins the extended-quota behaviour (the pre-2026 endpoints and fields); development mode: test_twin_development.py.
 TWIN_ACCESS_MODE = "extended"
 
-pytestmark = pytest.mark.integration
-
 
 def _restricted_urls(server: TwinServer) -> list[tuple[str, str, int]]:
     """(OpenAPI path, URL, status a new app gets)."""

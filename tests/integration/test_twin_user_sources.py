@@ -29,8 +29,6 @@ from tests.twin_fixtures import (  # noqa: F401 - pytest fixtures, used by name
 # Pins the extended-quota behaviour (the pre-2026 endpoints and fields); development mode: test_twin_development.py.
 TWIN_ACCESS_MODE = "extended"
 
-pytestmark = pytest.mark.integration
-
 USER_PATHS = (
     "/me",
     "/me/top/artists",

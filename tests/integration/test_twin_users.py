@@ -34,8 +34,6 @@ from tests.twin_fixtures import (
     without_null_fields,
 )
 
-pytestmark = pytest.mark.integration
-
 TOKENS = [f"refresh-token-of-user-{n}" for n in range(5)]
 DAY = CATALOG_AS_OF + timedelta(days=3)
 REPO_ROOT = Path(__file__).resolve().parents[2]

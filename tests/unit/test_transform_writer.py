@@ -1,5 +1,5 @@
 """Unit tests of the transform's output side: schemas, Parquet writer, partition publishing,
-config and the data-model page (the import boundary is tests/unit/test_common_boundaries.py)."""
+config and the data-model page (the import boundary is tests/unit/test_import_boundaries.py)."""
 
 from __future__ import annotations
 

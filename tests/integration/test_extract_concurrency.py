@@ -10,9 +10,9 @@ import pytest
 
 from activities.extract.ratelimit import RateLimiter
 from activities.extract.sharding import owned, shard_of
-from tests.unit.test_extract_client import (  # noqa: F401
+from tests.scripted_api import (  # noqa: F401
     FakeClock,
-    _Server,
+    ScriptedServer,
     api_paths,
     error,
     make_client,
@@ -75,7 +75,7 @@ def test_when_ids_are_split_into_shards_then_each_id_has_exactly_one_stable_owne
     assert owned(ids, 0, 1) == ids
 
 
-def test_when_many_threads_see_the_token_expire_then_it_is_refreshed_once(server: _Server) -> None:
+def test_when_many_threads_see_the_token_expire_then_it_is_refreshed_once(server: ScriptedServer) -> None:
     # Arrange: the first answer of each thread is 401 (its token expired); then 200
     server.script.answers["/v1/x"] = [error(401, message="The access token expired")] * 1 + [ok(b"{}")]
     client = make_client(server, FakeClock())
@@ -97,7 +97,7 @@ def test_when_many_threads_see_the_token_expire_then_it_is_refreshed_once(server
 
 
 def test_when_a_user_source_is_asked_without_a_refresh_token_then_it_is_refused_clearly(
-    server: _Server,
+    server: ScriptedServer,
 ) -> None:
     from activities.extract.errors import FatalError
 
@@ -107,7 +107,7 @@ def test_when_a_user_source_is_asked_without_a_refresh_token_then_it_is_refused_
 
 
 def test_when_a_user_token_is_requested_then_the_refresh_grant_is_sent_with_basic_auth(
-    server: _Server,
+    server: ScriptedServer,
 ) -> None:
     # Arrange
     from activities.common import SecureString

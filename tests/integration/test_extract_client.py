@@ -1,4 +1,5 @@
-"""activities.extract.client: error classification and retries against a tiny HTTP server on 127.0.0.1.
+"""activities.extract.client: error classification and retries against a tiny HTTP server on 127.0.0.1
+(tests/scripted_api.py).
 
 Nothing sleeps: the client gets a fake ``sleep`` that records the delays it was asked for.
 """
@@ -8,12 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
@@ -21,123 +16,21 @@ from activities.common import SecureString
 from activities.common.retry import RetryBudget, RetryPolicy
 from activities.extract.client import SpotifyClient
 from activities.extract.errors import AuthError, FatalError, RetriesExhaustedError
-
-SECRET = "client-test-s3cret"
-FIXED_NOW = datetime(2026, 11, 24, 5, 0, 1, 200000, tzinfo=UTC)
-
-
-@dataclass
-class Scripted:
-    """Answers per path, consumed in order; the last one repeats. The token endpoint mints tok-1, tok-2, …"""
-
-    answers: dict[str, list[tuple[int, dict[str, str], bytes]]] = field(default_factory=dict)
-    requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path+query, Authorization)
-    token_status: int = 200
-    tokens_issued: int = 0
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-        pass
-
-    def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self) -> None:
-        script = self.server.script
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        script.requests.append(("POST", self.path, self.headers.get("Authorization", "")))
-        if script.token_status != 200:
-            self._reply(script.token_status, {}, b'{"error":"invalid_client","error_description":"Invalid client"}')
-            return
-        script.tokens_issued += 1
-        body = json.dumps({"access_token": f"tok-{script.tokens_issued}", "token_type": "Bearer", "expires_in": 3600})
-        self._reply(200, {"Content-Type": "application/json"}, body.encode())
-
-    def do_GET(self) -> None:
-        script = self.server.script
-        script.requests.append(("GET", self.path, self.headers.get("Authorization", "")))
-        path = self.path.split("?")[0]
-        queue = script.answers.get(path)
-        if not queue:
-            self._reply(404, {}, b'{"error":{"status":404,"message":"no route"}}')
-            return
-        answer = queue.pop(0) if len(queue) > 1 else queue[0]
-        self._reply(*answer)
+from tests.scripted_api import (  # noqa: F401
+    FIXED_NOW,
+    SECRET,
+    FakeClock,
+    ScriptedHandler,
+    ScriptedServer,
+    api_paths,
+    error,
+    make_client,
+    ok,
+    server,
+)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, script: Scripted) -> None:
-        self.script = script
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-
-@pytest.fixture()
-def server() -> Iterator[_Server]:
-    httpd = _Server(Scripted())
-    # A short poll interval: shutdown() waits up to one interval, per test.
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    try:
-        yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-def make_client(server: _Server, clock: FakeClock, **options: Any) -> SpotifyClient:
-    port = server.server_address[1]
-    defaults: dict[str, Any] = {
-        "api_base_url": f"http://127.0.0.1:{port}/v1",
-        "token_url": f"http://127.0.0.1:{port}/api/token",
-        "client_id": "cid",
-        "client_secret": SecureString(SECRET),
-        "retry": RetryPolicy(max_attempts=4, backoff_seconds=1.0, max_wait_seconds=60.0),
-        "timeout": (2.0, 5.0),
-        "sleep": clock.sleep,
-        "monotonic": clock.monotonic,
-        "now": lambda: FIXED_NOW,
-        "jitter": lambda: 0.0,
-    }
-    defaults.update(options)
-    return SpotifyClient(**defaults)
-
-
-def ok(body: bytes) -> tuple[int, dict[str, str], bytes]:
-    return (200, {"Content-Type": "application/json"}, body)
-
-
-def error(status: int, headers: dict[str, str] | None = None, message: str = "boom") -> tuple[int, dict[str, str], bytes]:
-    return (status, headers or {}, json.dumps({"error": {"status": status, "message": message}}).encode())
-
-
-def api_paths(server: _Server) -> list[str]:
-    return [path for method, path, _ in server.script.requests if method == "GET"]
-
-
-def test_when_the_api_answers_200_then_the_body_bytes_come_back_exactly(server: _Server) -> None:
+def test_when_the_api_answers_200_then_the_body_bytes_come_back_exactly(server: ScriptedServer) -> None:
     # Arrange
     body = b'{ "albums" : [ ],  "odd spacing": "\\u00e9" }'
     server.script.answers["/v1/albums"] = [ok(body)]
@@ -156,7 +49,7 @@ def test_when_the_api_answers_200_then_the_body_bytes_come_back_exactly(server: 
     assert client.request_count == 1
 
 
-def test_when_a_token_is_requested_then_it_uses_http_basic_auth_and_is_reused(server: _Server) -> None:
+def test_when_a_token_is_requested_then_it_uses_http_basic_auth_and_is_reused(server: ScriptedServer) -> None:
     # Arrange
     server.script.answers["/v1/x"] = [ok(b"{}")]
 
@@ -172,7 +65,7 @@ def test_when_a_token_is_requested_then_it_uses_http_basic_auth_and_is_reused(se
     assert [auth for method, _, auth in server.script.requests if method == "GET"] == ["Bearer tok-1"] * 2
 
 
-def test_when_the_token_nears_expiry_then_a_new_one_is_fetched(server: _Server) -> None:
+def test_when_the_token_nears_expiry_then_a_new_one_is_fetched(server: ScriptedServer) -> None:
     # Arrange
     server.script.answers["/v1/x"] = [ok(b"{}")]
     clock = FakeClock()
@@ -188,7 +81,7 @@ def test_when_the_token_nears_expiry_then_a_new_one_is_fetched(server: _Server) 
     assert [auth for method, _, auth in server.script.requests if method == "GET"] == ["Bearer tok-1", "Bearer tok-2"]
 
 
-def test_when_429_with_retry_after_then_the_client_waits_that_long_and_retries(server: _Server) -> None:
+def test_when_429_with_retry_after_then_the_client_waits_that_long_and_retries(server: ScriptedServer) -> None:
     # Arrange
     server.script.answers["/v1/tracks"] = [error(429, {"Retry-After": "3"}), ok(b'{"tracks":[]}')]
     clock = FakeClock()
@@ -202,7 +95,7 @@ def test_when_429_with_retry_after_then_the_client_waits_that_long_and_retries(s
     assert len(api_paths(server)) == 2
 
 
-def test_when_500_persists_then_retries_back_off_exponentially_and_end_in_a_clear_error(server: _Server) -> None:
+def test_when_500_persists_then_retries_back_off_exponentially_and_end_in_a_clear_error(server: ScriptedServer) -> None:
     # Arrange
     server.script.answers["/v1/albums"] = [error(500)]
     clock = FakeClock()
@@ -218,7 +111,7 @@ def test_when_500_persists_then_retries_back_off_exponentially_and_end_in_a_clea
     assert caught.value.status == 500 and caught.value.path == "/v1/albums"
 
 
-def test_when_jitter_is_drawn_then_each_delay_stays_within_half_and_full_backoff(server: _Server) -> None:
+def test_when_jitter_is_drawn_then_each_delay_stays_within_half_and_full_backoff(server: ScriptedServer) -> None:
     # Arrange
     server.script.answers["/v1/albums"] = [error(503), error(502), ok(b"{}")]
     clock = FakeClock()
@@ -230,7 +123,7 @@ def test_when_jitter_is_drawn_then_each_delay_stays_within_half_and_full_backoff
     assert 0.5 <= clock.sleeps[0] < 1.0 and 1.0 <= clock.sleeps[1] < 2.0
 
 
-def test_when_retry_after_exceeds_the_cap_then_the_error_states_the_waited_time(server: _Server) -> None:
+def test_when_retry_after_exceeds_the_cap_then_the_error_states_the_waited_time(server: ScriptedServer) -> None:
     # Arrange
     server.script.answers["/v1/artists"] = [error(429, {"Retry-After": "5"}), error(429, {"Retry-After": "3600"})]
     clock = FakeClock()
@@ -242,7 +135,7 @@ def test_when_retry_after_exceeds_the_cap_then_the_error_states_the_waited_time(
     assert clock.sleeps == [5.0]
 
 
-def test_when_401_then_the_token_is_refreshed_once_and_the_request_retried(server: _Server) -> None:
+def test_when_401_then_the_token_is_refreshed_once_and_the_request_retried(server: ScriptedServer) -> None:
     # Arrange
     server.script.answers["/v1/albums"] = [error(401, message="The access token expired"), ok(b"{}")]
     clock = FakeClock()
@@ -256,7 +149,7 @@ def test_when_401_then_the_token_is_refreshed_once_and_the_request_retried(serve
     assert clock.sleeps == []
 
 
-def test_when_401_persists_after_a_refresh_then_auth_error(server: _Server) -> None:
+def test_when_401_persists_after_a_refresh_then_auth_error(server: ScriptedServer) -> None:
     # Arrange
     server.script.answers["/v1/albums"] = [error(401, message="Invalid access token")]
 
@@ -266,7 +159,7 @@ def test_when_401_persists_after_a_refresh_then_auth_error(server: _Server) -> N
     assert server.script.tokens_issued == 2
 
 
-def test_when_404_then_fatal_error_with_status_and_path_and_no_retry(server: _Server) -> None:
+def test_when_404_then_fatal_error_with_status_and_path_and_no_retry(server: ScriptedServer) -> None:
     # Arrange
     server.script.answers["/v1/albums/x/tracks"] = [error(404, message="Non existing id")]
     clock = FakeClock()
@@ -278,7 +171,7 @@ def test_when_404_then_fatal_error_with_status_and_path_and_no_retry(server: _Se
     assert len(api_paths(server)) == 1 and clock.sleeps == []
 
 
-def test_when_the_token_request_is_refused_then_fatal_error_without_the_secret(server: _Server) -> None:
+def test_when_the_token_request_is_refused_then_fatal_error_without_the_secret(server: ScriptedServer) -> None:
     # Arrange
     server.script.token_status = 400
 
@@ -307,7 +200,7 @@ def test_when_nothing_listens_then_connection_errors_are_retried_then_reported()
     assert len(clock.sleeps) == 2
 
 
-def test_when_following_a_next_link_then_it_is_rebased_onto_the_api_base_url(server: _Server) -> None:
+def test_when_following_a_next_link_then_it_is_rebased_onto_the_api_base_url(server: ScriptedServer) -> None:
     # Arrange
     client = make_client(server, FakeClock())
 
@@ -318,14 +211,14 @@ def test_when_following_a_next_link_then_it_is_rebased_onto_the_api_base_url(ser
     assert url == f"{client.api_base_url}/browse/new-releases?offset=50&limit=50"
 
 
-def test_when_a_next_link_leaves_the_api_path_then_it_is_refused(server: _Server) -> None:
+def test_when_a_next_link_leaves_the_api_path_then_it_is_refused(server: ScriptedServer) -> None:
     # Act / Assert
     with pytest.raises(FatalError, match="refusing to follow link /elsewhere"):
         make_client(server, FakeClock()).url_for("https://evil.example/elsewhere?x=1")
 
 
 def test_when_a_run_has_a_retry_budget_then_a_request_retries_past_its_own_attempts_until_the_budget_is_spent(
-        server: _Server) -> None:
+        server: ScriptedServer) -> None:
     # Arrange: one attempt per request, but a run-wide budget of 3 retries; the API fails 4 times, then answers
     server.script.answers["/v1/albums"] = [error(500)] * 4 + [ok(b'{"albums": []}')]
     clock = FakeClock()
@@ -340,7 +233,7 @@ def test_when_a_run_has_a_retry_budget_then_a_request_retries_past_its_own_attem
 
 
 def test_when_the_daily_quota_is_spent_then_the_429_is_not_retried_and_is_classified_as_quota(
-        server: _Server) -> None:
+        server: ScriptedServer) -> None:
     # Arrange
     from activities.extract.errors import QuotaExceededError
 
@@ -354,7 +247,7 @@ def test_when_the_daily_quota_is_spent_then_the_429_is_not_retried_and_is_classi
     assert raised.value.retry_after == 50000 and clock.sleeps == [] and len(api_paths(server)) == 1
 
 
-def test_when_the_app_owner_lost_premium_then_the_403_is_its_own_error_naming_the_fix(server: _Server) -> None:
+def test_when_the_app_owner_lost_premium_then_the_403_is_its_own_error_naming_the_fix(server: ScriptedServer) -> None:
     from activities.extract.errors import PremiumRequiredError
 
     server.script.answers["/v1/me"] = [error(403, message="Active premium subscription required for the owner of "
@@ -364,18 +257,18 @@ def test_when_the_app_owner_lost_premium_then_the_403_is_its_own_error_naming_th
         make_client(server, FakeClock()).get("/me")
 
 
-def test_when_the_token_endpoint_rotates_the_refresh_token_then_it_is_handed_back_once(server: _Server) -> None:
+def test_when_the_token_endpoint_rotates_the_refresh_token_then_it_is_handed_back_once(server: ScriptedServer) -> None:
     # Arrange: a token endpoint that rotates the refresh token on its first grant
     rotated: list[str] = []
-    original = _Handler.do_POST
+    original = ScriptedHandler.do_POST
 
-    def rotating(handler: _Handler) -> None:
+    def rotating(handler: ScriptedHandler) -> None:
         handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
         handler.server.script.requests.append(("POST", handler.path, ""))
         body = {"access_token": "tok-user", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "r-2"}
         handler._reply(200, {"Content-Type": "application/json"}, json.dumps(body).encode())
 
-    _Handler.do_POST = rotating  # type: ignore[method-assign]
+    ScriptedHandler.do_POST = rotating  # type: ignore[method-assign]
     try:
         server.script.answers["/v1/me"] = [error(401), ok(b'{"id": "u1"}')]
         client = make_client(server, FakeClock(), refresh_token=SecureString("r-1"),
@@ -384,7 +277,7 @@ def test_when_the_token_endpoint_rotates_the_refresh_token_then_it_is_handed_bac
         # Act: two grants (the first, then the refresh after the 401): only the first one rotates
         client.get("/me", user=True)
     finally:
-        _Handler.do_POST = original  # type: ignore[method-assign]
+        ScriptedHandler.do_POST = original  # type: ignore[method-assign]
 
     # Assert
     assert rotated == ["r-2"]

@@ -13,9 +13,9 @@ from activities.common import LocalFolderStorage
 from activities.extract.config import ExtractConfig
 from activities.extract.errors import PayloadError
 from activities.extract.run import extract_all
-from tests.unit.test_extract_client import (  # noqa: F401
+from tests.scripted_api import (  # noqa: F401
     FakeClock,
-    _Server,
+    ScriptedServer,
     api_paths,
     error,
     make_client,
@@ -27,7 +27,7 @@ DAY = date(2026, 11, 24)
 BODY = b'{"markets": ["AD", "AE", "XK"]}'
 
 
-def _config(server: _Server, run_id: str) -> ExtractConfig:
+def _config(server: ScriptedServer, run_id: str) -> ExtractConfig:
     port = server.server_address[1]
     return ExtractConfig(
         ingest_date=DAY, run_id=run_id, api_base_url=f"http://127.0.0.1:{port}/v1", access_mode="extended",
@@ -42,7 +42,7 @@ def _manifest(storage: LocalFolderStorage, run_id: str) -> dict:  # type: ignore
 
 
 def test_when_markets_runs_then_one_request_is_stored_as_one_part_with_its_count(
-    server: _Server, tmp_path: Path
+    server: ScriptedServer, tmp_path: Path
 ) -> None:
     # Arrange
     server.script.answers["/v1/markets"] = [ok(BODY)]
@@ -65,7 +65,7 @@ def test_when_markets_runs_then_one_request_is_stored_as_one_part_with_its_count
 
 @pytest.mark.parametrize("status", [403, 404])
 def test_when_get_markets_is_refused_then_it_is_recorded_unavailable_and_the_run_goes_on(
-    server: _Server, tmp_path: Path, status: int
+    server: ScriptedServer, tmp_path: Path, status: int
 ) -> None:
     # Arrange: the endpoint is deprecated in Spotify's description; a refusal must not end the run
     server.script.answers["/v1/markets"] = [error(status, message="gone")]
@@ -81,7 +81,7 @@ def test_when_get_markets_is_refused_then_it_is_recorded_unavailable_and_the_run
 
 
 def test_when_get_markets_answers_another_shape_then_the_run_fails_naming_the_endpoint_and_stores_nothing(
-    server: _Server, tmp_path: Path
+    server: ScriptedServer, tmp_path: Path
 ) -> None:
     # Arrange
     server.script.answers["/v1/markets"] = [ok(b'{"countries": ["AD"]}')]
