@@ -1,13 +1,18 @@
-"""A small fake of the Purview data map's Atlas v2 API on 127.0.0.1, for tests (stdlib ``http.server``).
+"""A fake of the Purview data map's Atlas v2 API on 127.0.0.1, for tests (stdlib ``http.server``).
 
 It stores what it receives and answers as Atlas does, as far as the pipeline uses it: type definitions
 (GET by name, POST create, PUT update), glossaries and terms, term assignments, ``POST /entity/bulk`` upserts by
-``qualifiedName`` (placeholder guids, ``guidAssignments``, ``mutatedEntities``) and lookups by qualifiedName.
-It checks what Atlas would refuse: a missing ``api-version``, an unknown type or missing required attribute, a
-reference to an entity that does not exist, creating a type or term twice, assigning a term twice.
+``qualifiedName`` (placeholder guids, ``guidAssignments``, ``mutatedEntities``, classifications stored on create and
+returned by lookups, the ``collectionId`` an entity was written to) and lookups by qualifiedName.
+
+It refuses what Atlas refuses (``tests/fake_atlas_types.py`` names the Apache Atlas check behind each rule): an
+incompatible typedef update, an unknown attribute, super or relationship end type, an invalid enum value, an unknown
+classification, a missing mandatory attribute, a relationship end of the wrong type, a reference to an entity that
+does not exist, creating a type or term twice, assigning a term twice, a missing ``api-version``. Request and
+response bodies are checked against the Purview Data Map REST spec (``tests/purview_specs``, vendored excerpt).
 
 Faults on demand: :meth:`FakeAtlas.fail` answers the next N matching requests with a status (429 with
-``Retry-After``, 500, ...), then serves normally.
+``Retry-After``, 500, ...), then serves normally; :meth:`FakeAtlas.stop` makes the account unreachable.
 """
 
 from __future__ import annotations
@@ -22,17 +27,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from tests.arm_spec import SpecValidator
+from tests.fake_atlas_types import BUILT_IN, AtlasFailure, TypeRegistry
+
 API = "/datamap/api/atlas/v2"
 API_VERSION = "2023-09-01"
-BUILT_IN_TYPES = {"Referenceable", "Asset", "DataSet", "Process"}
-BUILT_IN_REQUIRED = {"DataSet": ["qualifiedName", "name"], "Process": ["qualifiedName", "name"]}
 TYPEDEFS = Path(__file__).resolve().parents[1] / "purview" / "typedefs.json"
-
-
-class AtlasFailure(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+SPEC = Path(__file__).resolve().parent / "purview_specs" / "purviewdatamap-2023-09-01.excerpt.json"
+_SPEC = SpecValidator(SPEC)
+# Request bodies and 200 answers, by route: the definition each must match in the Data Map spec.
+_REQUEST_SHAPES = {("POST", "entity"): "AtlasEntitiesWithExtInfo", ("POST", "types"): "AtlasTypesDef",
+                   ("PUT", "types"): "AtlasTypesDef"}
+_ANSWER_SHAPES = {("POST", "entity"): "EntityMutationResult", ("GET", "entity"): "AtlasEntitiesWithExtInfo",
+                  ("POST", "types"): "AtlasTypesDef", ("PUT", "types"): "AtlasTypesDef", ("GET", "types"): "AtlasTypeDef"}
 
 
 @dataclass
@@ -60,11 +67,16 @@ class Fault:
 
 @dataclass
 class AtlasState:
-    typedefs: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> def (with category, guid)
+    types: TypeRegistry = field(default_factory=TypeRegistry)
     glossaries: dict[str, dict[str, Any]] = field(default_factory=dict)  # guid -> glossary
     terms: dict[str, dict[str, Any]] = field(default_factory=dict)  # guid -> term
     entities: dict[str, dict[str, Any]] = field(default_factory=dict)  # guid -> entity
     assignments: dict[str, list[str]] = field(default_factory=dict)  # term guid -> entity guids
+
+    @property
+    def typedefs(self) -> dict[str, dict[str, Any]]:
+        """The definitions written to the account (the built-in ones left out)."""
+        return {name: d for name, d in self.types.defs.items() if name not in BUILT_IN}
 
     def find(self, type_name: str, qualified_name: str) -> dict[str, Any] | None:
         for entity in self.entities.values():
@@ -88,6 +100,7 @@ class FakeAtlas:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.atlas = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self._stopped = False
 
     @property
     def endpoint(self) -> str:
@@ -98,18 +111,23 @@ class FakeAtlas:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        if not self._stopped:
+            self._server.shutdown()
+            self._server.server_close()
 
     def fail(self, method: str, path_prefix: str, status: int, *, times: int = 1, retry_after: str | None = None) -> None:
         """Answer the next ``times`` requests of ``method`` on a path starting with ``path_prefix`` with ``status``."""
         self._faults.append(Fault(method, path_prefix, status, times, retry_after))
 
     def seed_typedefs(self, path: Path = TYPEDEFS) -> None:
-        """Hold the committed type definitions, as after a deploy."""
-        for category, defs in json.loads(path.read_text()).items():
-            for definition in defs:
-                self.state.typedefs[definition["name"]] = {**definition, "category": category, "guid": next(self._guids)}
+        """Hold the committed type definitions, as after a deploy (checked like a POST)."""
+        self._store_typedefs(self.state.types.write(json.loads(path.read_text()), create=True))
+
+    def stop(self) -> None:
+        """Make the account unreachable (connections refused), as when Purview or the network is down."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._stopped = True
 
     def writes(self) -> list[Received]:
         return [r for r in self.received if r.is_write]
@@ -135,7 +153,12 @@ class FakeAtlas:
                     raise AtlasFailure(404, "NotFound", f"no route {split.path}")
                 if dict(params).get("api-version") != API_VERSION:
                     raise AtlasFailure(400, "InvalidApiVersion", "api-version is missing or unsupported")
+                shape = (method, path.strip("/").split("/", 1)[0])
+                if shape in _REQUEST_SHAPES and (problems := _SPEC.check(_REQUEST_SHAPES[shape], body)):
+                    raise AtlasFailure(400, "ATLAS-400-00-01A", "invalid parameters: " + "; ".join(problems))
                 status, answer = self._route(method, path, dict(params), params, body)
+                if status == 200 and shape in _ANSWER_SHAPES:  # the fake's own answers keep to the spec
+                    assert not (problems := _SPEC.check(_ANSWER_SHAPES[shape], answer)), problems
             except AtlasFailure as exc:
                 status, answer = exc.status, {"requestId": "fake-request", "errorCode": exc.code, "errorMessage": exc.message}
             record.status = status
@@ -145,9 +168,9 @@ class FakeAtlas:
         parts = [unquote(p) for p in path.strip("/").split("/")]
         match method, parts:
             case "GET", ["types", "typedef", "name", name]:
-                if name not in self.state.typedefs:
-                    raise AtlasFailure(404, "ATLAS-404-00-007", f"Given typename {name} was invalid")
-                return 200, self.state.typedefs[name]
+                if name not in self.state.types.defs:
+                    raise AtlasFailure(404, "ATLAS-404-00-001", f"Given typename {name} was invalid")
+                return 200, self.state.types.defs[name]
             case "POST", ["types", "typedefs"]:
                 return 200, self._write_typedefs(body, create=True)
             case "PUT", ["types", "typedefs"]:
@@ -195,7 +218,7 @@ class FakeAtlas:
                     current.append(related["guid"])
                 return 204, None
             case "POST", ["entity", "bulk"]:
-                return 200, self._upsert(body.get("entities", []))
+                return 200, self._upsert(body.get("entities", []), query.get("collectionId"))
             case "GET", ["entity", "bulk", "uniqueAttribute", "type", type_name]:
                 names = [value for key, value in params if key.startswith("attr_") and key.endswith(":qualifiedName")]
                 found = [e for name in names if (e := self.state.find(type_name, name)) is not None]
@@ -215,88 +238,93 @@ class FakeAtlas:
         return self.state.terms[guid]
 
     def _write_typedefs(self, body: dict[str, Any], *, create: bool) -> dict[str, Any]:
-        incoming = [(category, d) for category, defs in body.items() for d in defs]
-        known = set(self.state.typedefs) | {d["name"] for _, d in incoming} | BUILT_IN_TYPES
-        for _, definition in incoming:
-            exists = definition["name"] in self.state.typedefs
-            if create and exists:
-                raise AtlasFailure(409, "ATLAS-409-00-001", f"Given type {definition['name']} already exists")
-            if not create and not exists:
-                raise AtlasFailure(404, "ATLAS-404-00-007", f"Given typename {definition['name']} was invalid")
-            for super_type in definition.get("superTypes", []):
-                if super_type not in known:
-                    raise AtlasFailure(404, "ATLAS-404-00-007", f"Given typename {super_type} was invalid")
+        return self._store_typedefs(self.state.types.write(body, create=create))
+
+    def _store_typedefs(self, accepted: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         answer: dict[str, list[dict[str, Any]]] = {}
-        for category, definition in incoming:
-            previous = self.state.typedefs.get(definition["name"], {})
+        groups = {"ENUM": "enumDefs", "STRUCT": "structDefs", "CLASSIFICATION": "classificationDefs",
+                  "ENTITY": "entityDefs", "RELATIONSHIP": "relationshipDefs"}
+        for category, definition in accepted:
+            previous = self.state.types.defs.get(definition["name"], {})
             stored = {**definition, "category": category, "guid": previous.get("guid") or next(self._guids),
                       "version": previous.get("version", 0) + 1, "createdBy": "fake"}
             if "attributeDefs" in definition:  # Atlas answers with its defaults filled in
                 stored["attributeDefs"] = [{"valuesMinCount": 0, "includeInNotification": False, **a}
                                            for a in definition["attributeDefs"]]
-            self.state.typedefs[definition["name"]] = stored
-            answer.setdefault(category, []).append(stored)
+            self.state.types.defs[definition["name"]] = stored
+            answer.setdefault(groups[category], []).append(stored)
         return answer
 
-    def _required(self, type_name: str) -> list[str]:
-        definition = self.state.typedefs.get(type_name)
-        if definition is None:
-            return BUILT_IN_REQUIRED.get(type_name, [])
-        required = [a["name"] for a in definition.get("attributeDefs", []) if not a.get("isOptional", True)]
-        for super_type in definition.get("superTypes", []):
-            required += self._required(super_type)
-        return required
-
-    def _resolve(self, reference: Any, placeholders: dict[str, str], where: str) -> str:
+    def _resolve(self, reference: Any, placeholders: dict[str, tuple[str, str]], where: str) -> tuple[str, str]:
+        """(guid, typeName) of an object id: a placeholder of this request, a guid, or uniqueAttributes."""
         if not isinstance(reference, dict):
-            raise AtlasFailure(400, "ATLAS-400-00-01A", f"{where}: invalid object id {reference!r}")
+            raise AtlasFailure(400, "ATLAS-400-00-021", f"ObjectId is not valid {reference!r} ({where})")
         guid = reference.get("guid")
         if isinstance(guid, str) and guid.startswith("-"):
             if guid not in placeholders:
-                raise AtlasFailure(404, "ATLAS-404-00-00A", f"{where}: referenced entity {guid} is not in the request")
+                raise AtlasFailure(404, "ATLAS-404-00-00A", f"Referenced entity {guid} is not found ({where})")
             return placeholders[guid]
         if isinstance(guid, str):
             if guid not in self.state.entities:
-                raise AtlasFailure(404, "ATLAS-404-00-005", f"{where}: given instance guid {guid} is invalid/not found")
-            return guid
+                raise AtlasFailure(404, "ATLAS-404-00-005", f"Given instance guid {guid} is invalid/not found ({where})")
+            return guid, self.state.entities[guid]["typeName"]
         name = (reference.get("uniqueAttributes") or {}).get("qualifiedName")
         found = self.state.find(str(reference.get("typeName")), str(name))
         if found is None:
-            raise AtlasFailure(404, "ATLAS-404-00-00A", f"{where}: referenced entity {reference.get('typeName')}:{name} is not found")
-        return str(found["guid"])
+            raise AtlasFailure(404, "ATLAS-404-00-00A",
+                               f"Referenced entity {reference.get('typeName')}:{name} is not found ({where})")
+        return str(found["guid"]), found["typeName"]
 
-    def _upsert(self, entities: list[dict[str, Any]]) -> dict[str, Any]:
-        placeholders: dict[str, str] = {}
+    def _upsert(self, entities: list[dict[str, Any]], collection: str | None) -> dict[str, Any]:
+        """All or nothing, as one Atlas transaction: every entity is checked before any is stored."""
+        types = self.state.types
+        placeholders: dict[str, tuple[str, str]] = {}
         targets = []
-        for entity in entities:  # first pass: types, required attributes, guids
-            type_name = entity.get("typeName")
-            definition = self.state.typedefs.get(str(type_name))
-            if definition is None or definition["category"] != "entityDefs":
-                raise AtlasFailure(404, "ATLAS-404-00-007", f"Given typename {type_name} was invalid")
-            attributes = entity.get("attributes") or {}
-            missing = [name for name in self._required(str(type_name)) if attributes.get(name) is None]
-            if missing:
-                raise AtlasFailure(400, "ATLAS-400-00-008", f"{type_name}: mandatory attribute(s) {', '.join(missing)} missing")
-            existing = self.state.find(str(type_name), attributes["qualifiedName"])
+        for entity in entities:  # first pass: types, attribute values, mandatory attributes, guids
+            type_name = str(entity.get("typeName"))
+            qualified_name = (entity.get("attributes") or {}).get("qualifiedName")
+            existing = self.state.find(type_name, str(qualified_name)) if qualified_name else None
+            attributes = types.check_entity(entity, creating=existing is None)
             guid = existing["guid"] if existing else next(self._guids)
             if isinstance(entity.get("guid"), str) and entity["guid"].startswith("-"):
-                placeholders[entity["guid"]] = guid
-            targets.append((entity, existing, guid))
+                placeholders[entity["guid"]] = (guid, type_name)
+            classifications = types.check_classifications(type_name, guid, entity.get("classifications") or [])
+            targets.append((entity, existing, guid, attributes, classifications))
+        resolved = []
+        for entity, existing, guid, attributes, classifications in targets:  # second pass: references
+            type_name = entity["typeName"]
+            where = f"{type_name} {attributes['qualifiedName']}"
+            declared = types.attributes(type_name)
+            for key, value in attributes.items():
+                if isinstance(value, list) and declared.get(key, {}).get("typeName", "").startswith("array<") and \
+                        types.category(declared[key]["typeName"][6:-1]) == "ENTITY":
+                    refs = [self._resolve(ref, placeholders, where) for ref in value]
+                    wanted = declared[key]["typeName"][6:-1]
+                    for ref_guid, ref_type in refs:
+                        if not types.is_a(ref_type, wanted):
+                            raise AtlasFailure(404, "ATLAS-404-00-007", "Invalid instance creation/updation parameters "
+                                               f"passed : {where}.{key}: {ref_type} {ref_guid} is not a {wanted}")
+                    attributes[key] = [{"guid": ref_guid, "typeName": ref_type} for ref_guid, ref_type in refs]
+            relationships = {}
+            for key, ref in (entity.get("relationshipAttributes") or {}).items():
+                ref_guid, ref_type = self._resolve(ref, placeholders, where)
+                types.check_relationship_end(type_name, key, ref_type, ref_guid)
+                relationships[key] = {"guid": ref_guid, "typeName": ref_type}
+            resolved.append((entity, existing, guid, attributes, relationships, classifications))
         created, updated = [], []
-        for entity, existing, guid in targets:  # second pass: references, then store
-            where = f"{entity['typeName']} {entity['attributes']['qualifiedName']}"
-            attributes = dict(entity["attributes"])
-            for key in ("inputs", "outputs"):
-                if key in attributes:
-                    attributes[key] = [{"guid": self._resolve(ref, placeholders, where)} for ref in attributes[key]]
-            relationships = {key: {"guid": self._resolve(ref, placeholders, where)}
-                             for key, ref in (entity.get("relationshipAttributes") or {}).items()}
-            stored = {"typeName": entity["typeName"], "guid": guid, "attributes": attributes,
-                      "relationshipAttributes": relationships, "status": "ACTIVE"}
-            header = {"typeName": entity["typeName"], "guid": guid, "attributes": {"qualifiedName": attributes["qualifiedName"]}}
+        for entity, existing, guid, attributes, relationships, classifications in resolved:  # store
+            previous_attributes = existing["attributes"] if existing else {}
+            stored = {"typeName": entity["typeName"], "guid": guid, "attributes": {**previous_attributes, **attributes},
+                      "relationshipAttributes": {**(existing or {}).get("relationshipAttributes", {}), **relationships},
+                      # Atlas applies classifications when it creates an entity; an update leaves them as they are
+                      "classifications": existing["classifications"] if existing else classifications,
+                      "status": "ACTIVE", "collectionId": collection or (existing or {}).get("collectionId") or "root"}
+            header = {"typeName": entity["typeName"], "guid": guid,
+                      "attributes": {"qualifiedName": attributes["qualifiedName"]}}
             if existing is None:
                 created.append(header)
-            elif (existing["attributes"], existing["relationshipAttributes"]) != (attributes, relationships):
+            elif (existing["attributes"], existing["relationshipAttributes"]) != (stored["attributes"],
+                                                                                   stored["relationshipAttributes"]):
                 updated.append(header)
             self.state.entities[guid] = stored
         mutated: dict[str, list[dict[str, Any]]] = {}
@@ -304,7 +332,7 @@ class FakeAtlas:
             mutated["CREATE"] = created
         if updated:
             mutated["UPDATE"] = updated
-        return {"mutatedEntities": mutated, "guidAssignments": placeholders}
+        return {"mutatedEntities": mutated, "guidAssignments": {k: v[0] for k, v in placeholders.items()}}
 
 
 def _page(items: list[Any], query: dict[str, str]) -> list[Any]:

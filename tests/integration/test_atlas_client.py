@@ -124,7 +124,7 @@ def test_when_an_entity_type_is_unknown_then_the_error_quotes_atlas_and_says_to_
     with pytest.raises(AtlasFatalError) as caught:
         _client(atlas, Sleeps([])).send(upsert_entities([entity], "tables"))
 
-    assert "HTTP 404: ATLAS-404-00-007: Given typename spotify_table was invalid" in str(caught.value)
+    assert "HTTP 400: ATLAS-400-00-014: Type ENTITY with name spotify_table does not exist" in str(caught.value)
     assert "publish purview/typedefs.json first: python scripts/deploy.py --env <env> --only purview" in str(caught.value)
 
 
