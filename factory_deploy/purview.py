@@ -126,6 +126,32 @@ def typedef_changes(local: Mapping[str, Any], remote: Mapping[str, Any] | None) 
     return changes
 
 
+def incompatible_changes(local: Mapping[str, Any], remote: Mapping[str, Any]) -> list[str]:
+    """What Atlas refuses to update in place (Apache Atlas ``AtlasStructDefStoreV2.updateVertexPreUpdate``,
+    ``AtlasRelationshipDefStoreV2.preUpdateCheck``): a removed or retyped attribute, a new mandatory one, a removed
+    super type, a relationship end or category that changed. [] when the update is compatible."""
+    changes = []
+    ours = {a.get("name"): a for a in local.get("attributeDefs", []) if isinstance(a, Mapping)}
+    theirs = {a.get("name"): a for a in remote.get("attributeDefs", []) or [] if isinstance(a, Mapping)}
+    changes += [f"attribute {name} removed" for name in theirs if name not in ours]
+    for name, attribute in ours.items():
+        current = theirs.get(name)
+        if current is None and not attribute.get("isOptional", True):
+            changes.append(f"mandatory attribute {name} added")
+        elif current is not None and current.get("typeName") != attribute.get("typeName"):
+            changes.append(f"attribute {name} typeName {current.get('typeName')} -> {attribute.get('typeName')}")
+    removed = sorted(set(remote.get("superTypes") or []) - set(local.get("superTypes") or []))
+    changes += [f"super type {name} removed" for name in removed]
+    for key in ("endDef1", "endDef2"):
+        ours_end, their_end = local.get(key), remote.get(key)
+        if isinstance(ours_end, Mapping) and isinstance(their_end, Mapping) and \
+                (ours_end.get("type"), ours_end.get("name")) != (their_end.get("type"), their_end.get("name")):
+            changes.append(f"{key} {their_end.get('type')}.{their_end.get('name')} -> {ours_end.get('type')}.{ours_end.get('name')}")
+    if "relationshipCategory" in local and remote.get("relationshipCategory") not in (None, local["relationshipCategory"]):
+        changes.append(f"relationshipCategory {remote.get('relationshipCategory')} -> {local['relationshipCategory']}")
+    return changes
+
+
 def _attribute_changes(ours: Sequence[Mapping[str, Any]], theirs: Sequence[Any]) -> list[str]:
     by_name = {a.get("name"): a for a in theirs if isinstance(a, Mapping)}
     changes = []
@@ -241,6 +267,11 @@ def _publish_typedefs(sender: AtlasSender, typedefs: Mapping[str, list[dict[str,
                 missing.setdefault(category, []).append(definition)
                 report.types_created.append(name)
                 log(f"purview: type {name}: new")
+            elif breaking := incompatible_changes(definition, remote):
+                raise DeployError(
+                    f"purview/typedefs.json: type `{name}` changed in a way Atlas refuses to update ({'; '.join(breaking)}): "
+                    f"a new type name is needed (e.g. `{name}_v2`, with the entities moved to it); nothing was written"
+                )
             elif changes:
                 changed.setdefault(category, []).append(definition)
                 report.types_updated.append(name)
@@ -414,6 +445,7 @@ __all__ = [
     "plan_account",
     "publish_purview",
     "publish_to_account",
+    "incompatible_changes",
     "term_links",
     "typedef_changes",
 ]

@@ -9,11 +9,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from activities.common.atlas import AtlasClient
 from activities.load.purview import COLUMN_TYPE, TABLE_TYPE, declared_tables
+from factory_deploy.errors import DeployError
 from factory_deploy.purview import load_definitions, publish_purview, term_links
 from tests.fake_atlas import FakeAtlas
 
@@ -122,3 +124,29 @@ def test_when_purview_keeps_failing_then_deploy_stops_with_a_clear_message_and_n
            "(create glossary Spotify) returned HTTP 500" in result.stderr
     assert "gave up after 4 attempts" in result.stderr and "Traceback" not in result.stderr
     assert sorted(atlas.state.typedefs)  # what came before the failure stays published; a rerun goes on from there
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    (lambda t: next(a for a in t["attributeDefs"] if a["name"] == "location").update(typeName="int"),
+     "attribute location typeName string -> int"),
+    (lambda t: t["attributeDefs"].pop(), "attribute partitionColumn removed"),
+    (lambda t: t["attributeDefs"].append({"name": "team", "typeName": "string", "isOptional": False, "cardinality": "SINGLE"}),
+     "mandatory attribute team added"),
+])
+def test_when_a_type_changes_incompatibly_then_deploy_refuses_before_writing_and_asks_for_a_new_type_name(
+        atlas: FakeAtlas, change: Any, said: str) -> None:
+    definitions = load_definitions(PURVIEW)
+    tables = declared_tables("curated", "serving")
+    client = AtlasClient(atlas.endpoint, credential=None)
+    publish_purview(client, definitions, tables, DEV_ACCOUNT, lambda _line: None)
+    before = len(atlas.received)
+    changed = json.loads(json.dumps(definitions.typedefs))
+    change(next(d for d in changed["entityDefs"] if d["name"] == "spotify_table"))
+
+    with pytest.raises(DeployError) as caught:
+        publish_purview(client, type(definitions)(changed, definitions.glossary), tables, DEV_ACCOUNT, lambda _line: None)
+
+    assert str(caught.value) == (
+        f"purview/typedefs.json: type `spotify_table` changed in a way Atlas refuses to update ({said}): a new type name "
+        "is needed (e.g. `spotify_table_v2`, with the entities moved to it); nothing was written")
+    assert [r for r in atlas.received[before:] if r.is_write] == []
