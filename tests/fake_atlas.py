@@ -12,7 +12,8 @@ does not exist, creating a type or term twice, assigning a term twice, a missing
 response bodies are checked against the Purview Data Map REST spec (``tests/purview_specs``, vendored excerpt).
 
 Faults on demand: :meth:`FakeAtlas.fail` answers the next N matching requests with a status (429 with
-``Retry-After``, 500, ...), then serves normally; :meth:`FakeAtlas.stop` makes the account unreachable.
+``Retry-After``, 500, ...), then serves normally; ``FakeAtlas.down = True`` drops every connection unanswered
+(Purview unreachable) until it is set back.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ class FakeAtlas:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.atlas = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-        self._stopped = False
+        self.down = False  # True: every connection is dropped unanswered, as when Purview or the network is down
 
     @property
     def endpoint(self) -> str:
@@ -111,9 +112,8 @@ class FakeAtlas:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self._stopped:
-            self._server.shutdown()
-            self._server.server_close()
+        self._server.shutdown()
+        self._server.server_close()
 
     def fail(self, method: str, path_prefix: str, status: int, *, times: int = 1, retry_after: str | None = None) -> None:
         """Answer the next ``times`` requests of ``method`` on a path starting with ``path_prefix`` with ``status``."""
@@ -122,12 +122,6 @@ class FakeAtlas:
     def seed_typedefs(self, path: Path = TYPEDEFS) -> None:
         """Hold the committed type definitions, as after a deploy (checked like a POST)."""
         self._store_typedefs(self.state.types.write(json.loads(path.read_text()), create=True))
-
-    def stop(self) -> None:
-        """Make the account unreachable (connections refused), as when Purview or the network is down."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._stopped = True
 
     def writes(self) -> list[Received]:
         return [r for r in self.received if r.is_write]
@@ -353,6 +347,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         body = json.loads(raw) if raw else None
         atlas: FakeAtlas = self.server.atlas  # type: ignore[attr-defined]
+        if atlas.down:
+            self.close_connection = True  # no status line: the client sees the connection dropped
+            return
         status, headers, answer = atlas.handle(method, self.path, body, self.headers.get("Authorization", ""))
         data = b"" if answer is None else json.dumps(answer).encode()
         self.send_response(status)

@@ -152,10 +152,15 @@ def assign_term(term_guid: str, term_name: str, entity_guids: Sequence[str]) -> 
                         body=[{"guid": guid} for guid in entity_guids])
 
 
-def upsert_entities(entities: Sequence[Mapping[str, Any]], what: str) -> AtlasRequest:
-    """POST /entity/bulk: entities are matched by ``qualifiedName``, so sending one again updates it."""
+def upsert_entities(entities: Sequence[Mapping[str, Any]], what: str, collection: str = "") -> AtlasRequest:
+    """POST /entity/bulk: entities are matched by ``qualifiedName``, so sending one again updates it.
+
+    ``collection``: the data map collection (its id, the ``collectionId`` query parameter) new entities go to and
+    existing ones move to; "" leaves that to the account (new entities land in the root collection).
+    """
     return AtlasRequest("POST", "/entity/bulk", f"upsert {len(entities)} entities ({what})",
                         body={"entities": [dict(entity) for entity in entities]},
+                        params=(("collectionId", collection),) if collection else (),
                         hint="if Atlas names an unknown type or attribute, publish purview/typedefs.json first: "
                              "python scripts/deploy.py --env <env> --only purview")
 

@@ -18,10 +18,13 @@ Extended properties beyond the load's common ones: ``pipelineName``, ``triggerNa
 ``dataFlowMetrics`` (the data flow's ``runStatus.metrics``), ``published`` (the schema check's
 customOutput ``tables``) and ``views`` (its customOutput ``views``); each JSON or a JSON string.
 
-Then, if ``purviewEndpoint`` is set (``storageAccount`` names the qualifiedNames' namespace), the document's
-tables, columns and run are registered in Purview (``activities.load.purview``) and customOutput reports their
-guids under ``purview``; an empty ``purviewEndpoint`` skips it with one log line. A Purview failure fails the
-activity, naming the lineage blob that is already written (storage holds the record; Purview mirrors it).
+``upstream.extract`` summarizes the run manifest the snapshot came from (the extract run, and per raw entity and
+writer the parts and items), so the extract's and the transform's activities can be described too.
+
+Then, if ``purviewEndpoint`` is set (``storageAccount`` names the qualifiedNames' namespace), the document is queued
+and registered in Purview with every document still pending (``activities.load.purview_queue``); customOutput
+reports it under ``purview`` (``"status": "pending"`` while Purview cannot be reached: publishing never fails for
+it). An empty ``purviewEndpoint`` skips it with one log line.
 """
 
 from __future__ import annotations
@@ -31,21 +34,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from activities.common.atlas import AtlasClient
 from activities.common.context import ActivityContext
 from activities.common.entrypoint import run_activity
-from activities.common.errors import ActivityConfigError, ActivityError
+from activities.common.errors import ActivityConfigError, BlobNotFoundError
 from activities.common.logs import get_logger
 from activities.common.storage import Storage
-from activities.load.arrow_types import curated_tables
 from activities.load.config import LoadConfig
-from activities.load.errors import PurviewRegistrationError
 from activities.load.generate import DATAFLOW_NAME, stream_suffix
 from activities.load.layout import lineage_path, partition_prefix
-from activities.load.purview import SKIPPED, PurviewTarget, lineage_tables, register_lineage
-from activities.load.schema import SchemaFormatError, TableSchema
+from activities.load.purview_processes import raw_summary
+from activities.load.purview_queue import register_pending
 from activities.load.storage_io import marker_tables, open_load_storage, read_marker
-from activities.transform.schemas import NATURAL_KEYS
 
 LINEAGE_VERSION = 1
 log = get_logger("activities.load.lineage")
@@ -73,6 +72,7 @@ def build_lineage(
     published: Mapping[str, Any],
     views: list[Any],
     recorded_at: datetime,
+    extract: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The lineage document (pure): see the module docstring."""
     listed = marker_tables(marker)
@@ -109,6 +109,7 @@ def build_lineage(
             "snapshot_marker": config.marker_blob,
             "run_id": marker.get("run_id", marker.get("runId")),
             "manifest": marker.get("manifest"),
+            **({"extract": dict(extract)} if extract else {}),
         },
         "data_flow": DATAFLOW_NAME,
         "inputs": inputs,
@@ -140,7 +141,7 @@ def record_lineage(context: ActivityContext) -> dict[str, Any]:
     document = build_lineage(
         config, pipeline=pipeline, marker=marker, input_files=input_files, metrics=metrics,
         published=published if isinstance(published, Mapping) else {}, views=views if isinstance(views, list) else [],
-        recorded_at=datetime.now(UTC),
+        recorded_at=datetime.now(UTC), extract=read_extract(storage, marker.get("manifest")),
     )
     path = lineage_path(config.run_id)
     storage.write_bytes(config.serving_container, path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
@@ -148,50 +149,24 @@ def record_lineage(context: ActivityContext) -> dict[str, Any]:
     log.info("lineage of run %s: %d inputs, %d outputs -> %s", config.run_id, len(document["inputs"]),
              len(document["outputs"]), blob)
     outputs: dict[str, Any] = {"lineage": blob, "inputs": len(document["inputs"]), "outputs": len(document["outputs"])}
-    outputs["purview"] = register_in_purview(context, storage, document, blob)
+    outputs["purview"] = register_pending(context, storage, config.serving_container, config.run_id)
     return outputs
 
 
-def register_in_purview(context: ActivityContext, storage: Storage, document: Mapping[str, Any], blob: str) -> Any:
-    """Mirror the written lineage document in Purview; the customOutput entry ``purview``.
-
-    Raises:
-        PurviewRegistrationError: anything that stopped the registration (configuration, a stored schema, Purview).
-    """
+def read_extract(storage: Storage, manifest: Any) -> dict[str, Any] | None:
+    """:func:`raw_summary` of the run manifest ``<container>/<path>`` the marker names; None when it is not there
+    (raw data past retention, or a marker written by hand): the extract and transform activities are then not described."""
+    container, _, path = str(manifest or "").partition("/")
+    if not container or not path:
+        return None
     try:
-        target = PurviewTarget.from_context(context)
-        if target is None:
-            log.info("Purview: %s (extended property `purviewEndpoint` is empty); lineage is only in %s", SKIPPED, blob)
-            return SKIPPED
-        inputs, outputs = lineage_tables(document, curated_tables(), published_schemas(storage, document), NATURAL_KEYS)
-        with AtlasClient.connect(target.endpoint) as client:
-            registered = register_lineage(client, target.namespace, document, inputs, outputs)
-    except (ActivityError, SchemaFormatError) as exc:
-        raise PurviewRegistrationError(
-            f"lineage {blob} is written, but registering it in Purview failed: {exc}. Storage keeps the record; "
-            "rerun this activity to register it (entities are upserted by qualifiedName, so nothing is duplicated)"
-        ) from exc
-    log.info("Purview %s: run %s (%s) with %d tables and %d columns: %d entities created, %d updated, %d unchanged",
-             target.endpoint, registered["process"]["qualifiedName"], registered["process"]["guid"],
-             len(registered["tables"]), registered["columns"], registered["created"], registered["updated"],
-             registered["unchanged"])
-    return {"account": target.endpoint, **registered}
-
-
-def published_schemas(storage: Storage, document: Mapping[str, Any]) -> dict[str, TableSchema]:
-    """The serving schema the check stored for each output (``schema``: ``<container>/_schemas/<table>/<date>.json``)."""
-    schemas = {}
-    for entry in document.get("outputs", []):
-        where = entry.get("schema") if isinstance(entry, Mapping) else None
-        if not isinstance(where, str) or "/" not in where:
-            continue
-        container, _, path = where.partition("/")
-        try:
-            stored = json.loads(storage.read_bytes(container, path).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SchemaFormatError(f"stored schema {where} is not JSON: {exc}") from exc
-        schemas[entry["table"]] = TableSchema.from_json(stored, where)
-    return schemas
+        body = json.loads(storage.read_bytes(container, path).decode("utf-8"))
+    except BlobNotFoundError:
+        log.warning("run manifest %s not found: the lineage describes the load only", manifest)
+        return None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ActivityConfigError(f"run manifest {manifest} is not JSON ({exc}); the transform would have refused it") from exc
+    return raw_summary(body) if isinstance(body, Mapping) else None
 
 
 __all__ = ["LINEAGE_VERSION", "build_lineage", "record_lineage"]

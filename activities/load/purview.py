@@ -1,21 +1,23 @@
-"""A load run's lineage in Microsoft Purview: the tables it read and wrote, their columns, and the run between them.
+"""A load's lineage in Microsoft Purview: the tables, their columns, the storage holding them and the activities between.
 
 ``python -m activities.load.lineage`` writes ``lineage/<run id>.json`` first (the record of truth), then, when the
-extended property ``purviewEndpoint`` is set, upserts with ``POST /entity/bulk``:
+extended property ``purviewEndpoint`` is set, upserts with ``POST /entity/bulk`` (into the collection
+``purviewCollectionId`` names, if any):
 
+- the Blob Storage resource sets the lineage names, when the account does not hold them yet (a scan or Data
+  Factory's own lineage may have created them: ``activities.load.purview_processes``);
 - a ``spotify_table`` for every input (zone ``curated``) and output (zone ``serving``) of the lineage document, each
-  with its ``spotify_column``s: curated columns from the schemas the transform publishes with
-  (``activities.transform.schemas``), serving columns from the schema the check stored (``_schemas/<table>/<date>.json``);
-- one ``spotify_pipeline_run`` (an Atlas Process) whose ``inputs`` and ``outputs`` are those tables.
+  with its ``spotify_column``s (the Schema tab: ``schemaElementsAttribute``/``schemaAttributes`` in
+  ``purview/typedefs.json``) and its ``storage`` relationship to the resource set holding its files: curated columns
+  from the schemas the transform publishes with (``activities.transform.schemas``), serving columns from the schema
+  the check stored (``_schemas/<table>/<date>.json``);
+- one ``spotify_pipeline_activity`` Process per Custom activity that moved the snapshot's data, from resource set to
+  resource set (``activities.load.purview_processes``).
 
-qualifiedNames (``scripts/deploy.py`` builds the same ones to assign glossary terms to columns)::
+qualifiedNames of the tables and columns (``scripts/deploy.py`` builds the same ones to assign glossary terms)::
 
     table   spotify://<storage account>/<container>/<table>
     column  spotify://<storage account>/<container>/<table>#<column>
-    run     spotify://<storage account>/pipelines/<pipeline>/snapshot_date=<YYYY-MM-DD>
-
-None holds a run id or a date of the data's own, except the run's snapshot date: loading a snapshot again (a rerun,
-an ADF retry) updates the same entities instead of adding new ones; each snapshot's run is one Process.
 
 Pure functions build the entities and the requests; :func:`register_lineage` sends them through any
 :class:`~activities.common.atlas.AtlasSender`.
@@ -39,11 +41,22 @@ from activities.common.context import ActivityContext
 from activities.common.errors import ActivityConfigError
 from activities.common.logs import get_logger
 from activities.load.layout import PARTITION_KEY
+from activities.load.purview_processes import (
+    API_TYPE,
+    PROCESS_TYPE,
+    SPOTIFY_API,
+    STORAGE_TYPE,
+    activity_processes,
+    api_entity,
+    storage_entity,
+    storage_names,
+    storage_reference,
+    table_files,
+)
 from activities.load.schema import Column, TableSchema
 
 TABLE_TYPE = "spotify_table"
 COLUMN_TYPE = "spotify_column"
-RUN_TYPE = "spotify_pipeline_run"
 CURATED_ZONE = "curated"
 SERVING_ZONE = "serving"
 SCHEME = "spotify://"
@@ -55,6 +68,7 @@ USER_DATA_CLASSIFICATION = "spotify_user_data"
 USER_DATA_TABLES = frozenset({"users", "user_top_items", "recently_played", "saved_tracks", "followed_artists"})
 ENDPOINT_PROPERTY = "purviewEndpoint"
 NAMESPACE_PROPERTY = "storageAccount"
+COLLECTION_PROPERTY = "purviewCollectionId"
 
 log = get_logger("activities.load.purview")
 
@@ -68,10 +82,6 @@ def table_qualified_name(namespace: str, container: str, table: str) -> str:
 
 def column_qualified_name(namespace: str, container: str, table: str, column: str) -> str:
     return f"{table_qualified_name(namespace, container, table)}#{column}"
-
-
-def run_qualified_name(namespace: str, pipeline: str, snapshot_date: str) -> str:
-    return f"{SCHEME}{namespace}/pipelines/{pipeline}/{PARTITION_KEY}={snapshot_date}"
 
 
 # -- tables and their entities -------------------------------------------------------------------------
@@ -121,7 +131,8 @@ def placeholders() -> Iterator[str]:
     return (f"-{n}" for n in itertools.count(1))
 
 
-def table_entity(namespace: str, ref: TableRef, guid: str | None = None) -> dict[str, Any]:
+def table_entity(namespace: str, ref: TableRef, guid: str | None = None, with_storage: bool = False) -> dict[str, Any]:
+    """A table; ``with_storage`` links it to the resource set of its files (which must exist by then)."""
     attributes: dict[str, Any] = {
         "qualifiedName": ref.qualified_name(namespace),
         "name": f"{ref.zone}.{ref.table}",
@@ -135,6 +146,8 @@ def table_entity(namespace: str, ref: TableRef, guid: str | None = None) -> dict
     if ref.table in USER_DATA_TABLES:
         # Atlas applies an entity's classifications when it creates it; an update leaves them as they are.
         entity["classifications"] = [{"typeName": USER_DATA_CLASSIFICATION}]
+    if with_storage:
+        entity["relationshipAttributes"] = {"storage": storage_reference(table_files(namespace, ref.container, ref.table))}
     if guid is not None:
         entity["guid"] = guid
     return entity
@@ -162,10 +175,10 @@ def table_reference(namespace: str, ref: TableRef) -> dict[str, Any]:
     return {"typeName": TABLE_TYPE, "uniqueAttributes": {"qualifiedName": ref.qualified_name(namespace)}}
 
 
-def table_group(namespace: str, ref: TableRef, ids: Iterator[str]) -> list[dict[str, Any]]:
+def table_group(namespace: str, ref: TableRef, ids: Iterator[str], with_storage: bool = False) -> list[dict[str, Any]]:
     """The table and all its columns, the columns pointing at the table's placeholder guid (one request)."""
     table_guid = next(ids)
-    group = [table_entity(namespace, ref, table_guid)]
+    group = [table_entity(namespace, ref, table_guid, with_storage)]
     for column in ref.columns or ():
         group.append(column_entity(namespace, ref, column, {"typeName": TABLE_TYPE, "guid": table_guid}, next(ids)))
     return group
@@ -213,58 +226,33 @@ def lineage_tables(
     return refs(document.get("inputs"), CURATED_ZONE, curated), refs(document.get("outputs"), SERVING_ZONE, serving)
 
 
-def run_entity(
-    namespace: str, document: Mapping[str, Any], inputs: Sequence[TableRef], outputs: Sequence[TableRef], guid: str = "-1"
-) -> dict[str, Any]:
-    """The ``spotify_pipeline_run`` Process of a lineage document; its tables are named by qualifiedName."""
-    pipeline = _mapping(document.get("pipeline"))
-    name = str(pipeline.get("name") or "PL_Load_Spotify")
-    run_id = str(pipeline.get("run_id") or "")
-    snapshot_date = str(document.get("snapshot_date") or "")
-    trigger = _mapping(pipeline.get("trigger"))
-    rows: dict[str, int] = {}
-    for zone, entries, key in ((CURATED_ZONE, document.get("inputs"), "rows_read"), (SERVING_ZONE, document.get("outputs"), "rows")):
-        for entry in entries if isinstance(entries, list) else []:
-            count = entry.get(key) if isinstance(entry, Mapping) else None
-            if isinstance(count, int) and not isinstance(count, bool) and isinstance(entry.get("table"), str):
-                rows[f"{zone}.{entry['table']}"] = count
-    triggered = f", triggered by {trigger.get('name')} at {trigger.get('time')}" if trigger.get("name") else ""
-    return {
-        "typeName": RUN_TYPE,
-        "guid": guid,
-        "attributes": {
-            "qualifiedName": run_qualified_name(namespace, name, snapshot_date),
-            "name": f"{name} {snapshot_date}",
-            "description": f"Last run {run_id} of {name} for snapshot {snapshot_date}{triggered}; "
-                           f"recorded at {document.get('recorded_at')}.",
-            "pipelineName": name,
-            "runId": run_id,
-            "snapshotDate": snapshot_date,
-            "rowCounts": rows,
-            "inputs": [table_reference(namespace, ref) for ref in inputs],
-            "outputs": [table_reference(namespace, ref) for ref in outputs],
-        },
-    }
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+def lineage_storage(namespace: str, document: Mapping[str, Any], tables: Sequence[TableRef]) -> list[str]:
+    """Every resource set a lineage document's registration refers to: the tables' and the Processes' ends."""
+    names = [table_files(namespace, ref.container, ref.table) for ref in tables]
+    return list(dict.fromkeys(names + storage_names(activity_processes(namespace, document))))
 
 
 def lineage_requests(
     namespace: str, document: Mapping[str, Any], inputs: Sequence[TableRef], outputs: Sequence[TableRef],
-    limit: int = MAX_ENTITIES_PER_REQUEST,
+    existing: frozenset[str] = frozenset(), collection: str = "", limit: int = MAX_ENTITIES_PER_REQUEST,
 ) -> list[AtlasRequest]:
-    """Tables with their columns (packed into requests), then the run, which refers to the tables by name."""
-    ids = placeholders()
+    """The storage assets not in ``existing`` (qualifiedNames the account holds), then the tables with their columns
+    (packed into requests), then the Processes, which refer to storage assets by qualifiedName."""
     unique = list({ref.qualified_name(namespace): ref for ref in [*inputs, *outputs]}.values())
-    requests = []
-    for batch in batches([table_group(namespace, ref, ids) for ref in unique], limit):
+    processes = activity_processes(namespace, document)
+    missing = [storage_entity(name) for name in lineage_storage(namespace, document, unique) if name not in existing]
+    uses_api = any(ref["typeName"] == API_TYPE for p in processes for ref in p["attributes"]["inputs"])
+    if uses_api and SPOTIFY_API not in existing:
+        missing.append(api_entity())
+    requests = [upsert_entities(batch, "storage assets not in the account yet", collection)
+                for batch in batches([[entity] for entity in missing], limit)]
+    ids = placeholders()
+    for batch in batches([table_group(namespace, ref, ids, with_storage=True) for ref in unique], limit):
         tables = [e["attributes"]["name"] for e in batch if e["typeName"] == TABLE_TYPE]
         span = tables[0] if len(tables) == 1 else f"{len(tables)} tables, {tables[0]} to {tables[-1]}"
-        requests.append(upsert_entities(batch, f"{span}, with their columns"))
-    run = run_entity(namespace, document, inputs, outputs)
-    requests.append(upsert_entities([run], f"pipeline run {run['attributes']['name']}"))
+        requests.append(upsert_entities(batch, f"{span}, with their columns", collection))
+    if processes:
+        requests.append(upsert_entities(processes, f"{len(processes)} pipeline activities", collection))
     return requests
 
 
@@ -273,10 +261,12 @@ def lineage_requests(
 
 @dataclass(frozen=True)
 class PurviewTarget:
-    """Where a load activity registers lineage: from extended properties ``purviewEndpoint`` and ``storageAccount``."""
+    """Where a load activity registers lineage: extended properties ``purviewEndpoint``, ``storageAccount`` and
+    (optional) ``purviewCollectionId``."""
 
     endpoint: str
     namespace: str
+    collection: str = ""
 
     @classmethod
     def from_context(cls, context: ActivityContext) -> PurviewTarget | None:
@@ -291,16 +281,21 @@ class PurviewTarget:
                 "the storage account name that scopes the Purview qualifiedNames; set it from the global parameter "
                 "storageAccount in the pipeline's extendedProperties"
             )
-        return cls(endpoint, namespace)
+        return cls(endpoint, namespace, context.get_str(COLLECTION_PROPERTY, "").strip())
 
 
 def register_lineage(
-    sender: AtlasSender, namespace: str, document: Mapping[str, Any], inputs: Sequence[TableRef], outputs: Sequence[TableRef],
-    limit: int = MAX_ENTITIES_PER_REQUEST,
+    sender: AtlasSender, target: PurviewTarget, document: Mapping[str, Any], inputs: Sequence[TableRef],
+    outputs: Sequence[TableRef], limit: int = MAX_ENTITIES_PER_REQUEST,
 ) -> dict[str, Any]:
-    """Upsert the tables, columns and run of a lineage document; return what customOutput reports under ``purview``."""
-    requests = lineage_requests(namespace, document, inputs, outputs, limit)
+    """Upsert the storage assets, tables, columns and Processes of a lineage document; return what customOutput
+    reports under ``purview``."""
+    namespace = target.namespace
     counting = _CountingSender(sender)
+    refs = list({ref.qualified_name(namespace): ref for ref in [*inputs, *outputs]}.values())
+    storage = lineage_storage(namespace, document, refs)
+    existing = set(find_guids(counting, STORAGE_TYPE, storage)) | set(find_guids(counting, API_TYPE, [SPOTIFY_API]))
+    requests = lineage_requests(namespace, document, inputs, outputs, frozenset(existing), target.collection, limit)
     guids: dict[str, str] = {}
     created: set[str] = set()
     updated: set[str] = set()
@@ -311,18 +306,18 @@ def register_lineage(
         created |= mutation.created
         updated |= mutation.updated
         log.info("Purview: %s: %d created, %d updated", request.what, len(mutation.created), len(mutation.updated))
-    refs = list({ref.qualified_name(namespace): ref for ref in [*inputs, *outputs]}.values())
     table_names = [ref.qualified_name(namespace) for ref in refs]
-    run_name = requests[-1].body["entities"][0]["attributes"]["qualifiedName"]
-    for type_name, names in ((TABLE_TYPE, table_names), (RUN_TYPE, [run_name])):
+    process_names = [p["attributes"]["qualifiedName"] for p in activity_processes(namespace, document)]
+    for type_name, names in ((TABLE_TYPE, table_names), (PROCESS_TYPE, process_names)):
         unknown = [name for name in names if name not in guids]
         if unknown:  # Atlas may leave unchanged entities out of its answer: ask for their guids
             guids.update(find_guids(counting, type_name, unknown))
     entities = sum(len(r.body["entities"]) for r in requests)
     return {
-        "process": {"qualifiedName": run_name, "guid": guids.get(run_name)},
+        "processes": {name: guids.get(name) for name in process_names},
         "tables": {name: guids.get(name) for name in table_names},
         "columns": sum(len(ref.columns or ()) for ref in refs),
+        "storage": {"existing": len([n for n in storage if n in existing]), "created": len([n for n in storage if n not in existing])},
         "entities": entities,
         "created": len(created),
         "updated": len(updated),
@@ -343,7 +338,6 @@ class _CountingSender:
 
 __all__ = [
     "COLUMN_TYPE",
-    "RUN_TYPE",
     "SKIPPED",
     "TABLE_TYPE",
     "PurviewTarget",
@@ -354,9 +348,8 @@ __all__ = [
     "declared_tables",
     "lineage_requests",
     "lineage_tables",
+    "lineage_storage",
     "register_lineage",
-    "run_entity",
-    "run_qualified_name",
     "table_entity",
     "table_group",
     "table_qualified_name",

@@ -71,7 +71,7 @@ def test_when_deploying_again_then_nothing_is_written(atlas: FakeAtlas) -> None:
     assert result.returncode == 0, result.stderr
     assert [r for r in atlas.received[before:] if r.is_write] == []
     assert "purview: type spotify_table: unchanged, skipped" in result.stdout
-    assert "types 0 created, 0 updated, 6 unchanged" in result.stdout and "term assignments 0 added" in result.stdout
+    assert "types 0 created, 0 updated, 8 unchanged" in result.stdout and "term assignments 0 added" in result.stdout
 
 
 def test_when_one_type_and_one_term_changed_then_only_they_are_updated(atlas: FakeAtlas) -> None:

@@ -13,7 +13,6 @@ from activities.common.context import load_context
 from activities.common.errors import ActivityConfigError
 from activities.load.purview import (
     COLUMN_TYPE,
-    RUN_TYPE,
     SKIPPED,
     TABLE_TYPE,
     USER_DATA_CLASSIFICATION,
@@ -27,6 +26,7 @@ from activities.load.purview import (
     placeholders,
     table_group,
 )
+from activities.load.purview_processes import PROCESS_TYPE, STORAGE_TYPE, activity_processes, raw_summary, storage_reference
 from activities.load.schema import Column, TableSchema
 from activities.transform.schemas import TABLES
 from factory_deploy.errors import DeployError
@@ -93,30 +93,65 @@ def test_when_the_same_snapshot_is_loaded_by_another_run_then_every_qualified_na
         return [e["attributes"]["qualifiedName"] for r in requests for e in r.body["entities"]]
 
     assert names(first) == names(again)
-    assert names(first)[-1] == "spotify://stspotifytest/pipelines/PL_Load_Spotify/snapshot_date=2026-11-24"
-    assert first[-1].body["entities"][0]["attributes"]["runId"] == "load-1"
-    assert again[-1].body["entities"][0]["attributes"]["runId"] == "load-2"
+    assert names(first)[-1] == f"spotify://{NS}/pipelines/PL_Load_Spotify/activities/Check serving schemas"
+    assert first[-1].body["entities"][-1]["attributes"]["runId"] == "load-1"
+    assert again[-1].body["entities"][-1]["attributes"]["runId"] == "load-2"
 
 
-def test_when_lineage_is_turned_into_requests_then_tables_come_first_and_the_run_names_them() -> None:
+def test_when_lineage_is_turned_into_requests_then_storage_then_tables_then_processes_between_storage_paths() -> None:
     inputs, outputs = lineage_tables(_document(), {"tracks": TableSchema("tracks", TRACKS.columns or ())}, {}, {})
 
-    *tables, run = lineage_requests(NS, _document(), inputs, outputs)
+    storage, tables, processes = lineage_requests(NS, _document(), inputs, outputs, collection="spotify-dev")
 
-    assert [(r.method, r.path) for r in [*tables, run]] == [("POST", "/entity/bulk")] * 2
-    sent = tables[0].body["entities"]
+    assert [(r.method, r.path, r.params) for r in (storage, tables, processes)] == [
+        ("POST", "/entity/bulk", (("collectionId", "spotify-dev"),))] * 3
+    curated = f"https://{NS}.blob.core.windows.net/curated/tracks/snapshot_date={{Year}}-{{Month}}-{{Day}}/part-{{N}}.parquet"
+    serving = f"https://{NS}.blob.core.windows.net/serving/tracks/snapshot_date={{Year}}-{{Month}}-{{Day}}/part-{{N}}.parquet"
+    staged = (f"https://{NS}.blob.core.windows.net/serving/_staging/run_id={{GUID}}/tracks/"
+              "snapshot_date={Year}-{Month}-{Day}/{SparkPartitions}")
+    assert [(e["typeName"], e["attributes"]["qualifiedName"]) for e in storage.body["entities"]] == [
+        (STORAGE_TYPE, curated), (STORAGE_TYPE, serving), (STORAGE_TYPE, staged)]
+    sent = tables.body["entities"]
     assert [(e["typeName"], e["attributes"]["qualifiedName"]) for e in sent] == [
         (TABLE_TYPE, "spotify://stspotifytest/curated/tracks"),
         (COLUMN_TYPE, "spotify://stspotifytest/curated/tracks#track_id"),
         (COLUMN_TYPE, "spotify://stspotifytest/curated/tracks#popularity"),
         (TABLE_TYPE, "spotify://stspotifytest/serving/tracks"),  # no stored schema given: registered without columns
     ]
-    (process,) = run.body["entities"]
-    assert process["typeName"] == RUN_TYPE
-    assert process["attributes"]["inputs"] == [{"typeName": TABLE_TYPE, "uniqueAttributes": {"qualifiedName": "spotify://stspotifytest/curated/tracks"}}]
-    assert process["attributes"]["outputs"] == [{"typeName": TABLE_TYPE, "uniqueAttributes": {"qualifiedName": "spotify://stspotifytest/serving/tracks"}}]
-    assert process["attributes"]["rowCounts"] == {"curated.tracks": 3, "serving.tracks": 3}
-    assert "triggered by TR_Curated_Landed" in process["attributes"]["description"]
+    assert sent[0]["relationshipAttributes"] == {"storage": storage_reference(curated)}
+    (process,) = processes.body["entities"]  # no upstream.extract: only the publishing step is described
+    assert process["typeName"] == PROCESS_TYPE
+    assert process["attributes"]["inputs"] == [storage_reference(staged)]
+    assert process["attributes"]["outputs"] == [storage_reference(serving)]
+    assert process["attributes"]["rowCounts"] == {"serving.tracks": 3}
+
+
+def test_when_the_manifest_is_known_then_extract_and_transform_are_processes_from_the_api_to_raw_to_curated() -> None:
+    manifest = {"run_id": "extract-1", "ingest_date": "2026-11-24", "container": "raw", "source": "spotify", "parts": [
+        {"entity": "albums", "path": "spotify/albums/ingest_date=2026-11-24/run_id=extract-1/part-d-00000.json.gz", "items": 20},
+        {"entity": "tracks", "path": "spotify/tracks/ingest_date=2026-11-24/run_id=extract-1/part-000-00000.json.gz", "items": 50},
+        {"entity": "tracks", "path": "spotify/tracks/ingest_date=2026-11-24/run_id=extract-1/part-001-00000.json.gz", "items": 50}]}
+    document = {**_document(), "upstream": {"run_id": "transform-1", "extract": raw_summary(manifest)}}
+    document["inputs"][0]["rows_in_marker"] = 3
+
+    discovery, shards, transform, publish = activity_processes(NS, document)
+
+    raw = f"https://{NS}.blob.core.windows.net/raw/spotify"
+    api = {"typeName": "spotify_web_api", "uniqueAttributes": {"qualifiedName": "https://api.spotify.com/v1"}}
+    assert (discovery["attributes"]["inputs"], discovery["attributes"]["outputs"]) == (
+        [api], [storage_reference(f"{raw}/albums/ingest_date={{Year}}-{{Month}}-{{Day}}/run_id={{GUID}}/part-d-{{N}}.json.gz")])
+    assert shards["attributes"]["outputs"] == [
+        storage_reference(f"{raw}/tracks/ingest_date={{Year}}-{{Month}}-{{Day}}/run_id={{GUID}}/part-{{N}}-{{N}}.json.gz")]
+    assert (shards["attributes"]["runId"], shards["attributes"]["rowCounts"]) == ("extract-1", {"raw.tracks": 100})
+    assert transform["attributes"]["inputs"] == discovery["attributes"]["outputs"] + shards["attributes"]["outputs"]
+    assert transform["attributes"]["outputs"] == [storage_reference(
+        f"https://{NS}.blob.core.windows.net/curated/tracks/snapshot_date={{Year}}-{{Month}}-{{Day}}/part-{{N}}.parquet")]
+    assert [p["attributes"]["qualifiedName"] for p in (discovery, shards, transform, publish)] == [
+        f"spotify://{NS}/pipelines/PL_Extract_Spotify/activities/Extract Spotify",
+        f"spotify://{NS}/pipelines/PL_Extract_Spotify/activities/Extract Spotify shard",
+        f"spotify://{NS}/pipelines/PL_Transform_Spotify/activities/Transform raw run",
+        f"spotify://{NS}/pipelines/PL_Load_Spotify/activities/Check serving schemas"]
+    assert (transform["attributes"]["runId"], transform["attributes"]["rowCounts"]) == ("transform-1", {"curated.tracks": 3})
 
 
 def test_when_a_lineage_entry_has_no_location_then_the_error_names_it() -> None:
