@@ -59,11 +59,11 @@ class _Specs:
 
 
 @functools.cache
-def _load() -> _Specs:
-    """Every vendored spec file, parsed once per test session."""
+def _load(root: Path = SPECS) -> _Specs:
+    """Every vendored spec file under ``root``, parsed once per test session."""
     definitions: dict[Key, dict[str, Any]] = {}
-    for path in sorted(SPECS.rglob("*.json")):
-        if path.parent == SPECS or "examples" in path.parts:
+    for path in sorted(root.rglob("*.json")):
+        if path.parent == root or "examples" in path.parts:
             continue  # the ARM template schema and the response examples are not REST specs
         for name, schema in json.loads(path.read_text(encoding="utf-8")).get("definitions", {}).items():
             definitions[(path, name)] = schema
@@ -85,8 +85,9 @@ def _resolve(file: Path, ref: str) -> Key:
 class SpecValidator:
     """``(operation, path, body) -> problems``, the validator ``tests.fake_arm.FakeAzure`` calls on every write."""
 
-    def __init__(self) -> None:
-        self.specs = _load()
+    def __init__(self, root: Path = SPECS) -> None:
+        """``root``: a folder of specs in the repository layout (``tests/purview_specs`` holds the Purview data map's)."""
+        self.specs = _load(root)
 
     def __call__(self, operation: str, path: str, body: Any) -> list[str]:
         if operation not in OPERATIONS:
@@ -199,5 +200,5 @@ def _scalar_problems(schema: dict[str, Any], value: Any, where: str) -> list[str
 
 
 def _relative(path: Path) -> str:
-    return path.relative_to(SPECS).as_posix()
+    return path.relative_to(SPECS).as_posix() if path.is_relative_to(SPECS) else path.name
 

@@ -34,8 +34,9 @@ from tests.fake_atlas_types import BUILT_IN, AtlasFailure, TypeRegistry
 API = "/datamap/api/atlas/v2"
 API_VERSION = "2023-09-01"
 TYPEDEFS = Path(__file__).resolve().parents[1] / "purview" / "typedefs.json"
-SPEC = Path(__file__).resolve().parent / "purview_specs" / "purviewdatamap-2023-09-01.excerpt.json"
-_SPEC = SpecValidator(SPEC)
+SPECS = Path(__file__).resolve().parent / "purview_specs"
+SPEC = SPECS / "datamap" / "stable" / "2023-09-01" / "purviewdatamap.excerpt.json"
+_SPEC = SpecValidator(SPECS)
 # Request bodies and 200 answers, by route: the definition each must match in the Data Map spec.
 _REQUEST_SHAPES = {("POST", "entity"): "AtlasEntitiesWithExtInfo", ("POST", "types"): "AtlasTypesDef",
                    ("PUT", "types"): "AtlasTypesDef"}
@@ -148,11 +149,11 @@ class FakeAtlas:
                 if dict(params).get("api-version") != API_VERSION:
                     raise AtlasFailure(400, "InvalidApiVersion", "api-version is missing or unsupported")
                 shape = (method, path.strip("/").split("/", 1)[0])
-                if shape in _REQUEST_SHAPES and (problems := _SPEC.check(_REQUEST_SHAPES[shape], body)):
+                if shape in _REQUEST_SHAPES and (problems := _SPEC.check(_REQUEST_SHAPES[shape], body, SPEC)):
                     raise AtlasFailure(400, "ATLAS-400-00-01A", "invalid parameters: " + "; ".join(problems))
                 status, answer = self._route(method, path, dict(params), params, body)
                 if status == 200 and shape in _ANSWER_SHAPES:  # the fake's own answers keep to the spec
-                    assert not (problems := _SPEC.check(_ANSWER_SHAPES[shape], answer)), problems
+                    assert not (problems := _SPEC.check(_ANSWER_SHAPES[shape], answer, SPEC)), problems
             except AtlasFailure as exc:
                 status, answer = exc.status, {"requestId": "fake-request", "errorCode": exc.code, "errorMessage": exc.message}
             record.status = status
