@@ -1,7 +1,8 @@
 """Run a mapping data flow on this machine: its script's sources, select/derive/filter and sinks on DuckDB.
 
-What is emulated (everything else is refused by ``load_dataflow``, naming the transformation, option or
-function, before the pipeline runs):
+The script is ``scriptLines``, ``script``, or in the first format the ``script`` line of each source,
+transformation and sink. What is emulated (everything else is refused by ``load_dataflow``, naming the
+transformation, option, construct or function, before the pipeline runs):
 
 - ``source``: inline Parquet datasets (``sources[].linkedService``; ``format: 'parquet'``, ``container``,
   ``wildcardPaths`` or ``folderPath``/``fileName``, ``ignoreNoFilesFound``), with or without a projection
