@@ -17,7 +17,6 @@ import pytest
 
 from activities.load.arrow_types import curated_tables
 from activities.load.ddl import latest_view_ddl
-from activities.transform import schemas as transform_schemas
 from activities.transform.schemas import TABLES
 from factory_deploy.env_config import load_config, sql_variables
 from offline.run_local.analyst import access_mode, chart_spec, query_chart
@@ -32,8 +31,6 @@ from offline.run_local.query_reads import (
 from offline.synapse_duckdb import LocalServerlessPool, QueryResult
 from offline.synapse_duckdb.engine import data_sources_from_setup
 from tests.integration.analyst_data import LATEST, PREVIOUS, write_catalogue
-
-TABLES_SPECS = getattr(transform_schemas, "SPECS", {})
 
 SYNAPSE = Path(__file__).resolve().parents[2] / "synapse"
 QUERIES = sorted((SYNAPSE / "queries").glob("*.sql"))
@@ -114,8 +111,8 @@ def test_when_running_each_query_then_it_returns_rows_and_its_chart_draws(pool: 
 
     assert result.rows, f"{path.name} returned no rows on the test catalogue"
     spec = chart_spec(path.read_text(encoding="utf-8"))
-    if spec is not None:
-        assert "<svg" in query_chart(result, spec)
+    assert spec is not None, f"{path.name} declares no `-- Chart:`"
+    assert "<svg" in query_chart(result, spec)
 
 
 # --- answers checked against pandas -----------------------------------------------------------------------
@@ -160,7 +157,7 @@ def test_when_counting_facts_per_country_then_names_and_counts_match_pandas(pool
     for column in ("new_releases", "top_tracks", "search_results", "facts"):
         assert actual[column].astype(int).tolist() == expected[column].tolist(), column
     listed = dict(zip(actual["market"], actual["listed_by_spotify"]))
-    assert listed["US"] is True or listed["US"] == 1
+    assert listed["US"] is True
     assert pd.isna(listed["SE"])  # only the facts name SE: whether Spotify lists it is not known
     assert "FR" not in listed  # the previous snapshot's market is not mixed in
 
@@ -302,11 +299,8 @@ def test_when_a_query_states_its_access_mode_then_it_is_the_one_its_columns_need
     sql = path.read_text(encoding="utf-8")
     needed = required_mode(touched_columns(path.stem, sql))
 
-    assert access_mode(sql) in ("development", "extended"), f"{path.name} has no `-- Access mode:` header"
-    if needed == "extended":
-        assert access_mode(sql) == "extended", f"{path.name} reads columns only extended mode fills"
-    if hasattr(TABLES_SPECS.get("artists"), "column_modes"):  # per-column declarations: the header must match them
-        assert access_mode(sql) == needed, path.name
+    # The schemas declare per column which access mode fills it: the header must name what the columns need.
+    assert access_mode(sql) == needed, f"{path.name}: its `-- Access mode:` header must be {needed}"
 
 
 def test_when_counting_bytes_then_they_are_the_touched_columns_chunks_of_the_selected_files(root: Path) -> None:

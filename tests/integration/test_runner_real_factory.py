@@ -55,23 +55,21 @@ def test_when_daily_trigger_fires_then_extract_transform_and_load_run_as_a_chain
         result = runner.run_schedule_trigger("TR_Daily_Extract", date(2026, 11, 24))
 
     # The load runs once the transform writes the curated snapshot marker (docs/architecture.md).
-    marker = any(storage.list_blobs("curated", "_snapshots/snapshot_date=2026-11-24/_SUCCESS"))
+    assert any(storage.list_blobs("curated", "_snapshots/snapshot_date=2026-11-24/_SUCCESS"))
     assert [(r.pipelineName, r.status) for r in result.runs] == [
-        ("PL_Extract_Spotify", "Succeeded"), ("PL_Transform_Spotify", "Succeeded")
-    ] + ([("PL_Load_Spotify", "Succeeded")] if marker else []), [r.message for r in result.runs]
+        ("PL_Extract_Spotify", "Succeeded"), ("PL_Transform_Spotify", "Succeeded"), ("PL_Load_Spotify", "Succeeded")
+    ], [r.message for r in result.runs]
     extract, transform = result.runs[:2]
     assert transform.parameters["folderPath"] == f"raw/spotify/manifests/ingest_date=2026-11-24/run_id={extract.runId}"
     assert transform.parameters["fileName"] == "_manifest.json"
     assert any(storage.list_blobs("curated", "tracks/snapshot_date=2026-11-24/_SUCCESS"))
-    if marker:
-        assert any(storage.list_blobs("serving", "tracks/snapshot_date=2026-11-24/part-"))
-        assert pool.execute_script("SELECT COUNT(*) AS n FROM spotify.tracks").result_sets[0][0]["n"] > 0
+    assert any(storage.list_blobs("serving", "tracks/snapshot_date=2026-11-24/part-"))
+    assert pool.execute_script("SELECT COUNT(*) AS n FROM spotify.tracks").result_sets[0][0]["n"] > 0
     # Monitor tells the shard runs and the view runs apart by their user properties (issue 15).
     shard_runs = [a for a in runner.monitor.activity_runs(extract.runId) if a.activityName == "Extract Spotify shard"]
     assert sorted(int(a.userProperties["shard"]) for a in shard_runs) == list(range(parameters["extractShards"]))
     assert {a.userProperties["ingestDate"] for a in shard_runs} == {"2026-11-24"}
     ran = [a for r in result.runs for a in runner.monitor.activity_runs(r.runId) if a.status != "Skipped"]
     assert all(a.userProperties for a in ran), [a.activityName for a in ran if not a.userProperties]
-    if marker:
-        views = [a.userProperties["view"] for a in ran if a.activityName == "Create or alter view"]
-        assert len(views) == len(set(views)) > 0
+    views = [a.userProperties["view"] for a in ran if a.activityName == "Create or alter view"]
+    assert len(views) == len(set(views)) > 0

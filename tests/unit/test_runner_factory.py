@@ -22,6 +22,7 @@ from offline.adf_runner.errors import (
     ResourceNameMismatchError,
     ResourceNotFoundError,
     ResourceShapeError,
+    RunnerError,
     UnknownReferenceError,
     UnsupportedPolicyError,
 )
@@ -65,8 +66,15 @@ def test_when_committed_factory_is_validated_then_every_activity_type_and_functi
     factory = load_factory(REPO / "adf")
     engine = PipelineEngine(factory, Monitor(), services=None)
 
+    refused = []
     for pipeline in factory.pipelines.values():
-        engine.validate(pipeline)  # raises on an unsupported activity type or function
+        try:
+            engine.validate(pipeline)
+        except RunnerError as exc:  # an unsupported activity type or function
+            refused.append(f"{pipeline.name}: {exc}")
+
+    assert refused == []
+    assert {"PL_Extract_Spotify", "PL_Transform_Spotify", "PL_Load_Spotify"} <= set(factory.pipelines)
 
 
 def test_when_fixture_factory_is_loaded_then_resources_are_typed_frozen_dataclasses() -> None:

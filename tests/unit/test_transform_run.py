@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from activities.common.storage import LocalFolderStorage
+from activities.transform import hooks
 from activities.transform.errors import PartDecodeError, PartNotFoundError
 from activities.transform.hooks import pause_at
 from activities.transform.manifest import Manifest, ManifestPart
@@ -65,7 +66,22 @@ def test_when_parts_are_ranked_then_later_fetches_rank_higher_and_blobs_follow_t
     assert blobs[0] == f"raw/{manifest.parts[2].path}"
 
 
-def test_when_the_pause_hook_is_not_set_then_pause_at_returns_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TRANSFORM_TEST_PAUSE_AT", raising=False)
+@pytest.mark.parametrize(("hook", "slept", "printed"), [(None, [], ""), ("load", [], ""),
+                                                         ("publish", [2.5], "PAUSED AT publish\n")])
+def test_when_the_pause_hook_names_a_point_then_pause_at_sleeps_there_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], hook: str | None, slept: list[float], printed: str,
+) -> None:
+    # Arrange: only sleeping is faked
+    sleeps: list[float] = []
+    monkeypatch.setattr(hooks.time, "sleep", sleeps.append)
+    monkeypatch.setenv(hooks.PAUSE_SECONDS_ENV, "2.5")
+    if hook is None:
+        monkeypatch.delenv(hooks.PAUSE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(hooks.PAUSE_ENV, hook)
 
-    pause_at("publish")  # would sleep a minute if it paused
+    # Act
+    pause_at("publish")
+
+    # Assert
+    assert (sleeps, capsys.readouterr().out) == (slept, printed)
