@@ -398,22 +398,15 @@ def _freeze_top(value: dict[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(_wrap_secure(value))
 
 
+# JSON's kinds as an error message names them, bool before int (a bool is an int in Python).
+_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (type(None), "null"), (bool, "a boolean"), ((int, float), "a number"), (str, "a string"), (list, "an array"),
+    (dict, "an object"), (SecureString, "a SecureString"),
+)
+
+
 def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, SecureString):
-        return "a SecureString"
-    return type(value).__name__
+    return next((name for kind, name in _KINDS if isinstance(value, kind)), type(value).__name__)
 
 
 __all__ = [

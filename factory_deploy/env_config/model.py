@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from activities.extract.config import UserConfig  # the same user the extract activity reads
 from activities.extract.rules import (
     access_mode_problem,
     budget_problem,
@@ -120,14 +121,6 @@ class PurviewConfig:
 
 
 @dataclass(frozen=True)
-class SpotifyUser:
-    """An allow-listed user: a name for logs, and the Key Vault secret holding that user's refresh token."""
-
-    name: str
-    refresh_token_secret_name: str
-
-
-@dataclass(frozen=True)
 class SpotifyConfig:
     api_base_url: str
     token_url: str
@@ -148,7 +141,7 @@ class SpotifyConfig:
     # quota granted before the February 2026 changes). run_local starts the twin in this mode.
     access_mode: str
     # Up to 5 allow-listed users; none: one user whose token is `refreshTokenSecretName`.
-    users: tuple[SpotifyUser, ...] = ()
+    users: tuple[UserConfig, ...] = ()
     # API requests per run, spent on user data first, then unseen entities, then refreshes (0: no limit).
     request_budget: int = 0
 
