@@ -1,8 +1,8 @@
-"""Spotify-shaped payload builders for the transform's tests, checked against the OpenAPI description.
+"""Spotify-shaped payload builders for the transform's tests.
 
-Every builder returns a body in the shape of the vendored offline/spotify_twin/openapi/openapi.yaml; the test
-at the bottom validates one body per endpoint the transform reads, so the parse tests cannot
-drift away from what Spotify sends. Integration tests import the builders from here.
+Every builder returns a body in the shape of the vendored offline/spotify_twin/openapi/openapi.yaml;
+tests/unit/test_transform_payloads.py validates BODIES and DEVELOPMENT_BODIES (one body per endpoint the
+transform reads) against it, so the parse tests cannot drift away from what Spotify sends.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import pytest
+import yaml
 
 from offline.spotify_twin.openapi import OPENAPI_PATH
 
@@ -268,19 +268,7 @@ T1 = full_track("6OmhkSOpvYBokMKQxpIGx2", "Global Warming", A1, [PITBULL, NEYO])
 
 @lru_cache(maxsize=1)
 def openapi() -> dict[str, Any]:
-    yaml = pytest.importorskip("yaml")
     return yaml.load(_OPENAPI.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # type: ignore[no-any-return]
-
-
-def _response_schema(path: str) -> dict[str, Any]:
-    spec = openapi()
-    node = spec["paths"][path]["get"]["responses"]["200"]
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return {**node["content"]["application/json"]["schema"], "components": spec["components"]}
 
 
 BODIES: list[tuple[str, Any]] = [
@@ -327,23 +315,3 @@ DEVELOPMENT_BODIES: list[tuple[str, Any]] = [
     ("/search", {"tracks": paging(f"{API}/search?q=x&type=track", [DEV_T1], limit=10),
                  "albums": paging(f"{API}/search?q=x&type=album", [DEV_A1], limit=10)}),
 ]
-# The description still lists these as required in (Simplified)AlbumObject although Development Mode omits them.
-_REQUIRED_BUT_REMOVED = tuple(f"'{name}' is a required property" for name in ("label", "popularity", "available_markets"))
-
-
-_CHECKED = [(path, body, ()) for path, body in BODIES] + [(path, body, _REQUIRED_BUT_REMOVED)
-                                                           for path, body in DEVELOPMENT_BODIES]
-
-
-@pytest.mark.parametrize(("path", "body", "removed"), _CHECKED,
-                         ids=[f"{path}{'-development' if removed else ''}" for path, _, removed in _CHECKED])
-def test_when_builder_payloads_are_checked_against_the_openapi_description_then_they_match(
-    path: str, body: Any, removed: tuple[str, ...]
-) -> None:
-    validator_module = pytest.importorskip("openapi_schema_validator")
-    validator = validator_module.OAS30Validator(_response_schema(path))
-
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)]
-
-    # The description's oneOf(track, episode) discriminator maps to refs it does not define; not ours to fix.
-    assert [e for e in errors if "could not be resolved" not in e and not (removed and e.endswith(removed))] == []

@@ -7,10 +7,6 @@ import gzip
 import hashlib
 import json
 import math
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,17 +19,11 @@ from activities.common import AzureBlobStorage, LocalFolderStorage, Storage
 from offline.spotify_twin import TwinServer
 from offline.spotify_twin.truth import expected_first_slice
 from tests.azurite import azurite_connection_string, unique_container  # noqa: F401 - fixture
+from tests.extract_task import CLIENT_ID, CLIENT_SECRET, INGEST_DATE, NEW_RELEASES_LIMIT, RUN_ID, make_workdir, run_extract
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CLIENT_ID = "cid"
-# Distinctive, so finding it anywhere means it leaked (a short word could occur by chance in gzip bytes).
-CLIENT_SECRET = "tw1n-s3cret-8f2a61"
-INGEST_DATE = "2026-11-24"
-RUN_ID = "5f1c9a1e-0000-4000-8000-000000000001"
 MANIFEST = f"spotify/manifests/ingest_date={INGEST_DATE}/run_id={RUN_ID}/_manifest.json"
-# Scale 0.6 lists 60 new releases: a limit of 55 needs two pages and cuts the second one short.
+# Scale 0.6 lists 60 new releases: a limit of 55 (NEW_RELEASES_LIMIT) needs two pages and cuts the second one short.
 TWIN_SCALE = 0.6
-NEW_RELEASES_LIMIT = 55
 
 
 @dataclass
@@ -51,46 +41,6 @@ class ActivityRun:
 
     def manifest(self) -> dict[str, Any]:
         return json.loads(self.storage.read_bytes(self.container, MANIFEST))  # type: ignore[no-any-return]
-
-
-def make_workdir(base: Path, twin: TwinServer, storage_service: dict[str, Any], container: str,
-                 **extra: Any) -> Path:
-    """A Batch task working directory: the downloaded ``folderPath`` (the activities tree) and the context files."""
-    workdir = base / "wd"
-    shutil.copytree(REPO_ROOT / "activities", workdir / "activities", ignore=shutil.ignore_patterns("__pycache__"))
-    extended = {
-        "ingestDate": INGEST_DATE, "runId": RUN_ID, "apiBaseUrl": twin.api_base_url, "tokenUrl": twin.token_url,
-        "clientId": CLIENT_ID, "clientSecretName": "spotify-client-secret", "markets": ["US", "GB"],
-        "newReleasesLimit": NEW_RELEASES_LIMIT, "storageLinkedService": "Ls_Storage",
-        "keyVaultLinkedService": "Ls_KeyVault", "rawContainer": container, "accessMode": "extended", **extra,
-    }
-    activity = {"name": "Extract Spotify", "type": "Custom", "typeProperties": {
-        "command": "python -m activities.extract", "folderPath": "batch-code/activities",
-        "extendedProperties": extended,
-        "referenceObjects": {"linkedServices": [{"referenceName": "Ls_Storage", "type": "LinkedServiceReference"},
-                                                {"referenceName": "Ls_KeyVault", "type": "LinkedServiceReference"}],
-                             "datasets": []}}}
-    linked_services = [
-        {"name": "Ls_Storage", "properties": {"type": "AzureBlobStorage", "typeProperties": storage_service}},
-        {"name": "Ls_KeyVault", "properties": {"type": "AzureKeyVault", "typeProperties": {"baseUrl": "env:"}}},
-    ]
-    (workdir / "activity.json").write_text(json.dumps(activity, indent=2))
-    (workdir / "linkedServices.json").write_text(json.dumps(linked_services, indent=2))
-    (workdir / "datasets.json").write_text("[]")
-    return workdir
-
-
-def run_extract(workdir: Path, **env_extra: str) -> subprocess.CompletedProcess[str]:
-    # The environment Batch gives a task; no PYTHONPATH, so the copied tree is what runs.
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    env.update({
-        "SPOTIFY_CLIENT_SECRET": CLIENT_SECRET,
-        "AZ_BATCH_TASK_WORKING_DIR": str(workdir),
-        "AZ_BATCH_TASK_ID": "task-1", "AZ_BATCH_JOB_ID": "job-1", "AZ_BATCH_NODE_ID": "node-1",
-        **env_extra,
-    })
-    return subprocess.run([sys.executable, "-m", "activities.extract"], cwd=workdir, env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,10 @@ from activities.extract.state import read_prior_state
 from activities.sources import DEVELOPMENT
 from activities.sources import names as source_names
 from offline.spotify_twin import TwinServer
-from tests.integration.test_extract_sources import CLIENT_ID, CLIENT_SECRET, DAY, REFRESH_TOKEN, SCALE
+from tests.extract_task import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
 
+DAY = date(2026, 11, 24)
+SCALE = 0.2
 REFUSED_TO_NEW_APPS = ("/browse/", "/markets", "/top-tracks", "/recommendations", "/audio-")
 
 

@@ -35,11 +35,8 @@ from offline.spotify_twin.truth import (
     expected_first_slice,
     expected_search,
 )
-from tests.integration.test_extract_activity import make_workdir, run_extract
+from tests.extract_task import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, make_workdir, run_extract
 
-CLIENT_ID = "cid"
-CLIENT_SECRET = "tw1n-s3cret-8f2a61"
-REFRESH_TOKEN = "r3fresh-t0ken-5c9e27"
 DAY = date(2026, 11, 24)
 SCALE = 0.2
 FAULTS = "429=0.05,500=0.02,reset=0.01,timeout=0.01,latency_ms=30,expire_token_after=200,timeout_s=1.5"

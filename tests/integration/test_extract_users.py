@@ -13,7 +13,7 @@ from typing import Any
 from activities.common import FolderSecretStore, LocalFolderStorage, SecureString
 from offline.spotify_twin import TwinServer
 from offline.spotify_twin.auth import fingerprint
-from tests.integration.test_extract_activity import CLIENT_ID, CLIENT_SECRET, make_workdir, run_extract
+from tests.extract_task import CLIENT_ID, CLIENT_SECRET, make_workdir, run_extract
 
 DAY = date(2026, 11, 24)
 USERS = [{"name": "ana", "refreshTokenSecretName": "spotify-refresh-token-ana"},

@@ -1,6 +1,6 @@
 """The transform activity over every raw source, with bad records, drift, duplicate events and a kill -9.
 
-Raw parts are built by hand from OpenAPI-shaped payloads (tests/unit/test_transform_payloads.py),
+Raw parts are built by hand from OpenAPI-shaped payloads (tests/spotify_payloads.py),
 so these tests do not depend on which sources the twin serves; test_transform_twin.py checks the
 same tables against the twin's ground truth.
 """
@@ -24,7 +24,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from tests.unit.test_transform_payloads import (
+from tests.spotify_payloads import (
     A1,
     API,
     NEYO,

@@ -1,6 +1,6 @@
 """What a 2026 Development Mode app receives, through the transform's parsers (issue 9).
 
-Bodies are the Development Mode builders of test_transform_payloads.py (checked against the
+Bodies are the Development Mode builders of tests/spotify_payloads.py (checked against the
 OpenAPI description there): per-id lookups that answer ONE object, playlist items under ``item``,
 playlists without items, removed fields absent. Also: several users (``user_id`` from the
 manifest part), and the per-column access-mode annotation that docs/data-model.md shows.
@@ -16,8 +16,7 @@ import pytest
 from activities.sources import BY_ENTITY, DEVELOPMENT, EXTENDED
 from activities.transform.parse import FULL, PARSERS, PRIMARY_TABLE
 from activities.transform.schemas import SPECS, TABLES
-from tests.unit.test_transform_parse import parse
-from tests.unit.test_transform_payloads import (
+from tests.spotify_payloads import (
     A1,
     API,
     DEV_T1,
@@ -38,6 +37,7 @@ from tests.unit.test_transform_payloads import (
     private_user,
     simplified_track,
 )
+from tests.transform_parsing import parse
 
 REPO = Path(__file__).resolve().parents[2]
 

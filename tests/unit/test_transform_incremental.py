@@ -2,7 +2,7 @@
 
 The transform activity runs in-process (its ``main`` on a Batch-shaped task folder) against a
 local folder standing in for Blob Storage, for two consecutive dates; bodies are the Development
-Mode builders of test_transform_payloads.py, each user part naming its user as the extract does.
+Mode builders of tests/spotify_payloads.py, each user part naming its user as the extract does.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from activities.common.storage import LocalFolderStorage
 from activities.transform.errors import PreviousSnapshotError
 from activities.transform.incremental import previous_snapshot
 from activities.transform.run import transform
-from tests.unit.test_transform_payloads import (
+from tests.spotify_payloads import (
     A1,
     API,
     DEV_T1,

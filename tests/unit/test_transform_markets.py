@@ -22,8 +22,8 @@ from activities.transform.parse.catalog import parse_artist_top_tracks, parse_ma
 from activities.transform.parse.values import market_code
 from activities.transform.schemas import PARSED_TABLES, SPECS
 from activities.transform.spill import TableSpill
-from tests.unit.test_transform_parse import parse
-from tests.unit.test_transform_payloads import A1, API, T1, full_artist, paging, simplified_track
+from tests.spotify_payloads import A1, API, T1, full_artist, paging, simplified_track
+from tests.transform_parsing import parse
 
 # -- country names ---------------------------------------------------------------------------------
 
@@ -66,7 +66,7 @@ def _market_examples(node: Any, under_market: bool = False) -> set[str]:
 
 
 def test_when_the_openapi_description_gives_market_codes_then_each_is_named() -> None:
-    from tests.unit.test_transform_payloads import openapi
+    from tests.spotify_payloads import openapi
 
     examples = {code for code in _market_examples(openapi()) if isinstance(code, str) and len(code) == 2}
 

@@ -1,17 +1,15 @@
 """Unit tests of activities.transform.parse: Spotify response bodies in, row tuples out.
 
-Bodies come from the builders in test_transform_payloads.py (checked against the OpenAPI
-description there). ``parse()`` runs one parser with an emitter that collects rows per table.
+Bodies come from the builders in tests/spotify_payloads.py (checked against the OpenAPI
+description there). ``parse()`` (tests/transform_parsing.py) runs one parser with an emitter that collects rows per table.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import orjson
 import pytest
 
 from activities.transform.errors import PayloadShapeError
@@ -20,15 +18,11 @@ from activities.transform.parse import (
     PARSERS,
     PRIMARY_TABLE,
     SIMPLIFIED,
-    DriftRecorder,
-    Emitter,
     ItemError,
     parse_release_date,
-    request_context,
 )
-from activities.transform.parse.document import PartDocument, plain
-from activities.transform.schemas import PARSED_TABLES, SPECS
-from tests.unit.test_transform_payloads import (
+from activities.transform.schemas import SPECS
+from tests.spotify_payloads import (
     A1,
     API,
     NEYO,
@@ -49,44 +43,7 @@ from tests.unit.test_transform_payloads import (
     simplified_album,
     simplified_track,
 )
-
-
-@dataclass
-class Parsed:
-    rows: dict[str, list[dict[str, Any]]]
-    bad: list[tuple[str, str, str | None, Any]]
-    drift: dict[str, dict[str, list[str]]]
-
-
-def _parse_once(entity: str, body: Any, url: str | None, user_id: str | None = None,
-                profiles: tuple[str, ...] = ()) -> Parsed:
-    lists: dict[str, list[tuple[Any, ...]]] = {name: [] for name in PARSED_TABLES}
-    bad: list[tuple[str, str, str | None, Any]] = []
-    drift = DriftRecorder()
-    emitter = Emitter({n: rows.append for n, rows in lists.items()},
-                      lambda table, reason, field, record: bad.append((table, reason, field, plain(record))), drift)
-    emitter.begin_part(entity)
-    emitter.profiles.update(profiles)
-    PARSERS[entity](body, request_context(url, user_id), emitter)
-    rows = {
-        name: [dict(zip((*SPECS[name].parsed_names, "_richness"), map(plain, row), strict=True)) for row in found]
-        for name, found in lists.items()
-        if found
-    }
-    return Parsed(rows, bad, drift.report())
-
-
-def parse(entity: str, body: Any, url: str | None = None, *, user_id: str | None = None,
-          profiles: tuple[str, ...] = ()) -> Parsed:
-    """Parse ``body`` as a dict and as the document the run reads (simdjson): both must give the same.
-
-    ``user_id`` is the manifest part's; ``profiles`` the GET /me users the run read before this part.
-    """
-    parsed = _parse_once(entity, body, url, user_id, profiles)
-    document = PartDocument(orjson.dumps(body), "raw/part.json")
-    assert _parse_once(entity, document.root, url, user_id, profiles) == parsed
-    return parsed
-
+from tests.transform_parsing import parse
 
 # -- catalog sources -------------------------------------------------------------------------------
 
@@ -340,7 +297,7 @@ def test_when_the_registry_is_read_then_every_raw_entity_of_the_contract_has_a_p
 
 def test_when_drift_field_sets_are_compared_with_the_openapi_description_then_they_are_its_properties() -> None:
     from activities.transform.parse.drift import KNOWN_FIELDS
-    from tests.unit.test_transform_payloads import openapi
+    from tests.spotify_payloads import openapi
 
     schemas = openapi()["components"]["schemas"]
 
