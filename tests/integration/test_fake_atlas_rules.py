@@ -13,8 +13,6 @@ import pytest
 from activities.common.atlas import AtlasClient, AtlasFatalError, AtlasRequest, create_typedefs, update_typedefs, upsert_entities
 from tests.fake_atlas import TYPEDEFS, FakeAtlas
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def atlas() -> Iterator[FakeAtlas]:
