@@ -6,7 +6,6 @@ gives it) or the construct, before any activity of the pipeline runs."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,8 +18,7 @@ from offline.adf_runner.dataflow import load_dataflow
 from offline.adf_runner.dataflow.engine import KIND_LABELS, SUPPORTED_KINDS
 from offline.adf_runner.dataflow.script import parse_script
 from offline.adf_runner.errors import DataFlowScriptError, UnsupportedDataFlowFeatureError
-
-GALLERY = Path(__file__).resolve().parents[1] / "fixtures" / "adf_gallery_style"
+from tests.gallery_style import GALLERY, copy_gallery, edit_gallery
 
 # Data flow -> (the stream refused, what the refusal names). Each data flow uses more than it is refused for (see its
 # script): the first unsupported transformation in script order is the one named.
@@ -37,11 +35,11 @@ REFUSED = {
 }
 
 
-def _runner(tmp_path: Path, factory_dir: Path = GALLERY) -> LocalFactoryRunner:
+def _runner(tmp_path: Path) -> LocalFactoryRunner:
     root = tmp_path / "storage"
     (root / "input" / "rows").mkdir(parents=True)
     pq.write_table(pa.table({"id": ["a", None], "n": [1, 2], "extra": [True, False]}), root / "input" / "rows" / "part-0.parquet")
-    factory = load_factory(factory_dir, overrides={"Ls_Lake": {"typeProperties.serviceEndpoint": root.as_uri()}})
+    factory = load_factory(GALLERY, overrides={"Ls_Lake": {"typeProperties.serviceEndpoint": root.as_uri()}})
     return LocalFactoryRunner(factory, LocalFolderStorage(root), tmp_path / "work", options=RunnerOptions(), watched_containers=())
 
 
@@ -113,11 +111,8 @@ def test_when_a_pipeline_runs_a_refused_data_flow_then_nothing_of_it_runs(tmp_pa
 
 
 def test_when_a_projection_declares_a_complex_type_then_load_names_the_type_and_column(tmp_path: Path) -> None:
-    factory_dir = tmp_path / "factory"
-    shutil.copytree(GALLERY, factory_dir)
-    path = factory_dir / "dataflow" / "Df_Rows_As_Is.json"
-    path.write_text(path.read_text(encoding="utf-8").replace('"\\t\\tn as integer"', '"\\t\\tn as (a as integer, b as string[])"'),
-                    encoding="utf-8")
+    factory_dir = copy_gallery(tmp_path)
+    edit_gallery(factory_dir, "dataflow/Df_Rows_As_Is.json", '"\\t\\tn as integer"', '"\\t\\tn as (a as integer, b as string[])"')
 
     with pytest.raises(UnsupportedDataFlowFeatureError, match=r"\(transformation `Rows`\): type `\(a as integer, b as string\[\]\)` "
                        r"\(column `n`\) is not supported by the local runner; supported: string, "):

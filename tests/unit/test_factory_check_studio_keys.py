@@ -4,18 +4,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 from factory_deploy.sdk_models import check_factory
-
-GALLERY = Path(__file__).resolve().parents[1] / "fixtures" / "adf_gallery_style"
+from tests.gallery_style import GALLERY, copy_gallery
 
 
 def _edited(tmp_path: Path, relative: str, edit: Any) -> Path:
-    factory = tmp_path / "factory"
-    shutil.copytree(GALLERY, factory)
+    factory = copy_gallery(tmp_path)
     path = factory / relative
     document = json.loads(path.read_text(encoding="utf-8"))
     edit(document["properties"])
