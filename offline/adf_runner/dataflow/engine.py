@@ -382,11 +382,15 @@ def _source_files(
 ) -> tuple[list[str], str]:
     """The blob paths a source reads (``wildcardPaths``, or ``folderPath`` [+ ``fileName``]) and where it looked."""
     patterns = options.get("wildcardPaths")
-    if patterns is not None:
-        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-            raise run.fail(t.name, f"wildcardPaths must be a list of strings, got {patterns!r}")
-        files = sorted({path for pattern in patterns for path in _match(storage, container, pattern)})
-        return files, ", ".join(f"{container}/{p}" for p in patterns)
+    if patterns is None:
+        return _folder_files(storage, container, options)
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise run.fail(t.name, f"wildcardPaths must be a list of strings, got {patterns!r}")
+    files = sorted({path for pattern in patterns for path in _match(storage, container, pattern)})
+    return files, ", ".join(f"{container}/{p}" for p in patterns)
+
+
+def _folder_files(storage: Storage, container: str, options: Mapping[str, Any]) -> tuple[list[str], str]:
     folder = str(options.get("folderPath") or "").strip("/")
     looked = f"{container}/{folder}"
     file_name = options.get("fileName")
