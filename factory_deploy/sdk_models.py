@@ -35,8 +35,10 @@ STUDIO_KEYS = frozenset({
 })
 # Not among them: `timeout`/`retry`/`retryIntervalInSeconds` on a control activity. The spec gives ExecutionActivity
 # the ActivityPolicy that holds them; ControlActivity has no policy, ExecutePipeline's policy holds only secureInput
-# and SetVariable's/WebHook's only secureInput/secureOutput, and Studio's exports in the gallery write none there.
-# ADF accepts them (Activity allows additionalProperties) but never applies them, so the check names them with why.
+# and SetVariable's/WebHook's only secureInput/secureOutput; the gallery exports read for this (the two above and
+# templates/Data Anonymization with Presidio HTTP) put no policy on IfCondition, ForEach, Filter, ExecutePipeline or
+# SetVariable. ADF accepts such keys (Activity allows additionalProperties) but never applies them, so the check
+# names them and says why.
 _STUDIO_KEYS_FOLDED = frozenset((model, key.lower()) for model, key in STUDIO_KEYS)  # ADF reads names case-insensitively
 _EXECUTION_POLICY_KEYS = frozenset({"timeout", "retry", "retryIntervalInSeconds"})
 _CONTROL_POLICIES = frozenset({"ExecutePipelineActivityPolicy", "SecureInputOutputPolicy"})
