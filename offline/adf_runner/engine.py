@@ -398,7 +398,10 @@ class PipelineEngine:
         for activity in activities:
             if activity.name not in upstream:
                 evaluate(activity.name)
-        order = {a.name: i for i, a in enumerate(activities)}
+        # The run's error is a failed Fail activity's when there is one: that is what a Fail activity is for ("fail the
+        # pipeline run with a customized error message and error code", Microsoft Learn, "Fail activity"), also when
+        # the activity it reports on is a failed leaf too (its Succeeded path skipped); otherwise declaration order.
+        order = {a.name: (by_name[a.name].type != "Fail", i) for i, a in enumerate(activities)}
         failed.sort(key=lambda r: order[r.name])
         return ScopeOutcome(FAILED if failed else SUCCEEDED, tuple(failed))
 
