@@ -114,8 +114,12 @@ def test_when_a_snapshot_changes_a_column_type_then_the_load_fails_naming_it_and
     assert run.status == "Failed"
     message = _activity_error(harness, run, "Check serving schemas")
     assert "breaking schema change in snapshot 2026-11-24: table `tracks`: column `popularity` changed type int16 -> string" in message
-    # ADF's own error for the failed task (Learn, "Troubleshoot Azure Data Factory", Custom: 2500).
-    assert run.message == "Operation on target Check serving schemas failed: Hit unexpected exception and execution failed."
+    # The activity shows ADF's own error (Learn, "Troubleshoot Azure Data Factory", Custom: 2500); the run, through the
+    # pipeline's Fail activity, the check's reason.
+    (check,) = [a for a in harness.runner.monitor.activity_runs(run.runId) if a.activityName == "Check serving schemas"]
+    assert check.error is not None and (check.error.errorCode, check.error.message) == (
+        "2500", "Hit unexpected exception and execution failed.")
+    assert run.message == f"Operation on target Fail with the schema check's reason failed: {message}"
     assert not (harness.lake.root / "serving" / "tracks" / f"snapshot_date={SECOND}").exists()
     assert not (harness.lake.root / "serving" / "albums" / f"snapshot_date={SECOND}").exists()
     assert not (harness.lake.root / "serving" / "_schemas" / "tracks" / f"{SECOND}.json").exists()
