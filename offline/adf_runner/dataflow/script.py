@@ -22,8 +22,9 @@ names whatever it does not implement; this module only refuses text that is not 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from offline.adf_runner.errors import DataFlowScriptError
 
@@ -398,6 +399,8 @@ def _error(text: str, offset: int, where: str, problem: str) -> DataFlowScriptEr
 
 # --- parser ----------------------------------------------------------------------------------------------------
 
+_T = TypeVar("_T")
+
 
 class _Parser:
     def __init__(self, text: str, where: str) -> None:
@@ -436,7 +439,7 @@ class _Parser:
     def error(self, offset: int, problem: str) -> DataFlowScriptError:
         return _error(self.text, offset, self.where, problem)
 
-    def separated(self, close: str, item: Any) -> list[Any]:
+    def separated(self, close: str, item: Callable[[], _T]) -> list[_T]:
         """``item (, item)*`` up to the operator ``close``, which is consumed."""
         items = []
         while not self.accept(close):
