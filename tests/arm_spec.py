@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +80,8 @@ def _resolve(file: Path, ref: str) -> Key:
     target, _, pointer = ref.partition("#")
     if not pointer.startswith("/definitions/"):
         raise ValueError(f"unsupported $ref {ref!r} in {file.name}")
-    return ((file.parent / target).resolve() if target else file), pointer.removeprefix("/definitions/")
+    # normpath, not resolve(): keys must equal the paths rglob found, even below a symlinked checkout
+    return (Path(os.path.normpath(file.parent / target)) if target else file), pointer.removeprefix("/definitions/")
 
 
 class SpecValidator:
