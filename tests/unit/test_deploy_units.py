@@ -14,7 +14,15 @@ from factory_deploy.env_config import load_config
 from factory_deploy.errors import DeployError
 from factory_deploy.plan import Change, render_plan
 from factory_deploy.pool_publish import autoscale_formula, desired_pool, plan_pool
-from factory_deploy.synapse_publish import escape_in_literal, substitute_secrets
+from factory_deploy.synapse_publish import (
+    Script,
+    SynapseState,
+    escape_in_literal,
+    grants_in,
+    members_in,
+    plan_synapse,
+    substitute_secrets,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -123,3 +131,36 @@ def test_when_a_resource_holds_an_inline_secret_then_the_arm_template_asks_for_i
     assert resource["properties"]["typeProperties"]["password"]["value"] == "[parameters('Ls_Sql_properties_typeProperties_password')]"
     assert resource["properties"]["typeProperties"]["connectionString"] == "[[literal]"  # a literal `[` is escaped for ARM
     assert "hunter2" not in json.dumps(template) and "hunter2" not in json.dumps(values)
+
+
+PRINCIPALS = """IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = 'spotify_reader')
+BEGIN
+    CREATE ROLE spotify_reader;
+END;
+ALTER ROLE spotify_reader ADD MEMBER [sg-analysts];
+GRANT SELECT ON SCHEMA::spotify TO spotify_reader;
+GRANT REFERENCES ON DATABASE SCOPED CREDENTIAL::spotify_serving_identity TO [adf-spotify-dev];
+GRANT ADMINISTER DATABASE BULK OPERATIONS TO [adf-spotify-dev];
+"""
+
+
+def test_when_a_setup_script_grants_then_each_grant_reads_as_sys_database_permissions_names_it() -> None:
+    assert sorted(grants_in(PRINCIPALS)) == [
+        ("adf-spotify-dev", "administer database bulk operations", "database", ""),
+        ("adf-spotify-dev", "references", "database_scoped_credential", "spotify_serving_identity"),
+        ("spotify_reader", "select", "schema", "spotify"),
+    ]
+    assert members_in(PRINCIPALS) == {("spotify_reader", "sg-analysts"): "ALTER ROLE spotify_reader ADD MEMBER [sg-analysts]"}
+
+
+def test_when_a_grant_was_revoked_then_only_its_script_runs_again_and_nothing_when_all_are_held() -> None:
+    script = Script("spotify", "setup/03_principals.sql", PRINCIPALS)
+    held = frozenset(grants_in(PRINCIPALS))
+    state = SynapseState(True, {("sys.database_principals", "spotify_reader")}, {}, {}, held, frozenset(members_in(PRINCIPALS)))
+
+    assert [c.action for c in plan_synapse([script], state, prune=False).changes] == ["unchanged"]
+
+    revoked = SynapseState(True, state.objects, {}, {}, held - {("spotify_reader", "select", "schema", "spotify")}, state.members)
+    plan = plan_synapse([script], revoked, prune=False)
+    assert [(c.action, c.detail) for c in plan.changes] == [("update", "missing: GRANT SELECT ON SCHEMA::spotify TO spotify_reader")]
+    assert [what for _, what, _ in plan.statements] == ["setup/03_principals.sql"]
