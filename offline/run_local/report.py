@@ -209,6 +209,7 @@ def _monitoring(runs: Mapping[str, Any]) -> str:
           r.get("status", ""), r["runId"]] for r in pipelines],
         numeric={3},
     ))
+    parts.append(_trigger_runs(runs))
     order = {r["runId"]: i for i, r in enumerate(pipelines)}
     activities = sorted(runs.get("activityRuns", []),
                         key=lambda a: (order.get(a["pipelineRunId"], 0), str(a.get("activityRunStart") or "")))
@@ -225,6 +226,19 @@ def _monitoring(runs: Mapping[str, Any]) -> str:
                          "Output / error"], rows, numeric={3, 4}, wrap={6, 7}))
     parts.append("</details>")
     return "".join(parts)
+
+
+def _trigger_runs(runs: Mapping[str, Any]) -> str:
+    """Monitor's Trigger runs view (triggerRuns/queryByFactory): what fired, when, and the runs it started."""
+    triggers = sorted(runs.get("triggerRuns", []), key=lambda t: str(t.get("triggerRunTimestamp", "")))
+    if not triggers:
+        return "<p class='muted'>No trigger fired in this run: its pipelines were started directly.</p>"
+    rows = [[t.get("triggerName", ""), t.get("triggerType", ""), _when(t.get("triggerRunTimestamp", "")), t.get("status", ""),
+             ", ".join(f"{name} ({run_id})" for name, run_id in (t.get("triggeredPipelines") or {}).items()),
+             ", ".join(f"{k}={v}" for k, v in (t.get("properties") or {}).items()), t.get("message", "")]
+            for t in triggers]
+    return "<h3>Trigger runs</h3>" + _table(["Trigger", "Type", "Fired", "Status", "Pipeline runs started", "Properties",
+                                             "Message"], rows, wrap={4, 5})
 
 
 def _extraction(runs: Mapping[str, Any]) -> str:

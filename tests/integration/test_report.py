@@ -86,6 +86,18 @@ def test_when_the_report_is_opened_then_the_gantt_has_a_bar_per_pipeline_and_act
     assert {b.get("data-status") for b in bars} == {"Succeeded"}
 
 
+def test_when_triggers_started_the_run_then_the_report_lists_every_trigger_run(run) -> None:  # type: ignore[no-untyped-def]
+    workdir, _ = run
+    page = (workdir / "report.html").read_text(encoding="utf-8")
+    fired = [t for p in (workdir / "runs").glob("*-runs.json") for t in json.loads(p.read_text())["triggerRuns"]]
+
+    table = re.search(r"<h3>Trigger runs</h3>(.*?)</table>", page, re.DOTALL)
+
+    assert fired and table is not None
+    assert {t["triggerName"] for t in fired} >= {"TR_Daily_Extract", "TR_Raw_Landed", "TR_Curated_Landed"}
+    assert table.group(1).count("<tr><td") == len(fired)
+
+
 def test_when_the_report_lists_the_analyst_queries_then_every_query_ran(run) -> None:  # type: ignore[no-untyped-def]
     workdir, result = run
     page = (workdir / "report.html").read_text(encoding="utf-8")
