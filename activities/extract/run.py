@@ -659,22 +659,39 @@ def _progress(config: ExtractConfig, worker: str) -> str:
     return progress_path(config.ingest_date, config.run_id, worker)
 
 
-def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
-    """Write the run manifest once the discovery step and every shard have completed (mode ``manifest``),
-    then (development mode) the incremental state of the ingest date.
+@dataclass
+class _Workers:
+    """What the discovery step and the shards recorded in their progress files, summed for the manifest."""
 
-    An existing manifest of the run is kept (a retry must not fire the transform a second time); the state
-    is written again (same content), so a retry after a failure between the two still advances it.
-    """
-    container = config.raw_container
-    workers = [DISCOVER_WORKER] + [shard_worker(index) for index in range(config.shard_count)]
-    parts: list[PartRecord] = []
-    requests = 0
-    unavailable: dict[str, dict[str, Any]] = {}
-    missing: dict[str, dict[str, Any]] = {}
-    answers: dict[str, int] = {}
-    updates: list[StateUpdate] = []
+    parts: list[PartRecord] = field(default_factory=list)
+    requests: int = 0
+    unavailable: dict[str, dict[str, Any]] = field(default_factory=dict)
+    missing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    answers: dict[str, int] = field(default_factory=dict)
+    updates: list[StateUpdate] = field(default_factory=list)
     stopped: str | None = None
+
+    def add(self, state: WorkerState) -> None:
+        self.parts.extend(state.parts.values())
+        self.requests += state.requests
+        for entry in state.unavailable:
+            name = str(entry["source"])
+            if name not in self.unavailable:
+                self.unavailable[name] = dict(entry)
+            elif "refused" in entry:
+                self.unavailable[name]["refused"] = int(self.unavailable[name].get("refused", 0)) + int(entry["refused"])
+        for entry in state.missing:
+            self.missing.setdefault(str(entry["endpoint"]), dict(entry))
+        for name, answered in state.answers.items():
+            self.answers[name] = self.answers.get(name, 0) + answered
+        self.updates.append(state.update)
+        self.stopped = "quota" if "quota" in (self.stopped, state.stopped) else self.stopped or state.stopped
+
+
+def _completed_workers(config: ExtractConfig, storage: Storage, workers: list[str]) -> _Workers:
+    """Every worker's progress, refused unless each completed with this run's settings."""
+    container = config.raw_container
+    summed = _Workers()
     for worker in workers:
         path = _progress(config, worker)
         state = read_state(storage, container, path)
@@ -686,59 +703,65 @@ def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
             )
         if state.fingerprint != config.fingerprint:
             raise ProgressError(f"{worker} of run {config.run_id} ran with other extraction settings ({container}/{path})")
-        parts.extend(state.parts.values())
-        requests += state.requests
-        for entry in state.unavailable:
-            name = str(entry["source"])
-            if name not in unavailable:
-                unavailable[name] = dict(entry)
-            elif "refused" in entry:
-                unavailable[name]["refused"] = int(unavailable[name].get("refused", 0)) + int(entry["refused"])
-        for entry in state.missing:
-            missing.setdefault(str(entry["endpoint"]), dict(entry))
-        for name, answered in state.answers.items():
-            answers[name] = answers.get(name, 0) + answered
-        updates.append(state.update)
-        stopped = "quota" if "quota" in (stopped, state.stopped) else stopped or state.stopped
+        summed.add(state)
+    return summed
+
+
+def _advance_state(config: ExtractConfig, storage: Storage, updates: list[StateUpdate]) -> tuple[str, dict[str, int]]:
+    """Development mode: merge the workers' updates into the date's incremental state and write it; returns the
+    blob and the lookups deferred to a later day, per kind."""
+    container = config.raw_container
+    run_state = read_prior_state(storage, container, config.ingest_date)
+    for update in updates:
+        run_state.merge(update, config.ingest_date)
+    fetched = {(kind, entity_id) for update in updates for kind, ids in update.fetched.items() for entity_id in ids}
+    run_state.deferred = [item for item in dict.fromkeys(item for update in updates for item in update.deferred)
+                          if item not in fetched]
+    state_blob = f"{container}/{write_state(storage, container, run_state, config.ingest_date)}"
+    deferred: dict[str, int] = {}
+    for kind, _ in run_state.deferred:
+        deferred[kind] = deferred.get(kind, 0) + 1
+    return state_blob, deferred
+
+
+def finalize(config: ExtractConfig, storage: Storage) -> ExtractSummary:
+    """Write the run manifest once the discovery step and every shard have completed (mode ``manifest``),
+    then (development mode) the incremental state of the ingest date.
+
+    An existing manifest of the run is kept (a retry must not fire the transform a second time); the state
+    is written again (same content), so a retry after a failure between the two still advances it.
+    """
+    container = config.raw_container
+    workers = [DISCOVER_WORKER] + [shard_worker(index) for index in range(config.shard_count)]
+    done = _completed_workers(config, storage, workers)
     path = manifest_path(config.ingest_date, config.run_id)
     if storage.exists(container, path):
         _log.info("manifest %s/%s already written by an earlier attempt; kept", container, path)
     else:
-        path = write_manifest(storage, container, config.ingest_date, config.run_id, parts)
+        path = write_manifest(storage, container, config.ingest_date, config.run_id, done.parts)
     manifest = f"{container}/{path}"
-    deferred: dict[str, int] = {}
-    state_blob = None
-    if config.development:
-        run_state = read_prior_state(storage, container, config.ingest_date)
-        for update in updates:
-            run_state.merge(update, config.ingest_date)
-        fetched = {(kind, entity_id) for update in updates for kind, ids in update.fetched.items() for entity_id in ids}
-        run_state.deferred = [item for item in dict.fromkeys(item for update in updates for item in update.deferred)
-                              if item not in fetched]
-        state_blob = f"{container}/{write_state(storage, container, run_state, config.ingest_date)}"
-        for kind, _ in run_state.deferred:
-            deferred[kind] = deferred.get(kind, 0) + 1
+    state_blob, deferred = _advance_state(config, storage, done.updates) if config.development else (None, {})
     # Published: what killed or failed runs of this date left is no longer read by anyone.
     cleanup = remove_unpublished_runs(storage, container, config.ingest_date, config.run_id,
                                       (item.entity for item in SOURCES))
     if cleanup.runs or cleanup.abandoned_writes:
         _log.info("removed %d blobs of unpublished runs %s and %d abandoned writes", cleanup.blobs,
                   ", ".join(cleanup.runs) or "-", len(cleanup.abandoned_writes))
-    refused_everywhere = sorted(name for name, entry in unavailable.items()
-                                if entry.get("status") == 403 and not answers.get(name))
-    _log.info("manifest %s: %d parts, %d requests, %d workers%s", manifest, len(parts), requests, len(workers),
-              f"; stopped by the {stopped}, {sum(deferred.values())} lookups deferred" if stopped else "")
+    refused_everywhere = sorted(name for name, entry in done.unavailable.items()
+                                if entry.get("status") == 403 and not done.answers.get(name))
+    _log.info("manifest %s: %d parts, %d requests, %d workers%s", manifest, len(done.parts), done.requests, len(workers),
+              f"; stopped by the {done.stopped}, {sum(deferred.values())} lookups deferred" if done.stopped else "")
     return ExtractSummary(
         run_id=config.run_id,
         ingest_date=config.ingest_date.isoformat(),
         manifest=manifest,
-        parts=len(parts),
-        requests=requests,
-        counts=count_items(parts),
-        unavailable=sorted(unavailable.values(), key=lambda entry: str(entry["source"])),
-        missing=sorted(missing.values(), key=lambda entry: str(entry["endpoint"])),
+        parts=len(done.parts),
+        requests=done.requests,
+        counts=count_items(done.parts),
+        unavailable=sorted(done.unavailable.values(), key=lambda entry: str(entry["source"])),
+        missing=sorted(done.missing.values(), key=lambda entry: str(entry["endpoint"])),
         access_mode=config.access_mode,
-        stopped_by=stopped,
+        stopped_by=done.stopped,
         deferred=deferred,
         unavailable_sources=refused_everywhere,
         state=state_blob,
