@@ -5,15 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from activities.extract import rules
 from activities.extract.config import UserConfig  # the same user the extract activity reads
-from activities.extract.rules import (
-    access_mode_problem,
-    budget_problem,
-    concurrency_problem,
-    rate_problem,
-    shard_count_problem,
-    user_count_problem,
-)
 from factory_deploy.env_config.errors import ConfigError
 from factory_deploy.env_config.monitoring import MonitoringConfig
 
@@ -146,9 +139,9 @@ class SpotifyConfig:
     request_budget: int = 0
 
     def __post_init__(self) -> None:
-        _check("spotify.accessMode", access_mode_problem(self.access_mode))
-        _check("spotify.users", user_count_problem(len(self.users)))
-        _check("spotify.requestBudget", budget_problem(self.request_budget))
+        _check("spotify.accessMode", rules.access_mode_problem(self.access_mode))
+        _check("spotify.users", rules.user_count_problem(len(self.users)))
+        _check("spotify.requestBudget", rules.budget_problem(self.request_budget))
 
 
 @dataclass(frozen=True)
@@ -165,11 +158,11 @@ class ExtractSettings:
 
     def __post_init__(self) -> None:
         # The rules the extract activity checks again on Batch, worded once (activities.extract.rules).
-        _check("extract.shards", shard_count_problem(self.shards))
-        _check("extract.maxConcurrency", concurrency_problem(self.max_concurrency))
-        _check("extract.requestsPerSecond", rate_problem(self.requests_per_second))
-        _check("extract.retryBudget", budget_problem(self.retry_budget))
-        _check("extract.refreshAfterDays", budget_problem(self.refresh_after_days))
+        _check("extract.shards", rules.shard_count_problem(self.shards))
+        _check("extract.maxConcurrency", rules.concurrency_problem(self.max_concurrency))
+        _check("extract.requestsPerSecond", rules.rate_problem(self.requests_per_second))
+        _check("extract.retryBudget", rules.budget_problem(self.retry_budget))
+        _check("extract.refreshAfterDays", rules.budget_problem(self.refresh_after_days))
 
 
 def _check(key: str, problem: str | None) -> None:

@@ -16,7 +16,7 @@ from activities.common import SecureString
 from activities.common.retry import RetryBudget, RetryPolicy
 from activities.extract.client import SpotifyClient
 from activities.extract.errors import AuthError, FatalError, RetriesExhaustedError
-from tests.scripted_api import (  # noqa: F401
+from tests.scripted_api import (  # noqa: F401 - server is a fixture
     FIXED_NOW,
     SECRET,
     FakeClock,

@@ -10,15 +10,7 @@ import pytest
 
 from activities.extract.ratelimit import RateLimiter
 from activities.extract.sharding import owned, shard_of
-from tests.scripted_api import (  # noqa: F401
-    FakeClock,
-    ScriptedServer,
-    api_paths,
-    error,
-    make_client,
-    ok,
-    server,
-)
+from tests.scripted_api import FakeClock, ScriptedServer, api_paths, error, make_client, ok, server  # noqa: F401 - server is a fixture
 
 
 def test_when_requests_exceed_the_burst_then_each_waits_its_turn_at_the_rate() -> None:

@@ -13,15 +13,7 @@ from activities.common import LocalFolderStorage
 from activities.extract.config import ExtractConfig
 from activities.extract.errors import PayloadError
 from activities.extract.run import extract_all
-from tests.scripted_api import (  # noqa: F401
-    FakeClock,
-    ScriptedServer,
-    api_paths,
-    error,
-    make_client,
-    ok,
-    server,
-)
+from tests.scripted_api import FakeClock, ScriptedServer, api_paths, error, make_client, ok, server  # noqa: F401 - server is a fixture
 
 DAY = date(2026, 11, 24)
 BODY = b'{"markets": ["AD", "AE", "XK"]}'

@@ -26,30 +26,15 @@ import pytest
 
 from activities.common.storage import LocalFolderStorage
 from activities.transform.schemas import TABLES
+from tests.spotify_payloads import API, NEYO, PITBULL
 
 REPO = Path(__file__).resolve().parents[2]
-API = "https://api.spotify.com/v1"
 INGEST_DATE = "2026-11-24"
 RUN_ID = "7d3f0c52-8a51-4b8e-9c43-2f1b5e6a0001"
 MANIFEST_DIR = f"spotify/manifests/ingest_date={INGEST_DATE}/run_id={RUN_ID}"
 TABLE_NAMES = ("albums", "tracks", "artists", "track_artists")
 
 # -- Spotify-shaped payloads -----------------------------------------------------------------------
-
-
-def artist_ref(artist_id: str, name: str) -> dict[str, Any]:
-    return {
-        "external_urls": {"spotify": f"https://open.spotify.com/artist/{artist_id}"},
-        "href": f"{API}/artists/{artist_id}",
-        "id": artist_id,
-        "name": name,
-        "type": "artist",
-        "uri": f"spotify:artist:{artist_id}",
-    }
-
-
-PITBULL = artist_ref("0TnOYISbd1XYRBk9myaseg", "Pitbull")
-NEYO = artist_ref("21E3waRsmPlU7jZsS13rcj", "Ne-Yo")
 
 
 def simple_track(track_id: str, name: str, number: int, artists: list[dict[str, Any]]) -> dict[str, Any]:
