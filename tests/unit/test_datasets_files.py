@@ -256,3 +256,18 @@ def test_when_copy_would_write_what_parquet_in_adf_does_not_then_the_write_names
     # complex types only in data flows.
     with pytest.raises(DatasetAccessError, match=named):
         file_format("Parquet", {"compressionCodec": codec}, None, "Ds").write(rows, "out.parquet")
+
+
+@pytest.mark.parametrize("properties", [{}, {"escapeChar": '"'}, {"quoteChar": "", "escapeChar": "\\"}])
+def test_when_values_hold_backslashes_quotes_and_delimiters_then_delimited_text_round_trips(properties: dict) -> None:
+    # Learn, format-delimited-text: escapeChar escapes quotes inside a quoted value (a backslash elsewhere is text);
+    # with an empty quoteChar it escapes the delimiter and itself.
+    csv_format = file_format("DelimitedText", {**properties, "firstRowAsHeader": True}, None, "Ds")
+    text = "x,y" if properties.get("quoteChar") == "" else 'say "hi", ok'
+    rows = Rows(("path", "text"), ({"path": "C:\\dir\\", "text": text}, {"path": None, "text": "end"}))
+
+    data = csv_format.write(rows, "o")
+
+    assert csv_format.read(data, "i").records == rows.records
+    if not properties:
+        assert data == b'path,text\r\nC:\\dir\\,"say \\"hi\\", ok"\r\n,end\r\n'

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bz2
 import codecs
-import csv
 import gzip
 import io
 import json
@@ -247,13 +246,6 @@ class DelimitedTextFormat(FileFormat):
     def extension(self) -> str:  # type: ignore[override]
         return self.file_extension + (self.compression.extension if self.compression else "")
 
-    def _dialect(self) -> dict[str, Any]:
-        if not self.quote_char:
-            return {"delimiter": self.column_delimiter, "quoting": csv.QUOTE_NONE, "escapechar": self.escape_char or None}
-        same = self.escape_char == self.quote_char
-        return {"delimiter": self.column_delimiter, "quotechar": self.quote_char, "doublequote": same,
-                "escapechar": None if same else self.escape_char}
-
     def read(self, data: bytes, where: str) -> Rows:
         if self.compression:
             data = self.compression.decompress(data, where)
@@ -262,10 +254,9 @@ class DelimitedTextFormat(FileFormat):
             raise DatasetAccessError("Source", f"{where}: rowDelimiter {self.row_delimiter!r} is not supported locally "
                                      "(\\n, \\r\\n or \\r)")
         try:
-            lines = list(csv.reader(io.StringIO(text, newline=""), strict=True, **self._dialect()))
-        except csv.Error as exc:
+            lines = _parse_delimited(text, self.column_delimiter, self.quote_char, self.escape_char)
+        except ValueError as exc:
             raise DatasetAccessError("Source", f"{where}: malformed delimited text ({exc})") from exc
-        lines = [line for line in lines if line]  # csv yields [] for an empty line
         lines = lines[self.skip_line_count:]  # skipLineCount counts non-empty rows, before the header
         if self.first_row_as_header:
             if not lines:
@@ -285,21 +276,83 @@ class DelimitedTextFormat(FileFormat):
         return Rows(columns, tuple(records))
 
     def write(self, rows: Rows, where: str) -> bytes:
-        buffer = io.StringIO(newline="")
-        quoting = csv.QUOTE_ALL if self.quote_all_text and self.quote_char else csv.QUOTE_MINIMAL
-        dialect = self._dialect()
-        if dialect.get("quoting") != csv.QUOTE_NONE:
-            dialect["quoting"] = quoting
-        writer = csv.writer(buffer, lineterminator=self.row_delimiter or "\r\n", **dialect)
-        try:
-            if self.first_row_as_header:
-                writer.writerow(rows.columns)
-            for record in rows.records:
-                writer.writerow([self.null_value if record.get(c) is None else _text(record.get(c)) for c in rows.columns])
-        except csv.Error as exc:
-            raise DatasetAccessError("Sink", f"{where}: a value needs quoting but the dataset has no quoteChar ({exc})") from exc
-        data = buffer.getvalue().encode(self.encoding)
+        lines = [self._line(rows.columns, where)] if self.first_row_as_header else []
+        lines += [self._line([None if record.get(c) is None else _text(record.get(c)) for c in rows.columns], where)
+                  for record in rows.records]
+        ending = self.row_delimiter or "\r\n"  # Copy writes \r\n by default (Learn, format-delimited-text)
+        data = "".join(line + ending for line in lines).encode(self.encoding)
         return self.compression.compress(data) if self.compression else data
+
+    def _line(self, values: Sequence[str | None], where: str) -> str:
+        return self.column_delimiter.join(self.null_value if v is None else self._value(v, where) for v in values)
+
+    def _value(self, text: str, where: str) -> str:
+        """A value quoted when it holds the delimiter, the quote char or a line break (or quoteAllText), with the quote
+        and escape chars escaped inside; without a quote char, the escape char escapes the delimiter and itself."""
+        quote, escape, delimiter = self.quote_char, self.escape_char, self.column_delimiter
+        if not quote:
+            if any(c in text for c in "\r\n") or (not escape and delimiter in text):
+                raise DatasetAccessError("Sink", f"{where}: the value {text[:40]!r} holds a delimiter or line break and "
+                                         "the dataset has no quoteChar to quote it")
+            return text.replace(escape, escape + escape).replace(delimiter, escape + delimiter) if escape else text
+        if not (self.quote_all_text or any(c in text for c in (delimiter, quote, "\r", "\n"))):
+            return text
+        body = text.replace(quote, quote + quote) if escape == quote else \
+            text.replace(escape, escape + escape).replace(quote, escape + quote)
+        return quote + body + quote
+
+
+def _parse_delimited(text: str, delimiter: str, quote: str, escape: str) -> list[list[str]]:
+    """Rows of delimited text as ADF's Copy reads them: a quote char opens a quoted value only at the start of a value,
+    the escape char escapes the quote char (or itself) inside a quoted value and is literal elsewhere; with no quote
+    char, the escape char escapes the delimiter and itself. Rows end at \\r\\n, \\r or \\n outside quotes; empty lines
+    are skipped."""
+    rows: list[list[str]] = []
+    row: list[str] = []
+    value: list[str] = []
+    quoted = in_quotes = False
+    index, size = 0, len(text)
+    while index < size:
+        char = text[index]
+        following = text[index + 1] if index + 1 < size else ""
+        if in_quotes:
+            if char == escape and following in (quote, escape) and following and escape != quote:
+                value.append(following)
+                index += 2
+            elif char == quote and escape == quote and following == quote:
+                value.append(quote)
+                index += 2
+            elif char == quote:
+                in_quotes = False
+                index += 1
+            else:
+                value.append(char)
+                index += 1
+            continue
+        if quote and char == quote and not value and not quoted:
+            in_quotes = quoted = True
+        elif not quote and escape and char == escape and following:
+            value.append(following)
+            index += 1
+        elif char == delimiter:
+            row.append("".join(value))
+            value, quoted = [], False
+        elif char in "\r\n":
+            if row or value or quoted:
+                row.append("".join(value))
+                rows.append(row)
+            row, value, quoted = [], [], False
+            if char == "\r" and following == "\n":
+                index += 1
+        else:
+            value.append(char)
+        index += 1
+    if in_quotes:
+        raise ValueError("a quoted value is not closed before the end of the file")
+    if row or value or quoted:
+        row.append("".join(value))
+        rows.append(row)
+    return rows
 
 
 def _delimited(properties: Mapping[str, Any], settings: Mapping[str, Any], dataset: str) -> DelimitedTextFormat:
