@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,8 @@ from offline.adf_runner.datasets import UnsupportedDatasetError
 from offline.run_local.azurite import ACCOUNT_KEY
 from offline.synapse_duckdb import LocalServerlessPool
 from tests.azurite import azurite_connection_string  # noqa: F401 - fixture
+from tests.gallery_style import GALLERY, copy_gallery, edit_gallery
 
-GALLERY = Path(__file__).resolve().parents[1] / "fixtures" / "adf_gallery_style"
 CONTAINERS = ("config", "landing", "curated", "exports", "archive")
 ALBUMS_1 = b'id,name\r\n1,"Blue, Train"\r\n2,Kind of Blue\r\n'
 ALBUMS_2 = b"id,name\n3,Giant Steps\n"
@@ -210,12 +209,8 @@ def test_when_a_source_file_is_missing_then_the_lookup_fails_with_the_missing_bl
 
 
 def _edited(tmp_path: Path, relative: str, old: str, new: str) -> Path:
-    factory = tmp_path / "factory"
-    shutil.copytree(GALLERY, factory)
-    path = factory / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    factory = copy_gallery(tmp_path)
+    edit_gallery(factory, relative, old, new)
     return factory
 
 
@@ -245,3 +240,29 @@ def test_when_a_setting_has_no_local_stand_in_then_the_pipeline_is_refused_namin
 def test_when_a_copy_reads_a_sql_table_then_the_dataset_type_is_refused_by_name(folder_lake: Lake) -> None:
     with pytest.raises(UnsupportedDatasetError, match="dataset `SalesTable`.*type `AzureSqlTable`"):
         folder_lake.runner.run_pipeline("PL_Copy_Sales")
+
+
+def test_when_landed_parquet_and_csv_are_looked_up_then_values_keep_each_format_s_types(lake: Lake) -> None:
+    _seed_tables(lake)
+    copied, _ = lake.run("PL_Bulk_Copy_Tables")
+    assert copied.status == "Succeeded", copied.message
+
+    run, activities = lake.run("PL_Check_Landed")
+
+    assert run.status == "Succeeded", run.message
+    table = activities["Read landed table"].output
+    assert table["count"] == 3 and table["value"][0] == {"id": 3, "title": "Giant Steps"}  # Parquet keeps int64
+    assert activities["Read first landing row"].output["firstRow"] == {"id": "10", "name": "So What"}  # text is text
+    assert activities["Stop when empty"].status == "Succeeded" and "Fail on an empty table" not in activities
+
+
+def test_when_the_looked_up_table_is_empty_then_the_fail_activity_fails_the_run(lake: Lake) -> None:
+    _seed_tables(lake)
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({"id": pa.array([], pa.int64())}), sink)
+    lake.put("curated", "empty/empty.parquet", sink.getvalue().to_pybytes())
+
+    run, activities = lake.run("PL_Check_Landed", {"table": "empty"})
+
+    assert run.status == "Failed" and "table empty is empty" in run.message
+    assert activities["Read landed table"].output["count"] == 0
