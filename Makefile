@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 AZURITE := .tools/node_modules/.bin/azurite-blob
+# Microsoft's KQL parser (Kusto.Language, compiled to JavaScript): the reference the saved queries and alerts are checked against.
+KUSTO := .tools/node_modules/@kusto/language-service-next/package.json
 DATE ?= $(shell date -u +%F)
 WORKDIR ?= .local/run
 
@@ -18,13 +20,16 @@ $(STAMP): pyproject.toml
 $(AZURITE):
 	npm install --silent --no-audit --no-fund --prefix .tools azurite@3
 
-install: $(STAMP) $(AZURITE)
+$(KUSTO):
+	npm install --silent --no-audit --no-fund --prefix .tools @kusto/language-service-next@12.4.1
+
+install: $(STAMP) $(AZURITE) $(KUSTO)
 
 run: $(STAMP)
 	$(PY) scripts/run_local.py --date $(DATE) --workdir $(WORKDIR)
 
 # Lint first: it takes seconds and names the file and line, where a test failure would be indirect.
-test: lint $(AZURITE)
+test: lint $(AZURITE) $(KUSTO)
 	$(PY) -m pytest -n 2 -q
 
 lint: $(STAMP)
