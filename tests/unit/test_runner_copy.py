@@ -166,3 +166,16 @@ def test_when_the_source_adds_columns_then_file_path_duplicates_and_expressions_
     assert copy.status == "Succeeded", copy.error
     rows = [json.loads(line) for line in storage.read_bytes("lake", "out/all.json").splitlines()]
     assert rows[-1] == {"id": 3, "file": "Sub/File3.json", "key": 3, "pipeline": "PL_Copy", "zone": "raw"}
+
+
+def test_when_property_names_differ_in_case_then_copy_reads_them_as_adf_does(tmp_path: Path) -> None:
+    # ADF reads JSON property names case-insensitively (factory_deploy/json_keys.py).
+    datasets = [_dataset("Ds_In", "Json", "in"), _dataset("Ds_Out", "Json", "out")]
+    datasets[0]["properties"]["parameters"] = {"unused": {"type": "string", "DefaultValue": "x"}}
+    activity = _copy("Ds_In", "Ds_Out", "Json")
+    activity["Inputs"], activity["Outputs"] = activity.pop("inputs"), activity.pop("outputs")
+
+    copy, storage = _run(tmp_path, datasets, activity, TREE)
+
+    assert copy.status == "Succeeded", copy.error
+    assert _paths(storage, "out/") == ["out/File1.json", "out/File2.json", "out/Sub/File3.json"]

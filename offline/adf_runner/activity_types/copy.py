@@ -121,19 +121,19 @@ class CopyActivity(ActivityType):
 
     @staticmethod
     def _evaluated_reference(call: ActivityCall, key: str) -> tuple[str, Mapping[str, Any]]:
-        (reference,) = call.activity.raw.get(key) or [{}]
-        parameters = evaluate_value(reference.get("parameters") or {}, call.state, f"{key}[0].parameters",
+        (reference,) = get_property(call.activity.raw, key) or [{}]
+        parameters = evaluate_value(get_property(reference, "parameters") or {}, call.state, f"{key}[0].parameters",
                                     where=f"activity `{call.activity.name}`")
-        return str(reference["referenceName"]), parameters
+        return str(get_property(reference, "referenceName")), parameters
 
 
 def _reference(activity: Activity, key: str) -> str:
-    references = activity.raw.get(key)
+    references = get_property(activity.raw, key)  # `inputs`/`outputs`, in any case as ADF reads them
     if not isinstance(references, list) or len(references) != 1 or not isinstance(references[0], Mapping) \
-            or not isinstance(references[0].get("referenceName"), str):
+            or not isinstance(get_property(references[0], "referenceName"), str):
         raise RunnerError(f"activity `{activity.name}`: a Copy needs exactly one dataset reference in `{key}` "
                           '([{"referenceName": ..., "type": "DatasetReference"}])')
-    return str(references[0]["referenceName"])
+    return str(get_property(references[0], "referenceName"))
 
 
 def _location_type(dataset: Any) -> str:

@@ -58,7 +58,7 @@ class LookupActivity(ActivityType):
     def validate(cls, activity: Activity, pipeline: Pipeline, factory: Factory) -> None:
         dataset = factory.dataset(_dataset_name(activity))
         source = get_property(activity.type_properties, "source")
-        if get_property(dataset.raw.get("properties") or {}, "structure"):
+        if get_property(get_property(dataset.raw, "properties") or {}, "structure"):
             raise UnsupportedDatasetError(dataset.name, "`structure` is not supported by Lookup (Learn, Lookup activity: "
                                           "use the header row of text files)", activity.name, pipeline.name)
         if dataset.type in SQL_DATASET_TYPES:

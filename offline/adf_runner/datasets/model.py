@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from factory_deploy.json_keys import get_property
+from factory_deploy.json_keys import find_key, get_property
 from offline.adf_runner.datasets.errors import DatasetAccessError, UnsupportedDatasetError
 from offline.adf_runner.expressions import EvaluationState, evaluate_value
 from offline.adf_runner.factory import Dataset, Factory
@@ -100,8 +100,9 @@ def dataset_parameters(dataset: Dataset, given: Mapping[str, Any]) -> dict[str, 
     declared = {name.lower(): name for name in dataset.parameters}
     values: dict[str, Any] = {}
     for name, spec in dataset.parameters.items():
-        if isinstance(spec, Mapping) and "defaultValue" in spec:
-            values[name] = spec["defaultValue"]
+        key = find_key(spec, "defaultValue") if isinstance(spec, Mapping) else None
+        if key is not None:
+            values[name] = spec[key]
     for name, value in given.items():
         if name.lower() not in declared:
             raise DatasetAccessError("Source", f"dataset `{dataset.name}` has no parameter `{name}` "
