@@ -30,6 +30,7 @@ from offline.adf_runner.datasets import UnsupportedDatasetError
 from offline.adf_runner.errors import ActivityDefinitionError, UnsupportedActivityFeatureError
 from offline.adf_runner.monitor import ActivityRun, PipelineRun
 from offline.adf_runner.services import StorageOpener, default_storage_opener
+from offline.synapse_duckdb import LocalServerlessPool
 from tests.azurite import azurite_connection_string, unique_container  # noqa: F401 - fixture
 from tests.gallery_style import GALLERY, copy_gallery, edit_gallery
 
@@ -286,3 +287,54 @@ def test_when_no_file_is_older_than_the_window_end_then_delete_removes_nothing_a
     assert len(list(lake.storage.list_blobs(lake.landing))) == len(LANDED)
     log_blob = f"delete-logs/{deleted.activityRunId}/{deleted.activityRunId}.csv"
     assert lake.storage.read_bytes(lake.logs, log_blob) == b"Name,Category,Status,Error\r\n"
+
+
+def _synapse(tmp_path: Path, factory_dir: Path = GALLERY) -> tuple[LocalFactoryRunner, LocalServerlessPool]:
+    folder = tmp_path / "sql" / "data" / "tables"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"name": ["albums"], "n": pa.array([1], pa.int64())}), folder / "part-0.parquet")
+    pool = LocalServerlessPool(tmp_path / "sql", {"ds": "data"})
+    root = tmp_path / "storage"
+    factory = load_factory(factory_dir, overrides={"Ls_Lake": {"typeProperties.serviceEndpoint": root.as_uri()}})
+    runner = LocalFactoryRunner(factory, LocalFolderStorage(root), tmp_path / "work", sql_opener=lambda ls, f: pool,
+                                options=RunnerOptions(retry_interval_cap_seconds=0), watched_containers=())
+    return runner, pool
+
+
+def test_when_a_synapse_table_is_described_then_structure_and_exists_come_from_the_local_synapse(tmp_path: Path) -> None:
+    runner, pool = _synapse(tmp_path)
+    pool.execute_script("CREATE VIEW dbo.tables AS SELECT r.name, r.n FROM OPENROWSET(BULK 'tables/*.parquet', "
+                        "DATA_SOURCE = 'ds', FORMAT = 'PARQUET') WITH (name varchar(50), n bigint) AS r")
+
+    (run,) = runner.run_pipeline("PL_Check_Serving_Table").runs
+    (wrong,) = runner.run_pipeline("PL_Check_Serving_Table", {"expectedColumns": 3}).runs
+
+    assert run.status == "Succeeded", run.message
+    (described,) = _by_name(runner, run, "Describe serving table")
+    assert described.output == {"exists": True, "structure": [{"name": "name", "type": "String"},
+                                                              {"name": "n", "type": "Int64"}], "columnCount": 2}
+    assert wrong.status == "Failed" and "instead of 3 columns" in wrong.message
+
+
+def test_when_the_synapse_table_is_missing_then_exists_is_false_or_the_activity_fails_naming_it(tmp_path: Path) -> None:
+    factory = copy_gallery(tmp_path)
+    runner, _ = _synapse(tmp_path, factory)
+
+    (run,) = runner.run_pipeline("PL_Check_Serving_Table").runs
+
+    assert _by_name(runner, run, "Describe serving table")[0].output == {"exists": False}
+    assert run.status == "Failed"  # the If's false branch: the Fail activity
+
+    edit_gallery(factory, "pipeline/PL_Check_Serving_Table.json", '"fieldList": ["exists", ', '"fieldList": [')
+    runner, _ = _synapse(tmp_path / "without-exists", factory)
+    (run,) = runner.run_pipeline("PL_Check_Serving_Table").runs
+    error = _by_name(runner, run, "Describe serving table")[-1].error
+    assert error is not None and error.errorCode == "SqlOperationFailed"
+    assert "Invalid object name 'dbo.tables'" in error.message
+
+    edit_gallery(factory, "pipeline/PL_Check_Serving_Table.json", '"fieldList": ["structure", "columnCount"]',
+                 '"fieldList": ["structure", "columnCount", "size"]')
+    runner, _ = _synapse(tmp_path / "with-size", factory)
+    (run,) = runner.run_pipeline("PL_Check_Serving_Table").runs
+    error = _by_name(runner, run, "Describe serving table")[-1].error
+    assert error is not None and "metadata `size` does not apply to a table" in error.message

@@ -1,4 +1,5 @@
-"""The Get Metadata activity over file datasets (Blob Storage, ADLS Gen2), against the local folder or Azurite.
+"""The Get Metadata activity over file datasets (Blob Storage, ADLS Gen2), against the local folder or Azurite, and
+over Synapse SQL tables on the local Synapse (getmetadata_sql.py).
 
 Rules, from Microsoft Learn "Get Metadata activity" (https://learn.microsoft.com/azure/data-factory/
 control-flow-get-metadata-activity) unless noted:
@@ -32,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from factory_deploy.json_keys import get_property
 from offline.adf_runner.activity_types.base import ActivityCall, ActivityType
+from offline.adf_runner.activity_types.getmetadata_sql import check_sql_dataset, sql_metadata
+from offline.adf_runner.activity_types.lookup import SQL_DATASET_TYPES
 from offline.adf_runner.datasets import (
     DatasetAccessError,
     FileDataset,
@@ -83,6 +86,9 @@ def check_dataset(activity: Activity, pipeline: Pipeline, factory: Factory) -> N
     if name is None:
         return
     dataset = factory.dataset(name)
+    if dataset.type in SQL_DATASET_TYPES:
+        check_sql_dataset(dataset, factory, activity.name, pipeline.name)
+        return
     check_file_dataset(dataset, factory, activity.name, pipeline.name)
     location_type = str(get_property(get_property(dataset.type_properties, "location"), "type"))
     properties = activity.type_properties
@@ -101,6 +107,11 @@ class GetMetadataActivity(ActivityType):
     def run(self, call: ActivityCall) -> Any:
         where = f"activity `{call.activity.name}`"
         fields = _fields(call)
+        reference = call.require("dataset", dict, 'a dataset reference {"referenceName": ...}')
+        definition = call.engine.factory.dataset(str(get_property(reference, "referenceName")))
+        if definition.type in SQL_DATASET_TYPES:
+            check_sql_dataset(definition, call.engine.factory, call.activity.name, call.scope.run.pipeline.name)
+            return sql_metadata(call, definition, get_property(reference, "parameters") or {}, fields)
         dataset = resolve_dataset(call)
         if "created" in fields:
             raise ActivityFailed(INVALID, f"{where}: metadata `created` is not supported for {_connector(dataset)} "
