@@ -57,26 +57,24 @@ def kinds(clients: Any, config: EnvironmentConfig) -> dict[str, Kind]:
     monitor, log_alerts = clients.monitor, clients.monitor_log_alerts
     factory = factory_id(config)
     table = {
-        "actionGroups": Kind(lambda n, b: monitor.action_groups.create_or_update(group, n, b),
-                             lambda n: monitor.action_groups.delete(group, n),
-                             lambda: monitor.action_groups.list_by_resource_group(group)),
-        "diagnosticSettings": Kind(lambda n, b: monitor.diagnostic_settings.create_or_update(factory, n, b),
-                                   lambda n: monitor.diagnostic_settings.delete(factory, n),
-                                   lambda: monitor.diagnostic_settings.list(factory)),
-        "metricAlerts": Kind(lambda n, b: monitor.metric_alerts.create_or_update(group, n, b),
-                             lambda n: monitor.metric_alerts.delete(group, n),
-                             lambda: monitor.metric_alerts.list_by_resource_group(group)),
-        "scheduledQueryRules": Kind(lambda n, b: log_alerts.scheduled_query_rules.create_or_update(group, n, b),
-                                    lambda n: log_alerts.scheduled_query_rules.delete(group, n),
-                                    lambda: log_alerts.scheduled_query_rules.list_by_resource_group(group)),
+        "actionGroups": _kind(monitor.action_groups, (group,), lambda: monitor.action_groups.list_by_resource_group(group)),
+        "diagnosticSettings": _kind(monitor.diagnostic_settings, (factory,), lambda: monitor.diagnostic_settings.list(factory)),
+        "metricAlerts": _kind(monitor.metric_alerts, (group,), lambda: monitor.metric_alerts.list_by_resource_group(group)),
+        "scheduledQueryRules": _kind(log_alerts.scheduled_query_rules, (group,),
+                                     lambda: log_alerts.scheduled_query_rules.list_by_resource_group(group)),
     }
     if config.monitoring.enabled:
         _, workspace_group, workspace = config.monitoring.workspace()
         searches = clients.loganalytics.saved_searches
-        table["savedSearches"] = Kind(lambda n, b: searches.create_or_update(workspace_group, workspace, n, b),
-                                      lambda n: searches.delete(workspace_group, workspace, n),
-                                      lambda: searches.list_by_workspace(workspace_group, workspace).value or [])
+        table["savedSearches"] = _kind(searches, (workspace_group, workspace),
+                                       lambda: searches.list_by_workspace(workspace_group, workspace).value or [])
     return table
+
+
+def _kind(operations: Any, parent: tuple[str, ...], listing: Callable[[], Iterable[Any]]) -> Kind:
+    """An SDK operation group whose create_or_update/delete take the parent's path arguments, then the name."""
+    return Kind(lambda name, body: operations.create_or_update(*parent, name, body),
+                lambda name: operations.delete(*parent, name), listing)
 
 
 def plan_monitoring(config: EnvironmentConfig, table: dict[str, Kind], prune: bool) -> MonitoringPlan:
