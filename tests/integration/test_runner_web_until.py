@@ -260,3 +260,16 @@ def test_when_the_service_answers_202_then_web_polls_the_location_until_it_is_do
     assert run.status == "Succeeded", run.message
     assert [r["path"] for r in state.requests[:3]] == ["/api/exports", "/api/operations/1", "/api/operations/1"]
     assert clock.sleeps[:2] == [5.0, 5.0]
+
+
+def test_when_the_service_redirects_off_the_machine_then_the_runner_refuses_to_follow(
+    tmp_path: Path, service: tuple[ExportService, str]
+) -> None:
+    state, url = service
+    state.extra[("POST", "/api/exports")] = lambda handler, body: (307, {"Location": "https://exports.contoso.com/x"}, b"")
+    runner = _runner(tmp_path, FakeClock())
+
+    with pytest.raises(NonLoopbackUrlError, match="`exports.contoso.com`"):
+        runner.run_pipeline("PL_Export_And_Wait", {"serviceUrl": url})
+    (start,) = [a for a in runner.monitor.activity_runs() if a.activityName == "Start export"]
+    assert start.status == "Failed"  # recorded, never left InProgress
