@@ -83,7 +83,7 @@ def plan_monitoring(config: EnvironmentConfig, table: dict[str, Kind], prune: bo
     if not desired and not prune:
         return MonitoringPlan([Change(PART, UNCHANGED, "(no Log Analytics workspace configured: monitoring.workspaceResourceId)")],
                               [], [])
-    existing = {kind: _list(kind, ops) for kind, ops in table.items()}
+    existing = {kind: _list(kind, ops, config) for kind, ops in table.items()}
     _check_diagnostic_settings(config, existing["diagnosticSettings"])
     changes: list[Change] = []
     writes: list[MonitoringResource] = []
@@ -133,16 +133,20 @@ def _call(label: str, verb: str, action: Callable[[], Any]) -> Any:
         raise DeployError(f"{PART}: {verb} {label} failed: {azure_reason(exc)}") from exc
 
 
-def _list(kind: str, ops: Kind) -> dict[str, dict[str, Any]]:
-    """Lower-cased name -> REST body of every resource of the kind (none when the parent does not exist yet)."""
+def _list(kind: str, ops: Kind, config: EnvironmentConfig) -> dict[str, dict[str, Any]]:
+    """Lower-cased name -> REST body of every resource of the kind (none when the factory is created by this deploy).
+    A missing workspace is refused here, before anything is written: deploy creates none."""
     from azure.core.exceptions import ResourceNotFoundError
 
     try:
         items = _call(kind, "listing", lambda: list(ops.listing()))
     except DeployError as exc:
-        if isinstance(exc.__cause__, ResourceNotFoundError):  # e.g. the factory is created by this deploy
-            return {}
-        raise
+        if not isinstance(exc.__cause__, ResourceNotFoundError):
+            raise
+        if kind == "savedSearches":
+            raise DeployError(f"{PART}: Log Analytics workspace `{config.monitoring.workspace_resource_id}` does not exist: "
+                              "create it (deploy creates none) or fix monitoring.workspaceResourceId") from exc
+        return {}
     bodies = [_rest(item) for item in items]
     return {str(body.get("name", "")).lower(): body for body in bodies}
 

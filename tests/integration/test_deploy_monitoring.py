@@ -138,6 +138,16 @@ def test_when_another_setting_already_sends_the_runs_to_the_workspace_then_deplo
     assert "\n" not in error and harness.writes_since(mark) == []
 
 
+def test_when_the_workspace_does_not_exist_then_nothing_is_written_and_one_line_says_so(
+        harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    assert harness.deploy(*MONITORING) == 1  # no workspace seeded
+
+    error = capsys.readouterr().err.strip()
+    assert error == (f"deploy: error: monitoring: Log Analytics workspace `{WORKSPACE}` does not exist: create it (deploy "
+                     "creates none) or fix monitoring.workspaceResourceId")
+    assert harness.writes_since(0) == []
+
+
 def test_when_monitoring_is_not_configured_then_the_part_plans_nothing_and_calls_no_monitoring_api(
         harness: Harness, tmp_path: Path) -> None:  # noqa: F811
     config = json.loads((tmp_path / "config" / "dev.json").read_text())
