@@ -46,7 +46,8 @@ class Lake:
             assert connection_string is not None
             self.storage = AzureBlobStorage.from_connection_string(connection_string)
             endpoint = dict(p.split("=", 1) for p in connection_string.split(";") if "=" in p)["BlobEndpoint"]
-            overrides = {"Ls_Lake": {"typeProperties": {"connectionString": connection_string}},
+            secure = {"type": "SecureString", "value": connection_string}  # as Learn's account-key example writes it
+            overrides = {"Ls_Lake": {"typeProperties": {"connectionString": secure}},
                          "Ls_Adls_Lake": {"typeProperties": {"url": endpoint.rstrip("/"),
                                                              "accountKey": {"type": "SecureString", "value": ACCOUNT_KEY}}}}
             for container in CONTAINERS:  # one Azurite serves the session: start from empty containers

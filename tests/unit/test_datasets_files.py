@@ -271,3 +271,10 @@ def test_when_values_hold_backslashes_quotes_and_delimiters_then_delimited_text_
     assert csv_format.read(data, "i").records == rows.records
     if not properties:
         assert data == b'path,text\r\nC:\\dir\\,"say \\"hi\\", ok"\r\n,end\r\n'
+
+
+def test_when_a_blob_connection_string_is_a_secure_string_object_then_its_value_is_handed_on() -> None:
+    secure = {"type": "SecureString", "value": "UseDevelopmentStorage=true"}
+    linked = LinkedService("Ls_Blob", "AzureBlobStorage", {"connectionString": secure})
+
+    assert as_blob_linked_service(linked).type_properties == {"connectionString": "UseDevelopmentStorage=true"}

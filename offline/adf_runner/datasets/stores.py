@@ -27,8 +27,13 @@ _DFS_HOST = re.compile(r"^(?P<account>[a-z0-9]+)\.dfs\.(?P<suffix>core\.windows\
 
 def as_blob_linked_service(linked_service: LinkedService) -> LinkedService:
     """`linked_service` itself unless it is an AzureBlobFS one, which becomes the AzureBlobStorage linked service of
-    the same account (what open_storage opens)."""
+    the same account (what open_storage opens). A connection string written as ADF's SecureString object (Learn,
+    connector-azure-blob-storage, account key authentication) is handed on as its value."""
     if linked_service.type != "AzureBlobFS":
+        connection = get_property(linked_service.type_properties, "connectionString")
+        if isinstance(connection, Mapping) and get_property(connection, "type") == "SecureString":
+            revealed = {**linked_service.type_properties, "connectionString": _account_key(connection, linked_service.name)}
+            return dataclasses.replace(linked_service, type_properties=revealed)
         return linked_service
     name = linked_service.name
     url = get_property(linked_service.type_properties, "url")
