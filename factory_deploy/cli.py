@@ -210,7 +210,8 @@ def _plan(
     if "factory" in parts:
         group, name = config.factory.resource_group, config.factory.name
         state = factory_publish.read_state(clients.datafactory, group, name)
-        factory = factory_publish.plan_factory(state, config.factory.location, desired.global_parameters, desired.rendered, args.prune)
+        factory = factory_publish.plan_factory(state, config.factory.location, desired.global_parameters, desired.rendered, args.prune,
+                                               config.purview.resource_id)
         planned["factory"] = (factory.changes, lambda _s: factory_publish.apply_factory(clients.datafactory, group, name, factory, log))
     if "monitoring" in parts:  # after the factory: the diagnostic setting and the alerts are on it
         planned["monitoring"] = monitoring_publish.monitoring_part(clients, config, args.prune, log)
@@ -241,14 +242,14 @@ def _purview(args: argparse.Namespace, desired: Desired, log: Callable[[str], No
     endpoint, definitions, tables = _purview_inputs(args, config)
     if not endpoint:
         return [Change("purview", UNCHANGED, "(no Purview account configured)")], lambda _s: None
-    plan = plan_account(endpoint, definitions, tables, config.storage.account, log)
+    plan = plan_account(endpoint, definitions, tables, config.storage.account, log, config.purview.collection_id)
     changes = [Change("purview", UNCHANGED if not plan.writes else UPDATE, f"purview/ at {endpoint}",
                       f"{plan.writes} write(s): " + ", ".join(sorted({f"{r.method} {r.path}" for r in plan.requests if r.is_write}))
                       if plan.writes else "")]
 
     def apply(_secrets: dict[str, str]) -> None:
         if plan.writes:
-            publish_to_account(endpoint, definitions, tables, config.storage.account, log)
+            publish_to_account(endpoint, definitions, tables, config.storage.account, log, config.purview.collection_id)
 
     return changes, apply
 
@@ -288,11 +289,13 @@ def _render(out: Path, desired: Desired, purview: tuple[str, Any, Any]) -> str:
     endpoint, definitions, tables = purview
     recorder = PlanRecorder()
     if endpoint:
-        publish_purview(recorder, definitions, tables, desired.config.storage.account, lambda _line: None)
+        publish_purview(recorder, definitions, tables, desired.config.storage.account, lambda _line: None,
+                        desired.config.purview.collection_id)
         (out / "purview").mkdir(exist_ok=True)
         (out / "purview" / "requests.json").write_text(json.dumps(recorder.to_json(), indent=2))
-    factory = {"location": desired.config.factory.location, "identity": {"type": "SystemAssigned"}}
-    (out / "factory.json").write_text(json.dumps(factory | {"properties": {"globalParameters": desired.global_parameters}}, indent=2))
+    factory = factory_publish.merged_factory(None, desired.config.factory.location, desired.config.purview.resource_id) or {}
+    factory["properties"] = {**factory.get("properties", {}), "globalParameters": desired.global_parameters}
+    (out / "factory.json").write_text(json.dumps(factory, indent=2))
     for resource in desired.rendered:
         target = out / "adf" / resource.folder / f"{resource.name}.json"
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -90,12 +90,13 @@ def read_state(client: Any, group: str, factory: str) -> FactoryState:
 
 
 def plan_factory(
-    state: FactoryState, location: str, global_parameters: dict[str, Any], rendered: list[RenderedResource], prune: bool
+    state: FactoryState, location: str, global_parameters: dict[str, Any], rendered: list[RenderedResource], prune: bool,
+    purview_resource_id: str = "",
 ) -> FactoryPlan:
     changes: list[Change] = []
-    factory_body = merged_factory(state.body, location)
+    factory_body = merged_factory(state.body, location, purview_resource_id)
     changes.append(Change(PART, CREATE if state.body is None else UPDATE if factory_body else UNCHANGED, "factory",
-                          "" if factory_body is None or state.body is None else "system-assigned identity"))
+                          "" if factory_body is None or state.body is None else _factory_changes(state.body, factory_body)))
     params = global_parameters if state.global_parameters != global_parameters else None
     changes.append(Change(PART, UNCHANGED if params is None else CREATE if state.global_parameters is None else UPDATE,
                           f"globalParameters/{GLOBAL_PARAMETERS}", _differing_keys(state.global_parameters, global_parameters)))
@@ -187,24 +188,48 @@ def apply_factory(client: Any, group: str, factory: str, plan: FactoryPlan, log:
     raise DeployError(f"{failure or f'factory `{factory}`: deploy finished'}; {restart}") from (failure.__cause__ if failure else None)
 
 
-def merged_factory(current: dict[str, Any] | None, location: str) -> dict[str, Any] | None:
-    """The factory body to PUT (what deploy owns merged into what the factory holds), or None when unchanged."""
+def merged_factory(current: dict[str, Any] | None, location: str, purview_resource_id: str = "") -> dict[str, Any] | None:
+    """The factory body to PUT (what deploy owns merged into what the factory holds), or None when unchanged.
+
+    Deploy owns the system-assigned identity and, when config ``purview.resourceId`` names one, the Purview link
+    (``properties.purviewConfiguration.purviewResourceId``: ADF then reports Copy and Data Flow lineage to that account
+    itself). An empty ``purview.resourceId`` never removes a link made elsewhere.
+    """
+    purview = {"purviewResourceId": purview_resource_id} if purview_resource_id else None
     if current is None:
-        return {"location": location, "identity": {"type": "SystemAssigned"}}
+        body: dict[str, Any] = {"location": location, "identity": {"type": "SystemAssigned"}}
+        if purview:
+            body["properties"] = {"purviewConfiguration": purview}
+        return body
     if str(current.get("location", "")).replace(" ", "").lower() != location.replace(" ", "").lower():
         raise DeployError(
             f"factory `{current.get('name')}` is in `{current.get('location')}`, config factory.location says `{location}`: "
             "a factory cannot move; fix config/<env>.json"
         )
     identity = current.get("identity") or {}
-    if "SystemAssigned" in str(identity.get("type", "")):
+    linked = ((current.get("properties") or {}).get("purviewConfiguration") or {})
+    needs_identity = "SystemAssigned" not in str(identity.get("type", ""))
+    needs_purview = purview is not None and str(linked.get("purviewResourceId", "")).lower() != purview_resource_id.lower()
+    if not (needs_identity or needs_purview):
         return None
     body = {k: copy.deepcopy(v) for k, v in current.items() if k not in _FACTORY_READ_ONLY}
     body["properties"] = {k: v for k, v in body.get("properties", {}).items() if k not in _FACTORY_READ_ONLY_PROPERTIES}
     kept = {k: v for k, v in identity.items() if k not in _IDENTITY_READ_ONLY}
-    kept["type"] = "SystemAssigned,UserAssigned" if identity.get("userAssignedIdentities") else "SystemAssigned"
+    if needs_identity:
+        kept["type"] = "SystemAssigned,UserAssigned" if identity.get("userAssignedIdentities") else "SystemAssigned"
     body["identity"] = kept
+    if needs_purview:
+        body["properties"]["purviewConfiguration"] = {**linked, **(purview or {})}
     return body
+
+
+def _factory_changes(current: dict[str, Any], body: dict[str, Any]) -> str:
+    changed = []
+    if (current.get("identity") or {}).get("type") != body["identity"].get("type"):
+        changed.append("system-assigned identity")
+    if (current.get("properties") or {}).get("purviewConfiguration") != body["properties"].get("purviewConfiguration"):
+        changed.append("Purview link")
+    return ", ".join(changed)
 
 
 @contextmanager

@@ -223,14 +223,16 @@ class PurviewReport:
 
 
 def publish_purview(
-    sender: AtlasSender, definitions: PurviewDefinitions, tables: Sequence[TableRef], namespace: str, log: Log
+    sender: AtlasSender, definitions: PurviewDefinitions, tables: Sequence[TableRef], namespace: str, log: Log,
+    collection: str = "",
 ) -> PurviewReport:
-    """Types, then the glossary and its terms, then the linked columns' entities, then the term assignments."""
+    """Types, then the glossary and its terms, then the linked columns' entities (created in ``collection``, config
+    ``purview.collectionId``; "" = the root collection), then the term assignments."""
     links = term_links(definitions.glossary, tables, namespace)  # before any write: a bad link changes nothing
     report = PurviewReport()
     _publish_typedefs(sender, definitions.typedefs, report, log)
     terms, existed = _publish_glossary(sender, definitions.glossary, report, log)
-    guids = _ensure_entities(sender, tables, namespace, report, log)
+    guids = _ensure_entities(sender, tables, namespace, report, log, collection)
     for name, qualified_names in links.items():
         wanted = [guids[q] for q in qualified_names if q in guids]
         missing = [q for q in qualified_names if q not in guids]
@@ -328,7 +330,7 @@ def _publish_glossary(
 
 
 def _ensure_entities(
-    sender: AtlasSender, tables: Sequence[TableRef], namespace: str, report: PurviewReport, log: Log
+    sender: AtlasSender, tables: Sequence[TableRef], namespace: str, report: PurviewReport, log: Log, collection: str
 ) -> dict[str, str]:
     """Create the tables and columns that do not exist yet; qualifiedName -> guid of every column."""
     table_guids = find_guids(sender, TABLE_TYPE, [ref.qualified_name(namespace) for ref in tables])
@@ -350,7 +352,7 @@ def _ensure_entities(
             groups.append(group)
     report.entities_existing = len(table_guids) + len(column_guids)
     for batch in batches(groups):
-        mutation = parse_mutation(sender.send(upsert_entities(batch, "tables and columns the glossary links")), batch)
+        mutation = parse_mutation(sender.send(upsert_entities(batch, "tables and columns the glossary links", collection)), batch)
         column_guids.update({name: guid for name, guid in mutation.guids.items() if "#" in name})
         report.entities_created += len(batch)
     if groups:
@@ -409,13 +411,13 @@ class ReadThroughPlan(PlanRecorder):
 
 def plan_account(
     endpoint: str, definitions: PurviewDefinitions, tables: Sequence[TableRef], namespace: str, log: Log,
-    **client_kwargs: Any,
+    collection: str = "", **client_kwargs: Any,
 ) -> ReadThroughPlan:
     """The writes a publish to ``endpoint`` would make now, found with reads only."""
     try:
         with AtlasClient.connect(endpoint, **client_kwargs) as client:
             plan = ReadThroughPlan(client)
-            report = publish_purview(plan, definitions, tables, namespace, log)
+            report = publish_purview(plan, definitions, tables, namespace, log, collection)
     except (AtlasError, ActivityConfigError) as exc:
         raise DeployError(f"reading Purview account {endpoint} failed: {exc}") from exc
     log(f"purview: plan: {report.summary()}")
@@ -424,12 +426,12 @@ def plan_account(
 
 def publish_to_account(
     endpoint: str, definitions: PurviewDefinitions, tables: Sequence[TableRef], namespace: str, log: Log,
-    **client_kwargs: Any,
+    collection: str = "", **client_kwargs: Any,
 ) -> PurviewReport:
     """Publish to the account at ``endpoint`` (``DefaultAzureCredential``; a loopback http endpoint gets no token)."""
     try:
         with AtlasClient.connect(endpoint, **client_kwargs) as client:
-            report = publish_purview(client, definitions, tables, namespace, log)
+            report = publish_purview(client, definitions, tables, namespace, log, collection)
     except (AtlasError, ActivityConfigError) as exc:
         raise DeployError(f"publishing purview/ to {endpoint} failed: {exc}") from exc
     log(f"purview: {report.summary()}")

@@ -48,6 +48,7 @@ def global_parameters(config: EnvironmentConfig) -> dict[str, Any]:
         "activitiesFolderPath": f"{config.storage.code_container}/{ACTIVITIES_FOLDER}",
         # Lineage registration: "" (no Purview account) skips it; the storage account scopes the qualifiedNames.
         "purviewEndpoint": config.purview.endpoint,
+        "purviewCollectionId": config.purview.collection_id,
         "storageAccount": config.storage.account,
     }
 

@@ -95,16 +95,39 @@ MAY_BE_EMPTY = "may_be_empty"
 _PURVIEW_ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,61}[A-Za-z0-9]$")
 
 
+_PURVIEW_RESOURCE_ID = re.compile(
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}/providers/Microsoft\.Purview/accounts/(?P<account>[A-Za-z0-9-]{3,63})$",
+    re.IGNORECASE,
+)
+_PURVIEW_COLLECTION = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+
+
 @dataclass(frozen=True)
 class PurviewConfig:
     # "" = no Purview account: deploy publishes nothing to Purview and the load records lineage only in storage.
     account: str = field(metadata={MAY_BE_EMPTY: "no Purview account: nothing is registered in Purview"})
+    # The account's ARM id: deploy sets it as the factory's purviewConfiguration, so ADF reports the data flow's
+    # lineage itself (Learn: "Connect Data Factory to Microsoft Purview"); "" leaves the factory's link as it is.
+    resource_id: str = field(default="", metadata={MAY_BE_EMPTY: "the factory's Purview link is left as it is"})
+    # The data map collection (its id, the Data Map API's `collectionId`) entities are registered in; "" = the root.
+    collection_id: str = field(default="", metadata={MAY_BE_EMPTY: "entities go to the root collection"})
 
     def __post_init__(self) -> None:
         if self.account and not _PURVIEW_ACCOUNT.match(self.account):
             raise ConfigError(
                 f"key `purview.account` is {self.account!r}: give the Purview account name (3-63 letters, digits or "
                 "hyphens), or \"\" for none"
+            )
+        match = _PURVIEW_RESOURCE_ID.match(self.resource_id) if self.resource_id else None
+        if self.resource_id and (match is None or match["account"].lower() != self.account.lower()):
+            raise ConfigError(
+                f"key `purview.resourceId` is {self.resource_id!r}: give the ARM id of the account `purview.account` names, "
+                "/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Purview/accounts/<account>, or \"\""
+            )
+        if self.collection_id and not (self.account and _PURVIEW_COLLECTION.match(self.collection_id)):
+            raise ConfigError(
+                f"key `purview.collectionId` is {self.collection_id!r}: give the id of a collection of the account "
+                "`purview.account` names (letters, digits, '-' or '_', as the Purview portal shows it), or \"\" for the root"
             )
 
     @property

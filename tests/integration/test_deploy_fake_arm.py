@@ -336,6 +336,29 @@ def test_when_the_factory_has_settings_made_elsewhere_then_deploy_keeps_them(har
     assert factory["properties"]["publicNetworkAccess"] == "Disabled"
 
 
+def test_when_config_names_a_purview_account_then_deploy_links_the_factory_and_an_empty_key_never_unlinks_it(
+        harness: Harness) -> None:
+    config_file = harness.seams.config_dir / "dev.json"  # type: ignore[operator]
+    config = json.loads(config_file.read_text())
+    linked = ("/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-governance"
+              "/providers/Microsoft.Purview/accounts/pv-spotify-dev")
+    config["purview"] = {"account": "pv-spotify-dev", "resourceId": linked}
+    config_file.write_text(json.dumps(config))
+
+    assert harness.deploy() == 0, harness.out
+
+    assert "PUT " in harness.writes_since(0)  # the factory resource, written with the link
+    assert harness.azure.factories[FACTORY]["properties"]["purviewConfiguration"] == {"purviewResourceId": linked}
+    config["purview"] = {"account": ""}
+    config_file.write_text(json.dumps(config))
+    mark = harness.mark()
+
+    assert harness.deploy() == 0, harness.out
+
+    assert harness.azure.factories[FACTORY]["properties"]["purviewConfiguration"] == {"purviewResourceId": linked}
+    assert "PUT " not in harness.writes_since(mark)  # the factory resource itself is not rewritten
+
+
 def test_when_prod_is_deployed_without_a_terminal_or_yes_then_nothing_is_written(harness: Harness, tmp_path: Path,
                                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     config = json.loads((REPO / "config" / "prod.json").read_text())

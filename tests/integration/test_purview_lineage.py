@@ -69,7 +69,8 @@ def _ends(atlas: FakeAtlas, process: dict[str, Any], key: str) -> list[str]:
 
 def test_when_a_load_runs_with_purview_then_tables_join_their_storage_and_activities_connect_storage_paths(
         tmp_path: Path, atlas: FakeAtlas) -> None:
-    harness = _harness(tmp_path, atlas.endpoint)
+    harness = load_harness(tmp_path, {"purviewEndpoint": atlas.endpoint, "storageAccount": ACCOUNT,
+                                      "purviewCollectionId": "spotify-test"})
 
     run = _land(harness, SNAPSHOT)
 
@@ -111,6 +112,7 @@ def test_when_a_load_runs_with_purview_then_tables_join_their_storage_and_activi
     assert purview["processes"] == {name: processes[name]["guid"] for name in PROCESSES}
     assert purview["tables"][f"spotify://{ACCOUNT}/serving/tracks"] == tracks["guid"]
     assert purview["created"] == len(atlas.state.entities) and (purview["updated"], purview["unchanged"]) == (0, 0)
+    assert {e["collectionId"] for e in atlas.state.entities.values()} == {"spotify-test"}
     assert all(r.authorization == "" for r in atlas.received)  # a loopback endpoint never gets a token
 
 

@@ -51,3 +51,36 @@ def test_when_another_key_is_empty_then_it_is_still_refused(tmp_path: Path) -> N
 
 def test_when_running_locally_then_no_purview_account_is_configured() -> None:
     assert global_parameters(load_config("local"))["purviewEndpoint"] == ""
+
+
+def _with_purview(tmp_path: Path, **keys: str) -> Path:
+    shutil.copy(CONFIG_DIR / "dev.json", tmp_path / "dev.json")
+    raw = json.loads((tmp_path / "dev.json").read_text())
+    raw["purview"].update(keys)
+    (tmp_path / "dev.json").write_text(json.dumps(raw))
+    return tmp_path
+
+
+RESOURCE_ID = ("/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-governance"
+               "/providers/Microsoft.Purview/accounts/pv-spotify-dev")
+
+
+def test_when_a_resource_id_and_collection_are_configured_then_they_reach_deploy_and_the_global_parameters(
+        tmp_path: Path) -> None:
+    assert (load_config("dev").purview.resource_id, load_config("dev").purview.collection_id) == ("", "")  # optional keys
+
+    config = load_config("dev", _with_purview(tmp_path, resourceId=RESOURCE_ID, collectionId="spotify-dev"))
+
+    assert (config.purview.resource_id, global_parameters(config)["purviewCollectionId"]) == (RESOURCE_ID, "spotify-dev")
+
+
+def test_when_the_resource_id_names_another_account_or_is_not_an_arm_id_then_the_key_is_named(tmp_path: Path) -> None:
+    for wrong in (RESOURCE_ID.replace("pv-spotify-dev", "pv-other"), "pv-spotify-dev"):
+        with pytest.raises(ConfigError, match=r"key `purview.resourceId` is .*: give the ARM id of the account"):
+            load_config("dev", _with_purview(tmp_path, resourceId=wrong))
+
+
+def test_when_a_collection_is_set_without_an_account_or_with_spaces_then_the_key_is_named(tmp_path: Path) -> None:
+    for keys in ({"account": "", "collectionId": "spotify"}, {"collectionId": "spotify dev"}):
+        with pytest.raises(ConfigError, match=r"key `purview.collectionId` is .*: give the id of a collection"):
+            load_config("dev", _with_purview(tmp_path, **keys))

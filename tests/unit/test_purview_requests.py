@@ -259,3 +259,13 @@ def test_when_an_endpoint_is_set_without_a_storage_account_then_the_error_names_
 
     target = PurviewTarget.from_context(_context(tmp_path, purviewEndpoint="https://pv.purview.azure.com", storageAccount="st"))
     assert target is not None and (target.endpoint, target.namespace) == ("https://pv.purview.azure.com", "st")
+
+
+def test_when_a_collection_is_configured_then_deploy_creates_its_entities_there() -> None:
+    recorder = PlanRecorder()
+
+    publish_purview(recorder, load_definitions(PURVIEW), declared_tables("curated", "serving"), NS, lambda _line: None,
+                    collection="spotify-dev")
+
+    upserts = [r for r in recorder.requests if r.path == "/entity/bulk" and r.method == "POST"]
+    assert upserts and {r.params for r in upserts} == {(("collectionId", "spotify-dev"),)}
