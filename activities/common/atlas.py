@@ -10,7 +10,8 @@ Every request is an :class:`AtlasRequest` built by a pure function below (method
 phrase saying what it is for), so deploy's ``--dry-run`` can record exactly what would be sent.
 
 Errors are classified here, once, as responses arrive: 429/5xx/connection errors/timeouts become
-:class:`AtlasRetriableError` (retried, honouring ``Retry-After``), 401 :class:`AtlasAuthError` (token refreshed
+:class:`AtlasRetriableError` (retried by the policy the Spotify client shares, ``activities.common.retry``,
+honouring ``Retry-After``), 401 :class:`AtlasAuthError` (token refreshed
 once, then fatal), other 4xx :class:`AtlasFatalError`. Each message names the account, the method and path, what
 the request was for, the status, Atlas' error code and message, and the fix. Tokens are registered with the
 log redactor and never appear in a message.
@@ -41,6 +42,7 @@ from activities.common.errors import (
     AtlasRetriesExhaustedError,
 )
 from activities.common.logs import get_logger, redact, register_secret
+from activities.common.retry import GiveUp, RetryPolicy
 from activities.common.retry_after import retry_after_seconds
 
 API_PATH = "/datamap/api/atlas/v2"
@@ -331,18 +333,13 @@ class AtlasClient:
             backoff_seconds: first backoff when the server gives no Retry-After; doubles per attempt, jittered.
             max_wait_seconds: the most one request may spend waiting between attempts.
         """
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        self._policy = RetryPolicy(max_attempts, backoff_seconds, max_backoff_seconds, max_wait_seconds)
         self.endpoint = check_endpoint(endpoint)
         if credential is None and not is_loopback(self.endpoint):
             raise ActivityConfigError(f"Purview endpoint {self.endpoint} needs a credential (DefaultAzureCredential)")
         self._credential = credential
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = _USER_AGENT
-        self._max_attempts = max_attempts
-        self._backoff = backoff_seconds
-        self._max_backoff = max_backoff_seconds
-        self._max_wait = max_wait_seconds
         self._timeout = timeout
         self._sleep = sleep
         self._clock = wall_clock
@@ -396,7 +393,7 @@ class AtlasClient:
                 attempt -= 1
             except AtlasRetriableError as exc:
                 delay = self._next_delay(exc, attempt, waited)
-                _log.warning("%s; retrying in %.2f s (attempt %d of %d)", exc, delay, attempt + 1, self._max_attempts)
+                _log.warning("%s; retrying in %.2f s (attempt %d of %d)", exc, delay, attempt + 1, self._policy.max_attempts)
                 self._sleep(delay)
                 waited += delay
 
@@ -476,21 +473,13 @@ class AtlasClient:
         raise AtlasFatalError(f"{where} returned HTTP {status}{detail}{fix}", **kwargs)
 
     def _next_delay(self, exc: AtlasRetriableError, attempt: int, waited: float) -> float:
-        if attempt >= self._max_attempts:
-            raise AtlasRetriesExhaustedError(f"{exc}; gave up after {attempt} attempts (waited {waited:.1f} s in total)",
-                                             method=exc.method, path=exc.path, status=exc.status) from exc
-        if exc.retry_after is not None:
-            delay = exc.retry_after  # the server said how long: honour it, no jitter
-        else:
-            ceiling = min(self._max_backoff, self._backoff * (2 ** (attempt - 1)))
-            delay = ceiling / 2 + self._jitter() * ceiling / 2
-        if waited + delay > self._max_wait:
-            raise AtlasRetriesExhaustedError(
-                f"{exc}; gave up after {attempt} attempts: waiting {delay:.1f} s more would pass the "
-                f"{self._max_wait:.0f} s cap (waited {waited:.1f} s)",
-                method=exc.method, path=exc.path, status=exc.status,
-            ) from exc
-        return delay
+        """The shared policy's wait (``activities.common.retry``: the server's Retry-After as is, else jittered
+        doubling backoff), or :class:`AtlasRetriesExhaustedError` once attempts or the wait cap are used up."""
+        try:
+            return self._policy.next_delay(attempt, waited, exc.retry_after, self._jitter())
+        except GiveUp as give_up:
+            raise AtlasRetriesExhaustedError(f"{exc}; {give_up}", method=exc.method, path=exc.path,
+                                             status=exc.status) from exc
 
     def _retry_after(self, response: requests.Response) -> float | None:
         """Seconds from ``retry-after-ms``/``x-ms-retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
