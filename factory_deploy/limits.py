@@ -42,6 +42,7 @@ __all__ = [
     "CUSTOM_OUTPUT_MAX_BYTES",
     "FOREACH_MAX_BATCH_COUNT",
     "FOREACH_MAX_ITEMS",
+    "TIMESPAN_PATTERN",
     "check_activity_payload",
     "check_factory_limits",
     "check_foreach_items",
@@ -60,7 +61,8 @@ CUSTOM_OUTPUT_MAX_BYTES = 2 * 1024 * 1024
 MAX_ACTIVITY_NAME = 55
 MAX_USER_PROPERTIES = 5
 
-_TIMEOUT = re.compile(r"^((\d+)\.)?(\d\d):(60|([0-5][0-9])):(60|([0-5][0-9]))$")
+# The 2018-06-01 spec's pattern for every timespan property (policy.timeout, an Until's timeout, httpRequestTimeout).
+TIMESPAN_PATTERN = re.compile(r"^((\d+)\.)?(\d\d):(60|([0-5][0-9])):(60|([0-5][0-9]))$")
 _NAME_FORBIDDEN = set('.+?/<>*%&:\\')
 _LOOPS = {"ForEach", "Until"}
 _BRANCHES = {"IfCondition", "Switch"}
@@ -135,7 +137,7 @@ def timeout_problem(where: str, value: Any) -> str | None:
     """policy.timeout: a literal d.hh:mm:ss of at most 7 days (an expression is checked when it is evaluated)."""
     if value is None or isinstance(value, Mapping):
         return None
-    match = _TIMEOUT.match(value) if isinstance(value, str) else None
+    match = TIMESPAN_PATTERN.match(value) if isinstance(value, str) else None
     if match is None:
         return f"{where}: policy.timeout {value!r} is not a d.hh:mm:ss timespan (e.g. 0.02:00:00)"
     days, hours, minutes, seconds = int(match[2] or 0), int(match[3]), int(match[4]), int(match[6])

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from factory_deploy.json_keys import get_property
-from factory_deploy.limits import check_foreach_items
+from factory_deploy.limits import TIMESPAN_PATTERN, check_foreach_items
 from offline.adf_runner.activity_types.base import ActivityCall, ActivityType
 from offline.adf_runner.errors import ActivityDefinitionError, ActivityFailed, PipelineParameterError, RunnerError
 from offline.adf_runner.expressions import evaluate, evaluate_value, is_expression
@@ -287,12 +287,9 @@ def until_timeout(value: Any, activity: str) -> timedelta:
     """typeProperties.timeout of Until `activity` (None: seven days), or ValueError naming the rule."""
     if value is None:
         return UNTIL_DEFAULT_TIMEOUT
-    try:
-        timeout = parse_timespan(value) if isinstance(value, str) else None
-    except ValueError:
-        timeout = None
-    if timeout is None:
+    if not isinstance(value, str) or not TIMESPAN_PATTERN.match(value):
         raise ValueError(f"Until `{activity}`: typeProperties.timeout {value!r} is not a d.hh:mm:ss or hh:mm:ss timespan")
+    timeout = parse_timespan(value)
     if timeout > UNTIL_MAX_TIMEOUT:
         raise ValueError(f"Until `{activity}`: typeProperties.timeout {value} is beyond ADF's maximum of 90 days")
     return timeout

@@ -3,7 +3,8 @@
 Rules, from Microsoft Learn "Web activity in Azure Data Factory and Azure Synapse Analytics"
 (https://learn.microsoft.com/azure/data-factory/control-flow-web-activity) unless noted:
 - method is one of GET, POST, PUT, PATCH, DELETE; body is required for POST, PUT and PATCH.
-- httpRequestTimeout is hh:mm:ss, default 00:01:00, at most 00:10:00; no response within it fails the activity.
+- httpRequestTimeout is hh:mm:ss, default 00:01:00, from 00:01:00 to 00:10:00; no response within it fails the
+  activity.
 - headers are sent as given; `datasets` and `linkedServices` are added to the JSON body as `{"name", "properties"}`
   lists ("Request payload schema").
 - A 202 with a Location header is polled with GET until it is no longer 202, unless turnOffAsync is true.
@@ -37,6 +38,7 @@ from urllib.parse import urljoin, urlsplit
 
 from activities.common.errors import ActivityError
 from factory_deploy.json_keys import get_property
+from factory_deploy.limits import TIMESPAN_PATTERN
 from offline.adf_runner.activity_types.base import ActivityCall, ActivityType
 from offline.adf_runner.errors import (
     ActivityDefinitionError,
@@ -52,7 +54,7 @@ __all__ = ["WebActivity", "check_loopback"]
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 METHODS_WITH_BODY = ("POST", "PUT", "PATCH")
-DEFAULT_REQUEST_TIMEOUT = timedelta(minutes=1)
+DEFAULT_REQUEST_TIMEOUT = MIN_REQUEST_TIMEOUT = timedelta(minutes=1)
 MAX_REQUEST_TIMEOUT = timedelta(minutes=10)
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 # Basic is the only type the runner can honour locally; the rest need Entra ID or certificates.
@@ -84,15 +86,13 @@ def _is_loopback(host: str) -> bool:
 
 
 def request_timeout(value: Any) -> timedelta:
-    """httpRequestTimeout (None: one minute), or ValueError naming the rule."""
+    """httpRequestTimeout (None: one minute), or ValueError naming the rule: "The range is from 1 to 10 minutes"
+    (WebActivity.HttpRequestTimeout in the Data Factory .NET SDK reference; Learn: "the max value as 00:10:00")."""
     if value is None:
         return DEFAULT_REQUEST_TIMEOUT
-    try:
-        timeout = parse_timespan(value) if isinstance(value, str) else None
-    except ValueError:
-        timeout = None
-    if timeout is None or timeout > MAX_REQUEST_TIMEOUT or timeout <= timedelta(0):
-        raise ValueError(f"httpRequestTimeout {value!r} must be an hh:mm:ss timespan of at most 00:10:00")
+    timeout = parse_timespan(value) if isinstance(value, str) and TIMESPAN_PATTERN.match(value) else None
+    if timeout is None or not MIN_REQUEST_TIMEOUT <= timeout <= MAX_REQUEST_TIMEOUT:
+        raise ValueError(f"httpRequestTimeout {value!r} must be an hh:mm:ss timespan from 00:01:00 to 00:10:00")
     return timeout
 
 
