@@ -8,7 +8,9 @@ Rules, from Microsoft Learn "Web activity in Azure Data Factory and Azure Synaps
 - headers are sent as given; `datasets` and `linkedServices` are added to the JSON body as `{"name", "properties"}`
   lists ("Request payload schema").
 - A 202 with a Location header is polled with GET until it is no longer 202, unless turnOffAsync is true.
-- The output is the response's JSON object, plus `ADFWebActivityResponseHeaders`; a body that is not a JSON object
+- The output is the response's JSON object, plus the response headers under `ADFWebActivityResponseHeaders` (the key
+  Learn's solution template "Extract data from PDF" reads: `output.ADFWebActivityResponseHeaders['Operation-Location']`,
+  solution-template-extract-data-from-pdf); a body that is not a JSON object
   (the "Response body ... Unsupported" rows) comes back as text under `Response`, as the service returns it.
   "The maximum supported output response payload size is 4 MB."
 - Failures use the codes of Learn "Troubleshoot Azure Data Factory", Web Activity: 2108 "Error calling the endpoint
