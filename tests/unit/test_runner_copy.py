@@ -179,3 +179,15 @@ def test_when_property_names_differ_in_case_then_copy_reads_them_as_adf_does(tmp
 
     assert copy.status == "Succeeded", copy.error
     assert _paths(storage, "out/") == ["out/File1.json", "out/File2.json", "out/Sub/File3.json"]
+
+
+def test_when_the_storage_refuses_a_name_then_the_copy_fails_in_one_line_on_that_side(tmp_path: Path) -> None:
+    # Azure's container rule (activities.common.storage): the storage error becomes the activity's error.
+    datasets = [_dataset("Ds_In", "Json", "in"), _dataset("Ds_Out", "Json", "out")]
+    datasets[1]["properties"]["typeProperties"]["location"]["container"] = "Bad_Container"
+
+    copy, storage = _run(tmp_path, datasets, _copy("Ds_In", "Ds_Out", "Json"), TREE)
+
+    assert copy.status == "Failed" and copy.error is not None
+    assert copy.error.message.startswith("Failure happened on 'Sink' side. cannot write in container 'Bad_Container'")
+    assert "\n" not in copy.error.message

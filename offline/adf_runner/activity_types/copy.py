@@ -33,6 +33,7 @@ from offline.adf_runner.datasets import (
     read_settings,
     resolve_file_dataset,
     select_files,
+    storage_errors,
 )
 from offline.adf_runner.datasets.formats import BinaryFormat
 from offline.adf_runner.datasets.mapping import add_columns, apply_mappings, parse_mappings, translator_problem
@@ -166,11 +167,17 @@ class _Copy:
         services = call.engine.services
         if services is None:
             raise RunnerError("the engine has no RunnerServices: Copy activities need storage")
-        self.source_storage = services.open_storage(source.location.linked_service)
-        self.sink_storage = services.open_storage(sink.location.linked_service)
+        with storage_errors("Source"):
+            self.source_storage = services.open_storage(source.location.linked_service)
+        with storage_errors("Sink"):
+            self.sink_storage = services.open_storage(sink.location.linked_service)
         self.reader = file_format(source.format, source.properties, get_property(self.source_settings, "formatSettings"),
                                   source.name)
-        self.writer = file_format(sink.format, sink.properties, get_property(self.sink_settings, "formatSettings"), sink.name)
+        try:
+            self.writer = file_format(sink.format, sink.properties, get_property(self.sink_settings, "formatSettings"),
+                                      sink.name)
+        except DatasetAccessError as exc:  # the sink dataset's own settings: the failure is on the sink side
+            raise DatasetAccessError("Sink", exc.message) from exc
         store = get_property(self.sink_settings, "storeSettings") or {}
         self.behavior = get_property(store, "copyBehavior") or "PreserveHierarchy"
         translator = get_property(inputs, "translator")
@@ -181,7 +188,8 @@ class _Copy:
 
     def run(self) -> _Stats:
         settings = read_settings(get_property(self.source_settings, "storeSettings"), self.where)
-        files = select_files(self.source_storage, self.source.location, settings)
+        with storage_errors("Source"):
+            files = select_files(self.source_storage, self.source.location, settings)
         stats = _Stats(tabular=self.reader.tabular)
         merge = self.behavior == "MergeFiles"
         outputs: list[tuple[str, bytes]] = []
@@ -202,8 +210,9 @@ class _Copy:
             stats.data_written += len(data)
             stats.files_written += 1
         if settings.delete_after:
-            for found in files:
-                self.source_storage.delete(self.source.location.container, found.path)
+            with storage_errors("Source"):
+                for found in files:
+                    self.source_storage.delete(self.source.location.container, found.path)
         return stats
 
     def _decode(self, found: SourceFile, data: bytes, stats: _Stats) -> bytes | Rows:
@@ -246,22 +255,13 @@ class _Copy:
             f"data_{self.call.activity_run_id}{self.writer.extension}"
 
     def _read(self, found: SourceFile) -> bytes:
-        from activities.common.errors import ActivityError
-
-        try:
+        with storage_errors("Source"):
             data: bytes = self.source_storage.read_bytes(self.source.location.container, found.path)
-        except ActivityError as exc:
-            raise DatasetAccessError("Source", str(exc)) from exc
         return data
 
     def _write(self, path: str, data: bytes) -> None:
-        from activities.common.errors import ActivityError
-
-        try:
+        with storage_errors("Sink"):
             self.sink_storage.write_bytes(self.sink.location.container, path, data)
-        except ActivityError as exc:
-            raise DatasetAccessError("Sink", str(exc)) from exc
-
 
 def _merged(parts: list[bytes | Rows]) -> bytes | Rows:
     """MergeFiles: the files' bytes one after the other, or their rows under the union of their columns."""

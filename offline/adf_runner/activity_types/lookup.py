@@ -32,6 +32,7 @@ from offline.adf_runner.datasets import (
     read_settings,
     resolve_file_dataset,
     select_files,
+    storage_errors,
 )
 from offline.adf_runner.datasets.mapping import add_columns
 from offline.adf_runner.datasets.settings import check_source_settings
@@ -129,26 +130,19 @@ def _file_rows(call: ActivityCall, dataset: Dataset, parameters: Mapping[str, An
     services = call.engine.services
     if services is None:
         raise RunnerError("the engine has no RunnerServices: Lookup activities need storage")
-    storage = services.open_storage(resolved.location.linked_service)
     rows: list[dict[str, Any]] = []
-    for found in select_files(storage, resolved.location, settings):
-        data = _read(storage, resolved.location.container, found.path)
+    with storage_errors("Source"):
+        storage = services.open_storage(resolved.location.linked_service)
+        files = select_files(storage, resolved.location, settings)
+    for found in files:
+        with storage_errors("Source"):
+            data = storage.read_bytes(resolved.location.container, found.path)
         read = reader.read(data, f"{resolved.location.container}/{found.path}")
         read = add_columns(read, get_property(source, "additionalColumns"), found.relative, where)
         rows += read.records[: wanted - len(rows)]
         if len(rows) >= wanted:
             break
     return rows
-
-
-def _read(storage: Any, container: str, path: str) -> bytes:
-    from activities.common.errors import ActivityError
-
-    try:
-        data: bytes = storage.read_bytes(container, path)
-    except ActivityError as exc:  # storage errors are classified once, in activities.common.storage
-        raise DatasetAccessError("Source", str(exc)) from exc
-    return data
 
 
 def _check_sql(dataset: Dataset, source: Any, factory: Factory, activity: Activity, pipeline: Pipeline) -> None:

@@ -10,7 +10,7 @@ Shared by the activity types that touch files (Copy, Lookup, GetMetadata, Delete
     files = select_files(storage, resolved.location, read_settings(store_settings, where))
 """
 
-from offline.adf_runner.datasets.errors import DatasetAccessError, UnsupportedDatasetError
+from offline.adf_runner.datasets.errors import DatasetAccessError, UnsupportedDatasetError, storage_errors
 from offline.adf_runner.datasets.formats import FileFormat, Rows, file_format, json_value
 from offline.adf_runner.datasets.listing import (
     ChildItem,
@@ -55,5 +55,6 @@ __all__ = [
     "read_settings",
     "resolve_file_dataset",
     "select_files",
+    "storage_errors",
     "wildcard_regex",
 ]

@@ -3,9 +3,13 @@ while an activity reads or writes (`DatasetAccessError`, which the activity turn
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from activities.common.errors import ActivityError
 from offline.adf_runner.errors import RunnerError
 
-__all__ = ["DatasetAccessError", "UnsupportedDatasetError"]
+__all__ = ["DatasetAccessError", "UnsupportedDatasetError", "storage_errors"]
 
 
 class UnsupportedDatasetError(RunnerError):
@@ -24,3 +28,13 @@ class DatasetAccessError(Exception):
     def __init__(self, side: str, message: str) -> None:
         self.side, self.message = side, message
         super().__init__(message)
+
+
+@contextmanager
+def storage_errors(side: str) -> Iterator[None]:
+    """The one place a storage client's error (a missing blob, an invalid container name, Azurite down, a linked
+    service it cannot open) becomes a DatasetAccessError on `side`, so the activity fails with one line."""
+    try:
+        yield
+    except ActivityError as exc:
+        raise DatasetAccessError(side, str(exc)) from exc
