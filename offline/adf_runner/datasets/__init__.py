@@ -19,7 +19,6 @@ from offline.adf_runner.datasets.listing import (
     child_items,
     read_settings,
     select_files,
-    wildcard_regex,
 )
 from offline.adf_runner.datasets.model import (
     FILE_FORMATS,
@@ -56,5 +55,4 @@ __all__ = [
     "resolve_file_dataset",
     "select_files",
     "storage_errors",
-    "wildcard_regex",
 ]
