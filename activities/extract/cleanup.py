@@ -2,8 +2,10 @@
 
 A run of date D that never wrote its manifest leaves part folders ``spotify/<entity>/ingest_date=D/run_id=<run>/``
 and progress blobs ``spotify/_progress/ingest_date=D/run_id=<run>/``; a killed write leaves a ``.tmp-*`` file beside
-the parts (local folder storage). The next run of D takes over such parts by COPYING them into its own folders
-(checkpoint.py), so once its manifest is written nothing reads them again.
+the parts, the manifest or the date's state blob (local folder storage; the chaos suite found one beside
+``_state/ingest_date=D/state.json`` after a kill between the manifest and the state write). The next run of D
+takes over such parts by COPYING them into its own folders (checkpoint.py), so once its manifest is written nothing
+reads them again.
 
 Never what an in-flight run uses: a run is removed only when it has no manifest AND none of its blobs changed since
 the publishing run wrote its first blob (a run still writing is newer than that). PL_Extract_Spotify also runs with
@@ -19,6 +21,7 @@ from datetime import date
 
 from activities.common.storage import BlobInfo, Storage
 from activities.extract.raw_writer import SOURCE, manifest_path
+from activities.extract.state import STATE_FOLDER
 
 _RUN_SEGMENT = re.compile(r"/run_id=([^/]+)/")
 
@@ -41,6 +44,12 @@ def date_prefixes(entities: Iterable[str], ingest_date: date) -> list[str]:
     """Every raw prefix a run of ``ingest_date`` writes under (its run folders sit one level below)."""
     day = f"ingest_date={ingest_date.isoformat()}/"
     return [f"{SOURCE}/{entity}/{day}" for entity in sorted(set(entities))] + [f"{SOURCE}/_progress/{day}"]
+
+
+def _written_once_prefixes(ingest_date: date) -> list[str]:
+    """Where a run of ``ingest_date`` writes blobs outside run folders: its manifest folder and the date's state."""
+    day = f"ingest_date={ingest_date.isoformat()}/"
+    return [f"{SOURCE}/manifests/{day}", f"{STATE_FOLDER}{day}"]
 
 
 def remove_unpublished_runs(
@@ -69,5 +78,6 @@ def remove_unpublished_runs(
             folders.add(blob.path[: blob.path.index(f"/run_id={other}/") + len(f"/run_id={other}/")])
         runs.append(other)
         removed += len(blobs)
-    abandoned = [path for prefix in prefixes for path in storage.delete_abandoned_writes(container, prefix, started)]
+    abandoned = [path for prefix in prefixes + _written_once_prefixes(ingest_date)
+                 for path in storage.delete_abandoned_writes(container, prefix, started)]
     return RawCleanup(tuple(runs), tuple(sorted(folders)), removed, tuple(sorted(abandoned)))

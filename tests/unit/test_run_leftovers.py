@@ -66,6 +66,28 @@ def test_when_a_run_of_the_date_published_then_the_killed_runs_before_it_are_rem
     assert not abandoned.exists()
 
 
+def test_when_a_kill_stopped_the_state_or_manifest_write_then_its_temporary_file_goes_with_the_next_publish(
+    tmp_path: Path,
+) -> None:
+    # Arrange: the chaos suite's case: killed between writing its manifest and the date's state blob
+    storage = LocalFolderStorage(tmp_path)
+    _write(storage, f"spotify/albums/ingest_date={DAY}/run_id=now/part-d-00000.json.gz", 60)
+    halves = [tmp_path / RAW / f"spotify/_state/ingest_date={DAY}/.tmp-state",
+              tmp_path / RAW / f"spotify/manifests/ingest_date={DAY}/run_id=killed/.tmp-manifest"]
+    for half in halves:
+        half.parent.mkdir(parents=True, exist_ok=True)
+        half.write_bytes(b"half")
+        os.utime(half, (time.time() - 7200, time.time() - 7200))
+
+    # Act
+    cleanup = remove_unpublished_runs(storage, RAW, DAY, "now", ["albums"])
+
+    # Assert
+    assert sorted(cleanup.abandoned_writes) == [f"spotify/_state/ingest_date={DAY}/.tmp-state",
+                                                f"spotify/manifests/ingest_date={DAY}/run_id=killed/.tmp-manifest"]
+    assert not any(half.exists() for half in halves)
+
+
 def test_when_nothing_of_the_publishing_run_is_listed_then_nothing_is_removed(tmp_path: Path) -> None:
     storage = LocalFolderStorage(tmp_path)
     dead = f"spotify/albums/ingest_date={DAY}/run_id=killed/part-d-00000.json.gz"
