@@ -10,6 +10,8 @@ PipelineRun/ActivityRun/TriggerRun and Microsoft's examples of those responses, 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -17,10 +19,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["SECURE", "ActivityRun", "ActivityRunError", "Monitor", "PipelineRun", "TriggerRun"]
+from activities.common.oserrors import describe_os_error
+from offline.adf_runner.errors import RunnerError
+
+__all__ = ["SECURE", "ActivityRun", "ActivityRunError", "Monitor", "MonitorWriteError", "PipelineRun", "TriggerRun"]
 
 # What Monitor shows instead of the inputs/outputs of an activity with secureInput/secureOutput.
 SECURE = "(secure)"
+
+
+class MonitorWriteError(RunnerError):
+    """The monitoring record cannot be written (a full disk, a read-only or misplaced workdir)."""
 
 
 @dataclass(frozen=True)
@@ -180,12 +189,31 @@ class Monitor:
         }
 
     def write_json(self, workdir: Path, label: str, since: int = 0) -> Path:
-        """Write `<workdir>/runs/<label>-runs.json` (runs recorded from the `since`-th on); return its path."""
+        """Write `<workdir>/runs/<label>-runs.json` (runs recorded from the `since`-th on); return its path.
+
+        Written beside and renamed into place, so the record of an earlier run with that label stays whole when
+        this write fails (a full disk, a read-only workdir); the half-written file is removed.
+
+        Raises:
+            MonitorWriteError: the file cannot be written; the message names it and the fix.
+        """
         target = Path(workdir) / "runs" / f"{label}-runs.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_suffix(".tmp")
-        temp.write_text(json.dumps(self.to_json(since), indent=2, default=_json_default), encoding="utf-8")
-        temp.replace(target)
+        text = json.dumps(self.to_json(since), indent=2, default=_json_default)
+        temp: Path | None = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=target.parent)
+            temp = Path(name)
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            temp.replace(target)
+        except OSError as exc:
+            if temp is not None:
+                temp.unlink(missing_ok=True)
+            # A failed write() names no file: name the record itself.
+            raise MonitorWriteError(
+                f"cannot write the monitoring record: {describe_os_error(exc, target, other='another --workdir')}"
+            ) from exc
         return target
 
     # --- the monitoring view ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from activities.common.errors import StorageError
 from activities.common.oserrors import describe_os_error, is_environment_error
 from activities.common.storage import LocalFolderStorage
 from offline.adf_runner import LocalFactoryRunner, RunnerOptions, load_factory
+from offline.adf_runner.monitor import Monitor, MonitorWriteError
 from offline.run_local.main import main as run_local_main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -278,3 +279,42 @@ def test_when_a_batch_task_fills_the_real_disk_then_its_own_error_is_reported(tm
     assert task.error.message.startswith("Hit unexpected exception and execution failed. ERROR extract: the real "
                                          "cause (its stdout.txt/stderr.txt could not be kept: No space left on device: ")
     assert task.error.message.endswith("/stdout.txt; free space on that disk or use another --workdir)")
+
+
+# -- the runner's monitoring record (<workdir>/runs/) ---------------------------------------------------------------
+
+
+def _record_of(size: int) -> Monitor:
+    monitor = Monitor()
+    monitor.to_json = lambda since=0: {"pipelineRuns": [], "padding": "x" * size}  # type: ignore[method-assign]
+    return monitor
+
+
+def test_when_the_disk_fills_while_the_monitoring_record_is_written_then_one_line_and_the_earlier_record_stays(
+    small_disk: Path,
+) -> None:
+    # Arrange: an earlier run's record of the same label on the small disk
+    earlier = _record_of(10).write_json(small_disk, "2026-11-24")
+    kept = earlier.read_bytes()
+
+    # Act
+    with pytest.raises(MonitorWriteError) as raised:
+        _record_of(1024 * 1024).write_json(small_disk, "2026-11-24")
+
+    # Assert: the record is named, the earlier one is whole, no half-written file is left beside it
+    assert str(raised.value) == (f"cannot write the monitoring record: No space left on device: {earlier}; "
+                                 "free space on that disk or use another --workdir")
+    assert earlier.read_bytes() == kept
+    assert os.listdir(earlier.parent) == [earlier.name]
+
+
+def test_when_a_file_stands_where_the_runs_folder_goes_then_the_monitoring_record_fails_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "runs").write_text("not a folder", encoding="utf-8")
+
+    with pytest.raises(MonitorWriteError) as raised:
+        _record_of(10).write_json(tmp_path, "2026-11-24")
+
+    assert str(raised.value).startswith("cannot write the monitoring record: ")
+    assert str(raised.value).endswith(f"{tmp_path / 'runs' / '2026-11-24-runs.json'}; a file stands where a folder is "
+                                      "needed: move that file away or use another --workdir")
+    assert (tmp_path / "runs").read_text(encoding="utf-8") == "not a folder"
