@@ -4,14 +4,18 @@ A transform stages under ``<curated>/_staging/<extract run id>/`` and deletes th
 killed or failed before then leaves it. Once a run of the same ingest date has published, the staging of any OTHER
 extract run of that date (its manifest sits beside this run's) is dead: its snapshot has been replaced. Staging of
 other dates is left alone (their transforms may be running now), and so is anything written since this run began.
+
+A transform killed while writing a partition or the snapshot marker leaves a ``.tmp-*`` file beside them (local
+folder storage); the next publish of that date removes those of its own partitions (found by the chaos suite).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 
 from activities.common.storage import BlobInfo, Storage
-from activities.transform.publish import STAGING_ROOT
+from activities.transform.publish import STAGING_ROOT, partition_prefix, snapshot_marker_path
 
 
 def remove_dead_staging(
@@ -35,3 +39,12 @@ def remove_dead_staging(
         removed.append(folder)
         removed += storage.delete_abandoned_writes(curated, folder, started)
     return removed
+
+
+def remove_abandoned_writes(
+    storage: Storage, curated: str, tables: Iterable[str], snapshot_date: date, started: datetime
+) -> list[str]:
+    """Remove ``.tmp-*`` files older than ``started`` beside this date's partitions of ``tables`` and its marker."""
+    marker_folder = snapshot_marker_path(snapshot_date).rsplit("/", 1)[0]
+    prefixes = [f"{partition_prefix(table, snapshot_date)}/" for table in sorted(tables)] + [f"{marker_folder}/"]
+    return [path for prefix in prefixes for path in storage.delete_abandoned_writes(curated, prefix, started)]

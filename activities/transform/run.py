@@ -37,7 +37,7 @@ from activities.common.errors import BlobNotFoundError
 from activities.common.logs import get_logger
 from activities.common.secrets import SecretStore, open_secret_store
 from activities.common.storage import Storage, open_storage
-from activities.transform.cleanup import remove_dead_staging
+from activities.transform.cleanup import remove_abandoned_writes, remove_dead_staging
 from activities.transform.config import TransformConfig
 from activities.transform.dedupe import winners
 from activities.transform.enrich import BRIDGES, bridge_table, curated_table
@@ -402,8 +402,10 @@ def transform(context: ActivityContext) -> dict[str, Any]:
         storage, config.curated_container, manifest_container=config.manifest_container,
         date_folder=config.manifest_dir.rsplit("/run_id=", 1)[0], manifest_file=config.manifest_file_name,
         own_run=manifest.run_id, started=began)
+    removed_staging += remove_abandoned_writes(storage, config.curated_container, outputs["tables"],
+                                               manifest.ingest_date, began)
     if removed_staging:
-        log.info("removed staging of dead transform runs: %s", ", ".join(removed_staging))
+        log.info("removed what dead transform runs left: %s", ", ".join(removed_staging))
     quarantined = sum(t["rows"] for t in outputs["quarantine"].values())
     if quarantined:
         log.warning("%d record(s) quarantined: %s", quarantined,

@@ -12,7 +12,7 @@ from pathlib import Path
 from activities.common.storage import LocalFolderStorage
 from activities.extract.cleanup import remove_unpublished_runs
 from activities.extract.raw_writer import manifest_path
-from activities.transform.cleanup import remove_dead_staging
+from activities.transform.cleanup import remove_abandoned_writes, remove_dead_staging
 
 DAY = date(2026, 11, 24)
 RAW = "raw"
@@ -119,3 +119,24 @@ def test_when_a_transform_of_the_date_published_then_staging_of_its_dead_runs_go
     # Assert
     assert removed == ["_staging/dead/"]
     assert _paths(storage, "curated") == kept
+
+
+def test_when_a_transform_was_killed_inside_a_partition_write_then_the_next_publish_removes_its_temporary_files(
+    tmp_path: Path,
+) -> None:
+    # Arrange: the chaos suite's case: killed while writing an artists partition and the snapshot marker
+    storage = LocalFolderStorage(tmp_path)
+    halves = [tmp_path / "curated" / f"artists/snapshot_date={DAY}/.tmp-part",
+              tmp_path / "curated" / f"_snapshots/snapshot_date={DAY}/.tmp-marker"]
+    other_day = tmp_path / "curated" / "artists/snapshot_date=2026-11-23/.tmp-part"
+    for half in [*halves, other_day]:
+        half.parent.mkdir(parents=True, exist_ok=True)
+        half.write_bytes(b"half")
+        os.utime(half, (time.time() - 7200, time.time() - 7200))
+
+    # Act
+    removed = remove_abandoned_writes(storage, "curated", ["artists", "albums"], DAY, datetime.now(UTC) - timedelta(minutes=1))
+
+    # Assert: this date's go, another date's transform may still be writing its own
+    assert removed == [f"artists/snapshot_date={DAY}/.tmp-part", f"_snapshots/snapshot_date={DAY}/.tmp-marker"]
+    assert not any(half.exists() for half in halves) and other_day.exists()
