@@ -12,17 +12,17 @@ then, only if no table is ``breaking``, publishes every table: staged files beco
 stored as ``_schemas/<table>/<date>.json``, and the staging folder is emptied. On a breaking change it fails
 naming each table and column, and publishes nothing, so serving and its views keep the last good snapshot.
 
-Only once every table is in place does it add the snapshot to the published-snapshots pointer
-(activities.load.published), its last write: the views show only listed snapshots, so a failure anywhere
-before leaves analysts on the previous whole snapshot. Then it removes what earlier killed or failed loads
-left behind (activities.load.orphans; customOutput ``removed``). "Previous schema" means that of the latest
-*published* snapshot: a half-published one never defines a view.
+It does not publish the snapshot to analysts: that is the pointer (activities.load.published), written by the
+next step, ``python -m activities.load.publish``, once the views below exist. A failure anywhere before leaves
+analysts on the previous whole snapshot. "Previous schema" means that of the latest *published* snapshot: a
+half-published one never defines a view.
 
 customOutput ``views`` holds the DDL (activities.load.ddl) of every table whose all-snapshots view must be
 created or altered: new tables and additive changes in the newest snapshot, and tables whose previous load
 stopped before recording its lineage (its view refresh may have failed). ``latestViews`` holds the
-``<table>_latest`` view of every table when this snapshot is the newest published one. The pipeline's Script
-activities run both.
+``<table>_latest`` view of every table when this snapshot is at least as new as every published one: it shows the
+table's previous snapshot until the pointer names this one, so the pipeline creates them all before the pointer
+is written and the pointer switches them together. The pipeline's Script activities run both.
 """
 
 from __future__ import annotations
@@ -57,8 +57,7 @@ from activities.load.layout import (
     schema_date,
     schema_path,
 )
-from activities.load.orphans import remove_orphans
-from activities.load.published import read_published, write_published
+from activities.load.published import ensure_published
 from activities.load.schema import SchemaFormatError, TableSchema
 from activities.load.storage_io import marker_tables, open_load_storage, read_marker
 
@@ -200,7 +199,7 @@ def check_and_publish(context: ActivityContext) -> dict[str, Any]:
     if not staged_paths:
         raise StagingError(f"the data flow staged nothing under {config.staging_blob} for snapshot {config.snapshot_date}")
 
-    published = read_published(storage, config.serving_container)
+    published = ensure_published(storage, config.serving_container, datetime.now(UTC))
     checked: list[tuple[StagedTable, Classification, PreviousSchema]] = []
     for table, paths in staged_paths.items():
         staged = infer_table(storage, config.serving_container, table, paths)
@@ -227,37 +226,30 @@ def check_and_publish(context: ActivityContext) -> dict[str, Any]:
         log.info("published %s/%s (%s)", config.serving_container,
                  partition_prefix(staged.table, config.snapshot_date), classification.kind)
 
-    # The switch: one write makes the whole snapshot visible (see activities.load.published).
-    published[config.snapshot_date] = config.run_id
-    pointer = write_published(storage, config.serving_container, published, datetime.now(UTC))
-    log.info("snapshot %s published (%s lists %d snapshots)", config.snapshot_date, pointer, len(published))
-    newest = max(published) == config.snapshot_date
+    # Not published yet: activities.load.publish adds the snapshot to the pointer once these views exist.
+    newest = all(day <= config.snapshot_date for day in published)
     latest_views = [
         {
             "table": staged.table,
             "view": latest_view_name(staged.table, config.view_schema),
             "snapshotDate": config.snapshot_date,
-            "ddl": latest_view_ddl(staged.schema, config.snapshot_date, view_schema=config.view_schema,
-                                   data_source=config.view_data_source),
+            "ddl": latest_view_ddl(staged.schema, config.snapshot_date, _shown_until_now(previous),
+                                   view_schema=config.view_schema, data_source=config.view_data_source),
         }
-        for staged, _, _ in checked
+        for staged, _, previous in checked
     ] if newest else []
-
-    removed = remove_orphans(storage, config.serving_container, own_staging=config.staging_folder,
-                             published=set(published), now=datetime.now(UTC))
-    for kind, paths in removed.to_json().items():
-        for path in paths:
-            log.info("removed orphan (%s): %s", kind, path)
     return {
         "snapshotDate": config.snapshot_date,
         "stagingFolder": config.staging_blob,
         "tables": tables,
         "views": views,
-        "publishedPointer": pointer,
-        "publishedSnapshots": len(published),
         "latestViews": latest_views,
-        "removed": removed.to_json(),
     }
+
+
+def _shown_until_now(previous: PreviousSchema) -> str | None:
+    """The snapshot the table's ``_latest`` view shows before this load: its latest published one."""
+    return schema_date(previous.path) if previous.path else None
 
 
 def _unfinished(storage: Storage, config: LoadConfig, previous: PreviousSchema) -> bool:

@@ -41,6 +41,10 @@ class StagingError(LoadError):
     """The data flow's staged output does not match the snapshot (a table missing, files disagreeing)."""
 
 
+class PublishError(LoadError):
+    """The snapshot cannot be added to the published pointer: a table of it was not stored by this load run."""
+
+
 class SchemaHistoryError(LoadError):
     """A stored schema under serving/_schemas cannot be read."""
 
@@ -50,6 +54,7 @@ class PurviewRegistrationError(LoadError):
 
 
 __all__ = [
-    "BreakingSchemaChangeError", "LoadError", "PurviewRegistrationError", "SchemaHistoryError", "SnapshotMarkerError",
+    "BreakingSchemaChangeError", "LoadError", "PublishError", "PurviewRegistrationError", "SchemaHistoryError",
+    "SnapshotMarkerError",
     "StagingError",
 ]

@@ -2,10 +2,10 @@
 
 ``_published/snapshots.parquet`` in the serving container lists every snapshot whose tables were all
 published (``snapshot_date``, the ``load_run_id`` that published it, ``published_at``). The load rewrites
-it as its last write, after every table of the snapshot is in place; a blob is replaced in one step (Put
-Blob on Azure, a rename locally), so a failure at any earlier point leaves the previous list. The
-all-snapshots views keep only the listed dates (activities.load.ddl), and ``_latest`` views are regenerated
-only after the pointer names the new snapshot.
+it (activities.load.publish) after every table of the snapshot is in place and the views are created; a blob is
+replaced in one step (Put Blob on Azure, a rename locally), so a failure at any earlier point leaves the previous
+list. The all-snapshots views keep only the listed dates and the ``_latest`` views the newest listed one
+(activities.load.ddl): writing the pointer switches them all at once.
 
 Before the first pointer existed, the load published table by table with no list: then every date with a
 stored schema (``_schemas/<table>/<date>.json``) counts as published.
@@ -73,6 +73,16 @@ def write_published(storage: Storage, container: str, published: Mapping[str, st
     return f"{container}/{PUBLISHED_POINTER}"
 
 
+def ensure_published(storage: Storage, container: str, now: datetime) -> dict[str, str]:
+    """``read_published``, first writing the pointer if there is none yet (listing what is published already:
+    nothing on a first load, the legacy dates otherwise), so the views created before this load publishes can
+    read it. Changes nothing analysts see."""
+    published = read_published(storage, container)
+    if not storage.exists(container, PUBLISHED_POINTER):
+        write_published(storage, container, published, now)
+    return published
+
+
 def _legacy_dates(storage: Storage, container: str) -> set[str]:
     return {
         day for blob in storage.list_blobs(container, f"{SCHEMAS_FOLDER}/")
@@ -80,4 +90,4 @@ def _legacy_dates(storage: Storage, container: str) -> set[str]:
     }
 
 
-__all__ = ["POINTER_SCHEMA", "pointer_bytes", "read_published", "write_published"]
+__all__ = ["POINTER_SCHEMA", "ensure_published", "pointer_bytes", "read_published", "write_published"]

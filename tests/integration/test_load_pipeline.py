@@ -17,6 +17,8 @@ from activities.common.context import load_context
 from activities.common.errors import StorageError
 from activities.common.storage import LocalFolderStorage
 from activities.load.check import check_and_publish
+from activities.load.errors import PublishError
+from activities.load.publish import publish_snapshot
 from activities.transform.schemas import NATURAL_KEYS, TABLES
 from offline.adf_runner.monitor import PipelineRun
 from tests.integration.load_fixtures import ROWS, LoadHarness, load_harness
@@ -191,19 +193,21 @@ def _stage(harness: LoadHarness, snapshot: str, run_id: str) -> None:
         pq.write_table(data.cast(nullable), target / "part-00000.parquet")
 
 
-def _check_in_process(harness: LoadHarness, tmp_path: Path, snapshot: str, run_id: str, fail_prefix: str) -> None:
+def _check_in_process(
+    harness: LoadHarness, tmp_path: Path, snapshot: str, run_id: str, fail_prefix: str = "-", step: Any = check_and_publish
+) -> dict[str, Any]:
     properties = {
         "snapshotDate": snapshot, "runId": run_id, "servingContainer": "serving", "storageLinkedService": "Ls_Blob_Storage",
         "snapshotMarker": f"curated/_snapshots/snapshot_date={snapshot}/_SUCCESS", "stagingFolder": f"_staging/run_id={run_id}",
     }
-    task = tmp_path / f"task-{run_id}"
+    task = tmp_path / f"task-{run_id}-{step.__name__}"
     task.mkdir()
     (task / "activity.json").write_text(json.dumps({
         "name": "Check serving schemas", "type": "Custom",
         "typeProperties": {"command": "python -m activities.load.check", "extendedProperties": properties}}))
     storage = _FailingStorage(harness.lake.root, fail_prefix)
-    with mock.patch("activities.load.check.open_load_storage", lambda context, config: storage):
-        check_and_publish(load_context(task))
+    with mock.patch(f"{step.__module__}.open_load_storage", lambda context, config: storage):
+        return dict(step(load_context(task)))
 
 
 def test_when_a_load_fails_between_two_table_publishes_then_the_views_stay_on_the_previous_whole_snapshot(
@@ -233,9 +237,47 @@ def test_when_a_load_fails_between_two_table_publishes_then_the_views_stay_on_th
     for view in ("albums", "tracks"):
         assert {str(r["snapshot_date"]) for r in harness.query(f"SELECT snapshot_date FROM spotify.{view}")} == {FIRST, SECOND}
         assert {str(r["snapshot_date"]) for r in harness.query(f"SELECT snapshot_date FROM spotify.{view}_latest")} == {SECOND}
-    (check,) = [a for a in harness.runner.monitor.activity_runs(rerun.runId) if a.activityName == "Check serving schemas"]
-    assert check.output["customOutput"]["removed"]["staging"] == ["serving/_staging/run_id=killed-run"]
+    (publish,) = [a for a in harness.runner.monitor.activity_runs(rerun.runId) if a.activityName == "Publish snapshot"]
+    assert publish.output["customOutput"]["removed"]["staging"] == ["serving/_staging/run_id=killed-run"]
     assert not _files(harness.lake.root / "serving" / "_staging" / "run_id=killed-run")
+
+
+def test_when_the_latest_views_switch_one_by_one_then_all_show_the_previous_snapshot_until_the_pointer_names_the_new(
+    tmp_path: Path,
+) -> None:
+    # Arrange: SECOND's tables published by its check, its _latest views not created yet
+    harness = load_harness(tmp_path)
+    harness.land(FIRST)
+    _stage(harness, SECOND, "switching-run")
+    output = _check_in_process(harness, tmp_path, SECOND, "switching-run")
+
+    def shown() -> dict[str, list[str]]:
+        return {table: [str(r["snapshot_date"]) for r in harness.query(f"SELECT DISTINCT snapshot_date FROM spotify.{table}_latest")]
+                for table in ("albums", "tracks", "artists")}
+
+    # Act and Assert: after each view switch, every _latest view still shows FIRST, whole
+    for latest in output["latestViews"]:
+        harness.pool.execute_script(latest["ddl"])
+        assert shown() == {"albums": [FIRST], "tracks": [FIRST], "artists": [FIRST]}, latest["view"]
+    assert len(harness.query("SELECT t.track_id FROM spotify.tracks_latest AS t JOIN spotify.albums_latest AS al "
+                             "ON al.album_id = t.album_id")) == ROWS
+    # ... and the one pointer write switches them all
+    published = _check_in_process(harness, tmp_path, SECOND, "switching-run", step=publish_snapshot)
+    assert published["publishedSnapshots"] == 2
+    assert shown() == {"albums": [SECOND], "tracks": [SECOND], "artists": [SECOND]}
+
+
+def test_when_a_table_of_the_snapshot_was_not_stored_by_this_run_then_the_pointer_is_not_written(tmp_path: Path) -> None:
+    harness = load_harness(tmp_path)
+    harness.land(FIRST)
+    _stage(harness, SECOND, "partial-run")
+    _check_in_process(harness, tmp_path, SECOND, "partial-run")
+    (harness.lake.root / "serving" / "_schemas" / "tracks" / f"{SECOND}.json").unlink()
+
+    with pytest.raises(PublishError, match=f"table `tracks` of snapshot {SECOND} was not published by this load run"):
+        _check_in_process(harness, tmp_path, SECOND, "partial-run", step=publish_snapshot)
+
+    assert [str(r["snapshot_date"]) for r in harness.query("SELECT DISTINCT snapshot_date FROM spotify.tracks_latest")] == [FIRST]
 
 
 def test_when_a_later_snapshot_loads_then_what_killed_loads_left_is_removed_and_reported(tmp_path: Path) -> None:
@@ -253,8 +295,8 @@ def test_when_a_later_snapshot_loads_then_what_killed_loads_left_is_removed_and_
     (run,) = harness.land(third)
 
     assert run.status == "Succeeded", run.message
-    (check,) = [a for a in harness.runner.monitor.activity_runs(run.runId) if a.activityName == "Check serving schemas"]
-    removed = check.output["customOutput"]["removed"]
+    (publish,) = [a for a in harness.runner.monitor.activity_runs(run.runId) if a.activityName == "Publish snapshot"]
+    removed = publish.output["customOutput"]["removed"]
     assert removed["staging"] == ["serving/_staging/run_id=killed-run"]
     assert f"serving/albums/snapshot_date={SECOND}" in removed["unpublished"]
     assert f"serving/_schemas/albums/{SECOND}.json" in removed["unpublished"]

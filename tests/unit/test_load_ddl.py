@@ -49,27 +49,46 @@ def test_when_generating_a_view_then_columns_are_explicit_and_snapshot_date_come
     )
 
 
-def test_when_generating_the_latest_view_then_its_path_and_snapshot_date_are_literals() -> None:
-    schema = TableSchema("tracks", (Column("track_id", "string", False), Column("snapshot_date", "date")))
-
-    ddl = latest_view_ddl(schema, "2026-12-05")
-
-    body = ddl[ddl.index("CREATE OR ALTER VIEW"):]
-    assert body == (
-        "CREATE OR ALTER VIEW spotify.tracks_latest AS\n"
+def _latest_branch(day: str) -> str:
+    return (
         "SELECT\n"
-        "    CAST('2026-12-05' AS DATE) AS snapshot_date,\n"
+        f"    CAST('{day}' AS DATE) AS snapshot_date,\n"
         "    r.track_id\n"
         "FROM OPENROWSET(\n"
-        "    BULK 'tracks/snapshot_date=2026-12-05/*.parquet',\n"
+        f"    BULK 'tracks/snapshot_date={day}/*.parquet',\n"
         "    DATA_SOURCE = 'spotify_serving',\n"
         "    FORMAT = 'PARQUET'\n"
         ") WITH (\n"
         "    track_id VARCHAR(22) COLLATE Latin1_General_100_BIN2_UTF8\n"
-        ") AS r;\n"
+        ") AS r\n"
+        f"WHERE CAST('{day}' AS DATE) = (\n"
+        "    SELECT MAX(p.snapshot_date)\n"
+        "    FROM OPENROWSET(\n"
+        "        BULK '_published/snapshots.parquet',\n"
+        "        DATA_SOURCE = 'spotify_serving',\n"
+        "        FORMAT = 'PARQUET'\n"
+        "    ) WITH (\n"
+        "        snapshot_date DATE\n"
+        "    ) AS p\n"
+        ")"
     )
+
+
+def test_when_generating_the_latest_view_then_each_snapshot_is_a_literal_path_kept_while_the_pointer_names_it() -> None:
+    schema = TableSchema("tracks", (Column("track_id", "string", False), Column("snapshot_date", "date")))
+
+    first = latest_view_ddl(schema, "2026-12-05")
+    switching = latest_view_ddl(schema, "2026-12-05", "2026-12-04")
+
+    head = "CREATE OR ALTER VIEW spotify.tracks_latest AS\n"
+    assert first[first.index("CREATE OR ALTER VIEW"):] == head + _latest_branch("2026-12-05") + ";\n"
+    assert switching[switching.index("CREATE OR ALTER VIEW"):] == (
+        head + _latest_branch("2026-12-05") + "\nUNION ALL\n" + _latest_branch("2026-12-04") + ";\n")
+    assert latest_view_ddl(schema, "2026-12-05", "2026-12-05") == first  # a rerun of the published snapshot
     with pytest.raises(ValueError, match="not YYYY-MM-DD"):
         latest_view_ddl(schema, "2026-12-05' OR 1=1 --")
+    with pytest.raises(ValueError, match="not YYYY-MM-DD"):
+        latest_view_ddl(schema, "2026-12-05", "2026-12-04' OR 1=1 --")
 
 
 def test_when_a_column_is_a_reserved_word_then_it_is_bracket_quoted() -> None:
