@@ -9,7 +9,7 @@ KUSTO := .tools/node_modules/@kusto/language-service-next/package.json
 DATE ?= $(shell date -u +%F)
 WORKDIR ?= .local/run
 
-.PHONY: run test lint install clean bench-extract bench-transform bench-incremental
+.PHONY: run test lint install clean chaos bench-extract bench-transform bench-incremental
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ run: $(STAMP)
 # Lint first: it takes seconds and names the file and line, where a test failure would be indirect.
 test: lint $(AZURITE) $(KUSTO)
 	$(PY) -m pytest -n 2 -q
+
+# Kill -9 the whole local run at every stage boundary and inside every publish step, rerun, check (tests/chaos/).
+# `make test` runs three of the moments; this runs them all (a few minutes).
+chaos: $(STAMP)
+	CHAOS=all $(PY) -m pytest -n 2 -q tests/chaos
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
