@@ -33,9 +33,9 @@ test: lint $(AZURITE) $(KUSTO)
 	$(PY) -m pytest -n 2 -q
 
 # Kill -9 the whole local run at every stage boundary and inside every publish step, rerun, check (tests/chaos/).
-# `make test` runs three of the moments; this runs them all (a few minutes).
+# `make test` runs three of the moments; this runs them all (a few minutes) and prints each rerun's requests.
 chaos: $(STAMP)
-	CHAOS=all $(PY) -m pytest -n 2 -q tests/chaos
+	CHAOS=all $(PY) -m pytest -n 2 -q -rA tests/chaos
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
