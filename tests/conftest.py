@@ -1,4 +1,5 @@
-"""The `integration` marker follows the folder: every test under tests/integration/ has it, no test elsewhere.
+"""The `integration` marker follows the folder: every test under tests/integration/ or tests/chaos/ (kill -9 of whole
+local runs) has it, no test elsewhere.
 
 tests/unit/ holds what runs in one process with nothing real around it; a test that starts a server, a
 subprocess, Azurite or .NET's reference engine belongs in tests/integration/ (`pytest -m "not integration"`
@@ -11,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-_INTEGRATION = Path(__file__).resolve().parent / "integration"
+_INTEGRATION_FOLDERS = tuple(Path(__file__).resolve().parent / folder for folder in ("integration", "chaos"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if _INTEGRATION in item.path.resolve().parents:
+        if any(folder in item.path.resolve().parents for folder in _INTEGRATION_FOLDERS):
             item.add_marker(pytest.mark.integration)

@@ -42,8 +42,6 @@ from tests.chaos.harness import (
     truth,
 )
 
-pytestmark = pytest.mark.integration
-
 # Weeks apart, so DAY2's run has lookups to make beyond its discovery (the planning) at this small scale.
 DAY1, DAY2 = date(2026, 10, 1), date(2026, 11, 25)
 RAW = "storage/raw/spotify"
