@@ -87,7 +87,8 @@ def _activities(activities: list[dict[str, object]]) -> list[dict[str, object]]:
                             "Extract Spotify shard level 2": "ExtractShardFailed",
                             "Extract Spotify shard level 3": "ExtractShardFailed", "Write manifest": "ManifestFailed"}),
     ("PL_Transform_Spotify", {"Transform raw run": "TransformFailed"}),
-    ("PL_Load_Spotify", {"Check serving schemas": "SchemaCheckFailed", "Record lineage": "LineageFailed"}),
+    ("PL_Load_Spotify", {"Check serving schemas": "SchemaCheckFailed", "Publish snapshot": "PublishFailed",
+                         "Record lineage": "LineageFailed"}),
 ])
 def test_when_a_custom_activity_fails_then_a_fail_activity_in_its_scope_reports_its_own_reason(
         pipeline: str, codes: dict[str, str]) -> None:
