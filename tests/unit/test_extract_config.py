@@ -11,6 +11,8 @@ import pytest
 
 from activities.common import ActivityConfigError, load_context
 from activities.extract.config import ExtractConfig
+from factory_deploy.env_config import ConfigError
+from factory_deploy.env_config.model import ExtractSettings
 
 GOOD: dict[str, Any] = {
     "ingestDate": "2026-11-24", "runId": "5f1c9a1e-0000-4000-8000-000000000001",
@@ -124,3 +126,31 @@ def test_when_users_are_listed_then_each_has_its_secret_and_the_fingerprint_depe
     assert [u.refresh_token_secret_name for u in config.user_list] == [u["refreshTokenSecretName"] for u in users]
     assert config.request_budget == 300
     assert config.fingerprint != config_from(tmp_path, accessMode=None, users=users[:1]).fingerprint
+
+
+# Each rule config/<env>.json and the extended properties share: (extended properties, env_config key, the
+# ExtractSettings fields that break it there).
+_SETTINGS = {"shards": 1, "max_concurrency": 8, "requests_per_second": 20}
+SHARED_RULES = [
+    ({"mode": "shard", "shardCount": 51}, "extract.shards", {**_SETTINGS, "shards": 51}),
+    ({"maxConcurrency": 65}, "extract.maxConcurrency", {**_SETTINGS, "max_concurrency": 65}),
+    ({"requestsPerSecond": -1.5}, "extract.requestsPerSecond", {**_SETTINGS, "requests_per_second": -1.5}),
+    ({"retryBudget": -2}, "extract.retryBudget", {**_SETTINGS, "retry_budget": -2}),
+    ({"refreshAfterDays": -3}, "extract.refreshAfterDays", {**_SETTINGS, "refresh_after_days": -3}),
+]
+
+
+@pytest.mark.parametrize(("extended", "key", "fields"), SHARED_RULES, ids=[key for _, key, _ in SHARED_RULES])
+def test_when_a_shared_rule_is_broken_then_env_config_and_the_activity_state_the_same_problem(
+    tmp_path: Path, extended: dict[str, Any], key: str, fields: dict[str, Any],
+) -> None:
+    # Act
+    with pytest.raises(ActivityConfigError) as in_activity:
+        config_from(tmp_path, **extended)
+    with pytest.raises(ConfigError) as in_env_config:
+        ExtractSettings(**fields)
+
+    # Assert: one wording (activities.extract.rules), each prefixed with its own file's key
+    problem = str(in_env_config.value).removeprefix(f"key `{key}` ")
+    assert problem != str(in_env_config.value)
+    assert f"`{next(iter(extended.keys() - {'mode'}))}` in activity.json {problem};" in str(in_activity.value)
