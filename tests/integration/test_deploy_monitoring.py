@@ -13,7 +13,7 @@ from azure.core.exceptions import HttpResponseError
 from factory_deploy.cli import main
 from factory_deploy.env_config import load_config
 from factory_deploy.monitoring_resources import desired_resources
-from tests.integration.test_deploy_fake_arm import FACTORY, Harness, harness  # noqa: F401 - the fixture
+from tests.deploy_harness import FACTORY, Harness, harness  # noqa: F401 - the fixture
 
 REPO = Path(__file__).resolve().parents[2]
 GROUP = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-spotify-dev"
