@@ -44,6 +44,7 @@ from activities.load.layout import PARTITION_KEY
 from activities.load.purview_processes import (
     API_TYPE,
     PROCESS_TYPE,
+    SCHEME,
     SPOTIFY_API,
     STORAGE_TYPE,
     activity_processes,
@@ -59,7 +60,6 @@ TABLE_TYPE = "spotify_table"
 COLUMN_TYPE = "spotify_column"
 CURATED_ZONE = "curated"
 SERVING_ZONE = "serving"
-SCHEME = "spotify://"
 MAX_ENTITIES_PER_REQUEST = 200  # a table always travels with all its columns, so a request may hold more
 SKIPPED = "skipped: no Purview account configured"
 # Tables holding one Spotify user's own listening data (personal data under GDPR): classified
