@@ -199,7 +199,7 @@ class TypeRegistry:
         for name, value in attributes.items():
             attribute = declared.get(name)
             if attribute is None or value is None:
-                continue  # Atlas ignores attributes its type does not declare
+                continue  # attributes the type does not declare are not checked here (our clients send none)
             normalized, ok = self.normalize(str(attribute["typeName"]), value)
             if ok:
                 attributes[name] = normalized
