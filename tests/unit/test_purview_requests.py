@@ -269,3 +269,26 @@ def test_when_a_collection_is_configured_then_deploy_creates_its_entities_there(
 
     upserts = [r for r in recorder.requests if r.path == "/entity/bulk" and r.method == "POST"]
     assert upserts and {r.params for r in upserts} == {(("collectionId", "spotify-dev"),)}
+
+
+def test_when_entities_are_built_then_every_attribute_they_set_is_declared_by_their_type() -> None:
+    """Atlas does not refuse an attribute its type lacks, so a misspelt one would vanish on Azure: refuse it here."""
+    from tests.fake_atlas_types import TypeRegistry
+
+    registry = TypeRegistry()
+    for category, definition in registry.write(json.loads((PURVIEW / "typedefs.json").read_text()), create=True):
+        registry.defs[definition["name"]] = {**definition, "category": category}
+    manifest = {"run_id": "e", "ingest_date": "2026-11-24", "parts": [
+        {"entity": "albums", "path": "spotify/albums/ingest_date=2026-11-24/run_id=e/part-d-00000.json.gz", "items": 1}]}
+    document = {**_document(), "upstream": {"run_id": "t", "extract": raw_summary(manifest)}}
+    inputs, outputs = lineage_tables(document, {"tracks": TableSchema("tracks", TRACKS.columns or ())}, {}, {})
+    recorder = PlanRecorder()
+    publish_purview(recorder, load_definitions(PURVIEW), declared_tables("curated", "serving"), NS, lambda _line: None)
+    sent = [e for r in [*lineage_requests(NS, document, inputs, outputs), *recorder.requests]
+            if r.path == "/entity/bulk" and r.method == "POST" for e in r.body["entities"]]
+
+    assert {e["typeName"] for e in sent} == {TABLE_TYPE, COLUMN_TYPE, STORAGE_TYPE, PROCESS_TYPE, "spotify_web_api"}
+    for entity in sent:
+        assert set(entity["attributes"]) <= set(registry.attributes(entity["typeName"])), entity["typeName"]
+        for name in entity.get("relationshipAttributes", {}):
+            assert name in registry.relationship_ends(entity["typeName"]), (entity["typeName"], name)
