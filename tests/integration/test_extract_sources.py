@@ -233,7 +233,8 @@ def test_when_the_lookups_run_in_three_shards_then_each_id_is_fetched_once_by_on
     # Arrange
     storage = LocalFolderStorage(tmp_path)
     with twin_server() as twin:
-        config = config_for(twin, "sharded-run", shard_count=3, mode="shard")
+        # No faults here, so a 1 s read timeout on a loaded machine would only add a retry the count then sees.
+        config = config_for(twin, "sharded-run", shard_count=3, mode="shard", http_timeout_seconds=30.0)
         with client_for(config) as client:
             discover(config, client, storage)
         errors: list[BaseException] = []
