@@ -1,4 +1,4 @@
-"""The corpus of the differential expression test (tests/unit/test_expression_differential.py): expressions
+"""The corpus of the differential expression test (tests/integration/test_expression_differential.py): expressions
 with their context, evaluated by the local runner and by Microsoft's engine.
 
 - `AGREE`: both engines must return the same value of the same JSON type, or both fail.

@@ -214,7 +214,7 @@ def test_when_an_activity_run_payload_exceeds_896_kb_then_the_activity_fails(tmp
 
 def test_when_foreach_gets_more_than_100000_items_then_it_fails(tmp_path: Path) -> None:
     loop = _loop("ForEach", "Each", [_wait()])
-    # range() itself stops at 100000 items in ADF (tests/unit/test_expression_differential.py), so two ranges.
+    # range() itself stops at 100000 items in ADF (tests/integration/test_expression_differential.py), so two ranges.
     loop["typeProperties"]["items"] = {"value": "@union(range(0, 100000), range(100000, 1))", "type": "Expression"}
     runner = _runtime_runner(tmp_path, [loop], {})
 

@@ -238,7 +238,7 @@ CASES: list[tuple[str, Any]] = [
     # logic
     ("@if(equals(1, 1), 'yes', 'no')", "yes"),
     ("@if(false, div(1, 0), 'lazy')", "lazy"),
-    # Microsoft's engine compares strings case-sensitively (tests/unit/test_expression_differential.py).
+    # Microsoft's engine compares strings case-sensitively (tests/integration/test_expression_differential.py).
     ("@equals('ABC', 'abc')", False),
     ("@equals(1, 1.0)", True),
     ("@equals(1, '1')", False),

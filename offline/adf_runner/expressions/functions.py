@@ -6,7 +6,7 @@ Each function is a Python callable taking the evaluation state and its evaluated
 function = one `@function(...)` definition below.
 
 The reference is Microsoft's engine itself (the Logic Apps workflow language that Data Factory uses, shipped
-in `data-factory-testing-framework`): tests/unit/test_expression_differential.py evaluates a corpus covering
+in `data-factory-testing-framework`): tests/integration/test_expression_differential.py evaluates a corpus covering
 every documented function with both engines. What that showed, in short:
 - `equals`, `contains` on strings and arrays, `union`/`intersection` and object equality are case-sensitive;
   object *key lookup* (`contains(obj, key)`, `.key`) is not; `startsWith`/`endsWith`/`indexOf`/`lastIndexOf`

@@ -3,7 +3,7 @@ culture-aware ordering, `char.IsWhiteSpace` trimming and invariant number parsin
 
 Python strings count code points and map case with full Unicode rules (`'ß'.upper() == 'SS'`); .NET counts
 UTF-16 units (`length('😀') == 2`) and maps one character to one character. Each rule below was checked
-against Microsoft's engine (tests/unit/test_expression_differential.py).
+against Microsoft's engine (tests/integration/test_expression_differential.py).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Newtonsoft JSON) holds them, modelled in Python.
 - Equality is Newtonsoft's `JToken.DeepEquals` inside arrays and objects (1 and 1.0 differ, keys and strings
   are case-sensitive); only two numbers compared directly by `equals` compare by value.
 
-Every rule here was checked against Microsoft's engine: tests/unit/test_expression_differential.py.
+Every rule here was checked against Microsoft's engine: tests/integration/test_expression_differential.py.
 """
 
 from __future__ import annotations
