@@ -40,6 +40,9 @@ from tests.extract_task import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, make_wor
 DAY = date(2026, 11, 24)
 SCALE = 0.2
 FAULTS = "429=0.05,500=0.02,reset=0.01,timeout=0.01,latency_ms=30,expire_token_after=200,timeout_s=1.5"
+# Under FAULTS the client must give up before the twin's late answer (timeout_s=1.5). Other runs wait long, so a slow
+# answer on a loaded machine is not retried and then counted as a second fetch by the request-count assertions.
+FAULT_READ_TIMEOUT_S = 1.0
 QUERIES = ("night", "love")
 SEARCH_LIMIT = 20
 NEW_RELEASES = 20
@@ -55,7 +58,7 @@ def config_for(twin: TwinServer, run_id: str, **changes: Any) -> ExtractConfig:
         new_releases_limit=NEW_RELEASES, storage_linked_service="Ls_Storage", key_vault_linked_service="Ls_KeyVault",
         raw_container="raw", sources=EVERY_SOURCE, artist_ids=tuple(truth["artists"][:2]), search_queries=QUERIES,
         search_limit=SEARCH_LIMIT, playlist_ids=(truth["playlists"][0],), playlist_discovery=("search", "user_playlists"),
-        http_backoff_seconds=0.05, http_timeout_seconds=1.0, max_concurrency=8, requests_per_second=0,
+        http_backoff_seconds=0.05, http_timeout_seconds=30.0, max_concurrency=8, requests_per_second=0,
     )
     return replace(base, **changes)
 
@@ -111,7 +114,7 @@ def faulty_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TwinS
     """Every non-restricted source, in one process, against a twin that fails on purpose."""
     storage = LocalFolderStorage(tmp_path_factory.mktemp("faulty"))
     with twin_server(FAULTS) as twin:
-        config = config_for(twin, "faulty-run")
+        config = config_for(twin, "faulty-run", http_timeout_seconds=FAULT_READ_TIMEOUT_S)
         with client_for(config) as client:
             summary = extract_all(config, client, storage)
         twin.wait_idle()  # a timeout fault's late answer is logged only when the twin is done with it
@@ -233,8 +236,7 @@ def test_when_the_lookups_run_in_three_shards_then_each_id_is_fetched_once_by_on
     # Arrange
     storage = LocalFolderStorage(tmp_path)
     with twin_server() as twin:
-        # No faults here, so a 1 s read timeout on a loaded machine would only add a retry the count then sees.
-        config = config_for(twin, "sharded-run", shard_count=3, mode="shard", http_timeout_seconds=30.0)
+        config = config_for(twin, "sharded-run", shard_count=3, mode="shard")
         with client_for(config) as client:
             discover(config, client, storage)
         errors: list[BaseException] = []
@@ -307,7 +309,7 @@ def test_when_a_run_under_the_fault_profile_fails_then_no_manifest_and_its_retry
     storage = LocalFolderStorage(tmp_path)
     run_id = "faulty-retried-run"
     with twin_server(FAULTS) as twin:
-        config = config_for(twin, run_id, http_max_attempts=1)
+        config = config_for(twin, run_id, http_max_attempts=1, http_timeout_seconds=FAULT_READ_TIMEOUT_S)
         with client_for(config) as client, pytest.raises(RetriesExhaustedError):
             extract_all(config, client, storage)
     manifest_after_failure = storage.exists("raw", MANIFEST % run_id)
@@ -317,7 +319,7 @@ def test_when_a_run_under_the_fault_profile_fails_then_no_manifest_and_its_retry
 
     # Act: the retry (same run id), under the same faults, with the usual retry budget
     with twin_server(FAULTS) as twin:
-        config = config_for(twin, run_id)
+        config = config_for(twin, run_id, http_timeout_seconds=FAULT_READ_TIMEOUT_S)
         with client_for(config) as client:
             extract_all(config, client, storage)
         asked = {path for method, path, _ in twin.request_log if method == "GET"}
