@@ -8,6 +8,17 @@ from activities.load.ddl import latest_view_ddl, sql_type, view_ddl
 from activities.load.schema import Column, TableSchema
 from offline.synapse_duckdb.translate import translate_view
 
+# The published-snapshots pointer as both views read it (its newest date, or every date).
+POINTER = (
+    "    FROM OPENROWSET(\n"
+    "        BULK '_published/snapshots.parquet',\n"
+    "        DATA_SOURCE = 'spotify_serving',\n"
+    "        FORMAT = 'PARQUET'\n"
+    "    ) WITH (\n"
+    "        snapshot_date DATE\n"
+    "    ) AS p\n"
+)
+
 
 def test_when_generating_a_view_then_columns_are_explicit_and_snapshot_date_comes_from_the_path() -> None:
     schema = TableSchema("tracks", (
@@ -38,13 +49,7 @@ def test_when_generating_a_view_then_columns_are_explicit_and_snapshot_date_come
         ") AS r\n"
         "WHERE CAST(r.filepath(1) AS DATE) IN (\n"
         "    SELECT p.snapshot_date\n"
-        "    FROM OPENROWSET(\n"
-        "        BULK '_published/snapshots.parquet',\n"
-        "        DATA_SOURCE = 'spotify_serving',\n"
-        "        FORMAT = 'PARQUET'\n"
-        "    ) WITH (\n"
-        "        snapshot_date DATE\n"
-        "    ) AS p\n"
+        f"{POINTER}"
         ");\n"
     )
 
@@ -63,13 +68,7 @@ def _latest_branch(day: str) -> str:
         ") AS r\n"
         f"WHERE CAST('{day}' AS DATE) = (\n"
         "    SELECT MAX(p.snapshot_date)\n"
-        "    FROM OPENROWSET(\n"
-        "        BULK '_published/snapshots.parquet',\n"
-        "        DATA_SOURCE = 'spotify_serving',\n"
-        "        FORMAT = 'PARQUET'\n"
-        "    ) WITH (\n"
-        "        snapshot_date DATE\n"
-        "    ) AS p\n"
+        f"{POINTER}"
         ")"
     )
 
