@@ -180,15 +180,14 @@ def _snapshot_bytes(serving: Path, table: str, day: str, columns: set[str]) -> t
 
 def column_modes(table: str, column: str) -> tuple[str, ...]:
     """The access modes that fill ``column`` of ``table``, as the transform declares them
-    (``activities.transform.schemas`` ``SPECS[table].column_modes``). Where it declares nothing per column:
+    (``activities.transform.schemas`` ``SPECS[table].column_modes``). For the partition column, or a table it does not declare:
     the modes of the sources that feed the table (``activities.sources``)."""
     from activities import sources
     from activities.transform import schemas
 
-    spec = getattr(schemas, "SPECS", {}).get(table)
-    declared = getattr(spec, "column_modes", None)
-    if declared is not None and column != PARTITION_COLUMN:
-        return tuple(declared(column))
+    spec = schemas.SPECS.get(table)
+    if spec is not None and column != PARTITION_COLUMN:
+        return tuple(spec.column_modes(column))
     feeding = [source.modes for source in sources.SOURCES if table in source.tables]
     modes = frozenset().union(*feeding) if feeding else frozenset((DEVELOPMENT, EXTENDED))
     return tuple(mode for mode in (DEVELOPMENT, EXTENDED) if mode in modes)
