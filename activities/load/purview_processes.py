@@ -119,32 +119,60 @@ def activity_processes(namespace: str, document: Mapping[str, Any]) -> list[dict
     snapshot = str(document.get("snapshot_date") or "")
     upstream = _mapping(document.get("upstream"))
     extract = _mapping(upstream.get("extract"))
-    serving = [e for e in document.get("outputs") or [] if isinstance(e, Mapping) and isinstance(e.get("table"), str)]
-    curated = [e for e in document.get("inputs") or [] if isinstance(e, Mapping) and isinstance(e.get("table"), str)]
+    serving = _table_entries(document.get("outputs"))
+    curated = _table_entries(document.get("inputs"))
     processes = []
     if extract:
-        container, source = str(extract.get("container") or "raw"), str(extract.get("source") or "spotify")
-        run_id, ingest_date = str(extract.get("run_id") or ""), str(extract.get("ingest_date") or snapshot)
-        raw: list[str] = []
-        for writer, (pipeline, activity) in (("discovery", EXTRACT), ("shards", EXTRACT_SHARD)):
-            written = [e for e in extract.get("raw") or [] if isinstance(e, Mapping) and e.get("writer") == writer]
-            names = [raw_files(namespace, container, source, str(e["entity"]), writer == "discovery") for e in written]
-            raw += names
-            if names:
-                processes.append(_process(namespace, pipeline, activity, run_id, ingest_date, [(API_TYPE, SPOTIFY_API)],
-                                          names, {f"raw.{e['entity']}": e.get("items") or 0 for e in written}))
+        extracted, raw = _extract_processes(namespace, extract, snapshot)
+        processes += extracted
+        # The transform reads what the extract wrote: without raw resource sets its Process would have no inputs.
         if raw and curated:
-            rows = {f"curated.{e['table']}": e["rows_in_marker"] for e in curated if isinstance(e.get("rows_in_marker"), int)}
-            processes.append(_process(namespace, *TRANSFORM, str(upstream.get("run_id") or ""), snapshot, raw,
-                                      [table_files(namespace, _container(e), e["table"]) for e in curated], rows))
+            processes.append(_transform_process(namespace, str(upstream.get("run_id") or ""), snapshot, raw, curated))
     if serving:
-        load = _mapping(document.get("pipeline"))
-        rows = {f"serving.{e['table']}": e["rows"] for e in serving if isinstance(e.get("rows"), int)}
-        processes.append(_process(
-            namespace, str(load.get("name") or PUBLISH[0]), PUBLISH[1], str(load.get("run_id") or ""), snapshot,
-            [staged_files(namespace, _container(e), e["table"]) for e in serving],
-            [table_files(namespace, _container(e), e["table"]) for e in serving], rows))
+        processes.append(_publish_process(namespace, _mapping(document.get("pipeline")), snapshot, serving))
     return processes
+
+
+def _table_entries(entries: Any) -> list[Mapping[str, Any]]:
+    """The entries of a lineage document's ``inputs``/``outputs`` that name a table (the document is read, not trusted)."""
+    return [e for e in entries or [] if isinstance(e, Mapping) and isinstance(e.get("table"), str)]
+
+
+def _extract_processes(namespace: str, extract: Mapping[str, Any], snapshot: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The discovery and shard Processes (Spotify Web API -> raw), and every raw resource set they wrote, in order.
+
+    A writer that wrote nothing gets no Process: Purview would show an activity with no output.
+    """
+    container, source = str(extract.get("container") or "raw"), str(extract.get("source") or "spotify")
+    run_id, ingest_date = str(extract.get("run_id") or ""), str(extract.get("ingest_date") or snapshot)
+    processes: list[dict[str, Any]] = []
+    raw: list[str] = []
+    for writer, (pipeline, activity) in (("discovery", EXTRACT), ("shards", EXTRACT_SHARD)):
+        written = [e for e in extract.get("raw") or [] if isinstance(e, Mapping) and e.get("writer") == writer]
+        names = [raw_files(namespace, container, source, str(e["entity"]), writer == "discovery") for e in written]
+        raw += names
+        if names:
+            processes.append(_process(namespace, pipeline, activity, run_id, ingest_date, [(API_TYPE, SPOTIFY_API)],
+                                      names, {f"raw.{e['entity']}": e.get("items") or 0 for e in written}))
+    return processes, raw
+
+
+def _transform_process(namespace: str, run_id: str, snapshot: str, raw: Sequence[str],
+                       curated: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The transform's Process: every raw resource set -> the curated tables the load read."""
+    rows = {f"curated.{e['table']}": e["rows_in_marker"] for e in curated if isinstance(e.get("rows_in_marker"), int)}
+    return _process(namespace, *TRANSFORM, run_id, snapshot, raw,
+                    [table_files(namespace, _container(e), e["table"]) for e in curated], rows)
+
+
+def _publish_process(namespace: str, load: Mapping[str, Any], snapshot: str,
+                     serving: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The publish step's Process: what the data flow staged -> the serving tables (named by the load's own pipeline)."""
+    rows = {f"serving.{e['table']}": e["rows"] for e in serving if isinstance(e.get("rows"), int)}
+    return _process(
+        namespace, str(load.get("name") or PUBLISH[0]), PUBLISH[1], str(load.get("run_id") or ""), snapshot,
+        [staged_files(namespace, _container(e), e["table"]) for e in serving],
+        [table_files(namespace, _container(e), e["table"]) for e in serving], rows)
 
 
 def _process(namespace: str, pipeline: str, activity: str, run_id: str, snapshot: str, inputs: Sequence[Any],
