@@ -101,52 +101,78 @@ def _parse_delimited(text: str, delimiter: str, quote: str, escape: str) -> list
     the escape char escapes the quote char (or itself) inside a quoted value and is literal elsewhere; with no quote
     char, the escape char escapes the delimiter and itself. Rows end at \\r\\n, \\r or \\n outside quotes; empty lines
     are skipped."""
-    rows: list[list[str]] = []
-    row: list[str] = []
-    value: list[str] = []
-    quoted = in_quotes = False
-    index, size = 0, len(text)
-    while index < size:
-        char = text[index]
-        following = text[index + 1] if index + 1 < size else ""
-        if in_quotes:
-            if char == escape and following in (quote, escape) and following and escape != quote:
-                value.append(following)
-                index += 2
-            elif char == quote and escape == quote and following == quote:
-                value.append(quote)
-                index += 2
-            elif char == quote:
-                in_quotes = False
-                index += 1
-            else:
-                value.append(char)
-                index += 1
-            continue
-        if quote and char == quote and not value and not quoted:
-            in_quotes = quoted = True
-        elif not quote and escape and char == escape and following:
-            value.append(following)
+    return _DelimitedReader(text, delimiter, quote, escape).rows()
+
+
+class _DelimitedReader:
+    """One pass over the text, a character (or an escape pair) at a time. Inside and outside quotes the same character
+    means different things, so each has its own step; the row and value being built are the state between steps."""
+
+    def __init__(self, text: str, delimiter: str, quote: str, escape: str) -> None:
+        self.text, self.delimiter, self.quote, self.escape = text, delimiter, quote, escape
+        self.done: list[list[str]] = []
+        self.row: list[str] = []
+        self.value: list[str] = []
+        self.quoted = False  # the current value was quoted: `""` is an empty value, not an empty line
+        self.in_quotes = False
+
+    def rows(self) -> list[list[str]]:
+        index = 0
+        while index < len(self.text):
+            index = self._quoted_step(index) if self.in_quotes else self._plain_step(index)
+        if self.in_quotes:
+            raise ValueError("a quoted value is not closed before the end of the file")
+        self._end_row()
+        return self.done
+
+    def _following(self, index: int) -> str:
+        return self.text[index + 1] if index + 1 < len(self.text) else ""
+
+    def _quoted_step(self, index: int) -> int:
+        """Inside quotes: an escaped quote or escape char, a doubled quote (when the escape char is the quote char),
+        the closing quote, or a literal character (delimiters and line breaks included). Returns the next index."""
+        char, following, quote, escape = self.text[index], self._following(index), self.quote, self.escape
+        if char == escape and following in (quote, escape) and following and escape != quote:
+            self.value.append(following)
+            return index + 2
+        if char == quote and escape == quote and following == quote:
+            self.value.append(quote)
+            return index + 2
+        if char == quote:
+            self.in_quotes = False
+        else:
+            self.value.append(char)
+        return index + 1
+
+    def _plain_step(self, index: int) -> int:
+        """Outside quotes: an opening quote (only at a value's start), an escape pair (only without a quote char), a
+        delimiter, a line break (\\r\\n is one), or a literal character. Returns the next index."""
+        char, following = self.text[index], self._following(index)
+        if self.quote and char == self.quote and not self.value and not self.quoted:
+            self.in_quotes = self.quoted = True
+        elif not self.quote and self.escape and char == self.escape and following:
+            self.value.append(following)
             index += 1
-        elif char == delimiter:
-            row.append("".join(value))
-            value, quoted = [], False
+        elif char == self.delimiter:
+            self._end_value()
         elif char in "\r\n":
-            if row or value or quoted:
-                row.append("".join(value))
-                rows.append(row)
-            row, value, quoted = [], [], False
+            self._end_row()
             if char == "\r" and following == "\n":
                 index += 1
         else:
-            value.append(char)
-        index += 1
-    if in_quotes:
-        raise ValueError("a quoted value is not closed before the end of the file")
-    if row or value or quoted:
-        row.append("".join(value))
-        rows.append(row)
-    return rows
+            self.value.append(char)
+        return index + 1
+
+    def _end_value(self) -> None:
+        self.row.append("".join(self.value))
+        self.value, self.quoted = [], False
+
+    def _end_row(self) -> None:
+        """Ends the row being built; a line with nothing on it (not even a quoted empty value) is skipped, as ADF does."""
+        if self.row or self.value or self.quoted:
+            self._end_value()
+            self.done.append(self.row)
+        self.row, self.value, self.quoted = [], [], False
 
 
 def delimited_format(properties: Mapping[str, Any], settings: Mapping[str, Any], dataset: str) -> DelimitedTextFormat:
