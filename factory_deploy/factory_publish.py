@@ -93,30 +93,55 @@ def plan_factory(
     state: FactoryState, location: str, global_parameters: dict[str, Any], rendered: list[RenderedResource], prune: bool,
     purview_resource_id: str = "",
 ) -> FactoryPlan:
-    changes: list[Change] = []
     factory_body = merged_factory(state.body, location, purview_resource_id)
-    changes.append(Change(PART, CREATE if state.body is None else UPDATE if factory_body else UNCHANGED, "factory",
-                          "" if factory_body is None or state.body is None else _factory_changes(state.body, factory_body)))
     params = global_parameters if state.global_parameters != global_parameters else None
-    changes.append(Change(PART, UNCHANGED if params is None else CREATE if state.global_parameters is None else UPDATE,
-                          f"globalParameters/{GLOBAL_PARAMETERS}", _differing_keys(state.global_parameters, global_parameters)))
+    changes = [_factory_change(state.body, factory_body), _global_parameters_change(state.global_parameters, global_parameters)]
+    puts, resource_changes = _resource_puts(state, rendered)
+    changes += resource_changes
+    deletes = _deletion_order(state, {(r.folder, r.name) for r in rendered}) if prune else []
+    changes += [Change(PART, DELETE, f"{folder}/{name}", "not in adf/") for folder, name in deletes]
+    stop = _triggers_to_stop(state, rendered, puts, deletes)
+    changes += [Change(PART, STOP, f"triggers/{name}", "restarted after the update") for name in stop]
+    start_new = [r.name for r in puts if r.folder == "triggers" and ("triggers", r.name) not in state.resources]
+    return FactoryPlan(changes, factory_body, params, puts, deletes, stop, start_new)
 
-    wanted = {(r.folder, r.name) for r in rendered}
+
+def _factory_change(current: dict[str, Any] | None, factory_body: dict[str, Any] | None) -> Change:
+    """The factory resource's line of the plan (``factory_body`` is None when nothing deploy owns differs)."""
+    action = CREATE if current is None else UPDATE if factory_body else UNCHANGED
+    detail = "" if factory_body is None or current is None else _factory_changes(current, factory_body)
+    return Change(PART, action, "factory", detail)
+
+
+def _global_parameters_change(current: dict[str, Any] | None, wanted: dict[str, Any]) -> Change:
+    action = UNCHANGED if current == wanted else CREATE if current is None else UPDATE
+    return Change(PART, action, f"globalParameters/{GLOBAL_PARAMETERS}", _differing_keys(current, wanted))
+
+
+def _resource_puts(state: FactoryState, rendered: list[RenderedResource]) -> tuple[list[RenderedResource], list[Change]]:
+    """The rendered resources to write (new, or differing in what deploy owns) and each one's line of the plan."""
     puts: list[RenderedResource] = []
+    changes: list[Change] = []
     for resource in rendered:
         current = state.resources.get((resource.folder, resource.name))
         desired = resource.body["properties"]
+        target = f"{resource.folder}/{resource.name}"
         if current is None:
             puts.append(resource)
-            changes.append(Change(PART, CREATE, f"{resource.folder}/{resource.name}"))
+            changes.append(Change(PART, CREATE, target))
         elif _owned(current) != _owned(desired):
             puts.append(resource)
-            changes.append(Change(PART, UPDATE, f"{resource.folder}/{resource.name}", _differing_keys(_owned(current), _owned(desired))))
+            changes.append(Change(PART, UPDATE, target, _differing_keys(_owned(current), _owned(desired))))
         else:
-            changes.append(Change(PART, UNCHANGED, f"{resource.folder}/{resource.name}"))
-    deletes = _deletion_order(state, wanted) if prune else []
-    changes += [Change(PART, DELETE, f"{folder}/{name}", "not in adf/") for folder, name in deletes]
+            changes.append(Change(PART, UNCHANGED, target))
+    return puts, changes
 
+
+def _triggers_to_stop(state: FactoryState, rendered: list[RenderedResource], puts: list[RenderedResource],
+                      deletes: list[tuple[str, str]]) -> list[str]:
+    """Started triggers to stop during the deploy (restarted after it), by name: a started trigger must be stopped before
+    it is updated (Learn, continuous-integration-delivery), and one that starts a changed pipeline must not fire while
+    the pipeline is half written. A trigger paused on purpose stays paused."""
     changed_pipelines = {r.name for r in puts if r.folder == "pipelines"} | {n for f, n in deletes if f == "pipelines"}
     touched_triggers = {r.name for r in puts if r.folder == "triggers"} | {n for f, n in deletes if f == "triggers"}
     desired_triggers = {r.name: r.body["properties"] for r in rendered if r.folder == "triggers"}
@@ -127,10 +152,7 @@ def plan_factory(
         started = _started_pipelines(state.resources[("triggers", name)]) | _started_pipelines(desired_triggers.get(name, {}))
         if name in touched_triggers or started & changed_pipelines:
             stop.append(name)
-    for name in stop:
-        changes.append(Change(PART, STOP, f"triggers/{name}", "restarted after the update"))
-    start_new = [r.name for r in puts if r.folder == "triggers" and ("triggers", r.name) not in state.resources]
-    return FactoryPlan(changes, factory_body, params, puts, deletes, stop, start_new)
+    return stop
 
 
 def apply_factory(client: Any, group: str, factory: str, plan: FactoryPlan, log: Log) -> None:
