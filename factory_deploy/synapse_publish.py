@@ -72,10 +72,13 @@ class Script:
     sql: str  # sqlcmd variables substituted, secrets still as $(Name)
 
 
+Statement = tuple[str, str, str]  # (database, what the log calls it, SQL)
+
+
 @dataclass(frozen=True)
 class SynapsePlan:
     changes: list[Change]
-    statements: list[tuple[str, str, str]]  # (database, what, sql) in order
+    statements: list[Statement]  # in order
 
 
 def escape_in_literal(value: str, depth: int) -> str:
@@ -181,48 +184,72 @@ def read_state(connect: Connect, scripts: list[Script], database: str) -> Synaps
 
 def plan_synapse(scripts: list[Script], state: SynapseState, prune: bool) -> SynapsePlan:
     changes: list[Change] = []
-    statements: list[tuple[str, str, str]] = []
+    statements: list[Statement] = []
     repo_views: set[str] = set()
     for script in scripts:
         view_match = _VIEW.search(script.sql)
         if view_match:
             key = view_match.group(1).replace("[", "").replace("]", "").lower()
             repo_views.add(key)
-            current = state.views.get(key)
-            if current is not None and _normalized(current) == _normalized(script.sql):
-                changes.append(Change(PART, UNCHANGED, script.name))
-                continue
-            changes.append(Change(PART, CREATE if current is None else UPDATE, script.name))
-            statements.append((script.database, script.name, script.sql))
-            continue
-        guards = _REQUIRES.findall(script.sql)
-        missing = [f"{t} {n}" for t, n in guards if (t.lower(), n.lower()) not in state.objects]
-        if not guards and not state.database_exists:
-            missing = ["(no guard: runs with a new database)"]
-        if state.database_exists:  # a new database gets every grant anyway; list only what was taken away
-            missing += [text for grant, text in grants_in(script.sql).items() if grant not in state.grants]
-            missing += [text for member, text in members_in(script.sql).items() if member not in state.members]
-        moved = [n for n, location in _DATA_SOURCE.findall(script.sql)
-                 if n.lower() in state.data_sources and state.data_sources[n.lower()].rstrip("/") != location.rstrip("/")]
-        for name in moved:
-            statements.append((script.database, f"{script.name} (drop {name})", f"DROP EXTERNAL DATA SOURCE [{name}]"))
-        if missing or moved:
-            detail = "; ".join(filter(None, [f"missing: {', '.join(missing)}" if missing else "",
-                                             f"location changed: {', '.join(moved)}" if moved else ""]))
-            changes.append(Change(PART, CREATE if not state.database_exists else UPDATE, script.name, detail))
-            statements.append((script.database, script.name, script.sql))
+            change, script_statements = _view_plan(script, key, state)
         else:
-            changes.append(Change(PART, UNCHANGED, script.name))
+            change, script_statements = _setup_plan(script, state)
+        changes.append(change)
+        statements += script_statements
     if prune:
-        schemas = {v.split(".")[0] for v in repo_views}
-        for view in sorted(set(state.views) - repo_views):
-            if view.removesuffix(LOAD_MANAGED_SUFFIX) in repo_views:
-                continue  # <table>_latest: created and switched by each load (activities.load.ddl), not by deploy
-            if view.split(".")[0] in schemas:  # a view of a schema the repo does not own is left alone
-                database = next(s.database for s in scripts if _VIEW.search(s.sql))
-                changes.append(Change(PART, DELETE, f"views/{view}", "not in synapse/views"))
-                statements.append((database, f"views/{view} (drop)", f"DROP VIEW {view}"))
+        for view, database in _views_to_drop(scripts, state, repo_views):
+            changes.append(Change(PART, DELETE, f"views/{view}", "not in synapse/views"))
+            statements.append((database, f"views/{view} (drop)", f"DROP VIEW {view}"))
     return SynapsePlan(changes, statements)
+
+
+def _view_plan(script: Script, key: str, state: SynapseState) -> tuple[Change, list[Statement]]:
+    """A view script runs when the database's definition of view ``key`` differs (comments and spacing aside)."""
+    current = state.views.get(key)
+    if current is not None and _normalized(current) == _normalized(script.sql):
+        return Change(PART, UNCHANGED, script.name), []
+    return Change(PART, CREATE if current is None else UPDATE, script.name), [(script.database, script.name, script.sql)]
+
+
+def _setup_plan(script: Script, state: SynapseState) -> tuple[Change, list[Statement]]:
+    """A setup script runs when something it creates is missing, or when an external data source it creates points
+    elsewhere: the script's guard would skip a source that exists, so that source is dropped first and the script
+    creates it again at the new location."""
+    missing = _missing(script, state)
+    moved = [n for n, location in _DATA_SOURCE.findall(script.sql)
+             if n.lower() in state.data_sources and state.data_sources[n.lower()].rstrip("/") != location.rstrip("/")]
+    statements = [(script.database, f"{script.name} (drop {name})", f"DROP EXTERNAL DATA SOURCE [{name}]") for name in moved]
+    if not (missing or moved):
+        return Change(PART, UNCHANGED, script.name), statements
+    detail = "; ".join(filter(None, [f"missing: {', '.join(missing)}" if missing else "",
+                                     f"location changed: {', '.join(moved)}" if moved else ""]))
+    statements.append((script.database, script.name, script.sql))
+    return Change(PART, CREATE if not state.database_exists else UPDATE, script.name, detail), statements
+
+
+def _missing(script: Script, state: SynapseState) -> list[str]:
+    """What the script's guards look for and the database lacks, plus the grants and role memberships it gives that
+    were taken away since."""
+    guards = _REQUIRES.findall(script.sql)
+    missing = [f"{t} {n}" for t, n in guards if (t.lower(), n.lower()) not in state.objects]
+    if not guards and not state.database_exists:
+        missing = ["(no guard: runs with a new database)"]
+    if state.database_exists:  # a new database gets every grant anyway; list only what was taken away
+        missing += [text for grant, text in grants_in(script.sql).items() if grant not in state.grants]
+        missing += [text for member, text in members_in(script.sql).items() if member not in state.members]
+    return missing
+
+
+def _views_to_drop(scripts: list[Script], state: SynapseState, repo_views: set[str]) -> list[tuple[str, str]]:
+    """(view, database) of the views in the database that the repo no longer has, in name order."""
+    schemas = {v.split(".")[0] for v in repo_views}
+    drops = []
+    for view in sorted(set(state.views) - repo_views):
+        if view.removesuffix(LOAD_MANAGED_SUFFIX) in repo_views:
+            continue  # <table>_latest: created and switched by each load (activities.load.ddl), not by deploy
+        if view.split(".")[0] in schemas:  # a view of a schema the repo does not own is left alone
+            drops.append((view, next(s.database for s in scripts if _VIEW.search(s.sql))))
+    return drops
 
 
 def apply_synapse(connect: Connect, plan: SynapsePlan, secrets: Mapping[str, str], log: Log) -> None:
