@@ -444,29 +444,42 @@ def compile_sql(expr: Expr, env: SqlEnv) -> Compiled:
         operand = compile_sql(expr.operand, env)
         return Compiled(f"(NOT {operand.sql})", "boolean") if expr.op == "!" else Compiled(f"(-{operand.sql})", operand.type)
     if isinstance(expr, Binary):
-        left, right = compile_sql(expr.left, env), compile_sql(expr.right, env)
-        if expr.op == "+":
-            if "string" in (left.type, right.type):
-                return Compiled("(" + " || ".join(_text([left, right])) + ")", "string")
-            return Compiled(f"({left.sql} + {right.sql})", left.type)
-        kind = "boolean" if expr.op not in ("-", "*", "/", "%") else ("double" if expr.op == "/" else left.type)
-        return Compiled(f"({left.sql} {_SQL_OPS[expr.op]} {right.sql})", kind)
+        return _sql_binary(expr.op, compile_sql(expr.left, env), compile_sql(expr.right, env))
     if isinstance(expr, Call):
-        if expr.name == "byName":
-            name = evaluate(expr.args[0], ValueEnv(env.parameters)) if expr.args else None
-            return _column(str(name), env)
-        if expr.name == "byPosition":
-            position = evaluate(expr.args[0], ValueEnv(env.parameters)) if expr.args else None
-            names = list(env.columns)
-            if not isinstance(position, int) or not 1 <= position <= len(names):
-                raise ExpressionFailure(f"byPosition({position!r}): the stream has columns 1..{len(names)}")
-            return env.columns[names[position - 1]]
-        spec = _function(expr.name)
-        if spec.sql is None:
-            raise ExpressionFailure(f"function `{expr.name}` is only supported in parameters and options locally")
-        _check_arity(spec, len(expr.args))
-        return spec.sql([compile_sql(arg, env) for arg in expr.args])
+        return _compile_call(expr, env)
     raise ExpressionFailure(f"`{_describe(expr)}` is not a row expression")
+
+
+def _sql_binary(op: str, left: Compiled, right: Compiled) -> Compiled:
+    """``+`` concatenates when either side is a string (as ADF's ``+`` does); comparisons and logic give booleans."""
+    if op == "+":
+        if "string" in (left.type, right.type):
+            return Compiled("(" + " || ".join(_text([left, right])) + ")", "string")
+        return Compiled(f"({left.sql} + {right.sql})", left.type)
+    kind = "boolean" if op not in ("-", "*", "/", "%") else ("double" if op == "/" else left.type)
+    return Compiled(f"({left.sql} {_SQL_OPS[op]} {right.sql})", kind)
+
+
+def _compile_call(expr: Call, env: SqlEnv) -> Compiled:
+    """A function call; byName/byPosition pick a column by a name or position known before the rows are read (their
+    argument is a value expression), every other function compiles from its arguments."""
+    if expr.name == "byName":
+        name = evaluate(expr.args[0], ValueEnv(env.parameters)) if expr.args else None
+        return _column(str(name), env)
+    if expr.name == "byPosition":
+        return _by_position(evaluate(expr.args[0], ValueEnv(env.parameters)) if expr.args else None, env)
+    spec = _function(expr.name)
+    if spec.sql is None:
+        raise ExpressionFailure(f"function `{expr.name}` is only supported in parameters and options locally")
+    _check_arity(spec, len(expr.args))
+    return spec.sql([compile_sql(arg, env) for arg in expr.args])
+
+
+def _by_position(position: Any, env: SqlEnv) -> Compiled:
+    names = list(env.columns)
+    if not isinstance(position, int) or not 1 <= position <= len(names):
+        raise ExpressionFailure(f"byPosition({position!r}): the stream has columns 1..{len(names)}")
+    return env.columns[names[position - 1]]  # 1-based, as ADF counts
 
 
 def _column(name: str, env: SqlEnv) -> Compiled:
