@@ -123,12 +123,7 @@ def _deploy(args: argparse.Namespace, seams: Seams) -> int:
     config = desired.config
     parts = [p for p in PARTS if p in (args.only or PARTS)]
     if args.export_arm:
-        from factory_deploy.arm_export import arm_template, write_arm_template
-
-        template, values = arm_template(desired.rendered, desired.global_parameters, config.factory.name, factory_overrides(config))
-        path = write_arm_template(args.export_arm, template, values)
-        seams.out(f"deploy: wrote {path} ({len(template['resources'])} resources) and ARMTemplateParametersForFactory.json for "
-                  f"`{config.factory.name}`; deploy it with `az deployment group create`, then start the triggers")
+        _export_arm(args.export_arm, desired, seams)
         return 0
     preflight.check_sdk_versions()
     if args.dry_run and args.out:
@@ -137,12 +132,7 @@ def _deploy(args: argparse.Namespace, seams: Seams) -> int:
                   f"{len(desired.scripts)} Synapse scripts for `{config.factory.name}` into {args.out}, {purview}; "
                   "nothing was read or written in Azure")
         return 0
-    # The factory publishes config values (global parameters): a placeholder there would go live.
-    if args.dry_run or "factory" not in parts:
-        for placeholder in preflight.placeholders(config):
-            seams.out(f"deploy: warning: config/{args.env}.json still has placeholder {placeholder}; publishing the factory refuses it")
-    else:
-        preflight.check_config(config)
+    _check_placeholders(args, seams, config, parts)
     credential = seams.credential
     if credential is None:
         from azure.identity import DefaultAzureCredential
@@ -152,15 +142,7 @@ def _deploy(args: argparse.Namespace, seams: Seams) -> int:
     secrets: dict[str, str] = {}
     if set(parts) - {"purview"}:  # Purview's client gets its own token (factory_deploy/purview.py)
         preflight.check_credential(credential, ARM_SCOPE)
-        secret_names = []
-        if "factory" in parts:
-            secret_names += preflight.key_vault_secret_names([r.body for r in desired.rendered])
-            secret_names += [config.spotify.client_secret_name, config.spotify.refresh_token_secret_name]
-        if "synapse" in parts:
-            secret_names += list(synapse_publish.SECRET_VARIABLES.values())
-            if seams.sql_connect is None:
-                preflight.check_odbc()
-        secrets = preflight.check_secrets(clients.secrets, secret_names)
+        secrets = preflight.check_secrets(clients.secrets, _secret_names(seams, desired, parts))
 
     planned = _plan(args, seams, desired, clients, parts)
     seams.out(f"deploy plan for `{args.env}` (factory `{config.factory.name}`):")
@@ -178,6 +160,40 @@ def _deploy(args: argparse.Namespace, seams: Seams) -> int:
         apply(sql_secrets)
     seams.out(f"deploy: {', '.join(parts)} of `{args.env}` up to date ({len(pending)} change(s) applied)")
     return 0
+
+
+def _export_arm(folder: Path, desired: Desired, seams: Seams) -> None:
+    from factory_deploy.arm_export import arm_template, write_arm_template
+
+    config = desired.config
+    template, values = arm_template(desired.rendered, desired.global_parameters, config.factory.name, factory_overrides(config))
+    path = write_arm_template(folder, template, values)
+    seams.out(f"deploy: wrote {path} ({len(template['resources'])} resources) and ARMTemplateParametersForFactory.json for "
+              f"`{config.factory.name}`; deploy it with `az deployment group create`, then start the triggers")
+
+
+def _check_placeholders(args: argparse.Namespace, seams: Seams, config: EnvironmentConfig, parts: list[str]) -> None:
+    """Publishing the factory refuses a config placeholder; anything else only warns about them."""
+    # The factory publishes config values (global parameters): a placeholder there would go live.
+    if args.dry_run or "factory" not in parts:
+        for placeholder in preflight.placeholders(config):
+            seams.out(f"deploy: warning: config/{args.env}.json still has placeholder {placeholder}; publishing the factory refuses it")
+    else:
+        preflight.check_config(config)
+
+
+def _secret_names(seams: Seams, desired: Desired, parts: list[str]) -> list[str]:
+    """The Key Vault secrets the chosen parts need, checked before anything is planned so a missing one fails early."""
+    config = desired.config
+    secret_names = []
+    if "factory" in parts:
+        secret_names += preflight.key_vault_secret_names([r.body for r in desired.rendered])
+        secret_names += [config.spotify.client_secret_name, config.spotify.refresh_token_secret_name]
+    if "synapse" in parts:
+        secret_names += list(synapse_publish.SECRET_VARIABLES.values())
+        if seams.sql_connect is None:
+            preflight.check_odbc()
+    return secret_names
 
 
 Apply = Callable[[dict[str, str]], None]
