@@ -375,6 +375,10 @@ def transform(context: ActivityContext) -> dict[str, Any]:
     marker_key = processed_key(manifest.blob, manifest_sha)
     skipped = _skip(storage, config, manifest, processed_marker_path(marker_key))
     if skipped is not None:
+        # A run killed after publishing, before it removed its staging, left it; the manifest is done, so it is dead.
+        staging = f"{staging_prefix(manifest.run_id)}/"
+        if delete_prefix(storage, config.curated_container, staging):
+            skipped["removedStaging"] = [staging]
         return skipped
     log.info("manifest %s: run %s, ingest date %s, %d parts", manifest.blob, manifest.run_id,
              manifest.ingest_date, len(manifest.parts))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -142,11 +142,29 @@ class LocalFactoryRunner:
         firings = fire_schedule(trigger, day, self.clock.now)
         if not firings:
             raise TriggerError(name, f"does not fire on {day.isoformat()} (check its recurrence schedule)")
+        return self._run_and_follow(lambda: [run for firing in firings for run in self.run_firing(firing)], day)
+
+    def rerun_blob_events(self, next_event: Callable[[], BlobEvent | None], day: date) -> RunResult:
+        """Fire storage events that already happened once more (an operator's Rerun of trigger runs whose
+        pipelines did not finish): `next_event` names the next one from what storage holds, each is followed by
+        the pipelines its new storage events fire, until it names none or one fired already. Writes the day's record."""
+
+        def rerun() -> list[PipelineRun]:
+            runs: list[PipelineRun] = []
+            fired: set[tuple[str, str]] = set()
+            while (event := next_event()) is not None and (event.container, event.path) not in fired:
+                fired.add((event.container, event.path))
+                watcher = self._watcher()
+                runs += self.fire_blob_events([event])
+                runs += self._follow_events(watcher)
+            return runs
+
+        return self._run_and_follow(rerun, day)
+
+    def _run_and_follow(self, start: Callable[[], list[PipelineRun]], day: date) -> RunResult:
         mark = len(self.monitor.pipeline_runs())
         watcher = self._watcher()
-        runs: list[PipelineRun] = []
-        for firing in firings:
-            runs += self.run_firing(firing)
+        runs = start()
         runs += self._follow_events(watcher)
         self.engine.join_background()
         # The file holds this call's runs (child pipelines included), not the runner's whole history.

@@ -27,9 +27,11 @@ from factory_deploy.env_config import ConfigError, EnvironmentConfig, factory_ov
 from factory_deploy.env_config.model import SpotifyConfig
 from offline.adf_runner import LocalFactoryRunner, RunnerError, RunnerOptions, load_factory, publish_code_package
 from offline.adf_runner.batch_pool import DEFAULT_BATCH_SLOTS
+from offline.adf_runner.storage_events import BlobEvent
 from offline.run_local.analyst import AnalystQuery, run_analyst_queries
 from offline.run_local.azurite import Azurite
 from offline.run_local.report import quarantine_counts, schema_changes, write_report
+from offline.run_local.resume import unfinished_step
 from offline.run_local.twin_process import TwinProcess, start_twin
 from offline.spotify_twin.truth import run_record_path, served_so_far
 from offline.synapse_duckdb import LocalServerlessPool, SqlTranslationError
@@ -146,7 +148,10 @@ def _run(args: argparse.Namespace) -> int:
             options=RunnerOptions(retry_interval_cap_seconds=args.retry_interval_cap, verbose=args.verbose,
                                   data_factory_name=config.factory.name, batch_slots=args.batch_slots),
         )
-        result = runner.run_schedule_trigger("TR_Daily_Extract", args.date)
+        if unfinished_step(storage, config, args.date) is None:
+            result = runner.run_schedule_trigger("TR_Daily_Extract", args.date)
+        else:
+            result = runner.rerun_blob_events(lambda: _next_rerun(storage, config, args.date), args.date)
         stop_twin()  # the twin writes what it served, the run's ground truth, as it stops
         runner.render_monitoring()
         print(f"\nmonitoring record: {result.monitoring_json}")
@@ -176,6 +181,16 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         for cleanup in reversed(cleanups):
             cleanup()
+
+
+def _next_rerun(storage: Storage, config: EnvironmentConfig, day: date) -> BlobEvent | None:
+    unfinished = unfinished_step(storage, config, day)
+    if unfinished is None:
+        return None
+    step, event = unfinished
+    print(f"run_local: the last run of {day} stopped before {step} finished: firing the event on "
+          f"{event.container}/{event.path} again (as Rerun in ADF Monitor) instead of extracting again")
+    return event
 
 
 def _secret(vault: FolderSecretStore, name: str, size: int) -> str:

@@ -247,6 +247,22 @@ def test_when_the_same_manifest_event_comes_again_then_it_exits_0_quickly_and_ch
     assert {p: (zone.storage_root / p).stat().st_mtime_ns for p in files(zone.storage_root, "curated")} == before
 
 
+def test_when_a_processed_manifest_comes_again_with_its_staging_left_then_the_staging_is_removed(zone: Zone) -> None:
+    # A run killed after its processed marker, before it removed its own staging folder, left that folder.
+    assert zone.first.outputs is not None
+    staging = f"_staging/{zone.first.outputs['runId']}/"
+    leftover = zone.storage_root / "curated" / staging / "albums" / "part-00000.parquet"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"left by a killed run")
+
+    again = run(zone.task)
+
+    assert again.returncode == 0, again.stderr
+    assert again.outputs is not None and again.outputs["skipped"] == "already processed"
+    assert again.outputs["removedStaging"] == [staging]
+    assert not leftover.exists()
+
+
 def test_when_a_run_is_killed_while_publishing_and_rerun_then_output_equals_a_clean_run(
     zone: Zone, tmp_path: Path
 ) -> None:

@@ -44,6 +44,7 @@ OFFLINE_MAY_IMPORT = {
     "activities.load.arrow_types": "the curated tables in the schema documents' form",
     "activities.load.ddl": "the views' names",
     "activities.transform.schemas": "the curated tables' declared schemas",
+    "activities.transform.publish": "where the curated snapshot marker is (what fires the load)",
     "activities.sources": "which sources each access mode may call",
     # The factory model deploy and the runner share (issue 11: one model, one meaning of every override/limit).
     "factory_deploy.env_config": "config/<env>.json -> global parameters and overrides",
