@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -449,10 +449,7 @@ def _discover_development(config: ExtractConfig, worker: _Worker, storage: Stora
     fetcher.budget = RequestBudget(config.request_budget)
     base = Plan(config, fetcher, prior, checkpoint.update)
     if config.needs_user_token:
-        for user_config in config.user_list:
-            if not any(s.key == user_config.name for s in sessions):
-                checkpoint.add_unavailable({"source": f"user {user_config.name}", "status": None,
-                                            "endpoint": f"secret `{user_config.refresh_token_secret_name}`"})
+        _report_users_without_session(config, sessions, checkpoint)
     known_users: dict[str, str] = {}
 
     def profile(session: UserSession) -> Task:
@@ -466,31 +463,61 @@ def _discover_development(config: ExtractConfig, worker: _Worker, storage: Stora
 
         return fetcher.refusable("user_profile", run)
 
-    user_names = [name for name in source_names(role=USER, mode=config.access_mode)
-                  if config.runs(name) and name != "user_profile"]
     found = Found()
     if config.needs_user_token:
         worker.tasks([profile(session) for session in sessions])
+    tasks = _user_tasks(config, base, sessions, known_users) + _catalog_tasks(config, base)
+    _report_not_served(config, checkpoint)
+    if fetcher.stopped is None:
+        found = worker.tasks(tasks)
+    if fetcher.stopped is not None:
+        # Stopped midway: the users' marks could skip what was not fetched; the next run asks again from the old ones.
+        checkpoint.update.users.clear()
+    _finish_discovery(config, worker, prior, found)
+
+
+def _report_users_without_session(config: ExtractConfig, sessions: Sequence[UserSession], checkpoint: Checkpoint) -> None:
+    """A configured user whose refresh token could not be read is reported unavailable (the run goes on without them)."""
+    for user_config in config.user_list:
+        if not any(s.key == user_config.name for s in sessions):
+            checkpoint.add_unavailable({"source": f"user {user_config.name}", "status": None,
+                                        "endpoint": f"secret `{user_config.refresh_token_secret_name}`"})
+
+
+def _user_tasks(config: ExtractConfig, base: Plan, sessions: Sequence[UserSession],
+                known_users: Mapping[str, str]) -> list[Task]:
+    """Each user's sources (except /me, already asked), for the users whose /me answered: their Spotify id is needed."""
+    user_names = [name for name in source_names(role=USER, mode=config.access_mode)
+                  if config.runs(name) and name != "user_profile"]
     tasks: list[Task] = []
     for session in sessions:
         if session.key not in known_users:
             continue
         plan = replace(base, session=replace(session, user_id=known_users[session.key]))
-        tasks += [fetcher.refusable(name, task) for name in user_names for task in resolve(source(name).fetch)(plan)]
+        tasks += [base.fetcher.refusable(name, task) for name in user_names for task in resolve(source(name).fetch)(plan)]
+    return tasks
+
+
+def _catalog_tasks(config: ExtractConfig, base: Plan) -> list[Task]:
+    tasks: list[Task] = []
     for name in source_names(role=DISCOVERY, mode=config.access_mode):
         if config.runs(name):
-            tasks += [fetcher.refusable(name, task) for task in resolve(source(name).fetch)(base)]
+            tasks += [base.fetcher.refusable(name, task) for task in resolve(source(name).fetch)(base)]
+    return tasks
+
+
+def _report_not_served(config: ExtractConfig, checkpoint: Checkpoint) -> None:
     for name in config.sources:
         if name in source_names() and not source(name).served_in(config.access_mode):
             # Configured, but Spotify answers 403 to a Development Mode app: not asked, reported as refused.
             (request, *_) = source(name).requests.get(EXTENDED, ())
             checkpoint.add_refusal({"source": name, "status": 403, "endpoint": f"GET {request.path}",
                                     "message": "not served to a Development Mode app (skipped, not asked)"})
-    if fetcher.stopped is None:
-        found = worker.tasks(tasks)
-    if fetcher.stopped is not None:
-        # Stopped midway: the users' marks could skip what was not fetched; the next run asks again from the old ones.
-        checkpoint.update.users.clear()
+
+
+def _finish_discovery(config: ExtractConfig, worker: _Worker, prior: RunState, found: Found) -> None:
+    """Plans the lookups and records discovery and the plan, with the budget left for the shards to share."""
+    fetcher, checkpoint = worker.fetcher, worker.checkpoint
     lookups, refresh = _plan_lookups(config, prior, found, checkpoint.update, fetcher)
     checkpoint.finish_level(DISCOVERY_LEVEL, found.to_json())
     checkpoint.finish_level(PLAN_LEVEL, {"lookups": lookups, "refresh": refresh,
@@ -543,13 +570,10 @@ def _shard_development(config: ExtractConfig, worker: _Worker, discovered: Worke
     index, count = config.shard_index, config.shard_count
     mine = [item for item in planned.get("lookups", []) if shard_of(item, count) == index]
     refresh = [item for item in planned.get("refresh", []) if shard_of(item, count) == index]
-    every = len(planned.get("lookups", [])) + len(planned.get("refresh", []))
-    left = int((planned.get("budget") or ["0"])[0])
     fetcher, checkpoint = worker.fetcher, worker.checkpoint
     if worker.checkpoint.level("1") is not None:
         return
-    # Each shard gets the share of the budget left after discovery that its lookups are of all lookups.
-    share = -(-left * (len(mine) + len(refresh)) // every) if config.request_budget and every else 0
+    share = _budget_share(config, planned, len(mine) + len(refresh))
     fetcher.budget = RequestBudget(share if config.request_budget else 0)
     checkpoint.update = StateUpdate()
     if discovered.stopped == "quota" or (config.request_budget and not share and (mine or refresh)):
@@ -558,14 +582,28 @@ def _shard_development(config: ExtractConfig, worker: _Worker, discovered: Worke
         return
     plan = Plan(config, fetcher, RunState(), checkpoint.update)
     worker.level("1", "lookups", lambda: _lookup_tasks(plan, mine + refresh))
-    done = {f"{kind}:{entity_id}" for kind, ids in checkpoint.update.fetched.items() for entity_id in ids}
-    done |= {f"{kind}:{entity_id}" for kind, ids in checkpoint.update.gone.items() for entity_id in ids}
-    refused = {str(entry["source"]) for entry in checkpoint.unavailable}
-    checkpoint.update.deferred = [tuple(item.split(":", 1)) for item in mine  # type: ignore[misc]
-                                  if item not in done and item.split(":", 1)[0] not in refused]
+    checkpoint.update.deferred = _not_looked_up(checkpoint, mine)
     if checkpoint.update.deferred:
         _log.info("%s: %d lookups deferred to the next run (%s)", worker.name, len(checkpoint.update.deferred),
                   fetcher.stopped or "not fetched")
+
+
+def _budget_share(config: ExtractConfig, planned: Mapping[str, Any], mine: int) -> int:
+    """Each shard gets the share of the budget left after discovery that its lookups are of all lookups (rounded up);
+    0 when the run has no budget."""
+    every = len(planned.get("lookups", [])) + len(planned.get("refresh", []))
+    left = int((planned.get("budget") or ["0"])[0])
+    return -(-left * mine // every) if config.request_budget and every else 0
+
+
+def _not_looked_up(checkpoint: Checkpoint, mine: Sequence[str]) -> list[tuple[str, str]]:
+    """This shard's planned lookups (not refreshes: they simply wait) that neither answered nor were gone, to defer to
+    the next run; a kind reported unavailable is not deferred, it would only be refused again."""
+    done = {f"{kind}:{entity_id}" for kind, ids in checkpoint.update.fetched.items() for entity_id in ids}
+    done |= {f"{kind}:{entity_id}" for kind, ids in checkpoint.update.gone.items() for entity_id in ids}
+    refused = {str(entry["source"]) for entry in checkpoint.unavailable}
+    return [tuple(item.split(":", 1)) for item in mine  # type: ignore[misc]
+            if item not in done and item.split(":", 1)[0] not in refused]
 
 
 # -- shards -------------------------------------------------------------------------------------------
