@@ -223,26 +223,42 @@ def merged_factory(current: dict[str, Any] | None, location: str, purview_resour
         if purview:
             body["properties"] = {"purviewConfiguration": purview}
         return body
-    if str(current.get("location", "")).replace(" ", "").lower() != location.replace(" ", "").lower():
-        raise DeployError(
-            f"factory `{current.get('name')}` is in `{current.get('location')}`, config factory.location says `{location}`: "
-            "a factory cannot move; fix config/<env>.json"
-        )
+    _check_location(current, location)
     identity = current.get("identity") or {}
     linked = ((current.get("properties") or {}).get("purviewConfiguration") or {})
     needs_identity = "SystemAssigned" not in str(identity.get("type", ""))
     needs_purview = purview is not None and str(linked.get("purviewResourceId", "")).lower() != purview_resource_id.lower()
     if not (needs_identity or needs_purview):
         return None
-    body = {k: copy.deepcopy(v) for k, v in current.items() if k not in _FACTORY_READ_ONLY}
-    body["properties"] = {k: v for k, v in body.get("properties", {}).items() if k not in _FACTORY_READ_ONLY_PROPERTIES}
-    kept = {k: v for k, v in identity.items() if k not in _IDENTITY_READ_ONLY}
-    if needs_identity:
-        kept["type"] = "SystemAssigned,UserAssigned" if identity.get("userAssignedIdentities") else "SystemAssigned"
-    body["identity"] = kept
+    body = _writable_copy(current)
+    body["identity"] = _identity_with_system_assigned(identity) if needs_identity else \
+        {k: v for k, v in identity.items() if k not in _IDENTITY_READ_ONLY}
     if needs_purview:
         body["properties"]["purviewConfiguration"] = {**linked, **(purview or {})}
     return body
+
+
+def _check_location(current: dict[str, Any], location: str) -> None:
+    """ARM spells a region either way (``West Europe``/``westeurope``); a different one is refused, never recreated."""
+    if str(current.get("location", "")).replace(" ", "").lower() != location.replace(" ", "").lower():
+        raise DeployError(
+            f"factory `{current.get('name')}` is in `{current.get('location')}`, config factory.location says `{location}`: "
+            "a factory cannot move; fix config/<env>.json"
+        )
+
+
+def _writable_copy(current: dict[str, Any]) -> dict[str, Any]:
+    """The factory as read, less what ARM sets itself, so the PUT keeps every setting made elsewhere."""
+    body = {k: copy.deepcopy(v) for k, v in current.items() if k not in _FACTORY_READ_ONLY}
+    body["properties"] = {k: v for k, v in body.get("properties", {}).items() if k not in _FACTORY_READ_ONLY_PROPERTIES}
+    return body
+
+
+def _identity_with_system_assigned(identity: dict[str, Any]) -> dict[str, Any]:
+    """The identity with the system-assigned one added; user-assigned identities stay."""
+    kept = {k: v for k, v in identity.items() if k not in _IDENTITY_READ_ONLY}
+    kept["type"] = "SystemAssigned,UserAssigned" if identity.get("userAssignedIdentities") else "SystemAssigned"
+    return kept
 
 
 def _factory_changes(current: dict[str, Any], body: dict[str, Any]) -> str:
