@@ -15,6 +15,7 @@ import requests
 
 from offline.spotify_twin import TwinServer
 from offline.spotify_twin.access import REFUSED_IN_DEVELOPMENT, REMOVED_FIELDS, RESTRICTED_SINCE_2024_11_27
+from offline.spotify_twin.truth import Truth
 from offline.spotify_twin.vocabulary import SPOTIFY_USER_ID
 from tests.twin_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     HTTP_TIMEOUT_S,
@@ -40,8 +41,7 @@ def _get(session: requests.Session, twin: TwinServer, path: str, **params: Any) 
     return session.get(f"{twin.api_base_url}{path}", params=params, timeout=HTTP_TIMEOUT_S)
 
 
-def _fill(path: str, twin: TwinServer) -> str:  # noqa: F811
-    truth = twin.truth()
+def _fill(path: str, truth: Truth) -> str:
     return path.format(
         id=truth["artists"][0], playlist_id=truth["playlists"][1], user_id=truth["user"]["id"],
         category_id=truth["categories"][0],
@@ -116,9 +116,10 @@ def test_when_each_deprecated_operation_is_called_then_development_mode_refuses_
 ) -> None:
     session = twin_api if token_kind == "app" else twin_user_api
     refused = []
+    truth = twin.truth()  # exported once: each export walks the whole catalog, and the catalog does not change here
+    query = {"ids": truth["albums"][0], "market": "US", "seed_genres": "rock", "type": "artist"}
     for method, path in sorted(deprecated_operations()):
-        query = {"ids": twin.truth()["albums"][0], "market": "US", "seed_genres": "rock", "type": "artist"}
-        response = session.request(method, f"{twin.api_base_url}{_fill(path, twin)}", params=query,
+        response = session.request(method, f"{twin.api_base_url}{_fill(path, truth)}", params=query,
                                    timeout=HTTP_TIMEOUT_S)
         refused.append((method, path, response.status_code))
         if (method, path) in RESTRICTED_SINCE_2024_11_27:
