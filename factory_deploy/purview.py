@@ -103,26 +103,38 @@ def typedef_changes(local: Mapping[str, Any], remote: Mapping[str, Any] | None) 
     """
     if remote is None:
         return ["not in the account"]
+    return [change for key, value in local.items() for change in _field_changes(key, value, remote.get(key))]
+
+
+def _field_changes(key: str, value: Any, theirs: Any) -> list[str]:
+    """One committed field against the account's: each kind of field compares the way Atlas keeps it."""
+    if key == "attributeDefs":
+        return _attribute_changes(value, theirs if isinstance(theirs, list) else [])
+    if key == "elementDefs":
+        return _element_changes(value, theirs)
+    if key in _SET_KEYS:
+        return [f"{key} {sorted(theirs or [])} -> {sorted(value)}"] if set(value) != set(theirs or []) else []
+    if isinstance(value, Mapping):
+        return _sub_key_changes(key, value, theirs)
+    return [f"{key} {theirs!r} -> {value!r}"] if theirs != value else []
+
+
+def _element_changes(ours: Sequence[Mapping[str, Any]], theirs: Any) -> list[str]:
+    """Enum elements compared by (ordinal, value): Atlas may return them in another order."""
+    ours_elements = sorted((e.get("ordinal"), e.get("value")) for e in ours)
+    their_elements = sorted((e.get("ordinal"), e.get("value")) for e in theirs or [] if isinstance(e, Mapping))
+    if ours_elements == their_elements:
+        return []
+    return [f"elementDefs {[v for _, v in their_elements]} -> {[v for _, v in ours_elements]}"]
+
+
+def _sub_key_changes(key: str, ours: Mapping[str, Any], theirs: Any) -> list[str]:
+    """Only the sub-keys we set are compared: Atlas fills in the rest."""
     changes = []
-    for key, value in local.items():
-        theirs = remote.get(key)
-        if key == "attributeDefs":
-            changes += _attribute_changes(value, theirs if isinstance(theirs, list) else [])
-        elif key == "elementDefs":
-            ours_elements = sorted((e.get("ordinal"), e.get("value")) for e in value)
-            their_elements = sorted((e.get("ordinal"), e.get("value")) for e in theirs or [] if isinstance(e, Mapping))
-            if ours_elements != their_elements:
-                changes.append(f"elementDefs {[v for _, v in their_elements]} -> {[v for _, v in ours_elements]}")
-        elif key in _SET_KEYS:
-            if set(value) != set(theirs or []):
-                changes.append(f"{key} {sorted(theirs or [])} -> {sorted(value)}")
-        elif isinstance(value, Mapping):
-            for sub, sub_value in value.items():
-                their_sub = theirs.get(sub) if isinstance(theirs, Mapping) else None
-                if their_sub != sub_value:
-                    changes.append(f"{key}.{sub} {their_sub!r} -> {sub_value!r}")
-        elif theirs != value:
-            changes.append(f"{key} {theirs!r} -> {value!r}")
+    for sub, sub_value in ours.items():
+        their_sub = theirs.get(sub) if isinstance(theirs, Mapping) else None
+        if their_sub != sub_value:
+            changes.append(f"{key}.{sub} {their_sub!r} -> {sub_value!r}")
     return changes
 
 
@@ -130,25 +142,36 @@ def incompatible_changes(local: Mapping[str, Any], remote: Mapping[str, Any]) ->
     """What Atlas refuses to update in place (Apache Atlas ``AtlasStructDefStoreV2.updateVertexPreUpdate``,
     ``AtlasRelationshipDefStoreV2.preUpdateCheck``): a removed or retyped attribute, a new mandatory one, a removed
     super type, a relationship end or category that changed. [] when the update is compatible."""
-    changes = []
+    changes = _incompatible_attributes(local, remote)
+    removed = sorted(set(remote.get("superTypes") or []) - set(local.get("superTypes") or []))
+    changes += [f"super type {name} removed" for name in removed]
+    changes += _changed_relationship_ends(local, remote)
+    if "relationshipCategory" in local and remote.get("relationshipCategory") not in (None, local["relationshipCategory"]):
+        changes.append(f"relationshipCategory {remote.get('relationshipCategory')} -> {local['relationshipCategory']}")
+    return changes
+
+
+def _incompatible_attributes(local: Mapping[str, Any], remote: Mapping[str, Any]) -> list[str]:
+    """Removed and retyped attributes, and new mandatory ones (existing entities would lack a value)."""
     ours = {a.get("name"): a for a in local.get("attributeDefs", []) if isinstance(a, Mapping)}
     theirs = {a.get("name"): a for a in remote.get("attributeDefs", []) or [] if isinstance(a, Mapping)}
-    changes += [f"attribute {name} removed" for name in theirs if name not in ours]
+    changes = [f"attribute {name} removed" for name in theirs if name not in ours]
     for name, attribute in ours.items():
         current = theirs.get(name)
         if current is None and not attribute.get("isOptional", True):
             changes.append(f"mandatory attribute {name} added")
         elif current is not None and current.get("typeName") != attribute.get("typeName"):
             changes.append(f"attribute {name} typeName {current.get('typeName')} -> {attribute.get('typeName')}")
-    removed = sorted(set(remote.get("superTypes") or []) - set(local.get("superTypes") or []))
-    changes += [f"super type {name} removed" for name in removed]
+    return changes
+
+
+def _changed_relationship_ends(local: Mapping[str, Any], remote: Mapping[str, Any]) -> list[str]:
+    changes = []
     for key in ("endDef1", "endDef2"):
         ours_end, their_end = local.get(key), remote.get(key)
         if isinstance(ours_end, Mapping) and isinstance(their_end, Mapping) and \
                 (ours_end.get("type"), ours_end.get("name")) != (their_end.get("type"), their_end.get("name")):
             changes.append(f"{key} {their_end.get('type')}.{their_end.get('name')} -> {ours_end.get('type')}.{ours_end.get('name')}")
-    if "relationshipCategory" in local and remote.get("relationshipCategory") not in (None, local["relationshipCategory"]):
-        changes.append(f"relationshipCategory {remote.get('relationshipCategory')} -> {local['relationshipCategory']}")
     return changes
 
 
