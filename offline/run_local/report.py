@@ -74,10 +74,17 @@ def quarantine_counts(storage: Storage, container: str, snapshot_date: date,
                       runs: Mapping[str, Any] | None = None) -> dict[str, QuarantineCount]:
     """Quarantined rows per table for one snapshot: from `quarantine/<table>/snapshot_date=…/*.parquet` when
     the container holds any, else from the transform activity's customOutput (`quarantine`: {table: n})."""
+    counts = _quarantine_from_files(storage, container, f"snapshot_date={snapshot_date.isoformat()}")
+    if counts or runs is None:
+        return counts
+    return _quarantine_from_runs(runs)
+
+
+def _quarantine_from_files(storage: Storage, container: str, partition: str) -> dict[str, QuarantineCount]:
+    """Rows and reasons counted in each table's quarantine Parquet files of the partition (none: no container yet)."""
     import pyarrow.parquet as pq
 
     counts: dict[str, QuarantineCount] = {}
-    partition = f"snapshot_date={snapshot_date.isoformat()}"
     try:
         blobs = [b for b in storage.list_blobs(container) if b.path.endswith(".parquet")]
     except ActivityError:  # no such container yet
@@ -96,8 +103,12 @@ def quarantine_counts(storage: Storage, container: str, snapshot_date: date,
             if reason:
                 reasons.update("" if v is None else str(v) for v in data.column(reason).to_pylist())
         counts[table] = QuarantineCount(rows, dict(reasons.most_common()), f"{container}/{table}/{partition}")
-    if counts or runs is None:
-        return counts
+    return counts
+
+
+def _quarantine_from_runs(runs: Mapping[str, Any]) -> dict[str, QuarantineCount]:
+    """What the transform activity reported in its customOutput (``quarantine``: {table: n or {rows, reasons}})."""
+    counts: dict[str, QuarantineCount] = {}
     for activity in runs.get("activityRuns", []):
         output = activity.get("output")
         output = output if isinstance(output, Mapping) else {}
