@@ -157,6 +157,23 @@ def _recommendations(request: ApiRequest) -> ApiResponse:
     seed_artists = [check_id(s) for s in _seeds(request, "seed_artists")]
     seed_tracks = [check_id(s) for s in _seeds(request, "seed_tracks")]
     seed_genres = _seeds(request, "seed_genres")
+    _check_seeds(seed_artists, seed_tracks, seed_genres)
+    seeds = _seed_pools(request, seed_artists, seed_tracks, seed_genres)
+    rng = random.Random(f"spotify-twin:recommendations:{sorted(seed_artists + seed_tracks + seed_genres)}")
+    pools = [[t for t in pool if country is None or catalog.album_available(catalog.track_by_id[t].album_id, country)]
+             for _, _, _, pool in seeds]
+    merged = sorted({t for pool in pools for t in pool} - set(seed_tracks))
+    chosen = rng.sample(merged, min(limit, len(merged)))
+    seed_objects = [
+        {"afterFilteringSize": len(pool), "afterRelinkingSize": len(pool), "href": href, "id": seed_id,
+         "initialPoolSize": len(raw_pool), "type": kind}
+        for (kind, seed_id, href, raw_pool), pool in zip(seeds, pools, strict=True)
+    ]
+    tracks = [objects.full_track(catalog.track_by_id[t], catalog, request.base_url, country) for t in chosen]
+    return ok({"seeds": seed_objects, "tracks": tracks})
+
+
+def _check_seeds(seed_artists: list[str], seed_tracks: list[str], seed_genres: list[str]) -> None:
     total_seeds = len(seed_artists) + len(seed_tracks) + len(seed_genres)
     if total_seeds == 0:
         raise ApiError(400, "Missing required parameter: seed_artists, seed_genres or seed_tracks")
@@ -164,8 +181,14 @@ def _recommendations(request: ApiRequest) -> ApiResponse:
         raise ApiError(400, "Invalid request: at most 5 seeds")
     if any(g not in GENRES for g in seed_genres):
         raise ApiError(400, "Invalid seed_genres value")
-    seeds: list[tuple[str, str, str | None, list[str]]] = []  # (type, id, href, candidate tracks)
-    pools: list[list[str]] = []
+
+
+def _seed_pools(request: ApiRequest, seed_artists: list[str], seed_tracks: list[str],
+                seed_genres: list[str]) -> list[tuple[str, str, str | None, list[str]]]:
+    """Each seed as (type, id, href, candidate tracks), in the order the answer's ``seeds`` lists them: an artist's
+    tracks, a track's artists' tracks, a genre's artists' tracks (a genre seed has no href)."""
+    catalog = request.catalog
+    seeds: list[tuple[str, str, str | None, list[str]]] = []
     for artist_id in seed_artists:
         pool = list(catalog.tracks_by_popularity.get(artist_id, ()))
         seeds.append(("ARTIST", artist_id, f"{request.base_url}/artists/{artist_id}", pool))
@@ -176,20 +199,7 @@ def _recommendations(request: ApiRequest) -> ApiResponse:
     for genre in seed_genres:
         pool = [t for a in catalog.artists if genre in a.genres for t in catalog.tracks_by_popularity.get(a.id, ())]
         seeds.append(("GENRE", genre, None, pool))
-    rng = random.Random(f"spotify-twin:recommendations:{sorted(seed_artists + seed_tracks + seed_genres)}")
-    for _, _, _, pool in seeds:
-        pools.append(
-            [t for t in pool if country is None or catalog.album_available(catalog.track_by_id[t].album_id, country)]
-        )
-    merged = sorted({t for pool in pools for t in pool} - set(seed_tracks))
-    chosen = rng.sample(merged, min(limit, len(merged)))
-    seed_objects = [
-        {"afterFilteringSize": len(pool), "afterRelinkingSize": len(pool), "href": href, "id": seed_id,
-         "initialPoolSize": len(raw_pool), "type": kind}
-        for (kind, seed_id, href, raw_pool), pool in zip(seeds, pools, strict=True)
-    ]
-    tracks = [objects.full_track(catalog.track_by_id[t], catalog, request.base_url, country) for t in chosen]
-    return ok({"seeds": seed_objects, "tracks": tracks})
+    return seeds
 
 
 def _featured_playlists(request: ApiRequest) -> ApiResponse:
